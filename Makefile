@@ -1,0 +1,48 @@
+# The two commands that matter: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test venv install install-dev migrate demo lint messages stack bench clean
+
+$(PY):
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=python3"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(PY)
+	$(PIP) install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(PY)
+	$(PIP) install -q -r requirements-dev.txt
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+## make run: embedded mode (SQLite, Celery eager, console e-mail/SMS), demo data, http://127.0.0.1:8000
+run: install
+	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput
+	DEBUG=$${DEBUG:-1} $(PY) manage.py seed_demo
+	DEBUG=$${DEBUG:-1} $(PY) manage.py runserver $(HOST):$(PORT)
+
+## make test: the whole suite (PostgreSQL + Redis when DATABASE_URL / REDIS_URL are set)
+test: install-dev
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+
+messages: install-dev
+	cd $(CURDIR) && DEBUG=1 $(PY) manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=bench && DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv
+
+## make stack: production-like on one machine (gunicorn + worker + beat) against PostgreSQL and Redis
+stack: install-dev
+	$(VENV)/bin/honcho start -f Procfile
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache

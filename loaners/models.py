@@ -1,0 +1,1 @@
+"""Loaner pool, loans and the deposit ledger (built by the loaners work)."""

@@ -1,0 +1,27 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from servicehub import views
+
+handler400 = "servicehub.api.errors.api_or_page_400"
+handler404 = "servicehub.api.errors.api_or_page_404"
+handler500 = "servicehub.api.errors.api_or_page_500"
+
+api_v1 = [
+    path("", include("centers.api.urls")),
+    path("", include("warranty.api.urls")),
+    path("", include("repairs.api.urls")),
+    path("", include("loaners.api.urls")),
+    path("", include("partners.api.urls")),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+]
