@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "warranty",
     "repairs",
     "loaners",
+    "notifications",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,1 @@
+"""Outbox notifications and job runs (built by the jobs work)."""
