@@ -24,6 +24,9 @@ class Region(models.Model):
     )
     lat = models.FloatField(_("latitude"), null=True, blank=True)
     lng = models.FloatField(_("longitude"), null=True, blank=True)
+    # Statistical placeholder rows of the dataset ("市辖区" counties, "省直辖县级行政区划"
+    # cities) have no territory of their own: kept for parent links, left out of coverage.
+    is_placeholder = models.BooleanField(_("placeholder"), default=False)
 
     class Meta:
         ordering = ["adcode"]
@@ -58,6 +61,8 @@ class ServiceCenter(models.Model):
     lat = models.FloatField(_("latitude"))
     lng = models.FloatField(_("longitude"))
     phone = models.CharField(_("phone"), max_length=32, blank=True)
+    # Only the digits of ``phone`` (no country/trunk prefix): what the verify endpoint matches.
+    phone_digits = models.CharField(_("phone digits"), max_length=32, blank=True, editable=False)
     # Device categories served plus channels offered; see choices.SERVICE_VALUES.
     services = models.JSONField(_("services"), default=list, blank=True)
     hub = models.ForeignKey(
@@ -71,6 +76,9 @@ class ServiceCenter(models.Model):
     )
     opened_on = models.DateField(_("opened on"), null=True, blank=True)
     active = models.BooleanField(_("active"), default=True)
+    service_days_opt_out = models.BooleanField(
+        _("no Service Days"), default=False, help_text=_("Tick to leave this center out of monthly Service Days.")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -83,6 +91,7 @@ class ServiceCenter(models.Model):
             models.Index(fields=["lat", "lng"], name="center_latlng_idx"),
             models.Index(fields=["active", "kind"], name="center_active_kind_idx"),
             models.Index(fields=["phone"], name="center_phone_idx"),
+            models.Index(fields=["phone_digits"], name="center_phone_digits_idx"),
         ]
 
     def __str__(self) -> str:

@@ -1,0 +1,411 @@
+"""Reads of the service network: regions, hours, nearest centers, verification, coverage.
+
+Everything here is side-effect free. Times are judged in the centers' local zone
+(all centers are in China: Asia/Shanghai, whatever zone the caller's datetime carries).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from django.db import connection
+from django.db.models import BooleanField as _BooleanField  # noqa: I001
+from django.db.models import (
+    Exists,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+)
+from django.db.models.functions import ASin, Cast, Cos, Least, Power, Radians, Sin, Sqrt
+from django.utils import timezone
+
+from .choices import CenterKind, RegionLevel
+from .geo import EARTH_RADIUS_KM, bounding_box
+from .models import OpeningException, OpeningHours, Region, ServiceCenter, ServiceDay
+
+CENTER_TZ = ZoneInfo("Asia/Shanghai")
+
+
+# --- regions -----------------------------------------------------------------
+
+
+def region_by_adcode(*, adcode: str) -> Region | None:
+    """The region with this adcode; 6-digit codes (the common short form) are padded to 12."""
+    adcode = (adcode or "").strip()
+    if not adcode.isdigit() or len(adcode) not in (6, 12):
+        return None
+    if len(adcode) == 6:
+        adcode += "000000"
+    return Region.objects.filter(adcode=adcode).first()
+
+
+def region_province(*, region: Region) -> Region:
+    """The province a region belongs to (itself for a province), without walking parents.
+
+    Adcodes encode the hierarchy: the first two digits are the province.
+    """
+    if region.level == RegionLevel.PROVINCE:
+        return region
+    return Region.objects.get(adcode=region.adcode[:2] + "0" * 10)
+
+
+def region_city(*, region: Region) -> Region | None:
+    """The prefecture-level unit of a county (itself for a city, None for a province)."""
+    if region.level == RegionLevel.PROVINCE:
+        return None
+    if region.level == RegionLevel.CITY:
+        return region
+    return Region.objects.filter(adcode=region.adcode[:4] + "0" * 8).first()
+
+
+# --- opening hours -----------------------------------------------------------
+
+
+def local_now(at: datetime | None = None) -> datetime:
+    """``at`` (default: now) in the centers' local zone."""
+    at = at or timezone.now()
+    if timezone.is_naive(at):
+        at = timezone.make_aware(at, CENTER_TZ)
+    return at.astimezone(CENTER_TZ)
+
+
+def _prefetched(center, name):
+    cache = getattr(center, "_prefetched_objects_cache", {})
+    return cache.get(name)
+
+
+def center_hours_on(*, center, day: date) -> list[tuple[time, time]]:
+    """The center's opening intervals on a local date; ``[]`` = closed.
+
+    A dated exception (closed, or special hours such as Spring Festival) replaces the weekly
+    hours of that day entirely. Several weekly rows on one weekday make a lunch break.
+    Uses prefetched ``opening_hours`` / ``opening_exceptions`` when present (no query).
+    """
+    exceptions = _prefetched(center, "opening_exceptions")
+    if exceptions is not None:
+        exception = next((e for e in exceptions if e.date == day), None)
+    else:
+        exception = OpeningException.objects.filter(center=center, date=day).first()
+    if exception is not None:
+        return [] if exception.closed else [(exception.opens, exception.closes)]
+    hours = _prefetched(center, "opening_hours")
+    if hours is None:
+        hours = OpeningHours.objects.filter(center=center, weekday=day.weekday())
+    return sorted((h.opens, h.closes) for h in hours if h.weekday == day.weekday())
+
+
+def center_is_open(*, center, at: datetime | None = None) -> bool:
+    """Is the (active) center open at ``at`` (default now), judged in its local time?
+
+    Intervals are half-open: open at ``opens``, closed at ``closes``.
+    """
+    if not center.active:
+        return False
+    now = local_now(at)
+    t = now.time().replace(tzinfo=None)
+    return any(opens <= t < closes for opens, closes in center_hours_on(center=center, day=now.date()))
+
+
+def open_at_q(at: datetime | None = None) -> Q:
+    """SQL twin of ``center_is_open``, usable in ``filter()`` or as an annotation (one query)."""
+    now = local_now(at)
+    today, t = now.date(), now.time().replace(tzinfo=None)
+    exception = OpeningException.objects.filter(center=OuterRef("pk"), date=today)
+    weekly = OpeningHours.objects.filter(center=OuterRef("pk"), weekday=today.weekday(), opens__lte=t, closes__gt=t)
+    special = exception.filter(closed=False, opens__lte=t, closes__gt=t)
+    return Q(active=True) & ((~Exists(exception) & Exists(weekly)) | Exists(special))
+
+
+# --- search ------------------------------------------------------------------
+
+
+def distance_km_expression(*, lat: float, lng: float):
+    """Haversine distance from (lat, lng) to each row, in SQL (PostgreSQL and SQLite alike)."""
+    import math
+
+    lat_r, lng_r = math.radians(lat), math.radians(lng)
+    dlat = (Radians(F("lat")) - Value(lat_r)) / Value(2.0)
+    dlng = (Radians(F("lng")) - Value(lng_r)) / Value(2.0)
+    a = Power(Sin(dlat), 2) + Value(math.cos(lat_r)) * Cos(Radians(F("lat"))) * Power(Sin(dlng), 2)
+    return ExpressionWrapper(
+        Value(2 * EARTH_RADIUS_KM) * ASin(Sqrt(Least(a, Value(1.0)))), output_field=FloatField()
+    )
+
+
+def _service_q(service: str) -> Q:
+    if connection.vendor == "postgresql":
+        return Q(services__contains=[service])
+    # SQLite has no JSON containment; the list is stored as JSON text and values are a fixed
+    # vocabulary, so the quoted value cannot match a longer one.
+    return Q(services_text__contains=f'"{service}"')
+
+
+def centers_search(
+    *,
+    near: tuple[float, float] | None = None,
+    radius_km: float | None = None,
+    kind: str | None = None,
+    service: str | None = None,
+    open_now: bool = False,
+    region: Region | None = None,
+    at: datetime | None = None,
+    active_only: bool = True,
+) -> QuerySet[ServiceCenter]:
+    """Centers matching the filters, annotated with ``is_open_now`` (and ``distance_km`` with ``near``).
+
+    With ``near`` the rows are limited to ``radius_km`` by an indexed bounding box on (lat, lng)
+    and then the exact haversine distance, and sorted by distance (ties by code). Without it they
+    are sorted by code. One SQL query; add the opening hours prefetch for a second.
+    """
+    qs = ServiceCenter.objects.select_related("region")
+    if active_only:
+        qs = qs.filter(active=True)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if service:
+        if connection.vendor != "postgresql":
+            qs = qs.annotate(services_text=Cast("services", TextField()))
+        qs = qs.filter(_service_q(service))
+    if region is not None:
+        level_field = {RegionLevel.PROVINCE: "province", RegionLevel.CITY: "city"}.get(region.level, "region")
+        qs = qs.filter(**{level_field: region})
+    qs = qs.annotate(is_open_now=ExpressionWrapper(open_at_q(at), output_field=_BooleanField()))
+    if open_now:
+        qs = qs.filter(is_open_now=True)
+    if near is None:
+        return qs.order_by("code")
+    lat, lng = near
+    box = bounding_box(lat, lng, radius_km)
+    qs = qs.filter(lat__gte=box.min_lat, lat__lte=box.max_lat)
+    if not box.all_lng:
+        qs = qs.filter(lng__gte=box.min_lng, lng__lte=box.max_lng)
+    return (
+        qs.annotate(distance_km=distance_km_expression(lat=lat, lng=lng))
+        .filter(distance_km__lte=radius_km)
+        .order_by("distance_km", "code")
+    )
+
+
+def with_hours(qs: QuerySet[ServiceCenter]) -> QuerySet[ServiceCenter]:
+    """Prefetch the weekly hours (one extra query for any number of centers)."""
+    return qs.prefetch_related(Prefetch("opening_hours", queryset=OpeningHours.objects.order_by("weekday", "opens")))
+
+
+def centers_nearest(
+    *,
+    lat: float,
+    lng: float,
+    radius_km: float,
+    kind: str | None = None,
+    service: str | None = None,
+    limit: int | None = None,
+    open_now: bool = False,
+    at: datetime | None = None,
+) -> list[ServiceCenter]:
+    """Active centers within ``radius_km`` of (lat, lng), nearest first, each with ``distance_km``
+    and ``is_open_now`` set and its weekly hours prefetched. Exactly two SQL queries."""
+    qs = with_hours(
+        centers_search(near=(lat, lng), radius_km=radius_km, kind=kind, service=service, open_now=open_now, at=at)
+    )
+    return list(qs[:limit] if limit is not None else qs)
+
+
+def center_public_detail(*, code: str, at: datetime | None = None) -> ServiceCenter | None:
+    """An active center by code, with ``is_open_now``, hours, upcoming exceptions and Service Days."""
+    today = local_now(at).date()
+    qs = with_hours(centers_search(at=at)).prefetch_related(
+        Prefetch(
+            "opening_exceptions",
+            queryset=OpeningException.objects.filter(date__gte=today).order_by("date"),
+            to_attr="upcoming_exceptions",
+        ),
+        Prefetch(
+            "service_days",
+            queryset=ServiceDay.objects.filter(date__gte=today, active=True).order_by("date"),
+            to_attr="upcoming_service_days",
+        ),
+    )
+    return qs.filter(code=code).first()
+
+
+# --- verification ------------------------------------------------------------
+
+_NON_DIGITS = re.compile(r"\D+")
+
+
+def phone_digits(phone: str) -> str:
+    """Digits of a Chinese phone number without country code or trunk zero.
+
+    ``+86 21 6123 4567``, ``0086-21-61234567`` and ``021-61234567`` all give ``2161234567``;
+    mobiles keep their 11 digits.
+    """
+    digits = _NON_DIGITS.sub("", phone or "")
+    if digits.startswith("0086"):
+        digits = digits[4:]
+    elif digits.startswith("86") and len(digits) >= 12:
+        digits = digits[2:]
+    return digits[1:] if digits.startswith("0") else digits
+
+
+def _name_key(name: str) -> str:
+    return re.sub(r"\s+", "", name or "").casefold()
+
+
+@dataclass(frozen=True)
+class Verification:
+    official: bool
+    matches: list = field(default_factory=list)      # official active centers matching every criterion
+    suggestions: list = field(default_factory=list)  # official centers whose name only contains the query
+
+
+def centers_verify(*, phone: str = "", name: str = "", city: str = "", limit: int = 20) -> Verification:
+    """Is this phone number / store name an official, active center (optionally in ``city``)?
+
+    ``official`` is true only for an exact match: same phone digits (country code, trunk zero,
+    spaces and dashes ignored) and/or the same name (case and spaces ignored). Names that merely
+    contain the query are returned as ``suggestions`` and do not make a store official: a
+    look-alike store name must not pass.
+    """
+    qs = ServiceCenter.objects.filter(official=True, active=True).select_related("region")
+    if phone:
+        digits = phone_digits(phone)
+        if not digits:
+            return Verification(official=False)
+        qs = qs.filter(phone_digits=digits)
+    if city:
+        city = city.strip()
+        if city.isdigit():
+            region = region_by_adcode(adcode=city)
+            if region is None:
+                return Verification(official=False)
+            level_field = {RegionLevel.PROVINCE: "province", RegionLevel.CITY: "city"}.get(region.level, "region")
+            qs = qs.filter(**{level_field: region})
+        else:
+            qs = qs.filter(Q(city__name__icontains=city) | Q(region__name__icontains=city) | Q(province__name__icontains=city))
+    if name:
+        key = _name_key(name)
+        candidates = list(with_hours(qs.filter(name__icontains=name.strip()).order_by("code"))[: limit * 5])
+        matches = [c for c in candidates if _name_key(c.name) == key][:limit]
+        suggestions = [c for c in candidates if _name_key(c.name) != key][:limit]
+        return Verification(official=bool(matches), matches=matches, suggestions=suggestions)
+    matches = list(with_hours(qs.order_by("code"))[:limit])
+    return Verification(official=bool(matches), matches=matches)
+
+
+def province_mail_in_hub(*, province) -> ServiceCenter | None:
+    """The active mail-in hub of a province (a Region of any level, or a province id)."""
+    if isinstance(province, Region) and province.level != RegionLevel.PROVINCE:
+        province = region_province(region=province)
+    province_id = province.pk if isinstance(province, Region) else province
+    return (
+        ServiceCenter.objects.filter(province_id=province_id, kind=CenterKind.MAIL_IN_HUB, active=True)
+        .order_by("code")
+        .first()
+    )
+
+
+# --- coverage ----------------------------------------------------------------
+
+
+@dataclass
+class RegionShare:
+    total: int = 0
+    covered: int = 0
+    uncovered: list = field(default_factory=list)  # [{"adcode", "name", "province"}]
+
+    @property
+    def share(self) -> float:
+        return round(self.covered / self.total, 4) if self.total else 1.0
+
+
+@dataclass
+class ProvinceCoverage:
+    adcode: str
+    name: str
+    cities: RegionShare
+    counties: RegionShare
+
+
+@dataclass
+class Coverage:
+    cities: RegionShare
+    counties: RegionShare
+    provinces: list[ProvinceCoverage]
+    active_sites: int
+
+
+def coverage_summary() -> Coverage:
+    """Share of prefecture-level cities and of counties with at least one active site (any kind:
+    center, collection point, hub, store), overall and per province, with the uncovered ones.
+
+    Placeholder rows of the dataset (``Region.is_placeholder``) are not counted. Five queries.
+    """
+    covered_cities = set(
+        ServiceCenter.objects.filter(active=True).values_list("city_id", flat=True).order_by().distinct()
+    )
+    covered_counties = set(
+        ServiceCenter.objects.filter(active=True).values_list("region_id", flat=True).order_by().distinct()
+    )
+    active_sites = ServiceCenter.objects.filter(active=True).count()
+    provinces = {
+        p.adcode[:2]: ProvinceCoverage(p.adcode, p.name, RegionShare(), RegionShare())
+        for p in Region.objects.filter(level=RegionLevel.PROVINCE).order_by("adcode")
+    }
+    total_cities, total_counties = RegionShare(), RegionShare()
+    rows = (
+        Region.objects.filter(level__in=[RegionLevel.CITY, RegionLevel.COUNTY], is_placeholder=False)
+        .order_by("adcode")
+        .values_list("pk", "adcode", "name", "level")
+    )
+    for pk, adcode, name, level in rows:
+        prov = provinces.get(adcode[:2])
+        if level == RegionLevel.CITY:
+            overall, per, covered = total_cities, prov and prov.cities, pk in covered_cities
+        else:
+            overall, per, covered = total_counties, prov and prov.counties, pk in covered_counties
+        for share in (overall, per):
+            if share is None:
+                continue
+            share.total += 1
+            if covered:
+                share.covered += 1
+            else:
+                share.uncovered.append({"adcode": adcode, "name": name, "province": prov.name if prov else ""})
+    return Coverage(
+        cities=total_cities,
+        counties=total_counties,
+        provinces=list(provinces.values()),
+        active_sites=active_sites,
+    )
+
+
+# --- Service Days --------------------------------------------------------------
+
+
+def service_days_for(*, year: int, month: int, center: ServiceCenter | None = None) -> QuerySet[ServiceDay]:
+    """Active Service Days of a month (of one center or all active ones), by date then center code."""
+    qs = ServiceDay.objects.filter(date__year=year, date__month=month, active=True, center__active=True)
+    if center is not None:
+        qs = qs.filter(center=center)
+    return qs.select_related("center").order_by("date", "center__code")
+
+
+# --- admin/export helpers ---------------------------------------------------------
+
+
+def centers_visible_to(*, actor) -> QuerySet[ServiceCenter]:
+    """Centers an actor may see in the staff UI (all for HQ/superusers)."""
+    qs = ServiceCenter.objects.all()
+    if actor.center_ids is not None:
+        qs = qs.filter(pk__in=actor.center_ids)
+    return qs
+
