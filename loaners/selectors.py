@@ -1,16 +1,465 @@
-"""Reads for loaners. The repairs app asks these before closing or handing back a ticket."""
+"""Reads for loaners: what repairs, the API, the admin and the jobs ask.
+
+Nothing here writes. ``loan_settlement`` is the one place the money of a
+return is computed: the preview the counter shows and ``loan_return`` both
+call it, so what the customer is shown is what the ledger gets.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from servicehub.errors import DomainError, NotFound
+from servicehub.money import ZERO, money
+
+from .choices import (
+    OPEN_LOAN_STATUSES,
+    DeductionKind,
+    EntryKind,
+    LoanerStatus,
+    LoanStatus,
+    PaymentMethod,
+    ReturnCondition,
+)
+from .conf import loaner_setting
+
+_OPEN = [s.value for s in OPEN_LOAN_STATUSES]
+
+# Kinds a caller may enter at the counter; late fees and losses are computed.
+MANUAL_DEDUCTION_KINDS = (DeductionKind.DAMAGE, DeductionKind.MISSING_ACCESSORY)
+
+
+# --- Contracts used by repairs ---------------------------------------------------------
 
 
 def ticket_has_open_loan(*, ticket_id: int) -> bool:
-    """True when a loaner lent for this ticket has not been returned yet.
+    """True when a loaner lent for this ticket is still with the customer (out or overdue).
 
-    Contract used by ``repairs.services.ticket_transition`` (close is refused
-    while this is true). Implemented by the loaners work once ``Loan`` exists.
+    Contract used by ``repairs.services.ticket_transition`` (close is refused while this is true).
     """
-    from django.apps import apps
+    from .models import Loan
 
-    try:
-        Loan = apps.get_model("loaners", "Loan")
-    except LookupError:
+    return Loan.objects.filter(ticket_id=ticket_id, status__in=_OPEN).exists()
+
+
+def loan_public_summary(*, ticket_id: int) -> dict | None:
+    """The loan box of the tracking page / ticket API, or None when the ticket never had a loan.
+
+    ``{"status", "tier", "model", "due_at", "deposit"}``: the open loan if any, else the latest;
+    ``due_at`` is an aware datetime in Asia/Shanghai, ``deposit`` a 2-decimal string.
+    No IMEI, no payment data: the tracking page is reachable with a service number and 4 digits.
+    """
+    from .models import Loan
+
+    loan = (
+        Loan.objects.filter(ticket_id=ticket_id)
+        .select_related("loaner__model")
+        .order_by("-out_at", "-pk")
+        .first()
+    )
+    if loan is None:
+        return None
+    return {
+        "status": loan.status,
+        "tier": loan.tier,
+        "model": loan.loaner.model.name,
+        "due_at": timezone.localtime(loan.due_at),
+        "deposit": f"{loan.deposit:.2f}",
+    }
+
+
+# --- Scoping -------------------------------------------------------------------------
+
+
+def loans_visible(*, actor) -> QuerySet:
+    """Loans at the actor's centers (all for HQ/superusers/system)."""
+    from .models import Loan
+
+    qs = Loan.objects.all()
+    if actor is not None and actor.center_ids is not None:
+        qs = qs.filter(center_id__in=actor.center_ids)
+    return qs
+
+
+def loaners_visible(*, actor) -> QuerySet:
+    """Loaners currently at, or belonging to, the actor's centers."""
+    from .models import Loaner
+
+    qs = Loaner.objects.all()
+    if actor is not None and actor.center_ids is not None:
+        qs = qs.filter(Q(current_center_id__in=actor.center_ids) | Q(home_center_id__in=actor.center_ids))
+    return qs
+
+
+def loan_get_for_actor(*, loan_id, actor):
+    """The loan, or ``not_found`` when it does not exist or belongs to another center."""
+    loan = loans_visible(actor=actor).filter(pk=loan_id).first() if str(loan_id).isdigit() else None
+    if loan is None:
+        raise NotFound(_("No such loan."))
+    return loan
+
+
+# --- Pool ----------------------------------------------------------------------------
+
+
+def loaners_lendable(*, center_id: int, tier: str) -> QuerySet:
+    """Loaners that may be lent now at this center: available, wiped, of the tier."""
+    from .models import Loaner
+
+    return Loaner.objects.filter(
+        current_center_id=center_id,
+        status=LoanerStatus.AVAILABLE,
+        needs_wipe=False,
+        model__tier=tier,
+    )
+
+
+def loaner_availability(*, center_id: int) -> dict[str, int]:
+    """Lendable loaners per tier at a center: ``{"flagship": n, "standard": m}`` (0 when none)."""
+    from warranty.choices import Tier
+
+    from .models import Loaner
+
+    counts = dict.fromkeys(Tier.values, 0)
+    rows = (
+        Loaner.objects.filter(current_center_id=center_id, status=LoanerStatus.AVAILABLE, needs_wipe=False)
+        .values_list("model__tier")
+        .annotate(n=Count("id"))
+    )
+    for tier, n in rows:
+        counts[tier] = n
+    return counts
+
+
+def _distance_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Great-circle distance (haversine); plenty for "which store is nearer"."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 6371.0 * 2 * math.asin(math.sqrt(a))
+
+
+def centers_with_loaner_nearby(*, center, tier: str, limit: int | None = None) -> list[dict]:
+    """Other active centers with a lendable loaner of ``tier``, nearest first.
+
+    ``[{"code", "name", "distance_km", "available"}]`` (at most ``limit``, default
+    ``LOANERS["NEARBY_CENTERS"]``). Two queries whatever the pool size.
+    """
+    from centers.models import ServiceCenter
+
+    from .models import Loaner
+
+    limit = limit or loaner_setting("NEARBY_CENTERS")
+    counts = dict(
+        Loaner.objects.filter(status=LoanerStatus.AVAILABLE, needs_wipe=False, model__tier=tier)
+        .exclude(current_center_id=center.pk)
+        .values_list("current_center_id")
+        .annotate(n=Count("id"))
+    )
+    if not counts:
+        return []
+    centers = ServiceCenter.objects.filter(pk__in=counts, active=True).only("code", "name", "lat", "lng")
+    rows = [
+        {
+            "code": c.code,
+            "name": c.name,
+            "distance_km": round(_distance_km(center.lat, center.lng, c.lat, c.lng), 1),
+            "available": counts[c.pk],
+        }
+        for c in centers
+    ]
+    rows.sort(key=lambda r: (r["distance_km"], r["code"]))
+    return rows[:limit]
+
+
+# --- Deposit terms -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DepositTerms:
+    deposit: Decimal
+    late_fee_per_day: Decimal
+    waived: bool
+    rule_id: int | None
+
+
+def deposit_rule_for(*, center, tier: str):
+    """The province's rule for the tier, else the default rule (province empty), else None."""
+    from .models import DepositRule
+
+    rules = {r.province_id: r for r in DepositRule.objects.filter(Q(province_id=center.province_id) | Q(province__isnull=True), tier=tier)}
+    return rules.get(center.province_id) or rules.get(None)
+
+
+def device_has_active_plan(*, device) -> bool:
+    """Plan holder = the warranty app's coverage lists an active plan for the device."""
+    from warranty import selectors as warranty_selectors
+
+    coverage_fn = getattr(warranty_selectors, "device_coverage", None)
+    if coverage_fn is None:  # the warranty app has not shipped coverage yet
         return False
-    return Loan.objects.filter(ticket_id=ticket_id, returned_at__isnull=True).exists()
+    return bool(coverage_fn(device=device).plans)
+
+
+def deposit_terms_for(*, center, tier: str, device=None) -> DepositTerms:
+    """Deposit and late fee for a loan of ``tier`` at ``center``; waived for plan holders when the rule says so."""
+    rule = deposit_rule_for(center=center, tier=tier)
+    if rule is None:
+        deposit = money(loaner_setting("DEFAULT_DEPOSITS")[tier])
+        late_fee = money(loaner_setting("DEFAULT_LATE_FEES")[tier])
+        waive = False
+    else:
+        deposit, late_fee, waive = rule.deposit, rule.late_fee_per_day, rule.waive_for_plan_holders
+    waived = bool(waive and device is not None and device_has_active_plan(device=device))
+    return DepositTerms(
+        deposit=ZERO if waived else money(deposit),
+        late_fee_per_day=money(late_fee),
+        waived=waived,
+        rule_id=rule.pk if rule else None,
+    )
+
+
+def loan_due_at(*, promised_at: datetime | None, now: datetime) -> datetime:
+    """``promised_at`` (or now + default repair days when missing or past) + grace days."""
+    base = promised_at if promised_at is not None and promised_at > now else now + timedelta(
+        days=loaner_setting("DEFAULT_REPAIR_DAYS")
+    )
+    return base + timedelta(days=loaner_setting("GRACE_DAYS"))
+
+
+def late_days(*, due_at: datetime, at: datetime) -> int:
+    """Days charged as late: local (Asia/Shanghai) calendar days after the due day.
+
+    Returning on the due day, even after the due hour, costs nothing; each local
+    midnight passed after it adds a day.
+    """
+    if at <= due_at:
+        return 0
+    return max(0, (timezone.localdate(at) - timezone.localdate(due_at)).days)
+
+
+# --- Return settlement ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SettlementLine:
+    kind: str  # DeductionKind
+    reason: str
+    amount: Decimal
+    from_deposit: Decimal  # covered by the deposit
+    owed: Decimal  # beyond the deposit -> balance due
+
+
+@dataclass(frozen=True)
+class Settlement:
+    condition: str
+    at: datetime
+    held: Decimal  # deposit still held before the return
+    late_days: int
+    lines: tuple[SettlementLine, ...] = field(default_factory=tuple)
+    deducted: Decimal = ZERO
+    refund: Decimal = ZERO
+    balance_due: Decimal = ZERO
+
+    @property
+    def loan_status(self) -> str:
+        return LoanStatus.LOST if self.condition == ReturnCondition.LOST else LoanStatus.RETURNED
+
+
+def _clean_deductions(deductions, condition: str) -> list[tuple[str, str, Decimal]]:
+    """Validate counter-entered deductions: ``[{"reason", "amount", "kind"?}]`` -> ``[(kind, reason, amount)]``."""
+    default_kind = (
+        DeductionKind.MISSING_ACCESSORY if condition == ReturnCondition.MISSING_ACCESSORIES else DeductionKind.DAMAGE
+    )
+    cleaned = []
+    for i, item in enumerate(deductions or ()):
+        if not isinstance(item, dict):
+            raise DomainError("validation_error", _("Each deduction needs a reason and an amount."), field=f"deductions.{i}")
+        reason = str(item.get("reason") or "").strip()
+        if not reason:
+            raise DomainError("validation_error", _("A deduction needs a reason."), field=f"deductions.{i}.reason")
+        try:
+            amount = money(item.get("amount"))
+        except (InvalidOperation, TypeError, ValueError):
+            raise DomainError("validation_error", _("Not a valid amount."), field=f"deductions.{i}.amount") from None
+        if not amount.is_finite() or amount <= 0:
+            raise DomainError(
+                "validation_error", _("A deduction must be a positive amount."), field=f"deductions.{i}.amount"
+            )
+        if amount >= Decimal("100000000"):
+            raise DomainError("validation_error", _("This amount is too large."), field=f"deductions.{i}.amount")
+        kind = item.get("kind") or default_kind
+        if kind not in MANUAL_DEDUCTION_KINDS:
+            raise DomainError(
+                "validation_error",
+                _("Deduction kind must be one of: %(kinds)s (late fees and losses are computed).")
+                % {"kinds": ", ".join(MANUAL_DEDUCTION_KINDS)},
+                field=f"deductions.{i}.kind",
+            )
+        cleaned.append((str(kind), reason[:300], amount))
+    return cleaned
+
+
+def loan_settlement(*, loan, condition: str, deductions=(), at: datetime | None = None) -> Settlement:
+    """What returning ``loan`` now would write: deductions (late fee and loss computed), refund, balance due.
+
+    Deductions are taken from the deposit in order (late fee, loss, then the
+    counter's lines); what the deposit cannot cover becomes ``balance_due``;
+    what is left is refunded. Refuses bad input with ``validation_error``.
+    """
+    if condition not in ReturnCondition.values:
+        raise DomainError(
+            "validation_error",
+            _("Condition must be one of: %(values)s.") % {"values": ", ".join(ReturnCondition.values)},
+            field="condition",
+        )
+    at = at or timezone.now()
+    manual = _clean_deductions(deductions, condition)
+    raw: list[tuple[str, str, Decimal]] = []
+    days = late_days(due_at=loan.due_at, at=at)
+    if days and loan.late_fee_per_day > 0:
+        raw.append(
+            (
+                DeductionKind.LATE_FEE.value,
+                _("%(days)d day(s) late at %(fee)s per day") % {"days": days, "fee": loan.late_fee_per_day},
+                money(loan.late_fee_per_day * days),
+            )
+        )
+    if condition == ReturnCondition.LOST and loan.loaner.replacement_value > 0:
+        raw.append((DeductionKind.LOSS.value, _("Loaner not returned: replacement value"), loan.loaner.replacement_value))
+    raw.extend(manual)
+
+    remaining = loan.held - loan.refunded - (loan.deducted - loan.balance_due)
+    held = remaining
+    lines = []
+    for kind, reason, amount in raw:
+        covered = min(amount, remaining)
+        remaining -= covered
+        lines.append(SettlementLine(kind=kind, reason=reason, amount=amount, from_deposit=covered, owed=amount - covered))
+    return Settlement(
+        condition=condition,
+        at=at,
+        held=held,
+        late_days=days,
+        lines=tuple(lines),
+        deducted=sum((line.amount for line in lines), ZERO),
+        refund=remaining,
+        balance_due=sum((line.owed for line in lines), ZERO),
+    )
+
+
+def loan_return_preview(*, loan_id: int, condition: str, deductions=(), at: datetime | None = None, actor=None) -> Settlement:
+    """The refund the counter shows before confirming a return (nothing is written).
+
+    Refuses a loan that is not open (``invalid_transition``, 409), one outside the
+    actor's centers (``not_found``) and bad deductions (``validation_error``).
+    """
+    from .models import Loan
+
+    qs = loans_visible(actor=actor) if actor is not None else Loan.objects.all()
+    loan = qs.select_related("loaner").filter(pk=loan_id).first()
+    if loan is None:
+        raise NotFound(_("No such loan."))
+    if not loan.is_open:
+        raise DomainError(
+            "invalid_transition",
+            _("This loan is already %(status)s.") % {"status": loan.get_status_display()},
+            status=409,
+            allowed_actions=[],
+        )
+    return loan_settlement(loan=loan, condition=condition, deductions=deductions, at=at)
+
+
+# --- Jobs ----------------------------------------------------------------------------
+
+
+def loans_due_between(*, start: datetime, end: datetime) -> QuerySet:
+    from .models import Loan
+
+    return Loan.objects.filter(status=LoanStatus.OUT, due_at__gte=start, due_at__lt=end)
+
+
+def local_day_bounds(day: date) -> tuple[datetime, datetime]:
+    """[start, end) of a local (Asia/Shanghai) calendar day as aware datetimes."""
+    tz = timezone.get_current_timezone()
+    start = timezone.make_aware(datetime.combine(day, time.min), tz)
+    end = timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min), tz)
+    return start, end
+
+
+# --- Cash report ---------------------------------------------------------------------
+
+
+def cash_report(*, day: date, center_ids=None) -> list[dict]:
+    """Deposit money per center for one local day, by payment method.
+
+    Each row: ``center`` (ServiceCenter), ``taken``/``refunded``/``deducted`` (dicts
+    method -> amount plus ``"total"``), ``balance_due_created`` (deductions beyond
+    deposits that day), ``held`` (deposit money held at the end of the day).
+    Centers without any deposit money that day or held are left out.
+    """
+    from centers.models import ServiceCenter
+
+    from .models import DepositEntry
+
+    start, end = local_day_bounds(day)
+    entries = DepositEntry.objects.all()
+    if center_ids is not None:
+        entries = entries.filter(center_id__in=center_ids)
+    methods = list(PaymentMethod.values)
+
+    def blank():
+        return dict.fromkeys([*methods, "total"], ZERO)
+
+    report: dict[int, dict] = {}
+
+    def row(center_id):
+        return report.setdefault(
+            center_id,
+            {"taken": blank(), "refunded": blank(), "deducted": blank(), "balance_due_created": ZERO, "held": ZERO},
+        )
+
+    day_rows = (
+        entries.filter(at__gte=start, at__lt=end)
+        .values("center_id", "kind", "payment_method")
+        .annotate(amount=Sum("amount"), from_deposit=Sum("from_deposit"))
+        .order_by()
+    )
+    bucket = {EntryKind.HOLD: "taken", EntryKind.REFUND: "refunded", EntryKind.DEDUCTION: "deducted"}
+    for r in day_rows:
+        target = row(r["center_id"])
+        name = bucket[r["kind"]]
+        # A deduction moves deposit money only for its covered part; the rest is owed.
+        amount = r["from_deposit"] if r["kind"] == EntryKind.DEDUCTION else r["amount"]
+        method = r["payment_method"] or "total"
+        if method != "total":
+            target[name][method] += amount
+        target[name]["total"] += amount
+        if r["kind"] == EntryKind.DEDUCTION:
+            target["balance_due_created"] += r["amount"] - r["from_deposit"]
+
+    held_rows = (
+        entries.filter(at__lt=end)
+        .values("center_id")
+        .annotate(
+            holds=Sum("amount", filter=Q(kind=EntryKind.HOLD)),
+            out=Sum("from_deposit", filter=~Q(kind=EntryKind.HOLD)),
+        )
+        .order_by()
+    )
+    for r in held_rows:
+        held = (r["holds"] or ZERO) - (r["out"] or ZERO)
+        if held or r["center_id"] in report:
+            row(r["center_id"])["held"] = held
+
+    centers = ServiceCenter.objects.in_bulk(list(report))
+    result = [{"center": centers[cid], **data} for cid, data in report.items()]
+    result.sort(key=lambda r: r["center"].code)
+    return result

@@ -1,0 +1,562 @@
+"""Writes for loaners: every status change of a loaner or a loan, every ledger entry.
+
+Each function is one transaction: lock the row(s) (``select_for_update(of=("self",))``),
+re-check the state under the lock, write, append the history row
+(``LoanerEvent``) and the ledger rows (``DepositEntry``) in the same
+transaction. Refusals are ``DomainError`` with a stable code.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Max, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from repairs.choices import OPEN_STATUSES as TICKET_OPEN_STATUSES
+from servicehub.errors import Conflict, DomainError, NotFound
+from servicehub.money import ZERO, money
+from warranty.choices import Tier
+from warranty.models import validate_imei
+
+from . import selectors
+from .choices import (
+    OPEN_LOAN_STATUSES,
+    EntryKind,
+    LoanerAction,
+    LoanerCondition,
+    LoanerStatus,
+    LoanStatus,
+    PaymentMethod,
+    ReturnCondition,
+)
+from .models import DepositEntry, Loan, Loaner, LoanerEvent, LoanerTransfer
+
+_OPEN = [s.value for s in OPEN_LOAN_STATUSES]
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def _user(actor):
+    user = getattr(actor, "user", None)
+    return user if getattr(user, "pk", None) else None
+
+
+def _label(actor) -> str:
+    return actor.label if actor is not None else "system"
+
+
+def _check_center(actor, center_id: int, what: str) -> None:
+    """Objects of centers the actor cannot see do not exist for them."""
+    if actor is not None and not actor.can_see_center(center_id):
+        raise NotFound(_("No such %(what)s.") % {"what": what})
+
+
+def _lock_loaner(loaner_id: int, actor) -> Loaner:
+    loaner = Loaner.objects.select_for_update(of=("self",)).filter(pk=loaner_id).first()
+    if loaner is None:
+        raise NotFound(_("No such loaner."))
+    if actor is not None and not (
+        actor.can_see_center(loaner.current_center_id) or actor.can_see_center(loaner.home_center_id)
+    ):
+        raise NotFound(_("No such loaner."))
+    return loaner
+
+
+def _refuse(loaner_or_loan, action_label: str, allowed: list[str] | None = None):
+    return DomainError(
+        "invalid_transition",
+        _("Cannot %(action)s while the status is %(status)s.")
+        % {"action": action_label, "status": loaner_or_loan.get_status_display()},
+        status=409,
+        allowed_actions=allowed or [],
+    )
+
+
+def _event(*, loaner: Loaner, action: str, from_status: str, actor, at: datetime, loan=None, note: str = "", center_id=None):
+    return LoanerEvent.objects.create(
+        loaner=loaner,
+        loan=loan,
+        action=action,
+        from_status=from_status,
+        to_status=loaner.status,
+        center_id=center_id or loaner.current_center_id,
+        actor=_user(actor),
+        actor_label=_label(actor),
+        note=note[:300],
+        at=at,
+    )
+
+
+def _append_entry(*, loan: Loan, kind: str, amount: Decimal, from_deposit: Decimal, at: datetime, actor, **fields):
+    """Append one ledger row to a locked loan and move its running totals (the caller saves the loan)."""
+    seq = (loan.entries.aggregate(m=Max("seq"))["m"] or 0) + 1
+    if kind == EntryKind.HOLD:
+        loan.held += amount
+    elif kind == EntryKind.REFUND:
+        loan.refunded += amount
+    else:
+        loan.deducted += amount
+        loan.balance_due += amount - from_deposit
+    return DepositEntry.objects.create(
+        loan=loan,
+        seq=seq,
+        kind=kind,
+        amount=amount,
+        from_deposit=from_deposit,
+        balance_after=loan.held - loan.refunded - (loan.deducted - loan.balance_due),
+        center_id=loan.center_id,
+        at=at,
+        actor=_user(actor),
+        actor_label=_label(actor),
+        **fields,
+    )
+
+
+# --- pool --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def loaner_register(
+    *,
+    imei: str,
+    model,
+    home_center,
+    actor,
+    condition: str = LoanerCondition.NEW,
+    accessories=(),
+    replacement_value: Decimal | str | int = ZERO,
+    wiped_at: datetime | None = None,
+) -> Loaner:
+    """Add a loaner to a center's pool (status ``available``).
+
+    Without ``wiped_at`` it needs a recorded wipe before its first loan.
+    Refuses a bad or duplicate IMEI, an unknown condition (``validation_error``)
+    and a center outside the actor's (``not_found``).
+    """
+    imei = (imei or "").strip()
+    try:
+        validate_imei(imei)
+    except ValidationError as exc:
+        raise DomainError("validation_error", exc.messages[0], field="imei") from None
+    if condition not in LoanerCondition.values:
+        raise DomainError("validation_error", _("Unknown condition."), field="condition")
+    _check_center(actor, home_center.pk, _("center"))
+    if Loaner.objects.filter(imei=imei).exists():
+        raise DomainError("validation_error", _("A loaner with this IMEI exists already."), field="imei")
+    now = timezone.now()
+    loaner = Loaner.objects.create(
+        imei=imei,
+        model=model,
+        home_center=home_center,
+        current_center=home_center,
+        condition=condition,
+        status=LoanerStatus.AVAILABLE,
+        accessories=list(accessories),
+        replacement_value=money(replacement_value),
+        last_wiped_at=wiped_at,
+        needs_wipe=wiped_at is None,
+    )
+    _event(loaner=loaner, action=LoanerAction.REGISTER, from_status="", actor=actor, at=now)
+    return loaner
+
+
+@transaction.atomic
+def loaner_wipe(*, loaner_id: int, actor, note: str = "") -> Loaner:
+    """Record a factory reset: ``last_wiped_at`` = now, ``needs_wipe`` off (status unchanged).
+
+    Refuses a loaner that is out, transferring or retired (``invalid_transition``, 409).
+    """
+    loaner = _lock_loaner(loaner_id, actor)
+    if loaner.status not in (LoanerStatus.AVAILABLE, LoanerStatus.MAINTENANCE):
+        raise _refuse(loaner, _("wipe"))
+    now = timezone.now()
+    loaner.last_wiped_at = now
+    loaner.needs_wipe = False
+    loaner.save(update_fields=["last_wiped_at", "needs_wipe", "updated_at"])
+    _event(loaner=loaner, action=LoanerAction.WIPE, from_status=loaner.status, actor=actor, at=now, note=note)
+    return loaner
+
+
+@transaction.atomic
+def loaner_maintenance_done(*, loaner_id: int, condition: str, actor, note: str = "") -> Loaner:
+    """Back from maintenance: ``maintenance`` -> ``available`` with its new condition.
+
+    Refuses another status (409 ``invalid_transition``) and ``damaged`` as the new
+    condition (``validation_error``: a damaged phone stays in maintenance or is retired).
+    """
+    if condition not in LoanerCondition.values or condition == LoanerCondition.DAMAGED:
+        raise DomainError("validation_error", _("Choose new, good or fair."), field="condition")
+    loaner = _lock_loaner(loaner_id, actor)
+    if loaner.status != LoanerStatus.MAINTENANCE:
+        raise _refuse(loaner, _("finish maintenance"))
+    before = loaner.status
+    loaner.status = LoanerStatus.AVAILABLE
+    loaner.condition = condition
+    loaner.save(update_fields=["status", "condition", "updated_at"])
+    _event(loaner=loaner, action=LoanerAction.MAINTENANCE_DONE, from_status=before, actor=actor, at=timezone.now(), note=note)
+    return loaner
+
+
+@transaction.atomic
+def loaner_transfer_send(*, loaner_id: int, to_center, actor, note: str = "") -> LoanerTransfer:
+    """Send an available loaner to another center: ``available`` -> ``transferring`` plus a transfer row.
+
+    Refuses another status (409 ``invalid_transition``), the same or an inactive
+    center (``validation_error``), a loaner outside the actor's centers (``not_found``).
+    """
+    loaner = _lock_loaner(loaner_id, actor)
+    if loaner.status != LoanerStatus.AVAILABLE:
+        raise _refuse(loaner, _("send"))
+    if to_center.pk == loaner.current_center_id or not to_center.active:
+        raise DomainError("validation_error", _("Choose another, active center."), field="to_center")
+    now = timezone.now()
+    transfer = LoanerTransfer.objects.create(
+        loaner=loaner,
+        from_center_id=loaner.current_center_id,
+        to_center=to_center,
+        sent_at=now,
+        sent_by=_user(actor),
+        note=note[:300],
+    )
+    before = loaner.status
+    loaner.status = LoanerStatus.TRANSFERRING
+    loaner.save(update_fields=["status", "updated_at"])
+    _event(
+        loaner=loaner,
+        action=LoanerAction.TRANSFER_SEND,
+        from_status=before,
+        actor=actor,
+        at=now,
+        note=_("to %(code)s") % {"code": to_center.code},
+    )
+    return transfer
+
+
+@transaction.atomic
+def loaner_transfer_receive(*, loaner_id: int, actor, note: str = "") -> LoanerTransfer:
+    """Receive a loaner in transfer: it is now at the destination, ``available``.
+
+    Refuses a loaner not in transfer (409 ``invalid_transition``) and a receiver who
+    cannot see the destination center (``not_found``).
+    """
+    loaner = Loaner.objects.select_for_update(of=("self",)).filter(pk=loaner_id).first()
+    transfer = (
+        LoanerTransfer.objects.select_for_update(of=("self",))
+        .filter(loaner_id=loaner_id, received_at__isnull=True)
+        .select_related("to_center")
+        .first()
+    )
+    if loaner is None or (transfer is None and actor is not None and not actor.can_see_center(loaner.current_center_id)):
+        raise NotFound(_("No such loaner."))
+    if loaner.status != LoanerStatus.TRANSFERRING or transfer is None:
+        raise _refuse(loaner, _("receive"))
+    _check_center(actor, transfer.to_center_id, _("loaner"))
+    now = timezone.now()
+    transfer.received_at = now
+    transfer.received_by = _user(actor)
+    transfer.save(update_fields=["received_at", "received_by"])
+    before = loaner.status
+    loaner.status = LoanerStatus.AVAILABLE
+    loaner.current_center_id = transfer.to_center_id
+    loaner.save(update_fields=["status", "current_center", "updated_at"])
+    _event(loaner=loaner, action=LoanerAction.TRANSFER_RECEIVE, from_status=before, actor=actor, at=now, note=note)
+    return transfer
+
+
+@transaction.atomic
+def loaner_retire(*, loaner_id: int, actor, note: str = "") -> Loaner:
+    """Take a loaner out of the pool for good (``available``/``maintenance`` -> ``retired``).
+
+    Refuses a loaner that is out or in transfer, or already retired (409 ``invalid_transition``).
+    """
+    loaner = _lock_loaner(loaner_id, actor)
+    if loaner.status not in (LoanerStatus.AVAILABLE, LoanerStatus.MAINTENANCE):
+        raise _refuse(loaner, _("retire"))
+    before = loaner.status
+    loaner.status = LoanerStatus.RETIRED
+    loaner.save(update_fields=["status", "updated_at"])
+    _event(loaner=loaner, action=LoanerAction.RETIRE, from_status=before, actor=actor, at=timezone.now(), note=note)
+    return loaner
+
+
+# --- lending -------------------------------------------------------------------------------
+
+
+def _pick_loaner(*, center_id: int, tier: str) -> Loaner | None:
+    """Lock one lendable loaner; concurrent checkouts skip each other's rows instead of queueing."""
+    qs = selectors.loaners_lendable(center_id=center_id, tier=tier).order_by("pk")
+    if connection.features.has_select_for_update_skip_locked:
+        qs = qs.select_for_update(skip_locked=True, of=("self",))
+    return qs.first()
+
+
+def loan_checkout(
+    *,
+    ticket_id: int,
+    tier: str,
+    payment_method: str,
+    actor,
+    reference: str = "",
+    terms_accepted: bool = True,
+) -> Loan:
+    """Lend a wiped, available loaner of ``tier`` at the ticket's center and take the deposit.
+
+    Writes the loan (status ``out``, due at the ticket's promised time or now + the
+    default repair days, plus the grace days), the loaner's ``lend`` event and the
+    deposit ``hold`` entry (none when the deposit is waived for a plan holder).
+    Refuses:
+    ``validation_error`` (400): unknown tier or payment method, terms not accepted;
+    ``not_found`` (404): no such ticket at the actor's centers;
+    ``invalid_transition`` (409): the ticket is not between received and ready;
+    ``loan_exists`` (409): the ticket already has an open loan;
+    ``overdue_loan`` (409): the customer has an overdue loan;
+    ``no_loaner_available`` (409): none of the tier here, with ``nearby_centers``.
+    """
+    from repairs.models import RepairTicket
+
+    if tier not in Tier.values:
+        raise DomainError(
+            "validation_error", _("Tier must be one of: %(v)s.") % {"v": ", ".join(Tier.values)}, field="tier"
+        )
+    if payment_method and payment_method not in PaymentMethod.values:
+        raise DomainError(
+            "validation_error",
+            _("Payment method must be one of: %(v)s.") % {"v": ", ".join(PaymentMethod.values)},
+            field="payment_method",
+        )
+    if not terms_accepted:
+        raise DomainError("validation_error", _("The customer must accept the loan terms."), field="terms_accepted")
+
+    with transaction.atomic():
+        # The ticket lock serialises checkouts of one ticket; its status is read under it.
+        ticket = (
+            RepairTicket.objects.select_for_update(of=("self",))
+            .select_related("center", "device")
+            .filter(pk=ticket_id)
+            .first()
+        )
+        if ticket is None:
+            raise NotFound(_("No such ticket."))
+        _check_center(actor, ticket.center_id, _("ticket"))
+        if ticket.status not in TICKET_OPEN_STATUSES:
+            raise DomainError(
+                "invalid_transition",
+                _("A loaner can only be lent while the device is with us (received to ready); this ticket is %(s)s.")
+                % {"s": ticket.get_status_display()},
+                status=409,
+                allowed_actions=[],
+            )
+        existing = Loan.objects.filter(ticket_id=ticket.pk, status__in=_OPEN).values_list("pk", flat=True).first()
+        if existing:
+            raise Conflict("loan_exists", _("This ticket already has a loaner out."), loan_id=existing)
+        now = timezone.now()
+        if Loan.objects.filter(
+            Q(status=LoanStatus.OVERDUE) | Q(status=LoanStatus.OUT, due_at__lt=now), customer_id=ticket.customer_id
+        ).exists():
+            raise Conflict("overdue_loan", _("The customer has an overdue loaner; it must be returned first."))
+
+        terms = selectors.deposit_terms_for(center=ticket.center, tier=tier, device=ticket.device)
+        if not terms.waived and not payment_method:
+            raise DomainError("validation_error", _("Choose how the deposit is paid."), field="payment_method")
+
+        loaner = _pick_loaner(center_id=ticket.center_id, tier=tier)
+        if loaner is None:
+            raise Conflict(
+                "no_loaner_available",
+                _("No %(tier)s loaner is available at this center.") % {"tier": Tier(tier).label},
+                tier=tier,
+                center=ticket.center.code,
+                nearby_centers=selectors.centers_with_loaner_nearby(center=ticket.center, tier=tier),
+            )
+        try:
+            with transaction.atomic():  # savepoint: a constraint hit becomes a clean 409
+                loan = Loan.objects.create(
+                    ticket=ticket,
+                    loaner=loaner,
+                    customer_id=ticket.customer_id,
+                    center_id=ticket.center_id,
+                    tier=tier,
+                    status=LoanStatus.OUT,
+                    out_at=now,
+                    due_at=selectors.loan_due_at(promised_at=ticket.promised_at, now=now),
+                    condition_out=loaner.condition,
+                    accessories_out=list(loaner.accessories),
+                    terms_accepted_at=now,
+                    payment_method="" if terms.waived else payment_method,
+                    payment_reference=(reference or "")[:64],
+                    deposit=terms.deposit,
+                    deposit_waived=terms.waived,
+                    late_fee_per_day=terms.late_fee_per_day,
+                    lent_by=_user(actor),
+                )
+        except IntegrityError:
+            raise Conflict("loan_exists", _("This ticket or loaner already has an open loan.")) from None
+        before = loaner.status
+        loaner.status = LoanerStatus.OUT
+        loaner.save(update_fields=["status", "updated_at"])
+        _event(
+            loaner=loaner,
+            loan=loan,
+            action=LoanerAction.LEND,
+            from_status=before,
+            actor=actor,
+            at=now,
+            note=_("ticket %(no)s") % {"no": ticket.service_no},
+        )
+        if terms.deposit > 0:
+            _append_entry(
+                loan=loan,
+                kind=EntryKind.HOLD,
+                amount=terms.deposit,
+                from_deposit=ZERO,
+                at=now,
+                actor=actor,
+                payment_method=payment_method,
+                reference=(reference or "")[:64],
+            )
+            loan.save(update_fields=["held", "updated_at"])
+        return loan
+
+
+def loan_return(
+    *,
+    loan_id: int,
+    condition: str,
+    deductions: list[dict],
+    actor,
+    at: datetime | None = None,
+) -> Loan:
+    """Take a loaner back: deductions (late fee, loss computed), refund, loan closed, loaner to wipe/maintenance.
+
+    Writes, in one transaction: one ``deduction`` entry per line of
+    ``selectors.loan_settlement`` and a ``refund`` entry for what is left of the
+    deposit; the loan becomes ``returned`` (``lost`` for condition ``lost``) with
+    ``balance_due`` for deductions beyond the deposit; the loaner becomes
+    available-but-needs-wipe (``ok``), ``maintenance`` (``damaged`` or
+    ``missing_accessories``) or ``retired`` (``lost``).
+    Refuses: ``not_found`` (404), ``invalid_transition`` (409: not open, e.g. returned
+    twice), ``validation_error`` (400: unknown condition, deduction without a reason,
+    zero or negative amount).
+    """
+    with transaction.atomic():
+        loan = Loan.objects.select_for_update(of=("self",)).filter(pk=loan_id).first()
+        if loan is None:
+            raise NotFound(_("No such loan."))
+        _check_center(actor, loan.center_id, _("loan"))
+        if not loan.is_open:  # re-checked under the lock: a second return stops here
+            raise _refuse(loan, _("return"))
+        loaner = Loaner.objects.select_for_update(of=("self",)).get(pk=loan.loaner_id)
+        loan.loaner = loaner
+        settlement = selectors.loan_settlement(loan=loan, condition=condition, deductions=deductions, at=at)
+        now = settlement.at
+        method = loan.payment_method
+        for line in settlement.lines:
+            _append_entry(
+                loan=loan,
+                kind=EntryKind.DEDUCTION,
+                amount=line.amount,
+                from_deposit=line.from_deposit,
+                at=now,
+                actor=actor,
+                deduction_kind=line.kind,
+                reason=line.reason[:300],
+                payment_method=method,
+            )
+        if settlement.refund > 0:
+            _append_entry(
+                loan=loan,
+                kind=EntryKind.REFUND,
+                amount=settlement.refund,
+                from_deposit=settlement.refund,
+                at=now,
+                actor=actor,
+                payment_method=method,
+                reference=loan.payment_reference,
+            )
+        loan.status = settlement.loan_status
+        loan.condition_in = condition
+        loan.returned_by = _user(actor)
+        if condition != ReturnCondition.LOST:
+            loan.returned_at = now
+        loan.save()
+
+        before = loaner.status
+        if condition == ReturnCondition.LOST:
+            loaner.status = LoanerStatus.RETIRED
+            action = LoanerAction.LOST
+        else:
+            action = LoanerAction.RETURN
+            loaner.needs_wipe = True
+            if condition == ReturnCondition.OK:
+                loaner.status = LoanerStatus.AVAILABLE
+            else:
+                loaner.status = LoanerStatus.MAINTENANCE
+                if condition == ReturnCondition.DAMAGED:
+                    loaner.condition = LoanerCondition.DAMAGED
+        loaner.save(update_fields=["status", "needs_wipe", "condition", "updated_at"])
+        _event(
+            loaner=loaner,
+            loan=loan,
+            action=action,
+            from_status=before,
+            actor=actor,
+            at=now,
+            note=_("refund %(r)s, deducted %(d)s, balance due %(b)s")
+            % {"r": settlement.refund, "d": settlement.deducted, "b": settlement.balance_due},
+        )
+        return loan
+
+
+# --- jobs ------------------------------------------------------------------------------------
+
+
+def loans_mark_overdue(*, now: datetime | None = None) -> int:
+    """Mark loans past their ``due_at`` as ``overdue`` (one short transaction each); returns how many.
+
+    Idempotent: a loan already overdue or returned meanwhile is skipped under its lock.
+    """
+    now = now or timezone.now()
+    ids = list(
+        Loan.objects.filter(status=LoanStatus.OUT, due_at__lt=now).order_by("pk").values_list("pk", flat=True)
+    )
+    marked = 0
+    for loan_id in ids:
+        with transaction.atomic():
+            loan = (
+                Loan.objects.select_for_update(of=("self",))
+                .select_related("loaner")
+                .filter(pk=loan_id, status=LoanStatus.OUT, due_at__lt=now)
+                .first()
+            )
+            if loan is None:
+                continue
+            loan.status = LoanStatus.OVERDUE
+            loan.save(update_fields=["status", "updated_at"])
+            _event(
+                loaner=loan.loaner,
+                loan=loan,
+                action=LoanerAction.OVERDUE,
+                from_status=loan.loaner.status,
+                actor=None,
+                at=now,
+                center_id=loan.center_id,
+            )
+            marked += 1
+    return marked
+
+
+def loans_due_tomorrow(*, now: datetime | None = None) -> QuerySet:
+    """Loans still out whose ``due_at`` falls on tomorrow's local (Asia/Shanghai) date (for the reminder job)."""
+    now = now or timezone.now()
+    start, end = selectors.local_day_bounds(timezone.localdate(now) + timedelta(days=1))
+    return (
+        selectors.loans_due_between(start=start, end=end)
+        .select_related("customer", "ticket", "loaner__model", "center")
+        .order_by("due_at", "pk")
+    )
