@@ -54,3 +54,81 @@ class FaultCategory(models.TextChoices):
 class Language(models.TextChoices):
     ZH_HANS = "zh-hans", "简体中文"
     EN = "en", "English"
+
+
+class Action(models.TextChoices):
+    """The verbs of the ticket state machine (``repairs.services.ticket_transition``)."""
+
+    CHECK_IN = "check_in", _("Check in")
+    FORWARD = "forward", _("Forward to the hub")
+    RECEIVE_AT_HUB = "receive_at_hub", _("Receive at the hub")
+    START_DIAGNOSIS = "start_diagnosis", _("Start diagnosis")
+    SEND_QUOTE = "send_quote", _("Send quote")
+    APPROVE = "approve", _("Approve quote")
+    DECLINE = "decline", _("Decline quote")
+    AWAIT_PARTS = "await_parts", _("Wait for parts")
+    PARTS_ARRIVED = "parts_arrived", _("Parts arrived")
+    START_REPAIR = "start_repair", _("Start repair")
+    FINISH = "finish", _("Finish repair")
+    QC_PASS = "qc_pass", _("Pass quality check")
+    QC_FAIL = "qc_fail", _("Fail quality check")
+    HAND_OVER = "hand_over", _("Hand over to the customer")
+    SHIP_BACK = "ship_back", _("Ship back")
+    DELIVER = "deliver", _("Delivered by courier")
+    CLOSE = "close", _("Close")
+    CANCEL = "cancel", _("Cancel")
+    NO_SHOW = "no_show", _("Customer did not come")
+
+
+class RepairKind(models.TextChoices):
+    """Repair operation codes of the catalog (one operation per kind and device model)."""
+
+    SCREEN = "screen", _("Screen replacement")
+    BATTERY = "battery", _("Battery replacement")
+    MAINBOARD = "mainboard", _("Mainboard replacement")
+    CAMERA = "camera", _("Rear camera replacement")
+    BACK_COVER = "back_cover", _("Back cover replacement")
+    CHARGING_PORT = "charging_port", _("Charging port replacement")
+    SOFTWARE = "software", _("Software restore")
+
+
+# The fault a repair operation fixes (drives warranty exclusions and the repair warranty).
+REPAIR_FAULT = {
+    RepairKind.SCREEN: FaultCategory.SCREEN,
+    RepairKind.BATTERY: FaultCategory.BATTERY,
+    RepairKind.MAINBOARD: FaultCategory.MAINBOARD,
+    RepairKind.CAMERA: FaultCategory.CAMERA,
+    RepairKind.BACK_COVER: FaultCategory.OTHER,
+    RepairKind.CHARGING_PORT: FaultCategory.CHARGING_PORT,
+    RepairKind.SOFTWARE: FaultCategory.SOFTWARE,
+}
+
+
+class PartGrade(models.TextChoices):
+    NEW = "new", _("New original part")
+    REFURBISHED = "refurbished", _("Refurbished original part (90-day warranty)")
+
+
+class QuoteStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for approval")
+    APPROVED = "approved", _("Approved")
+    AUTO_APPROVED = "auto_approved", _("Free of charge (no approval needed)")
+    DECLINED = "declined", _("Declined")
+    SUPERSEDED = "superseded", _("Replaced by a revised quote")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+# Default stage targets in minutes, used when no StageSLA row overrides them.
+# ``received``: diagnosis starts within 1 hour of receipt; ``repairing``: quick repairs within 1 hour.
+DEFAULT_STAGE_SLA_MINUTES = {
+    TicketStatus.RECEIVED: 60,
+    TicketStatus.IN_TRANSIT: 48 * 60,
+    TicketStatus.DIAGNOSING: 60,
+    TicketStatus.AWAITING_APPROVAL: 48 * 60,
+    TicketStatus.AWAITING_PARTS: 72 * 60,
+    TicketStatus.REPAIRING: 60,
+    TicketStatus.QUALITY_CHECK: 30,
+    TicketStatus.READY: 7 * 24 * 60,
+    TicketStatus.RETURNING: 72 * 60,
+    TicketStatus.DELIVERED: 7 * 24 * 60,
+}

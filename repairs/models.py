@@ -1,10 +1,18 @@
-"""Customers, repair tickets and their timeline. Quotes, catalog and shipments are added by the repairs work."""
+"""Customers, repair tickets and their timeline, stage SLAs, the repair catalog and quotes."""
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .choices import Channel, FaultCategory, Language, TicketStatus
+from .choices import (
+    Channel,
+    FaultCategory,
+    Language,
+    PartGrade,
+    QuoteStatus,
+    RepairKind,
+    TicketStatus,
+)
 
 
 class Customer(models.Model):
@@ -59,6 +67,16 @@ class RepairTicket(models.Model):
     promised_at = models.DateTimeField(_("promised ready"), null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Stage timestamps (the timeline has every move; these make lists and reports cheap).
+    forwarded_at = models.DateTimeField(_("forwarded to the hub"), null=True, blank=True)
+    hub_received_at = models.DateTimeField(_("received at the hub"), null=True, blank=True)
+    diagnosis_started_at = models.DateTimeField(_("diagnosis started"), null=True, blank=True)
+    quoted_at = models.DateTimeField(_("quoted"), null=True, blank=True)
+    approved_at = models.DateTimeField(_("quote approved"), null=True, blank=True)
+    repair_started_at = models.DateTimeField(_("repair started"), null=True, blank=True)
+    repaired_at = models.DateTimeField(_("repair finished"), null=True, blank=True)
+    ready_at = models.DateTimeField(_("ready"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -94,3 +112,128 @@ class TicketEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id}: {self.from_status} -> {self.to_status}"
+
+
+class StageSLA(models.Model):
+    """Target duration of one ticket stage (status). Without a row the code default applies."""
+
+    status = models.CharField(_("stage"), max_length=20, choices=TicketStatus.choices, unique=True)
+    target_minutes = models.PositiveIntegerField(_("target (minutes)"))
+    active = models.BooleanField(_("active"), default=True, help_text=_("Untick to stop tracking this stage."))
+    description = models.CharField(_("description"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["status"]
+        verbose_name = _("stage SLA")
+        verbose_name_plural = _("stage SLAs")
+        constraints = [models.CheckConstraint(condition=models.Q(target_minutes__gt=0), name="stage_sla_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.get_status_display()}: {self.target_minutes} min"
+
+
+class RepairOperation(models.Model):
+    """One repair of one device model with its published prices (the catalog)."""
+
+    device_model = models.ForeignKey(
+        "warranty.DeviceModel", on_delete=models.PROTECT, related_name="repair_operations", verbose_name=_("device model")
+    )
+    code = models.CharField(_("code"), max_length=20, choices=RepairKind.choices)
+    name = models.CharField(_("name"), max_length=120)
+    fault_category = models.CharField(_("fault"), max_length=20, choices=FaultCategory.choices)
+    part_price = models.DecimalField(_("new original part"), max_digits=10, decimal_places=2)
+    refurbished_price = models.DecimalField(
+        _("refurbished part"), max_digits=10, decimal_places=2, null=True, blank=True,
+        help_text=_("Refurbished original part with a 90-day warranty; empty = not offered."),
+    )
+    labor = models.DecimalField(_("labor fee"), max_digits=10, decimal_places=2)
+    fixed_price = models.DecimalField(
+        _("fixed-price offer"), max_digits=10, decimal_places=2, null=True, blank=True,
+        help_text=_("All-in out-of-warranty price (part and labor), e.g. the battery one-price offer."),
+    )
+    published = models.BooleanField(_("published"), default=True)
+
+    class Meta:
+        ordering = ["device_model_id", "code"]
+        verbose_name = _("repair operation")
+        verbose_name_plural = _("repair operations")
+        constraints = [
+            models.UniqueConstraint(fields=["device_model", "code"], name="one_operation_per_model_code"),
+            models.CheckConstraint(
+                condition=models.Q(part_price__gte=0, labor__gte=0), name="operation_prices_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(refurbished_price__isnull=True) | models.Q(refurbished_price__gte=0),
+                name="operation_refurbished_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(fixed_price__isnull=True) | models.Q(fixed_price__gte=0),
+                name="operation_fixed_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.device_model_id}/{self.code}"
+
+
+class Quote(models.Model):
+    """One version of a ticket's quote. A revision supersedes the previous version and needs a new approval."""
+
+    ticket = models.ForeignKey(RepairTicket, on_delete=models.PROTECT, related_name="quotes")
+    version = models.PositiveSmallIntegerField(_("version"))
+    status = models.CharField(_("status"), max_length=16, choices=QuoteStatus.choices, default=QuoteStatus.PENDING)
+    total = models.DecimalField(_("total"), max_digits=10, decimal_places=2)
+    exclusions = models.JSONField(_("warranty exclusions found"), default=list, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by_label = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["ticket_id", "version"]
+        verbose_name = _("quote")
+        verbose_name_plural = _("quotes")
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "version"], name="one_quote_per_version"),
+            models.UniqueConstraint(
+                fields=["ticket"], condition=models.Q(status="pending"), name="one_pending_quote_per_ticket"
+            ),
+            models.CheckConstraint(condition=models.Q(total__gte=0), name="quote_total_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} v{self.version}"
+
+
+class QuoteLine(models.Model):
+    """A quoted repair: prices before and after the pricing rules, and the rules with their reasons."""
+
+    quote = models.ForeignKey(Quote, on_delete=models.PROTECT, related_name="lines")
+    position = models.PositiveSmallIntegerField()
+    operation = models.ForeignKey(RepairOperation, on_delete=models.PROTECT, related_name="+")
+    description = models.CharField(_("description"), max_length=200)
+    grade = models.CharField(_("part grade"), max_length=16, choices=PartGrade.choices, default=PartGrade.NEW)
+    list_part_price = models.DecimalField(max_digits=10, decimal_places=2)
+    list_labor = models.DecimalField(max_digits=10, decimal_places=2)
+    part_price = models.DecimalField(_("part"), max_digits=10, decimal_places=2)
+    labor = models.DecimalField(_("labor"), max_digits=10, decimal_places=2)
+    amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2)
+    # [{"code": "statutory_warranty", "reason": "..."}] in the order applied.
+    rules = models.JSONField(default=list)
+    # The plan purchase whose claim this line uses (claimed on approval, released on cancel).
+    plan_purchase_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["quote_id", "position"]
+        verbose_name = _("quote line")
+        verbose_name_plural = _("quote lines")
+        constraints = [
+            models.UniqueConstraint(fields=["quote", "position"], name="one_line_per_position"),
+            models.CheckConstraint(
+                condition=models.Q(part_price__gte=0, labor__gte=0, amount__gte=0), name="quote_line_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.description

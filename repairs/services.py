@@ -1,0 +1,524 @@
+"""Writes for repairs: customers, bookings, check-in, the ticket state machine and quotes.
+
+Every ticket change goes through ``ticket_transition`` (or ``ticket_book`` /
+``ticket_check_in`` for the first event): one transaction that locks the row,
+re-checks the move under the lock, writes the ``TicketEvent``, sets the stage
+timestamps and SLA due time and calls ``repairs.events.ticket_changed``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+import phonenumbers
+from django.db import IntegrityError, OperationalError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from servicehub.actors import SYSTEM, Actor
+from servicehub.errors import DomainError, NotFound
+
+from . import events
+from .choices import (
+    DEFAULT_STAGE_SLA_MINUTES,
+    Action,
+    Channel,
+    FaultCategory,
+    Language,
+    QuoteStatus,
+    TicketStatus,
+)
+from .models import Customer, Quote, QuoteLine, RepairTicket, StageSLA, TicketEvent
+from .workflow import MOVES, CustomerActor, refusal
+
+S = TicketStatus
+
+# 31 characters: digits and capitals without 0/O, 1/I/L. 10 of them carry 10*log2(31) ~ 49.5 random bits.
+SERVICE_NO_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+SERVICE_NO_LENGTH = 10
+_SERVICE_NO_ATTEMPTS = 8
+
+
+def service_no_generate() -> str:
+    return "".join(secrets.choice(SERVICE_NO_ALPHABET) for _i in range(SERVICE_NO_LENGTH))
+
+
+def service_no_normalize(raw: str) -> str:
+    """What a person typed (lower case, spaces, dashes) -> the stored form."""
+    return "".join(ch for ch in str(raw or "").upper() if ch.isalnum())
+
+
+def _create_ticket_with_number(**fields) -> RepairTicket:
+    """Insert a ticket with a fresh random number; a collision (astronomically rare) retries with a new one."""
+    for _attempt in range(_SERVICE_NO_ATTEMPTS):
+        number = service_no_generate()
+        try:
+            with transaction.atomic():
+                return RepairTicket.objects.create(service_no=number, **fields)
+        except IntegrityError:
+            if not RepairTicket.objects.filter(service_no=number).exists():
+                raise  # some other constraint: not ours to hide
+    raise DomainError("service_no_exhausted", _("Could not allocate a service number; try again."), status=503)
+
+
+# --- customers --------------------------------------------------------------
+
+
+def phone_normalize(phone: str) -> str:
+    """E.164 (``+8613812345678``); Chinese numbers may be given without ``+86``."""
+    try:
+        parsed = phonenumbers.parse(str(phone or "").strip(), "CN")
+    except phonenumbers.NumberParseException:
+        parsed = None
+    if parsed is None or not phonenumbers.is_valid_number(parsed):
+        raise DomainError("validation_error", _("Enter a valid phone number."), field="phone")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def customer_get_or_create(*, name: str, phone: str, email: str = "", language: str | None = None) -> Customer:
+    """Find the customer by phone (normalised to E.164) or create them.
+
+    An existing customer keeps their name; an empty e-mail is filled in. Refuses
+    an invalid phone (``validation_error``, field ``phone``) and an empty name
+    (field ``name``).
+    """
+    e164 = phone_normalize(phone)
+    name = str(name or "").strip()
+    if language is not None and language not in Language.values:
+        raise DomainError("validation_error", _("Unknown language."), field="language")
+    with transaction.atomic():
+        customer = Customer.objects.filter(phone=e164).first()
+        if customer is not None:
+            if email and not customer.email:
+                customer.email = email
+                customer.save(update_fields=["email"])
+            return customer
+        if not name:
+            raise DomainError("validation_error", _("Enter the customer's name."), field="name")
+        try:
+            with transaction.atomic():
+                return Customer.objects.create(
+                    name=name[:100], phone=e164, email=email or "", language=language or Language.ZH_HANS
+                )
+        except IntegrityError:  # created concurrently by another request
+            return Customer.objects.get(phone=e164)
+
+
+# --- SLA --------------------------------------------------------------------
+
+
+def stage_target_minutes(status: str) -> int | None:
+    """Target duration of a stage: the StageSLA row (admin), else the code default; None = not tracked."""
+    row = StageSLA.objects.filter(status=status).values_list("target_minutes", "active").first()
+    if row is not None:
+        return row[0] if row[1] else None
+    return DEFAULT_STAGE_SLA_MINUTES.get(status)
+
+
+def _enter_stage(ticket: RepairTicket, status: str, now: dt.datetime) -> None:
+    ticket.status = status
+    ticket.stage_started_at = now
+    minutes = stage_target_minutes(status)
+    ticket.stage_due_at = now + dt.timedelta(minutes=minutes) if minutes else None
+
+
+def _event(ticket, *, action, from_status, actor: Actor, note: str, now) -> TicketEvent:
+    user = getattr(actor, "user", None)
+    event = TicketEvent.objects.create(
+        ticket=ticket,
+        action=action,
+        from_status=from_status,
+        to_status=ticket.status,
+        actor=user if getattr(user, "pk", None) else None,
+        actor_label=actor.label[:150],
+        note=note,
+        at=now,
+    )
+    events.ticket_changed(ticket=ticket, event=event)
+    return event
+
+
+# --- booking and check-in -------------------------------------------------------
+
+
+def _repair_site(center):
+    """(repairing center, origin center) for a ticket handed in at ``center``."""
+    from centers.choices import CenterKind
+
+    if center.kind in (CenterKind.COLLECTION_POINT, CenterKind.EXPERIENCE_STORE) and center.hub_id:
+        return center.hub, center
+    if center.kind == CenterKind.COLLECTION_POINT:
+        raise DomainError(
+            "validation_error", _("This collection point has no hub center to forward to."), field="center"
+        )
+    return center, None
+
+
+def _check_choices(fault_category: str, channel: str) -> None:
+    if fault_category not in FaultCategory.values:
+        raise DomainError("validation_error", _("Unknown fault category."), field="fault.category")
+    if channel not in Channel.values:
+        raise DomainError("validation_error", _("Unknown channel."), field="channel")
+
+
+def ticket_book(
+    *,
+    center,
+    customer,
+    device,
+    fault_category: str,
+    fault_description: str = "",
+    needs: dict | None = None,
+    channel: str = Channel.APPOINTMENT,
+    actor=None,
+) -> RepairTicket:
+    """Create a ticket in status ``booked`` with a new service number and the timeline event ``book``.
+
+    A collection point's booking is repaired at its hub (``origin_center`` keeps the
+    collection point). Refuses an inactive center, unknown fault or channel
+    (``validation_error``).
+    """
+    _check_choices(fault_category, channel)
+    if not center.active:
+        raise DomainError("validation_error", _("This center is closed for good."), field="center")
+    actor = actor or SYSTEM
+    repair_center, origin = _repair_site(center)
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = _create_ticket_with_number(
+            center=repair_center,
+            origin_center=origin,
+            channel=channel,
+            customer=customer,
+            device=device,
+            fault_category=fault_category,
+            fault_description=fault_description or "",
+            needs=needs or {},
+            status=S.BOOKED,
+            stage_started_at=now,
+        )
+        _event(ticket, action="book", from_status="", actor=actor, note="", now=now)
+    return ticket
+
+
+_INTAKE_FIELDS = ("accessories", "appearance_notes", "repair_mode_enabled", "data_backup_consent")
+
+
+def _intake(ticket: RepairTicket, params: dict) -> None:
+    if "accessories" in params:
+        accessories = params["accessories"] or []
+        if not isinstance(accessories, list | tuple) or not all(isinstance(a, str) for a in accessories):
+            raise DomainError("validation_error", _("Accessories are a list of words."), field="accessories")
+        ticket.accessories = [a.strip()[:60] for a in accessories if a.strip()]
+    if "appearance_notes" in params:
+        ticket.appearance_notes = str(params["appearance_notes"] or "")
+    for flag in ("repair_mode_enabled", "data_backup_consent"):
+        if flag in params:
+            setattr(ticket, flag, bool(params[flag]))
+
+
+def _device_for_check_in(device: dict, actor):
+    from warranty.services import device_get_or_register
+
+    try:
+        return device_get_or_register(
+            imei=device.get("imei") or None,
+            serial=device.get("serial") or None,
+            model_code=device.get("model") or None,
+            sold_at=device.get("sold_at"),
+            proof_note=device.get("proof_note", "") or "",
+            actor=actor,
+        )
+    except DomainError as exc:
+        if exc.code == "validation_error":
+            exc.field = f"device.{exc.field}" if exc.field else "device"
+        raise
+
+
+def ticket_check_in(
+    *,
+    actor: Actor,
+    center=None,
+    service_no: str | None = None,
+    channel: str = Channel.WALK_IN,
+    customer: dict | None = None,
+    device: dict | None = None,
+    fault_category: str = FaultCategory.OTHER,
+    fault_description: str = "",
+    accessories: list | None = None,
+    appearance_notes: str = "",
+    repair_mode_enabled: bool = False,
+    data_backup_consent: bool = False,
+    note: str = "",
+) -> RepairTicket:
+    """Receive a device at the counter: a booked ticket (``service_no``) or a walk-in, in one transaction.
+
+    Walk-in: finds/creates the customer (by phone) and the device (by IMEI/serial,
+    registering it from the proof of purchase if unknown) and creates the ticket
+    already ``received``. Refuses what the actor may not do at that center
+    (``invalid_transition``), bad phone/IMEI (``validation_error`` with field
+    ``customer.phone`` / ``device.imei``), unknown center (``validation_error``).
+    """
+    intake = {
+        "accessories": accessories or [],
+        "appearance_notes": appearance_notes,
+        "repair_mode_enabled": repair_mode_enabled,
+        "data_backup_consent": data_backup_consent,
+    }
+    if service_no:
+        ticket = RepairTicket.objects.filter(service_no=service_no_normalize(service_no)).only("pk").first()
+        if ticket is None:
+            raise NotFound(_("No ticket with this service number."))
+        return ticket_transition(ticket_id=ticket.pk, action=Action.CHECK_IN, actor=actor, note=note, **intake)
+
+    if center is None or not actor.can_see_center(center.pk):
+        raise DomainError("validation_error", _("Unknown center."), field="center")
+    from centers.choices import CenterKind
+
+    if channel == Channel.WALK_IN and center.kind == CenterKind.COLLECTION_POINT:
+        channel = Channel.COLLECTION_POINT
+    _check_choices(fault_category, channel)
+    customer = customer or {}
+    device = device or {}
+    with transaction.atomic():
+        try:
+            cust = customer_get_or_create(
+                name=customer.get("name", ""),
+                phone=customer.get("phone", ""),
+                email=customer.get("email", "") or "",
+                language=customer.get("language"),
+            )
+        except DomainError as exc:
+            exc.field = f"customer.{exc.field}" if exc.field else "customer"
+            raise
+        dev = _device_for_check_in(device, actor)
+        ticket = ticket_book(
+            center=center,
+            customer=cust,
+            device=dev,
+            fault_category=fault_category,
+            fault_description=fault_description,
+            channel=channel,
+            actor=actor,
+        )
+        # The counter books and receives in one go; the same rules as a booked ticket's check-in apply.
+        return ticket_transition(ticket_id=ticket.pk, action=Action.CHECK_IN, actor=actor, note=note, **intake)
+
+
+# --- the state machine ---------------------------------------------------------
+
+
+def _lock_ticket(ticket_id: int) -> RepairTicket:
+    """SELECT ... FOR UPDATE on the ticket row only (concurrency tests patch this to show the race)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # Fail fast instead of queueing behind a stuck transaction.
+            cursor.execute("SET LOCAL lock_timeout = '3s'")
+    return (
+        RepairTicket.objects.select_for_update(of=("self",))
+        .select_related("center", "origin_center", "device", "customer")
+        .get(pk=ticket_id)
+    )
+
+
+def _refuse(ticket, actor, message: str) -> DomainError:
+    from .selectors import allowed_actions
+
+    return DomainError(
+        "invalid_transition", message, status=409, allowed_actions=allowed_actions(ticket=ticket, actor=actor)
+    )
+
+
+def ticket_transition(*, ticket_id: int, action: str, actor, note: str = "", **params) -> RepairTicket:
+    """Apply ``action`` to the ticket: the one state machine (see DESIGN.md and ``repairs.workflow``).
+
+    Changes: status, stage timestamps, SLA due time, engineer (``start_repair``),
+    quotes (``send_quote`` with ``lines``/``exclusions``; ``approve`` uses plan
+    claims; ``cancel`` releases them), intake fields on ``check_in``; writes a
+    ``TicketEvent`` and calls ``events.ticket_changed`` in the same transaction.
+    Refuses: unknown ticket or one the actor cannot see (``not_found``, 404); a
+    move not allowed now or not for this actor (``invalid_transition``, 409, with
+    ``allowed_actions``); an outdated quote (``quote_outdated``, 409); pricing
+    input (``validation_error``); an exhausted plan (``not_eligible``, 422);
+    a ticket locked by another transaction for > 3 s (``ticket_busy``, 409).
+    """
+    move = MOVES.get(action)
+    with transaction.atomic():
+        try:
+            ticket = _lock_ticket(ticket_id)
+        except RepairTicket.DoesNotExist:
+            raise NotFound(_("No such ticket."))
+        except OperationalError:
+            raise DomainError("ticket_busy", _("Someone else is changing this ticket; try again."), status=409)
+        if not _visible(ticket, actor):
+            raise NotFound(_("No such ticket."))
+        if move is None:
+            raise _refuse(ticket, actor, _("Unknown action “%(action)s”.") % {"action": action})
+        why = refusal(move, ticket, actor)
+        if why:
+            raise _refuse(ticket, actor, why)
+
+        now = timezone.now()
+        from_status = ticket.status
+        target = move.target
+        extra_note = ""
+        if action == Action.CHECK_IN:
+            _intake(ticket, params)
+            ticket.received_at = now
+        elif action == Action.FORWARD:
+            ticket.forwarded_at = now
+        elif action == Action.RECEIVE_AT_HUB:
+            ticket.hub_received_at = now
+        elif action == Action.START_DIAGNOSIS:
+            ticket.diagnosis_started_at = now
+        elif action == Action.SEND_QUOTE:
+            quote = _quote_create(ticket, actor=actor, lines=params.get("lines") or [], exclusions=params.get("exclusions") or [], note=note)
+            ticket.quoted_at = now
+            if quote.status == QuoteStatus.AUTO_APPROVED:
+                target = S.REPAIRING
+                ticket.approved_at = now
+                extra_note = _("Quote v%(v)s: nothing to pay, repair starts without approval.") % {"v": quote.version}
+            else:
+                target = S.AWAITING_APPROVAL
+                extra_note = _("Quote v%(v)s: %(total)s CNY.") % {"v": quote.version, "total": quote.total}
+            params["_quote"] = quote
+        elif action == Action.APPROVE:
+            _quote_decide(ticket, actor=actor, approve=True, quote_id=params.get("quote_id"), now=now)
+            ticket.approved_at = now
+        elif action == Action.DECLINE:
+            _quote_decide(ticket, actor=actor, approve=False, quote_id=params.get("quote_id"), now=now)
+            extra_note = _("Quote declined: the device is returned unrepaired.")
+        elif action == Action.START_REPAIR:
+            ticket.engineer = actor.user
+            ticket.repair_started_at = now
+        elif action == Action.FINISH:
+            ticket.repaired_at = now
+        elif action == Action.QC_PASS:
+            ticket.ready_at = now
+        elif action in (Action.HAND_OVER, Action.DELIVER):
+            ticket.delivered_at = now
+        elif action == Action.CLOSE:
+            ticket.closed_at = now
+        elif action in (Action.CANCEL, Action.NO_SHOW):
+            ticket.cancelled_at = now
+            Quote.objects.filter(ticket=ticket, status=QuoteStatus.PENDING).update(status=QuoteStatus.CANCELLED)
+            if Quote.objects.filter(ticket=ticket, status__in=(QuoteStatus.APPROVED, QuoteStatus.AUTO_APPROVED)).exists():
+                from warranty.services import plan_claims_release
+
+                plan_claims_release(ticket=ticket, actor=actor)
+
+        if action == Action.START_REPAIR:
+            # Same status: the repair clock restarts when an engineer actually takes the device.
+            _enter_stage(ticket, S.REPAIRING, now)
+        else:
+            _enter_stage(ticket, target, now)
+        ticket.save()
+        full_note = " ".join(p for p in (str(extra_note), note) if p)
+        _event(ticket, action=action, from_status=from_status, actor=actor, note=full_note, now=now)
+    if "_quote" in params:
+        ticket._new_quote = params["_quote"]
+    return ticket
+
+
+def _visible(ticket, actor) -> bool:
+    if isinstance(actor, CustomerActor):
+        return actor.ticket_id == ticket.pk
+    return actor.can_see_center(ticket.center_id) or (
+        ticket.origin_center_id is not None and actor.can_see_center(ticket.origin_center_id)
+    )
+
+
+# --- quotes ----------------------------------------------------------------------
+
+
+def _quote_create(ticket, *, actor, lines, exclusions, note) -> Quote:
+    """Price and store a new quote version (caller holds the ticket lock)."""
+    from warranty.choices import Exclusion
+
+    from .pricing import quote_price
+
+    unknown = [e for e in exclusions if e not in Exclusion.values]
+    if unknown:
+        raise DomainError(
+            "validation_error", _("Unknown exclusion(s): %(e)s.") % {"e": ", ".join(map(str, unknown))}, field="exclusions"
+        )
+    priced = quote_price(ticket=ticket, lines=lines, exclusions=exclusions)
+    previous = list(
+        Quote.objects.filter(
+            ticket=ticket, status__in=(QuoteStatus.PENDING, QuoteStatus.APPROVED, QuoteStatus.AUTO_APPROVED)
+        )
+    )
+    if any(q.status != QuoteStatus.PENDING for q in previous):
+        # A revision during the repair: claims used by the approved version are given back;
+        # the new version uses them again when approved.
+        from warranty.services import plan_claims_release
+
+        plan_claims_release(ticket=ticket, actor=actor)
+    Quote.objects.filter(pk__in=[q.pk for q in previous]).update(status=QuoteStatus.SUPERSEDED)
+    last = Quote.objects.filter(ticket=ticket).order_by("-version").values_list("version", flat=True).first() or 0
+    total = priced.total
+    user = getattr(actor, "user", None)
+    quote = Quote.objects.create(
+        ticket=ticket,
+        version=last + 1,
+        status=QuoteStatus.AUTO_APPROVED if total == 0 else QuoteStatus.PENDING,
+        total=total,
+        exclusions=priced.exclusions,
+        note=note,
+        created_by=user if getattr(user, "pk", None) else None,
+        decided_at=timezone.now() if total == 0 else None,
+        decided_by_label="" if total else "system",
+    )
+    QuoteLine.objects.bulk_create(
+        QuoteLine(
+            quote=quote,
+            position=i,
+            operation=line.operation,
+            description=line.description,
+            grade=line.grade,
+            list_part_price=line.list_part_price,
+            list_labor=line.list_labor,
+            part_price=line.part_price,
+            labor=line.labor,
+            amount=line.amount,
+            rules=line.rules,
+            plan_purchase_id=line.plan_purchase_id,
+        )
+        for i, line in enumerate(priced.lines, start=1)
+    )
+    if quote.status == QuoteStatus.AUTO_APPROVED:
+        _use_claims(quote, ticket=ticket, actor=actor)
+    return quote
+
+
+def _use_claims(quote: Quote, *, ticket, actor) -> None:
+    faults: dict[int, str] = {}
+    for pid, fault in quote.lines.order_by("position").values_list("plan_purchase_id", "operation__fault_category"):
+        if pid is not None:
+            faults.setdefault(pid, fault)
+    if not faults:
+        return
+    from warranty.services import plan_claim_use
+
+    for pid in sorted(faults):  # ordered by pk: two approvals never deadlock on the purchase rows
+        plan_claim_use(purchase_id=pid, ticket=ticket, actor=actor, fault=faults[pid])
+
+
+def _quote_decide(ticket, *, actor, approve: bool, quote_id, now) -> Quote:
+    quote = Quote.objects.filter(ticket=ticket, status=QuoteStatus.PENDING).first()
+    if quote is None:
+        raise _refuse(ticket, actor, _("There is no quote waiting for approval."))
+    if quote_id is not None and int(quote_id) != quote.pk:
+        raise DomainError(
+            "quote_outdated",
+            _("This quote has been replaced by a newer version; please look at the new one."),
+            status=409,
+        )
+    quote.status = QuoteStatus.APPROVED if approve else QuoteStatus.DECLINED
+    quote.decided_at = now
+    quote.decided_by_label = actor.label[:150]
+    quote.save(update_fields=["status", "decided_at", "decided_by_label"])
+    if approve:
+        _use_claims(quote, ticket=ticket, actor=actor)
+    return quote
