@@ -9,3 +9,12 @@ class PartnerKind(models.TextChoices):
     MAP_PROVIDER = "map_provider", _("Map provider")
     INSURER = "insurer", _("Insurer")
     OTHER = "other", _("Other")
+
+
+class WebhookEvent(models.TextChoices):
+    TICKET_STATUS_CHANGED = "ticket.status_changed", _("Ticket status changed")
+    TICKET_SLA_BREACHED = "ticket.sla_breached", _("Ticket SLA breached")
+    QUOTE_READY = "quote.ready", _("Quote ready")
+    LOAN_OVERDUE = "loan.overdue", _("Loan overdue")
+    PLAN_ACTIVATED = "plan.activated", _("Plan activated")
+    SHIPMENT_UPDATED = "shipment.updated", _("Shipment updated")

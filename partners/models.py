@@ -1,4 +1,4 @@
-"""Partner organisations and API keys (partner keys and staff keys)."""
+"""Partner organisations, API keys, webhooks and idempotency records."""
 
 from django.conf import settings
 from django.db import models
@@ -14,6 +14,12 @@ class Partner(models.Model):
     active = models.BooleanField(_("active"), default=True)
     # Sites this partner operates (collection points, experience stores): its tickets are theirs.
     centers = models.ManyToManyField("centers.ServiceCenter", blank=True, related_name="partners")
+    throttle_rate = models.CharField(
+        _("throttle rate"),
+        max_length=32,
+        blank=True,
+        help_text=_('Default for this partner\'s keys, e.g. "600/min"; a key\'s own rate wins; empty = the global default.'),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -70,3 +76,115 @@ class ApiKey(models.Model):
     def is_usable(self) -> bool:
         now = timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class WebhookEndpoint(models.Model):
+    """A partner's subscription: where to POST which events, signed with ``secret``.
+
+    During a rotation ``previous_secret`` keeps signing too (two ``v1,`` signatures)
+    until ``previous_secret_expires_at``.
+    """
+
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="webhooks", verbose_name=_("partner"))
+    url = models.URLField(_("URL"), max_length=500)
+    events = models.JSONField(_("events"), default=list)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    # The signing secret must be usable to sign, so it cannot be hashed; it is never shown after creation.
+    secret = models.CharField(max_length=100)
+    previous_secret = models.CharField(max_length=100, blank=True)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    disabled_reason = models.CharField(_("disabled because"), max_length=200, blank=True)
+    disabled_at = models.DateTimeField(_("disabled at"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
+        indexes = [models.Index(fields=["active", "partner"], name="webhook_active_partner_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.partner}: {self.url}"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed (gave up)")
+    CANCELLED = "cancelled", _("Cancelled (endpoint disabled)")
+
+
+class WebhookDelivery(models.Model):
+    """One event for one endpoint: the outbox row. ``msg_id`` is the ``webhook-id`` header (stable across retries)."""
+
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.PROTECT, related_name="deliveries")
+    msg_id = models.CharField(max_length=40, unique=True)
+    event_type = models.CharField(_("event"), max_length=40)
+    payload = models.JSONField(_("payload"))
+    status = models.CharField(_("status"), max_length=12, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    attempt_count = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    # A worker owns a SENDING row until then; a crashed worker's row is picked up again after it.
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="delivery_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.msg_id} {self.event_type} ({self.status})"
+
+
+class WebhookAttempt(models.Model):
+    """Every HTTP attempt of a delivery: status, latency, a truncated response (or the error)."""
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.PROTECT, related_name="attempts")
+    at = models.DateTimeField()
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    latency_ms = models.PositiveIntegerField(default=0)
+    response_body = models.TextField(blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    success = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("webhook attempt")
+        verbose_name_plural = _("webhook attempts")
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id} @ {self.at:%Y-%m-%d %H:%M:%S}: {self.status_code or self.error}"
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to a POST carrying ``Idempotency-Key``, replayed on retries.
+
+    ``holder`` scopes keys: ``key:<api key prefix>``, ``user:<id>`` or, for anonymous
+    callers, ``anon:<sha256 of method, path and body>`` (see docs/partners.md).
+    """
+
+    holder = models.CharField(max_length=100)
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=500)
+    in_flight = models.BooleanField(default=True)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.BinaryField(null=True, blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotency record")
+        verbose_name_plural = _("idempotency records")
+        constraints = [models.UniqueConstraint(fields=["holder", "key"], name="idempotency_unique_holder_key")]
+
+    def __str__(self) -> str:
+        return f"{self.holder} {self.key}"

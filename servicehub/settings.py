@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "repairs",
     "loaners",
     "notifications",
+    "logistics",
 ]
 
 MIDDLEWARE = [

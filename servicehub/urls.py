@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("repairs.api.urls")),
     path("", include("loaners.api.urls")),
     path("", include("partners.api.urls")),
+    path("", include("logistics.api.urls")),
 ]
 
 urlpatterns = [

@@ -1,0 +1,34 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Leg(models.TextChoices):
+    CUSTOMER_TO_HUB = "customer_to_hub", _("Customer to hub")
+    HUB_TO_CUSTOMER = "hub_to_customer", _("Hub to customer")
+    COLLECTION_POINT_TO_CENTER = "collection_point_to_center", _("Collection point to center")
+    CENTER_TO_COLLECTION_POINT = "center_to_collection_point", _("Center to collection point")
+
+
+class ShipmentStatus(models.TextChoices):
+    CREATED = "created", _("Created")
+    PICKED_UP = "picked_up", _("Picked up")
+    IN_TRANSIT = "in_transit", _("In transit")
+    DELIVERED = "delivered", _("Delivered")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class ShipmentEventKind(models.TextChoices):
+    PICKED_UP = "picked_up", _("Picked up")
+    IN_TRANSIT = "in_transit", _("In transit")
+    DELIVERED = "delivered", _("Delivered")
+
+
+# Events where the device changes hands: the seal/bag number is checked there.
+HANDOVER_EVENTS = (ShipmentEventKind.PICKED_UP, ShipmentEventKind.DELIVERED)
+
+# event -> statuses it may follow
+ALLOWED_FROM = {
+    ShipmentEventKind.PICKED_UP: (ShipmentStatus.CREATED,),
+    ShipmentEventKind.IN_TRANSIT: (ShipmentStatus.PICKED_UP, ShipmentStatus.IN_TRANSIT),
+    ShipmentEventKind.DELIVERED: (ShipmentStatus.PICKED_UP, ShipmentStatus.IN_TRANSIT),
+}

@@ -1,0 +1,90 @@
+"""Shipments of devices between customers, collection points, centers and hubs, with their custody chain.
+
+DESIGN.md places shipments with repairs; they live here because the repairs app
+was being built in parallel. A ``Shipment`` is one leg; its ``ShipmentEvent`` rows
+(append-only) are the chain of custody.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .choices import Leg, ShipmentEventKind, ShipmentStatus
+
+
+class Shipment(models.Model):
+    ticket = models.ForeignKey(
+        "repairs.RepairTicket", on_delete=models.PROTECT, related_name="shipments", verbose_name=_("ticket")
+    )
+    leg = models.CharField(_("leg"), max_length=32, choices=Leg.choices)
+    courier = models.CharField(_("courier"), max_length=120, blank=True)
+    # The courier partner whose key may post this shipment's events (and only its own).
+    courier_partner = models.ForeignKey(
+        "partners.Partner", on_delete=models.PROTECT, null=True, blank=True, related_name="shipments",
+        verbose_name=_("courier partner"),
+    )
+    tracking_no = models.CharField(_("tracking number"), max_length=64, blank=True)
+    seal_no = models.CharField(_("seal / bag number"), max_length=64, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=ShipmentStatus.choices, default=ShipmentStatus.CREATED)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    origin_center = models.ForeignKey(
+        "centers.ServiceCenter", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("from"),
+    )
+    destination_center = models.ForeignKey(
+        "centers.ServiceCenter", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("to"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("shipment")
+        verbose_name_plural = _("shipments")
+        constraints = [
+            # One open shipment per ticket and leg: a retry of the booking never sends two couriers.
+            models.UniqueConstraint(
+                fields=["ticket", "leg"],
+                condition=~models.Q(status__in=["delivered", "cancelled"]),
+                name="one_open_shipment_per_ticket_leg",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="delivered") | models.Q(delivered_at__isnull=False),
+                name="delivered_shipment_has_time",
+            ),
+        ]
+        indexes = [models.Index(fields=["courier_partner", "status"], name="shipment_courier_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_leg_display()} {self.tracking_no or self.pk}"
+
+
+class ShipmentEvent(models.Model):
+    """One step of the custody chain (append-only)."""
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.PROTECT, related_name="events")
+    event = models.CharField(_("event"), max_length=16, choices=ShipmentEventKind.choices)
+    at = models.DateTimeField(_("at"))
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    tracking_no = models.CharField(_("tracking number"), max_length=64, blank=True)
+    seal_no = models.CharField(_("seal / bag number"), max_length=64, blank=True)
+    # True when the seal was checked against the one recorded at pickup; None when not checked.
+    seal_ok = models.BooleanField(_("seal intact"), null=True)
+    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    actor_label = models.CharField(max_length=150, blank=True)
+    ticket_action = models.CharField(
+        _("ticket moved by"), max_length=32, blank=True, help_text=_("The ticket transition this event triggered.")
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("shipment event")
+        verbose_name_plural = _("shipment events")
+        indexes = [models.Index(fields=["shipment", "at"], name="shipevent_shipment_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.shipment_id} {self.event} @ {self.at:%Y-%m-%d %H:%M}"
