@@ -222,7 +222,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        # warranty
+        "SaleChannelEnum": "warranty.choices.SaleChannel",
+        "PurchaseChannelEnum": "warranty.choices.PurchaseChannel",
+        "PurchaseStatusEnum": "warranty.choices.PurchaseStatus",
+    },
     "APPEND_COMPONENTS": {
         "securitySchemes": {
             "ApiKeyAuth": {

@@ -485,7 +485,13 @@ def plan_claims_release(*, ticket, actor=None) -> int:
             released += 1
         before = purchase.status
         if purchase.status == PurchaseStatus.USED_UP:
-            purchase.status = PurchaseStatus.ACTIVE if today <= purchase.ends_on else PurchaseStatus.EXPIRED
+            if today > purchase.ends_on:
+                purchase.status = PurchaseStatus.EXPIRED
+            elif not PlanPurchase.objects.filter(
+                device_id=purchase.device_id, product_id=purchase.product_id, status=PurchaseStatus.ACTIVE
+            ).exists():
+                purchase.status = PurchaseStatus.ACTIVE
+            # else: the same plan was bought again meanwhile; this one keeps its claim count but stays used_up.
         purchase.save(update_fields=["claims_used", "status"])
         _event(purchase, action=PurchaseAction.CLAIM_RELEASE, from_status=before, actor=actor,
                note=f"ticket {getattr(ticket, 'service_no', ticket.pk)}", at=now)

@@ -9,7 +9,7 @@ from django.utils import timezone
 from stdnum import luhn
 
 from warranty.choices import PlanKind, PurchaseChannel, Tier
-from warranty.models import Device, DeviceModel, PlanPrice, PlanProduct, PlanPurchase, StatutoryPolicy
+from warranty.models import Device, DeviceModel, PlanPrice, PlanProduct, StatutoryPolicy
 
 _imei_counter = itertools.count(1)
 
