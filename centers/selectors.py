@@ -12,8 +12,8 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.db.models import BooleanField as _BooleanField  # noqa: I001
 from django.db.models import (
+    BooleanField,
     Exists,
     ExpressionWrapper,
     F,
@@ -178,7 +178,7 @@ def centers_search(
     if region is not None:
         level_field = {RegionLevel.PROVINCE: "province", RegionLevel.CITY: "city"}.get(region.level, "region")
         qs = qs.filter(**{level_field: region})
-    qs = qs.annotate(is_open_now=ExpressionWrapper(open_at_q(at), output_field=_BooleanField()))
+    qs = qs.annotate(is_open_now=ExpressionWrapper(open_at_q(at), output_field=BooleanField()))
     if open_now:
         qs = qs.filter(is_open_now=True)
     if near is None:

@@ -197,9 +197,12 @@ def _validate_center_values(values: dict, *, center: ServiceCenter | None = None
 
 
 def _region_chain(region: Region) -> tuple[Region, Region]:
-    """(city, province) of a county, from the adcode hierarchy."""
+    """(city, province) of a county. A prefecture-level city without counties (e.g. Dongguan,
+    Zhongshan) is its own county: centers there point at the city."""
+    if region.level == RegionLevel.CITY and not region.children.filter(is_placeholder=False).exists():
+        return region, region.parent
     if region.level != RegionLevel.COUNTY:
-        raise _invalid("region", _("The region must be a county-level region."))
+        raise _invalid("region", _("The region must be a county (or a city without counties)."))
     city = region.parent
     province = city.parent if city is not None else None
     if city is None or province is None:
@@ -551,7 +554,7 @@ def centers_import_csv(*, text: str, actor=None) -> ImportResult:
                 row_errors.append(_("opened_on: expected YYYY-MM-DD, got %(v)r.") % {"v": opened})
         adcode = (row.get("county_adcode") or "").strip()
         region = regions.get(adcode)
-        if region is None or region.level != RegionLevel.COUNTY:
+        if region is None or region.level == RegionLevel.PROVINCE:
             row_errors.append(_("county_adcode: %(v)r is not a known county adcode.") % {"v": adcode})
         hub_code = (row.get("hub_code") or "").strip()
         if hub_code:

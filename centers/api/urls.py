@@ -1,4 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "centers-api"
-urlpatterns: list = []
+urlpatterns: list = [
+    path("centers/", views.CenterListView.as_view(), name="center-list"),
+    path("centers/verify/", views.CenterVerifyView.as_view(), name="center-verify"),
+    path("centers/<str:code>/", views.CenterDetailView.as_view(), name="center-detail"),
+    path("service-days/", views.ServiceDayListView.as_view(), name="service-day-list"),
+    path("coverage/", views.CoverageView.as_view(), name="coverage"),
+]

@@ -1,0 +1,211 @@
+"""Output serializers of the centers API and the validators of its query parameters."""
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from centers.choices import SERVICE_VALUES, CenterKind
+from centers.models import OpeningException, OpeningHours, Region, ServiceCenter, ServiceDay
+
+MAX_RADIUS_KM = 500.0
+DEFAULT_RADIUS_KM = 25.0
+
+
+# --- output ---------------------------------------------------------------------
+
+
+class RegionRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Region
+        fields = ["adcode", "name"]
+
+
+class OpeningHoursSerializer(serializers.ModelSerializer):
+    opens = serializers.TimeField(format="%H:%M")
+    closes = serializers.TimeField(format="%H:%M")
+
+    class Meta:
+        model = OpeningHours
+        fields = ["weekday", "opens", "closes"]
+
+
+class OpeningExceptionSerializer(serializers.ModelSerializer):
+    opens = serializers.TimeField(format="%H:%M", allow_null=True)
+    closes = serializers.TimeField(format="%H:%M", allow_null=True)
+
+    class Meta:
+        model = OpeningException
+        fields = ["date", "closed", "opens", "closes", "reason"]
+
+
+class UpcomingServiceDaySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ServiceDay
+        fields = ["date", "perks"]
+
+
+class CenterSerializer(serializers.ModelSerializer):
+    """A site as the public sees it (list items and verify matches)."""
+
+    region = RegionRefSerializer(read_only=True)
+    services = serializers.ListField(child=serializers.ChoiceField(choices=SERVICE_VALUES), read_only=True)
+    opening_hours = OpeningHoursSerializer(many=True, read_only=True)
+    is_open_now = serializers.SerializerMethodField()
+    distance_km = serializers.SerializerMethodField(
+        help_text="Great-circle distance from `near`, km (3 decimals); null without `near`."
+    )
+
+    class Meta:
+        model = ServiceCenter
+        fields = [
+            "code",
+            "name",
+            "kind",
+            "official",
+            "address",
+            "region",
+            "lat",
+            "lng",
+            "phone",
+            "services",
+            "opening_hours",
+            "is_open_now",
+            "distance_km",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_is_open_now(self, obj) -> bool:
+        # Annotated by the selector in the same SQL query (no per-row queries).
+        return bool(getattr(obj, "is_open_now", False))
+
+    @extend_schema_field({"type": "number", "format": "double", "nullable": True})
+    def get_distance_km(self, obj):
+        d = getattr(obj, "distance_km", None)
+        return None if d is None else round(d, 3)
+
+
+class CenterDetailSerializer(CenterSerializer):
+    """A center with its upcoming holiday hours and Service Days."""
+
+    holiday_hours = OpeningExceptionSerializer(
+        source="upcoming_exceptions", many=True, read_only=True, help_text="Upcoming dated exceptions (today on)."
+    )
+    service_days = UpcomingServiceDaySerializer(
+        source="upcoming_service_days", many=True, read_only=True, help_text="Upcoming Service Days (today on)."
+    )
+
+    class Meta(CenterSerializer.Meta):
+        fields = [f for f in CenterSerializer.Meta.fields if f != "distance_km"] + ["holiday_hours", "service_days"]
+        read_only_fields = fields
+
+
+class VerifyResultSerializer(serializers.Serializer):
+    official = serializers.BooleanField(help_text="True only for an exact phone and/or name match.")
+    matches = CenterSerializer(many=True, help_text="Official active centers matching exactly.")
+    suggestions = CenterSerializer(many=True, help_text="Official centers whose name contains the query (not proof).")
+
+
+class ServiceDayOutSerializer(serializers.ModelSerializer):
+    center = serializers.CharField(source="center.code")
+    center_name = serializers.CharField(source="center.name")
+
+    class Meta:
+        model = ServiceDay
+        fields = ["center", "center_name", "date", "perks"]
+
+
+class ShareSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    covered = serializers.IntegerField()
+    share = serializers.FloatField(help_text="covered / total, 4 decimals.")
+
+
+class UncoveredSerializer(serializers.Serializer):
+    adcode = serializers.CharField()
+    name = serializers.CharField()
+    province = serializers.CharField()
+
+
+class ShareWithListSerializer(ShareSerializer):
+    uncovered = UncoveredSerializer(many=True)
+
+
+class ProvinceCoverageSerializer(serializers.Serializer):
+    adcode = serializers.CharField()
+    name = serializers.CharField()
+    cities = ShareSerializer()
+    counties = ShareSerializer()
+    uncovered_cities = UncoveredSerializer(many=True, source="cities.uncovered")
+    uncovered_counties = UncoveredSerializer(many=True, source="counties.uncovered")
+
+
+class CoverageSerializer(serializers.Serializer):
+    active_sites = serializers.IntegerField()
+    cities = ShareWithListSerializer()
+    counties = ShareWithListSerializer()
+    provinces = ProvinceCoverageSerializer(many=True)
+
+
+# --- query parameters -----------------------------------------------------------------
+
+
+class NearField(serializers.Field):
+    default_error_messages = {
+        "invalid": _("Expected LAT,LNG in decimal degrees, e.g. 31.2304,121.4737."),
+        "range": _("Latitude must be within -90..90 and longitude within -180..180."),
+    }
+
+    def to_internal_value(self, data):
+        parts = str(data).split(",")
+        if len(parts) != 2:
+            self.fail("invalid")
+        try:
+            lat, lng = (float(p.strip()) for p in parts)
+        except ValueError:
+            self.fail("invalid")
+        if lat != lat or lng != lng or not (-90 <= lat <= 90 and -180 <= lng <= 180):  # NaN included
+            self.fail("range")
+        return lat, lng
+
+
+class CenterListParams(serializers.Serializer):
+    near = NearField(required=False)
+    radius_km = serializers.FloatField(required=False, min_value=0.001, max_value=MAX_RADIUS_KM)
+    kind = serializers.ChoiceField(choices=CenterKind.values, required=False)
+    service = serializers.ChoiceField(choices=SERVICE_VALUES, required=False)
+    open_now = serializers.BooleanField(required=False, default=False)
+    region = serializers.RegexField(r"^\d{6}(\d{6})?$", required=False)
+
+    def validate_radius_km(self, value):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise serializers.ValidationError(_("Not a number."))
+        return value
+
+    def validate(self, attrs):
+        if "radius_km" in attrs and "near" not in attrs:
+            raise serializers.ValidationError({"radius_km": [_("radius_km needs near=LAT,LNG.")]})
+        if "near" in attrs:
+            attrs.setdefault("radius_km", DEFAULT_RADIUS_KM)
+        return attrs
+
+
+class VerifyParams(serializers.Serializer):
+    phone = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    name = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    city = serializers.CharField(required=False, allow_blank=True, max_length=64)
+
+    def validate(self, attrs):
+        if not (attrs.get("phone") or "").strip() and not (attrs.get("name") or "").strip():
+            raise serializers.ValidationError({"phone": [_("Give phone= or name=.")]})
+        return attrs
+
+
+class ServiceDayParams(serializers.Serializer):
+    month = serializers.RegexField(
+        r"^\d{4}-(0[1-9]|1[0-2])$",
+        required=False,
+        error_messages={"invalid": _("Expected YYYY-MM, e.g. 2026-12.")},
+    )
+    center = serializers.CharField(required=False, max_length=32)

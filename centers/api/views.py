@@ -1,0 +1,245 @@
+"""Public centers API (find, detail, verify, Service Days) and the staff coverage endpoint.
+
+Views parse parameters and call selectors; they hold no rules.
+"""
+
+from django.db.models import Count, Window
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, serializers
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+from rest_framework.views import APIView
+
+from centers import selectors
+from centers.choices import SERVICE_VALUES, CenterKind
+from centers.models import ServiceCenter
+from servicehub.api.pagination import PageNumberPagination
+from servicehub.api.schema import problem
+
+from .serializers import (
+    DEFAULT_RADIUS_KM,
+    MAX_RADIUS_KM,
+    CenterDetailSerializer,
+    CenterListParams,
+    CenterSerializer,
+    CoverageSerializer,
+    ServiceDayOutSerializer,
+    ServiceDayParams,
+    VerifyParams,
+    VerifyResultSerializer,
+)
+
+
+def _params(serializer_class, request):
+    s = serializer_class(data=request.query_params)
+    s.is_valid(raise_exception=True)
+    return s.validated_data
+
+
+class WindowCountPagination(PageNumberPagination):
+    """The standard page shape, but the total comes from ``COUNT(*) OVER ()`` on the page query
+    itself: one query for rows and count instead of two (the nearest search stays at 2 queries
+    with the hours prefetch)."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        self.page_size = self.get_page_size(request)
+        raw = request.query_params.get(self.page_query_param, "1")
+        try:
+            self.number = int(raw)
+            if self.number < 1:
+                raise ValueError
+        except ValueError:
+            raise exceptions.NotFound(_("Invalid page.")) from None
+        offset = (self.number - 1) * self.page_size
+        rows = list(queryset.annotate(_total=Window(Count("pk")))[offset : offset + self.page_size])
+        if rows:
+            self.count = rows[0]._total
+        elif self.number == 1:
+            self.count = 0
+        else:
+            raise exceptions.NotFound(_("Invalid page."))
+        return rows
+
+    def get_paginated_response(self, data):
+        return Response(
+            {"count": self.count, "next": self.get_next_link(), "previous": self.get_previous_link(), "results": data}
+        )
+
+    def get_next_link(self):
+        if self.number * self.page_size >= self.count:
+            return None
+        return replace_query_param(self.request.build_absolute_uri(), self.page_query_param, self.number + 1)
+
+    def get_previous_link(self):
+        if self.number <= 1:
+            return None
+        url = self.request.build_absolute_uri()
+        if self.number == 2:
+            return remove_query_param(url, self.page_query_param)
+        return replace_query_param(url, self.page_query_param, self.number - 1)
+
+
+NOT_FOUND = problem("not_found: no active center with this code.")
+
+
+class CenterListView(GenericAPIView):
+    public = True
+    filter_backends: list = []
+    pagination_class = WindowCountPagination
+    serializer_class = CenterSerializer
+
+    @extend_schema(
+        operation_id="centers_list",
+        summary="Find centers",
+        description=(
+            "Active sites of the network. With `near`, only those within `radius_km` (default "
+            f"{DEFAULT_RADIUS_KM:g}, at most {MAX_RADIUS_KM:g}) are returned, nearest first, each with "
+            "`distance_km`; otherwise ordered by code. Two SQL queries whatever the filters."
+        ),
+        parameters=[
+            OpenApiParameter("near", str, description="LAT,LNG in decimal degrees (WGS-84), e.g. `31.2304,121.4737`."),
+            OpenApiParameter(
+                "radius_km", float, description=f"Search radius with `near`, > 0 and ≤ {MAX_RADIUS_KM:g} km."
+            ),
+            OpenApiParameter("kind", str, enum=CenterKind.values),
+            OpenApiParameter("service", str, enum=list(SERVICE_VALUES), description="A device category or channel."),
+            OpenApiParameter("open_now", bool, description="Only centers open now (local time)."),
+            OpenApiParameter("region", str, description="Adcode (6 or 12 digits) of a province, city or county."),
+            OpenApiParameter("page", int),
+            OpenApiParameter("page_size", int, description="At most 100."),
+        ],
+        responses={
+            200: CenterSerializer(many=True),
+            400: problem("validation_error naming the parameter (near, radius_km, kind, service, open_now, region)."),
+            404: problem("not_found: page out of range."),
+        },
+    )
+    def get(self, request):
+        params = _params(CenterListParams, request)
+        region = None
+        if params.get("region"):
+            region = selectors.region_by_adcode(adcode=params["region"])
+            if region is None:
+                raise serializers.ValidationError({"region": [_("Unknown adcode.")]})
+        qs = selectors.with_hours(
+            selectors.centers_search(
+                near=params.get("near"),
+                radius_km=params.get("radius_km"),
+                kind=params.get("kind"),
+                service=params.get("service"),
+                open_now=params["open_now"],
+                region=region,
+            )
+        )
+        page = self.paginate_queryset(qs)
+        return self.get_paginated_response(CenterSerializer(page, many=True).data)
+
+
+class CenterDetailView(APIView):
+    public = True
+
+    @extend_schema(
+        operation_id="centers_retrieve",
+        summary="A center",
+        responses={200: CenterDetailSerializer, 404: NOT_FOUND},
+    )
+    def get(self, request, code: str):
+        center = selectors.center_public_detail(code=code)
+        if center is None:
+            raise exceptions.NotFound(_("No active center with this code."))
+        return Response(CenterDetailSerializer(center).data)
+
+
+class CenterVerifyView(APIView):
+    public = True
+
+    @extend_schema(
+        operation_id="centers_verify",
+        summary="Is this store / phone number official?",
+        description=(
+            "`official` is true only when an official, active center has exactly this phone number "
+            "(spaces, dashes, +86 and the trunk 0 ignored) and/or exactly this name. Centers whose "
+            "name merely contains the query come back as `suggestions`."
+        ),
+        parameters=[
+            OpenApiParameter("phone", str, description="Phone number as written on the store."),
+            OpenApiParameter("name", str, description="Store name."),
+            OpenApiParameter("city", str, description="Optional: a city/county/province name or adcode."),
+        ],
+        responses={200: VerifyResultSerializer, 400: problem("validation_error: neither phone nor name (field phone).")},
+    )
+    def get(self, request):
+        params = _params(VerifyParams, request)
+        result = selectors.centers_verify(
+            phone=params.get("phone", ""), name=params.get("name", ""), city=params.get("city", "")
+        )
+        return Response(VerifyResultSerializer(result).data)
+
+
+class ServiceDayListView(APIView):
+    public = True
+
+    @extend_schema(
+        operation_id="service_days_list",
+        summary="Service Days of a month",
+        description="First Friday of the month and the weekend after it, per participating center.",
+        parameters=[
+            OpenApiParameter("month", str, description="YYYY-MM; default: the current month (Asia/Shanghai)."),
+            OpenApiParameter("center", str, description="A center code."),
+        ],
+        responses={
+            200: ServiceDayOutSerializer(many=True),
+            400: problem("validation_error: bad month (YYYY-MM) or unknown center (fields month, center)."),
+        },
+    )
+    def get(self, request):
+        params = _params(ServiceDayParams, request)
+        if params.get("month"):
+            year, month = (int(x) for x in params["month"].split("-"))
+        else:
+            today = selectors.local_now().date()
+            year, month = today.year, today.month
+        center = None
+        if params.get("center"):
+            center = ServiceCenter.objects.filter(code=params["center"], active=True).first()
+            if center is None:
+                raise serializers.ValidationError({"center": [_("Unknown center code.")]})
+        days = selectors.service_days_for(year=year, month=month, center=center)
+        return Response(ServiceDayOutSerializer(days, many=True).data)
+
+
+class CoverageView(APIView):
+    required_scopes = {"GET": "centers:read"}
+
+    @extend_schema(
+        operation_id="coverage_retrieve",
+        summary="Network coverage (staff / keys with centers:read)",
+        description=(
+            "Share of prefecture-level cities and of counties with at least one active site, overall "
+            "and per province, with the uncovered ones. Statistical placeholder rows are not counted."
+        ),
+        parameters=[OpenApiParameter("province", str, description="Only this province (2, 6 or 12-digit adcode).")],
+        responses={200: CoverageSerializer, 400: problem("validation_error: unknown province (field province).")},
+    )
+    def get(self, request):
+        cov = selectors.coverage_summary()
+        prefix = (request.query_params.get("province") or "").strip()
+        if prefix:
+            if not prefix.isdigit() or len(prefix) not in (2, 6, 12):
+                raise serializers.ValidationError({"province": [_("Expected a province adcode.")]})
+            cov.provinces = [p for p in cov.provinces if p.adcode[:2] == prefix[:2]]
+            if not cov.provinces:
+                raise serializers.ValidationError({"province": [_("Unknown province.")]})
+        return Response(CoverageSerializer(cov).data)
+
+
+__all__ = [
+    "CenterDetailView",
+    "CenterListView",
+    "CenterVerifyView",
+    "CoverageView",
+    "ServiceDayListView",
+]
