@@ -15,4 +15,8 @@ def ticket_changed(*, ticket, event) -> None:
     """React to ``event`` (a saved ``TicketEvent``) of ``ticket``, in the caller's transaction."""
     # --- notifications (jobs work) ---------------------------------------
     # --- webhooks (platform work) ----------------------------------------
+    from partners.webhooks import ticket_webhooks_emit  # ticket.status_changed, quote.ready
+
+    ticket_webhooks_emit(ticket=ticket, event=event)
+    # --- end webhooks ----------------------------------------------------
     return None

@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+from rest_framework.routers import SimpleRouter
+
+from .views import ShipmentViewSet
 
 app_name = "logistics-api"
-urlpatterns: list = []
+
+router = SimpleRouter()
+router.register("shipments", ShipmentViewSet, basename="shipment")
+
+urlpatterns = [*router.urls]
