@@ -1,4 +1,14 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from .views import LoanerAvailabilityView, LoanViewSet
 
 app_name = "loaners-api"
-urlpatterns: list = []
+
+router = SimpleRouter()
+router.register("loans", LoanViewSet, basename="loan")
+
+urlpatterns = [
+    path("loaners/availability/", LoanerAvailabilityView.as_view(), name="loaner-availability"),
+    *router.urls,
+]

@@ -1,0 +1,65 @@
+"""Counter forms of the admin (checkout, return). They check input shape only; rules live in services."""
+
+from decimal import Decimal
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from warranty.choices import Tier
+
+from .choices import DeductionKind, PaymentMethod, ReturnCondition
+
+
+class CheckoutForm(forms.Form):
+    tier = forms.ChoiceField(label=_("Tier"), choices=Tier.choices, widget=forms.RadioSelect)
+    payment_method = forms.ChoiceField(
+        label=_("Deposit paid by"),
+        choices=[("", _("— (deposit waived)"))] + list(PaymentMethod.choices),
+        required=False,
+    )
+    reference = forms.CharField(label=_("Payment reference"), max_length=64, required=False)
+    terms_accepted = forms.BooleanField(
+        label=_("The customer has read and accepted the loan terms"),
+        required=True,
+        error_messages={"required": _("The customer must accept the loan terms.")},
+    )
+
+
+class ReturnForm(forms.Form):
+    condition = forms.ChoiceField(label=_("Condition on return"), choices=ReturnCondition.choices)
+
+
+class DeductionForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=[(DeductionKind.DAMAGE.value, DeductionKind.DAMAGE.label),
+                 (DeductionKind.MISSING_ACCESSORY.value, DeductionKind.MISSING_ACCESSORY.label)],
+        required=False,
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
+    amount = forms.DecimalField(label=_("Amount"), max_digits=10, decimal_places=2, required=False)
+
+    def clean(self):
+        data = super().clean()
+        reason, amount = (data.get("reason") or "").strip(), data.get("amount")
+        if amount is None and not reason:
+            return data  # an empty row
+        if not reason:
+            self.add_error("reason", _("A deduction needs a reason."))
+        if amount is None or amount <= Decimal("0"):
+            self.add_error("amount", _("A deduction must be a positive amount."))
+        return data
+
+
+DeductionFormSet = forms.formset_factory(DeductionForm, extra=3, max_num=20)
+
+
+def deductions_from(formset) -> list[dict]:
+    """The filled rows of a valid formset as the service's ``deductions`` list."""
+    rows = []
+    for form in formset.forms:
+        data = form.cleaned_data
+        if data.get("amount") is None and not (data.get("reason") or "").strip():
+            continue
+        rows.append({"kind": data.get("kind") or None, "reason": data["reason"].strip(), "amount": data["amount"]})
+    return rows
