@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "loaners",
     "notifications",
     "logistics",
+    "ops",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,264 @@
+"""The dashboards' figures as tables: the same table is shown on the page and downloaded as CSV.
+
+A figure is a function ``(ctx) -> Table`` registered under a key for one dashboard
+(``front`` or ``hq``). It only calls selectors and reshapes their few rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from repairs.choices import Channel
+
+from . import selectors
+from .periods import Period, local_today
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """Who is looking (``center_ids`` None = whole network) and over which period."""
+
+    center_ids: frozenset[int] | None
+    period: Period
+    today: dt.date
+    now: dt.datetime
+    full: bool = False  # CSV export: no page-size cut on long lists
+
+    @classmethod
+    def build(cls, *, center_ids, period: Period | None = None, now: dt.datetime | None = None) -> Ctx:
+        now = now or timezone.now()
+        today = local_today(now)
+        return cls(center_ids=center_ids, period=period or Period.last_days(30, today=today), today=today, now=now)
+
+
+@dataclass
+class Table:
+    key: str
+    title: str
+    columns: list[tuple[str, str]]  # (row key, header)
+    rows: list[dict]
+    note: str = ""
+    summary: dict = field(default_factory=dict)  # headline numbers shown above the table
+    chart: object = None  # SVG (SafeString) or None
+
+    def header(self) -> list[str]:
+        return [str(label) for _k, label in self.columns]
+
+    def values(self) -> list[list]:
+        return [[row.get(k) for k, _l in self.columns] for row in self.rows]
+
+
+FIGURES: dict[str, dict[str, Callable[[Ctx], Table]]] = {"front": {}, "hq": {}}
+
+
+def figure(board: str, key: str):
+    def register(fn):
+        FIGURES[board][key] = fn
+        return fn
+
+    return register
+
+
+def unavailable(key: str, title, reason) -> Table:
+    """A figure whose data source (another app's model) is not there: shown, with why."""
+    return Table(key=key, title=str(title), columns=[], rows=[], note=str(reason))
+
+
+_CHANNELS = dict(Channel.choices)
+
+
+# --- front desk ------------------------------------------------------------------
+
+
+@figure("front", "walk_ins_today")
+def walk_ins_today(ctx: Ctx) -> Table:
+    data = selectors.tickets_today(center_ids=ctx.center_ids, today=ctx.today)
+    rows = [{"channel": str(_CHANNELS.get(c, c)), "tickets": n} for c, n in sorted(data["by_channel"].items())]
+    return Table(
+        key="walk_ins_today",
+        title=str(_("Devices received today, by channel")),
+        columns=[("channel", _("Channel")), ("tickets", _("Tickets"))],
+        rows=rows,
+        summary={_("Received today"): data["total"], _("Walk-ins"): data["by_channel"].get(Channel.WALK_IN, 0)},
+    )
+
+
+@figure("front", "queue")
+def queue(ctx: Ctx) -> Table:
+    rows = selectors.queue_by_stage(center_ids=ctx.center_ids)
+    return Table(
+        key="queue",
+        title=str(_("Queue by stage")),
+        columns=[("label", _("Stage")), ("count", _("Open tickets")), ("overdue", _("Overdue"))],
+        rows=rows,
+        summary={_("Open tickets"): sum(r["count"] for r in rows), _("Overdue"): sum(r["overdue"] for r in rows)},
+    )
+
+
+@figure("front", "overdue")
+def overdue(ctx: Ctx) -> Table:
+    rows, total = selectors.overdue_tickets(center_ids=ctx.center_ids, now=ctx.now)
+    for row in rows:
+        row["due"] = timezone.localtime(row["stage_due_at"]).strftime("%Y-%m-%d %H:%M")
+        row["channel_label"] = str(_CHANNELS.get(row["channel"], row["channel"]))
+    return Table(
+        key="overdue",
+        title=str(_("Overdue tickets (stage past its SLA)")),
+        columns=[
+            ("service_no", _("Service number")),
+            ("center__code", _("Center")),
+            ("status_label", _("Stage")),
+            ("channel_label", _("Channel")),
+            ("due", _("Due")),
+            ("overdue_minutes", _("Minutes overdue")),
+        ],
+        rows=rows,
+        summary={_("Overdue"): total},
+        note=str(_("Showing the %(n)d most overdue of %(total)d.") % {"n": len(rows), "total": total})
+        if total > len(rows)
+        else "",
+    )
+
+
+# --- HQ ------------------------------------------------------------------------------
+
+
+@figure("hq", "coverage")
+def coverage(ctx: Ctx) -> Table:
+    from .charts import bar_chart
+
+    data = selectors.coverage_by_province()
+    rows = data["provinces"]
+    tot = data["total"]
+    return Table(
+        key="coverage",
+        title=str(_("Coverage by province (cities and counties with an active official site)")),
+        columns=[
+            ("province", _("Province")),
+            ("cities", _("Cities")),
+            ("cities_covered", _("Cities covered")),
+            ("cities_rate", _("Cities %")),
+            ("counties", _("Counties")),
+            ("counties_covered", _("Counties covered")),
+            ("counties_rate", _("Counties %")),
+        ],
+        rows=rows,
+        summary={_("Cities covered %"): tot["cities_rate"], _("Counties covered %"): tot["counties_rate"]},
+        chart=bar_chart([(r["province"], r["counties_rate"]) for r in rows], title=str(_("Counties covered %"))),
+    )
+
+
+@figure("hq", "uncovered")
+def uncovered(ctx: Ctx) -> Table:
+    rows = selectors.uncovered_regions(limit=None if ctx.full else 200)
+    return Table(
+        key="uncovered",
+        title=str(_("Uncovered cities and counties")),
+        columns=[("adcode", _("Code")), ("name", _("Name")), ("level", _("Level")), ("parent__name", _("Parent"))],
+        rows=rows,
+        note=str(_("The page lists the first 200; the CSV has all.")),
+    )
+
+
+@figure("hq", "turnaround")
+def turnaround(ctx: Ctx) -> Table:
+    overall = selectors.turnaround_overall(center_ids=ctx.center_ids, period=ctx.period)
+    rows = selectors.turnaround_by_center_channel(center_ids=ctx.center_ids, period=ctx.period)
+    for row in rows:
+        row["channel_label"] = str(_CHANNELS.get(row["channel"], row["channel"]))
+    return Table(
+        key="turnaround",
+        title=str(_("Turnaround time (received to delivered), hours")),
+        columns=[
+            ("center_code", _("Center")),
+            ("channel_label", _("Channel")),
+            ("n", _("Delivered")),
+            ("p50_hours", _("p50 (h)")),
+            ("p90_hours", _("p90 (h)")),
+        ],
+        rows=rows,
+        summary={_("Delivered"): overall["n"], _("p50 (h)"): overall["p50_hours"], _("p90 (h)"): overall["p90_hours"]},
+    )
+
+
+@figure("hq", "turnaround_trend")
+def turnaround_trend(ctx: Ctx) -> Table:
+    from .charts import line_chart
+
+    rows = selectors.turnaround_trend(center_ids=ctx.center_ids, period=ctx.period)
+    for row in rows:
+        row["day"] = row["day"].isoformat()
+    return Table(
+        key="turnaround_trend",
+        title=str(_("Daily deliveries and median turnaround")),
+        columns=[("day", _("Day")), ("delivered", _("Delivered")), ("p50_hours", _("p50 (h)"))],
+        rows=rows,
+        chart=line_chart([(r["day"], r["p50_hours"]) for r in rows], title=str(_("Median turnaround (h)")), unit="h"),
+    )
+
+
+@figure("hq", "first_time_fix")
+def first_time_fix(ctx: Ctx) -> Table:
+    data = selectors.first_time_fix(center_ids=ctx.center_ids, period=ctx.period)
+    return Table(
+        key="first_time_fix",
+        title=str(_("First-time-fix rate (no repeat of the same fault on the device within 90 days)")),
+        columns=[
+            ("center_code", _("Center")),
+            ("delivered", _("Delivered")),
+            ("repeated", _("Repeated")),
+            ("first_time_fixed", _("Fixed first time")),
+            ("rate", _("Rate %")),
+        ],
+        rows=data["by_center"],
+        summary={_("First-time-fix %"): data["rate"], _("Delivered"): data["delivered"]},
+    )
+
+
+@figure("hq", "qc_first_pass")
+def qc_first_pass(ctx: Ctx) -> Table:
+    data = selectors.qc_first_pass(center_ids=ctx.center_ids, period=ctx.period)
+    return Table(
+        key="qc_first_pass",
+        title=str(_("QC first-pass rate")),
+        columns=[("passes", _("QC passes")), ("first_pass", _("Passed first time")), ("rate", _("Rate %"))],
+        rows=[data],
+        summary={_("QC first-pass %"): data["rate"]},
+    )
+
+
+@figure("hq", "sla")
+def sla(ctx: Ctx) -> Table:
+    rows = selectors.sla_compliance_by_stage(center_ids=ctx.center_ids, period=ctx.period)
+    visits = sum(r["visits"] for r in rows)
+    within = sum(r["within"] for r in rows)
+    return Table(
+        key="sla",
+        title=str(_("SLA compliance by stage")),
+        columns=[
+            ("label", _("Stage")),
+            ("target_minutes", _("Target (min)")),
+            ("visits", _("Stage visits ended")),
+            ("within", _("Within target")),
+            ("rate", _("Rate %")),
+        ],
+        rows=rows,
+        summary={_("SLA met %"): selectors.rate(within, visits)},
+    )
+
+
+@figure("hq", "certified")
+def certified(ctx: Ctx) -> Table:
+    data = selectors.certified_engineers(center_ids=ctx.center_ids, today=ctx.today)
+    return Table(
+        key="certified",
+        title=str(_("Certified engineers")),
+        columns=[("engineers", _("Engineers")), ("certified", _("Certified")), ("rate", _("Share %"))],
+        rows=[data],
+        summary={_("Certified %"): data["rate"]},
+    )

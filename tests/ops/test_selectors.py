@@ -1,0 +1,289 @@
+"""Every figure on a small known data set: exact numbers, and a fixed number of queries."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from centers.choices import RegionLevel
+from centers.models import Certification
+from ops import selectors
+from ops.periods import Period
+from tests.factories.centers import RegionFactory, ServiceCenterFactory
+from tests.factories.ops import at, event, ticket
+from tests.factories.repairs import staff
+from tests.factories.warranty import DeviceFactory
+
+pytestmark = pytest.mark.django_db
+
+MARCH = Period(dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+
+
+def H(hours):
+    return dt.timedelta(hours=hours)
+
+
+@pytest.fixture
+def two_centers():
+    return ServiceCenterFactory(code="SHA01"), ServiceCenterFactory(code="SHB02")
+
+
+def delivered(center, received, hours, channel="walk_in", **kw):
+    return ticket(center, status="delivered", channel=channel, received_at=received, delivered_at=received + H(hours), **kw)
+
+
+# --- turnaround --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def turnaround_data(two_centers):
+    a, b = two_centers
+    base = at(2026, 3, 10, 9, 0)
+    for hours in (2, 4, 10):
+        delivered(a, base, hours)
+    delivered(a, base, 48, channel="mail_in")
+    for hours in (1, 3):
+        delivered(b, base, hours)
+    # Outside the period (delivered 1 April 00:10 Shanghai = 31 March 16:10 UTC): not counted.
+    delivered(a, at(2026, 3, 31, 20, 10), 4)
+    # Delivered in the last minutes of 31 March local time: counted (1h).
+    # (Replaces nothing above: the walk-in list at A becomes 1, 2, 4, 10.)
+    delivered(a, at(2026, 3, 31, 22, 30), 1)
+    # Still open: no delivered_at, not counted.
+    ticket(a, status="repairing", received_at=base)
+    return a, b
+
+
+def test_turnaround_percentiles_by_center_and_channel(turnaround_data, django_assert_num_queries):
+    # given A walk-in 1, 2, 4, 10 h; A mail-in 48 h; B walk-in 1, 3 h delivered in March
+    # when
+    with django_assert_num_queries(1):
+        rows = selectors.turnaround_by_center_channel(center_ids=None, period=MARCH)
+    # then percentile_cont interpolates: p50(1,2,4,10) = 3, p90 = 4 + 0.7*6 = 8.2
+    assert [(r["center_code"], r["channel"], r["n"], r["p50_hours"], r["p90_hours"]) for r in rows] == [
+        ("SHA01", "mail_in", 1, Decimal("48.00"), Decimal("48.00")),
+        ("SHA01", "walk_in", 4, Decimal("3.00"), Decimal("8.20")),
+        ("SHB02", "walk_in", 2, Decimal("2.00"), Decimal("2.80")),
+    ]
+
+
+def test_turnaround_overall_and_scope(turnaround_data, django_assert_num_queries):
+    a, _b = turnaround_data
+    with django_assert_num_queries(1):
+        overall = selectors.turnaround_overall(center_ids=None, period=MARCH)
+    # 1, 1, 2, 3, 4, 10, 48: p50 = 3; p90 rank 5.4 -> 10 + 0.4*38 = 25.2
+    assert overall == {"n": 7, "p50_hours": Decimal("3.00"), "p90_hours": Decimal("25.20")}
+    only_a = selectors.turnaround_overall(center_ids=frozenset({a.pk}), period=MARCH)
+    assert only_a == {"n": 5, "p50_hours": Decimal("4.00"), "p90_hours": Decimal("32.80")}
+
+
+def test_turnaround_trend_is_daily_by_local_date(turnaround_data, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        rows = selectors.turnaround_trend(center_ids=None, period=MARCH)
+    assert len(rows) == 31
+    by_day = {r["day"]: r for r in rows}
+    # 10 March: 1, 2, 3, 4, 10 h deliveries (the 48 h one lands on 12 March)
+    assert by_day[dt.date(2026, 3, 10)] == {"day": dt.date(2026, 3, 10), "delivered": 5, "p50_hours": Decimal("3.00")}
+    assert by_day[dt.date(2026, 3, 12)]["delivered"] == 1
+    assert by_day[dt.date(2026, 3, 31)] == {"day": dt.date(2026, 3, 31), "delivered": 1, "p50_hours": Decimal("1.00")}
+    assert by_day[dt.date(2026, 3, 1)] == {"day": dt.date(2026, 3, 1), "delivered": 0, "p50_hours": None}
+
+
+def test_turnaround_of_nothing_is_none():
+    assert selectors.turnaround_overall(center_ids=frozenset(), period=MARCH) == {
+        "n": 0,
+        "p50_hours": None,
+        "p90_hours": None,
+    }
+
+
+# --- first-time fix ---------------------------------------------------------------------
+
+
+def test_first_time_fix_counts_repeats_of_the_same_fault_within_90_days(two_centers, django_assert_num_queries):
+    a, b = two_centers
+    d1, d2, d3, d4, d5 = (DeviceFactory() for _ in range(5))
+    r = at(2026, 3, 5, 10, 0)
+    # d1: screen again 36 days after delivery -> repeat
+    delivered(a, r, 2, device=d1, fault="screen")
+    ticket(a, device=d1, fault="screen", created_at=at(2026, 4, 10, 10, 0))
+    # d2: another fault (battery) -> not a repeat
+    delivered(a, r, 2, device=d2, fault="screen")
+    ticket(a, device=d2, fault="battery", created_at=at(2026, 3, 20, 10, 0))
+    # d3: same fault but 118 days later -> not a repeat
+    delivered(a, r, 2, device=d3, fault="screen")
+    ticket(a, device=d3, fault="screen", created_at=at(2026, 7, 1, 10, 0))
+    # d4: same fault, within 90 days, but cancelled -> not a repeat
+    delivered(a, r, 2, device=d4, fault="screen")
+    ticket(a, device=d4, fault="screen", status="cancelled", created_at=at(2026, 3, 20, 10, 0))
+    # d5 at B: repeat at another center still counts against B's repair
+    delivered(b, r, 2, device=d5, fault="battery")
+    ticket(a, device=d5, fault="battery", created_at=at(2026, 5, 1, 10, 0))
+
+    with django_assert_num_queries(1):
+        data = selectors.first_time_fix(center_ids=None, period=MARCH)
+
+    assert data["delivered"] == 5
+    assert data["first_time_fixed"] == 3
+    assert data["rate"] == Decimal("60.0")
+    assert data["by_center"] == [
+        {"center_code": "SHA01", "delivered": 4, "repeated": 1, "first_time_fixed": 3, "rate": Decimal("75.0")},
+        {"center_code": "SHB02", "delivered": 1, "repeated": 1, "first_time_fixed": 0, "rate": Decimal("0.0")},
+    ]
+
+
+# --- QC first pass --------------------------------------------------------------------------
+
+
+def test_qc_first_pass_ignores_fails_after_the_pass_and_other_periods(two_centers, django_assert_num_queries):
+    a, b = two_centers
+    t1, t2, t3, t4, t5 = (ticket(a, status="ready") for _ in range(5))
+    event(t1, "quality_check", "ready", at(2026, 3, 10, 12))  # first pass
+    event(t2, "quality_check", "repairing", at(2026, 3, 9, 12))  # failed first...
+    event(t2, "quality_check", "ready", at(2026, 3, 10, 12))  # ... then passed: not a first pass
+    event(t3, "quality_check", "ready", at(2026, 3, 10, 12))  # first pass (the fail comes later)
+    event(t3, "quality_check", "repairing", at(2026, 3, 11, 12))
+    event(t4, "quality_check", "ready", at(2026, 2, 27, 12))  # February: outside
+    event(t5, "repairing", "quality_check", at(2026, 3, 10, 11))  # not a QC decision
+    other = ticket(b, status="ready")
+    event(other, "quality_check", "ready", at(2026, 3, 10, 12))
+
+    with django_assert_num_queries(1):
+        network = selectors.qc_first_pass(center_ids=None, period=MARCH)
+    assert network == {"passes": 4, "first_pass": 3, "rate": Decimal("75.0")}
+    assert selectors.qc_first_pass(center_ids=frozenset({a.pk}), period=MARCH) == {
+        "passes": 3,
+        "first_pass": 2,
+        "rate": Decimal("66.7"),
+    }
+
+
+# --- SLA compliance ---------------------------------------------------------------------------
+
+
+def test_sla_compliance_by_stage_uses_the_previous_event_as_stage_start(two_centers, django_assert_max_num_queries):
+    a, _b = two_centers
+    t1, t2 = ticket(a, status="awaiting_approval"), ticket(a, status="diagnosing")
+    # t1: received 09:00, diagnosis 09:30 (30 min <= 60), quote 11:00 (diagnosing 90 min > 60)
+    event(t1, "", "booked", at(2026, 3, 9, 15))
+    event(t1, "booked", "received", at(2026, 3, 10, 9, 0))
+    event(t1, "received", "diagnosing", at(2026, 3, 10, 9, 30))
+    event(t1, "diagnosing", "awaiting_approval", at(2026, 3, 10, 11, 0))
+    # t2: received 09:00, diagnosis at exactly 60 min: within. Written out of order (pk != time order).
+    event(t2, "received", "diagnosing", at(2026, 3, 10, 10, 0))
+    event(t2, "", "received", at(2026, 3, 10, 9, 0))
+
+    with django_assert_max_num_queries(2):  # targets + the grouped query
+        rows = {r["stage"]: r for r in selectors.sla_compliance_by_stage(center_ids=None, period=MARCH)}
+
+    assert (rows["received"]["visits"], rows["received"]["within"], rows["received"]["rate"]) == (2, 2, Decimal("100.0"))
+    assert (rows["diagnosing"]["visits"], rows["diagnosing"]["within"], rows["diagnosing"]["rate"]) == (1, 0, Decimal("0.0"))
+    assert rows["repairing"]["visits"] == 0 and rows["repairing"]["rate"] is None
+    assert rows["received"]["target_minutes"] == 60
+
+
+def test_sla_targets_follow_stage_sla_rows(two_centers):
+    from repairs.models import StageSLA
+
+    a, _b = two_centers
+    StageSLA.objects.create(status="received", target_minutes=20)
+    t = ticket(a, status="diagnosing")
+    event(t, "", "received", at(2026, 3, 10, 9, 0))
+    event(t, "received", "diagnosing", at(2026, 3, 10, 9, 30))
+    rows = {r["stage"]: r for r in selectors.sla_compliance_by_stage(center_ids=None, period=MARCH)}
+    assert (rows["received"]["target_minutes"], rows["received"]["visits"], rows["received"]["within"]) == (20, 1, 0)
+
+
+# --- engineers -----------------------------------------------------------------------------------
+
+
+def test_certified_engineer_share(two_centers, django_assert_num_queries):
+    a, b = two_centers
+    today = timezone.localdate()
+    staff(a, "engineer", certified=True)  # e1 valid
+    e2 = staff(a, "engineer")
+    Certification.objects.create(user=e2, name="L1", number="EXP-1", issued_on=today - dt.timedelta(days=400),
+                                 expires_on=today - dt.timedelta(days=1))  # expired yesterday
+    staff(a, "engineer")  # e3 none
+    staff(a, "front_desk", certified=True)  # not an engineer
+    e4 = staff(a, "engineer", certified=True)
+    e4.memberships.update(active=False)  # left the center
+    staff(b, "engineer", certified=True)  # e5 at B
+
+    with django_assert_num_queries(1):
+        network = selectors.certified_engineers(center_ids=None, today=today)
+    assert network == {"engineers": 4, "certified": 2, "rate": Decimal("50.0")}
+    assert selectors.certified_engineers(center_ids=frozenset({a.pk}), today=today) == {
+        "engineers": 3,
+        "certified": 1,
+        "rate": Decimal("33.3"),
+    }
+
+
+# --- coverage --------------------------------------------------------------------------------------
+
+
+def test_coverage_by_province_counts_active_official_sites(django_assert_max_num_queries):
+    p = RegionFactory(adcode="440000000000", name="广东省", level=RegionLevel.PROVINCE)
+    c1 = RegionFactory(adcode="440100000000", name="广州市", level=RegionLevel.CITY, parent=p)
+    c2 = RegionFactory(adcode="440200000000", name="韶关市", level=RegionLevel.CITY, parent=p)
+    k1 = RegionFactory(adcode="440103000000", name="荔湾区", level=RegionLevel.COUNTY, parent=c1)
+    k2 = RegionFactory(adcode="440104000000", name="越秀区", level=RegionLevel.COUNTY, parent=c1)
+    k3 = RegionFactory(adcode="440203000000", name="武江区", level=RegionLevel.COUNTY, parent=c2)
+    ServiceCenterFactory(region=k1, city=c1, province=p)
+    ServiceCenterFactory(region=k2, city=c1, province=p, official=False)  # not official: does not cover
+    ServiceCenterFactory(region=k3, city=c2, province=p, active=False)  # closed: does not cover
+
+    with django_assert_max_num_queries(3):
+        data = selectors.coverage_by_province()
+    assert data["provinces"] == [
+        {
+            "province": "广东省",
+            "cities": 2,
+            "cities_covered": 1,
+            "cities_rate": Decimal("50.0"),
+            "counties": 3,
+            "counties_covered": 1,
+            "counties_rate": Decimal("33.3"),
+        }
+    ]
+    assert data["total"]["counties_rate"] == Decimal("33.3")
+    assert [r["name"] for r in selectors.uncovered_regions()] == ["越秀区", "韶关市", "武江区"]  # by adcode
+
+
+# --- front desk -----------------------------------------------------------------------------------
+
+
+def test_queue_and_overdue_are_scoped_and_exact(two_centers, django_assert_num_queries):
+    a, b = two_centers
+    now = timezone.now()
+    ticket(a, status="received", stage_due_at=now - H(1), service_no="SHLATE000001")
+    ticket(a, status="received", stage_due_at=now + H(1))
+    ticket(a, status="repairing", stage_due_at=now - H(3), service_no="SHLATE000002")
+    ticket(a, status="delivered", stage_due_at=now - H(5))  # not open: never overdue
+    ticket(b, status="received", stage_due_at=now - H(2), service_no="SHOTHER00001")
+
+    with django_assert_num_queries(1):
+        queue = {r["status"]: r for r in selectors.queue_by_stage(center_ids=frozenset({a.pk}))}
+    assert (queue["received"]["count"], queue["received"]["overdue"]) == (2, 1)
+    assert (queue["repairing"]["count"], queue["repairing"]["overdue"]) == (1, 1)
+    assert sum(r["count"] for r in queue.values()) == 3
+
+    with django_assert_num_queries(2):
+        rows, total = selectors.overdue_tickets(center_ids=frozenset({a.pk}), now=now)
+    assert total == 2
+    assert [r["service_no"] for r in rows] == ["SHLATE000002", "SHLATE000001"]  # most overdue first
+    assert [r["overdue_minutes"] for r in rows] == [180, 60]
+
+
+def test_tickets_received_today_by_channel(two_centers):
+    a, b = two_centers
+    today = dt.date(2026, 3, 10)
+    ticket(a, channel="walk_in", received_at=at(2026, 3, 10, 0, 5))
+    ticket(a, channel="walk_in", received_at=at(2026, 3, 10, 23, 55))
+    ticket(a, channel="appointment", received_at=at(2026, 3, 10, 12, 0))
+    ticket(a, channel="walk_in", received_at=at(2026, 3, 9, 23, 59))  # yesterday
+    ticket(b, channel="walk_in", received_at=at(2026, 3, 10, 12, 0))  # other center
+    data = selectors.tickets_today(center_ids=frozenset({a.pk}), today=today)
+    assert data == {"by_channel": {"walk_in": 2, "appointment": 1}, "total": 3}
