@@ -336,16 +336,16 @@ def plan_purchase_refund(*, purchase_id: int, actor=None, at: dt.datetime | None
     """Refund a plan within its cooling-off period.
 
     Changes: status ``active`` → ``refunded``, ``refunded_amount`` = price paid, ledger row.
-    Refuses: 404 ``not_found``; 422 ``not_eligible`` with reason ``not_active`` (not active),
-    ``claim_used`` (a claim is in use — released claims do not count), ``cooling_off_passed``
+    Refuses: 404 ``not_found``; 422 ``not_eligible`` with reason ``claim_used`` (a claim is in
+    use — released claims do not count), ``not_active`` (not active), ``cooling_off_passed``
     (local date after purchase date + cooling-off days).
     """
     at = at or timezone.now()
     purchase = _lock_purchase(purchase_id)
-    if purchase.status != PurchaseStatus.ACTIVE:
-        raise not_eligible(NotEligibleReason.NOT_ACTIVE)
     if purchase.claims_used > 0 or purchase.claims.filter(status=ClaimStatus.ACTIVE).exists():
         raise not_eligible(NotEligibleReason.CLAIM_USED)
+    if purchase.status != PurchaseStatus.ACTIVE:
+        raise not_eligible(NotEligibleReason.NOT_ACTIVE)
     last_day = dates.add_days(dates.local_date(purchase.purchased_at), purchase.product.cooling_off_days)
     if dates.local_date(at) > last_day:
         raise not_eligible(
@@ -357,7 +357,7 @@ def plan_purchase_refund(*, purchase_id: int, actor=None, at: dt.datetime | None
     purchase.refunded_amount = purchase.price_paid
     purchase.closed_at = at
     purchase.save(update_fields=["status", "refunded_amount", "closed_at"])
-    _event(purchase, action=PurchaseAction.REFUND, from_status=before, actor=actor, note=note, at=at)
+    _event(purchase, action=PurchaseAction.REFUND, from_status=before, actor=actor, note=note)
     return purchase
 
 
