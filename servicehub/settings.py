@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "loaners",
     "notifications",
     "logistics",
+    "booking",
+    "web",
     "ops",
 ]
 
@@ -256,6 +258,19 @@ SERVICEHUB = {
     "SIGNED_LINK_MAX_AGE": env.int("SIGNED_LINK_MAX_AGE", default=14 * 24 * 3600),
     "PUBLIC_BASE_URL": env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000"),
 }
+
+# --- Customer self-service (booking app) -----------------------------------
+BOOKING = {
+    # Customers may cancel or reschedule until this many minutes before the slot.
+    "CHANGE_CUTOFF_MINUTES": env.int("BOOKING_CHANGE_CUTOFF_MINUTES", default=60),
+    # Used for weekdays a center has no SlotRule for.
+    "SLOT_MINUTES": 30,
+    "DESKS": 2,
+    "NO_SHOW_GRACE_MINUTES": 30,
+    "MAX_DAYS_AHEAD": 30,
+}
+# Web checkouts (plans). The default never charges: a labelled sandbox.
+PAYMENT_PROVIDER = env("PAYMENT_PROVIDER", default="booking.payments.SandboxPaymentProvider")
 
 # --- Security (production) -------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

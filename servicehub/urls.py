@@ -14,11 +14,12 @@ api_v1 = [
     path("", include("repairs.api.urls")),
     path("", include("loaners.api.urls")),
     path("", include("partners.api.urls")),
+    path("", include("booking.api.urls")),
     path("", include("logistics.api.urls")),
 ]
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", include("web.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

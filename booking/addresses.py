@@ -1,0 +1,43 @@
+"""Chinese address parsing (cpca) shared by mail-in and on-site requests."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ParsedAddress:
+    province: str
+    city: str
+    county: str
+    adcode: str  # 6-digit county adcode ("" when unknown)
+
+    @property
+    def province_adcode(self) -> str:
+        """12-digit adcode of the province (as stored in ``centers.Region``)."""
+        return (self.adcode[:2] + "0000").ljust(12, "0") if self.adcode else ""
+
+
+def _clean(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value)
+
+
+def address_parse(address: str) -> ParsedAddress | None:
+    """Province/city/county of a free-text address, or None when no province is recognised."""
+    import cpca  # loads its dataset once; imported lazily so app start-up stays fast
+
+    if not address or not address.strip():
+        return None
+    row = cpca.transform([address.strip()]).to_dict("records")[0]
+    province = _clean(row.get("省"))
+    if not province:
+        return None
+    return ParsedAddress(
+        province=province,
+        city=_clean(row.get("市")),
+        county=_clean(row.get("区")),
+        adcode=_clean(row.get("adcode")),
+    )

@@ -1,0 +1,188 @@
+"""Reads: the slots of a day (with seats left), nearest free slots, appointments for jobs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from centers.models import OpeningException, OpeningHours, ServiceCenter, ServiceDay
+
+from .choices import AppointmentStatus
+from .models import Appointment, SlotCounter, SlotRule
+
+
+@dataclass(frozen=True)
+class Slot:
+    start: dt.datetime
+    end: dt.datetime
+    capacity: int
+    available: int
+
+
+def booking_settings() -> dict:
+    defaults = {"SLOT_MINUTES": 30, "DESKS": 2, "CHANGE_CUTOFF_MINUTES": 60, "NO_SHOW_GRACE_MINUTES": 30,
+                "MAX_DAYS_AHEAD": 30, "MAIL_IN_COURIER": "SF Express"}
+    defaults.update(getattr(settings, "BOOKING", {}))
+    return defaults
+
+
+def _hours_on(*, center: ServiceCenter, day: dt.date) -> list[tuple[dt.time, dt.time]]:
+    """Opening intervals of ``center`` on ``day``, holiday exceptions applied.
+
+    Uses ``centers.selectors.center_hours_on`` (the centers app's contract) when present;
+    otherwise reads the same two tables itself with the same rule (an exception row wins).
+    """
+    try:
+        from centers.selectors import center_hours_on
+    except ImportError:
+        center_hours_on = None
+    if center_hours_on is not None:
+        return list(center_hours_on(center=center, day=day))
+    exception = OpeningException.objects.filter(center=center, date=day).first()
+    if exception is not None:
+        return [] if exception.closed else [(exception.opens, exception.closes)]
+    return [
+        (h.opens, h.closes)
+        for h in OpeningHours.objects.filter(center=center, weekday=day.weekday()).order_by("opens")
+    ]
+
+
+def _capacity_on(*, center: ServiceCenter, day: dt.date) -> tuple[int, int] | None:
+    """(slot minutes, desks) for ``center`` on ``day``; None when it takes no bookings that day."""
+    cfg = booking_settings()
+    rule = SlotRule.objects.filter(center=center, weekday=day.weekday()).first()
+    if rule is None:
+        minutes, desks, sd_desks = cfg["SLOT_MINUTES"], cfg["DESKS"], None
+    elif not rule.active:
+        return None
+    else:
+        minutes, desks, sd_desks = rule.slot_minutes, rule.desks, rule.service_day_desks
+    if sd_desks and ServiceDay.objects.filter(center=center, date=day, active=True).exists():
+        desks = sd_desks
+    return minutes, desks
+
+
+def center_takes_appointments(*, center: ServiceCenter) -> bool:
+    return center.active and "appointment" in (center.services or [])
+
+
+def slot_templates(*, center: ServiceCenter, day: dt.date) -> list[tuple[dt.datetime, dt.datetime, int]]:
+    """Every slot of the day as (start, end, capacity), past ones included; [] when closed."""
+    if not center_takes_appointments(center=center):
+        return []
+    cap = _capacity_on(center=center, day=day)
+    if cap is None:
+        return []
+    minutes, desks = cap
+    length = dt.timedelta(minutes=minutes)
+    tz = timezone.get_default_timezone()
+    out = []
+    for opens, closes in _hours_on(center=center, day=day):
+        start = timezone.make_aware(dt.datetime.combine(day, opens), tz)
+        close_at = timezone.make_aware(dt.datetime.combine(day, closes), tz)
+        while start + length <= close_at:
+            out.append((start, start + length, desks))
+            start += length
+    return out
+
+
+def slots_for_day(*, center: ServiceCenter, day: dt.date, now: dt.datetime | None = None) -> list[Slot]:
+    """Bookable slots of ``day`` that have not started yet, with the seats left in each."""
+    now = now or timezone.now()
+    templates = [t for t in slot_templates(center=center, day=day) if t[0] > now]
+    if not templates:
+        return []
+    booked = dict(
+        SlotCounter.objects.filter(center=center, start__gte=templates[0][0], start__lte=templates[-1][0]).values_list(
+            "start", "booked"
+        )
+    )
+    return [Slot(start, end, cap, max(cap - booked.get(start, 0), 0)) for start, end, cap in templates]
+
+
+def slot_find(*, center: ServiceCenter, start: dt.datetime) -> tuple[dt.datetime, dt.datetime, int] | None:
+    """The slot template starting exactly at ``start``, or None."""
+    local_day = timezone.localtime(start).date()
+    for tpl in slot_templates(center=center, day=local_day):
+        if tpl[0] == start:
+            return tpl
+    return None
+
+
+def slots_nearest_free(
+    *, center: ServiceCenter, around: dt.datetime, limit: int = 3, days: int = 7, now: dt.datetime | None = None
+) -> list[Slot]:
+    """The free slots closest in time to ``around`` (same day first, then the days after)."""
+    now = now or timezone.now()
+    first_day = timezone.localtime(around).date()
+    found: list[Slot] = []
+    for offset in range(days):
+        found += [s for s in slots_for_day(center=center, day=first_day + dt.timedelta(days=offset), now=now)
+                  if s.available > 0]
+        if len(found) >= limit and offset >= 0:
+            break
+    found.sort(key=lambda s: abs((s.start - around).total_seconds()))
+    return found[:limit]
+
+
+def appointments_for_reminder(*, day: dt.date) -> QuerySet[Appointment]:
+    """Booked appointments on local ``day`` whose ticket is still booked and not yet reminded."""
+    tz = timezone.get_default_timezone()
+    start = timezone.make_aware(dt.datetime.combine(day, dt.time.min), tz)
+    return (
+        Appointment.objects.filter(
+            status=AppointmentStatus.BOOKED,
+            ticket__status="booked",
+            start__gte=start,
+            start__lt=start + dt.timedelta(days=1),
+            reminded_at__isnull=True,
+        )
+        .select_related("ticket", "customer", "center")
+        .order_by("start", "pk")
+    )
+
+
+def appointment_for_ticket(*, ticket) -> Appointment | None:
+    return Appointment.objects.filter(ticket=ticket).select_related("center").first()
+
+
+def appointment_change_deadline(*, appointment: Appointment) -> dt.datetime:
+    return appointment.start - dt.timedelta(minutes=booking_settings()["CHANGE_CUTOFF_MINUTES"])
+
+
+def appointment_can_change(*, appointment: Appointment, now: dt.datetime | None = None) -> bool:
+    now = now or timezone.now()
+    return (
+        appointment.status == AppointmentStatus.BOOKED
+        and appointment.ticket.status == "booked"
+        and now < appointment_change_deadline(appointment=appointment)
+    )
+
+
+def plans_buyable(*, device, at: dt.datetime | None = None) -> list:
+    """Plan products this device can still buy now, as ``[(product, price)]``.
+
+    Eligibility is warranty's rule: its ``_check_eligible`` (read-only) is asked per product,
+    so the web page and the purchase service can never disagree. Plans already active on
+    the device are left out.
+    """
+    from servicehub.errors import DomainError
+    from warranty.selectors import plans_on_sale
+    from warranty.services import _check_eligible
+
+    at = at or timezone.now()
+    active = set(device.plan_purchases.filter(status="active").values_list("product_id", flat=True))
+    out = []
+    for product in plans_on_sale(model=device.model):
+        if product.pk in active:
+            continue
+        try:
+            price = _check_eligible(product=product, device=device, purchased_at=at)
+        except DomainError:
+            continue
+        out.append((product, price))
+    return out

@@ -1,0 +1,613 @@
+"""Writes of customer self-service. One transaction per function; see each docstring.
+
+Other apps are reached only through their public services (``repairs.services``,
+``warranty.services``, ``logistics.services``) and selectors (``centers.selectors``); they
+are imported inside the functions because those apps are built alongside this one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import phonenumbers
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from centers.models import Certification, ServiceCenter, StaffMembership
+from servicehub.actors import SYSTEM, Actor
+from servicehub.errors import DomainError
+
+from .addresses import address_parse
+from .choices import (
+    NEED_KEYS,
+    AppointmentStatus,
+    CallbackStatus,
+    CallbackTopic,
+    OnSiteStatus,
+    PaymentStatus,
+    TimeWindow,
+)
+from .models import (
+    Appointment,
+    CallbackRequest,
+    MailInRequest,
+    OnSiteRequest,
+    PlanOrder,
+    SlotCounter,
+    Survey,
+)
+from .payments import PaymentProvider, payment_provider
+from .selectors import (
+    appointment_change_deadline,
+    booking_settings,
+    center_takes_appointments,
+    slot_find,
+    slots_nearest_free,
+)
+
+ON_SITE_CATEGORIES = ("smart_screen", "pc")
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _needs_clean(needs: dict | None) -> dict:
+    """Only the known accessibility needs, as booleans; unknown keys are refused."""
+    needs = needs or {}
+    unknown = sorted(set(needs) - set(NEED_KEYS))
+    if unknown:
+        raise DomainError("validation_error", _("Unknown need: %s.") % ", ".join(unknown), field="needs")
+    return {key: bool(needs.get(key)) for key in NEED_KEYS if needs.get(key)}
+
+
+def _phone_normalise(phone: str) -> str:
+    try:
+        number = phonenumbers.parse(phone or "", "CN")
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise DomainError("validation_error", _("Enter a valid phone number."), field="phone")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _customer_and_device(*, name, phone, email, language, imei, serial, model_code):
+    from repairs.services import customer_get_or_create
+    from warranty.services import device_get_or_register
+
+    if not (name or "").strip():
+        raise DomainError("validation_error", _("Enter your name."), field="name")
+    customer = customer_get_or_create(name=name.strip(), phone=phone, email=email or "", language=language)
+    if not (imei or serial):
+        raise DomainError("validation_error", _("Enter the IMEI or the serial number."), field="imei")
+    device = device_get_or_register(imei=imei or None, serial=serial or None, model_code=model_code or None)
+    return customer, device
+
+
+def _lock_counter(*, center: ServiceCenter, start: dt.datetime, capacity: int) -> SlotCounter:
+    """The slot's counter row, created if missing, locked FOR UPDATE until the transaction ends."""
+    SlotCounter.objects.bulk_create(
+        [SlotCounter(center=center, start=start, capacity=capacity, booked=0)], ignore_conflicts=True
+    )
+    return SlotCounter.objects.select_for_update(of=("self",)).get(center=center, start=start)
+
+
+def _seat_take(*, center: ServiceCenter, start: dt.datetime, capacity: int) -> SlotCounter:
+    """Take one seat of the slot or raise ``slot_full``; caller holds a transaction."""
+    counter = _lock_counter(center=center, start=start, capacity=capacity)
+    # Re-check under the lock: the capacity in force now, never below what is already booked.
+    counter.capacity = max(capacity, counter.booked)
+    if counter.booked >= capacity:
+        raise DomainError("slot_full", _("This time slot is fully booked."), status=409, field="start")
+    counter.booked += 1
+    counter.save(update_fields=["booked", "capacity"])
+    return counter
+
+
+def _seat_release(*, center_id: int, start: dt.datetime) -> None:
+    counter = SlotCounter.objects.select_for_update(of=("self",)).filter(center_id=center_id, start=start).first()
+    if counter is not None and counter.booked > 0:
+        counter.booked -= 1
+        counter.save(update_fields=["booked"])
+
+
+def _slot_or_error(*, center: ServiceCenter, start: dt.datetime, now: dt.datetime):
+    if start is None:
+        raise DomainError("validation_error", _("Choose a time slot."), field="start")
+    if timezone.is_naive(start):
+        start = timezone.make_aware(start, timezone.get_default_timezone())
+    if start <= now:
+        raise DomainError("validation_error", _("This time slot has already started."), field="start")
+    if start > now + dt.timedelta(days=booking_settings()["MAX_DAYS_AHEAD"]):
+        raise DomainError("validation_error", _("Bookings open at most 30 days ahead."), field="start")
+    tpl = slot_find(center=center, start=start)
+    if tpl is None:
+        raise DomainError(
+            "validation_error", _("The center has no appointment slot starting at this time."), field="start"
+        )
+    return tpl
+
+
+def _with_alternatives(err: DomainError, *, center: ServiceCenter, start: dt.datetime, now: dt.datetime):
+    if err.code == "slot_full":
+        err.extra["alternatives"] = [
+            {"start": s.start.isoformat(), "end": s.end.isoformat(), "available": s.available}
+            for s in slots_nearest_free(center=center, around=start, now=now)
+        ]
+    return err
+
+
+# --- appointments --------------------------------------------------------------------------
+
+
+def appointment_book(
+    *,
+    center: ServiceCenter,
+    start: dt.datetime,
+    name: str,
+    phone: str,
+    issue: str,
+    email: str = "",
+    language: str | None = None,
+    imei: str = "",
+    serial: str = "",
+    model_code: str = "",
+    fault_category: str = "other",
+    needs: dict | None = None,
+    actor: Actor | None = None,
+    now: dt.datetime | None = None,
+) -> Appointment:
+    """Book one seat of a slot: a ticket (status ``booked``, channel ``appointment``) and its Appointment.
+
+    Locks the slot's counter row, re-checks the seats left under the lock, then writes.
+    Refuses: ``validation_error`` (400; field ``start``/``name``/``phone``/``imei``/``model``/
+    ``issue``/``needs``) for a slot that does not exist, has started or is too far ahead, and
+    bad customer or device data; ``slot_full`` (409, with ``alternatives``: the nearest free
+    slots) when no seat is left. Nothing is written when it refuses.
+    """
+    from repairs.services import ticket_book
+
+    now = now or timezone.now()
+    if not center_takes_appointments(center=center):
+        raise DomainError("validation_error", _("This center does not take appointments."), field="center")
+    tpl = _slot_or_error(center=center, start=start, now=now)
+    slot_start, slot_end, capacity = tpl
+    if not (issue or "").strip():
+        raise DomainError("validation_error", _("Describe the problem."), field="issue")
+    clean_needs = _needs_clean(needs)
+    try:
+        with transaction.atomic():
+            customer, device = _customer_and_device(
+                name=name, phone=phone, email=email, language=language, imei=imei, serial=serial,
+                model_code=model_code,
+            )
+            _seat_take(center=center, start=slot_start, capacity=capacity)
+            ticket = ticket_book(
+                center=center,
+                customer=customer,
+                device=device,
+                fault_category=fault_category or "other",
+                fault_description=issue.strip(),
+                needs=clean_needs,
+                channel="appointment",
+                actor=actor,
+            )
+            return Appointment.objects.create(
+                ticket=ticket,
+                center=center,
+                start=slot_start,
+                end=slot_end,
+                customer=customer,
+                device=device,
+                issue=issue.strip(),
+                needs=clean_needs,
+            )
+    except DomainError as err:
+        raise _with_alternatives(err, center=center, start=slot_start, now=now) from None
+
+
+def _appointment_locked(appointment_id: int) -> Appointment:
+    appointment = (
+        Appointment.objects.select_for_update(of=("self",)).select_related("ticket", "center").filter(
+            pk=appointment_id
+        ).first()
+    )
+    if appointment is None:
+        raise DomainError("not_found", _("No such appointment."), status=404)
+    return appointment
+
+
+def _check_changeable(appointment: Appointment, now: dt.datetime) -> None:
+    if appointment.status != AppointmentStatus.BOOKED or appointment.ticket.status != "booked":
+        raise DomainError(
+            "invalid_transition", _("This appointment can no longer be changed."), status=409
+        )
+    if now >= appointment_change_deadline(appointment=appointment):
+        raise DomainError(
+            "too_late",
+            _("Appointments can be changed until %(minutes)s minutes before the start.")
+            % {"minutes": booking_settings()["CHANGE_CUTOFF_MINUTES"]},
+            status=409,
+        )
+
+
+def appointment_cancel(*, appointment_id: int, actor: Actor | None = None, now: dt.datetime | None = None) -> Appointment:
+    """Cancel a booked appointment before the cut-off: frees its seat, cancels its ticket.
+
+    Refuses: ``not_found`` (404); ``invalid_transition`` (409) when it is not booked any more
+    (checked in, cancelled, no-show); ``too_late`` (409) after the cut-off.
+    """
+    from repairs.services import ticket_transition
+    from repairs.workflow import CustomerActor
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        appointment = _appointment_locked(appointment_id)
+        _check_changeable(appointment, now)
+        actor = actor or CustomerActor(ticket_id=appointment.ticket_id)
+        _seat_release(center_id=appointment.center_id, start=appointment.start)
+        appointment.status = AppointmentStatus.CANCELLED
+        appointment.save(update_fields=["status", "updated_at"])
+        ticket_transition(
+            ticket_id=appointment.ticket_id, action="cancel", actor=actor,
+            note=_("Appointment cancelled by the customer."),
+        )
+    return appointment
+
+
+def appointment_reschedule(
+    *, appointment_id: int, start: dt.datetime, actor: Actor | None = None, now: dt.datetime | None = None
+) -> Appointment:
+    """Move a booked appointment to another slot of the same center before the cut-off.
+
+    Locks the appointment, then both slot counters in time order (no deadlock between two
+    reschedules). Refuses: ``not_found``; ``invalid_transition``/``too_late`` (409) as for
+    cancelling; ``validation_error`` (field ``start``) for a slot that does not exist or the
+    same slot; ``slot_full`` (409, with ``alternatives``) when the new slot has no seat left.
+    """
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            appointment = _appointment_locked(appointment_id)
+            _check_changeable(appointment, now)
+            new_start, new_end, capacity = _slot_or_error(center=appointment.center, start=start, now=now)
+            if new_start == appointment.start:
+                raise DomainError("validation_error", _("This is already your time slot."), field="start")
+            # Lock both counters in time order.
+            old_start = appointment.start
+            if old_start < new_start:
+                _seat_release(center_id=appointment.center_id, start=old_start)
+                _seat_take(center=appointment.center, start=new_start, capacity=capacity)
+            else:
+                _seat_take(center=appointment.center, start=new_start, capacity=capacity)
+                _seat_release(center_id=appointment.center_id, start=old_start)
+            appointment.start, appointment.end = new_start, new_end
+            appointment.reschedule_count += 1
+            appointment.reminded_at = None
+            appointment.save(update_fields=["start", "end", "reschedule_count", "reminded_at", "updated_at"])
+            return appointment
+    except DomainError as err:
+        if err.code == "slot_full":
+            center = Appointment.objects.select_related("center").get(pk=appointment_id).center
+            raise _with_alternatives(err, center=center, start=start, now=now) from None
+        raise
+
+
+def appointments_mark_no_shows(*, now: dt.datetime | None = None) -> int:
+    """Mark appointments whose slot ended (plus a grace period) without a check-in as no-shows.
+
+    For each: locks the appointment, re-checks it is still booked with its ticket still
+    ``booked``, sets ``no_show`` and moves the ticket with the ``no_show`` action. Idempotent:
+    a second run finds nothing. Returns how many were marked.
+    """
+    from repairs.services import ticket_transition
+
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(minutes=booking_settings()["NO_SHOW_GRACE_MINUTES"])
+    ids = list(
+        Appointment.objects.filter(status=AppointmentStatus.BOOKED, ticket__status="booked", end__lte=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    marked = 0
+    for appointment_id in ids:
+        with transaction.atomic():
+            appointment = _appointment_locked(appointment_id)
+            if appointment.status != AppointmentStatus.BOOKED or appointment.ticket.status != "booked":
+                continue
+            appointment.status = AppointmentStatus.NO_SHOW
+            appointment.save(update_fields=["status", "updated_at"])
+            ticket_transition(
+                ticket_id=appointment.ticket_id, action="no_show", actor=SYSTEM,
+                note=_("The customer did not come to the appointment."),
+            )
+            marked += 1
+    return marked
+
+
+def appointment_mark_reminded(*, appointment_id: int, now: dt.datetime | None = None) -> bool:
+    """Record that the reminder went out (compare-and-set; False if it already had)."""
+    return bool(
+        Appointment.objects.filter(pk=appointment_id, reminded_at__isnull=True).update(
+            reminded_at=now or timezone.now()
+        )
+    )
+
+
+# --- mail-in and on-site -------------------------------------------------------------------
+
+
+def mail_in_request_create(
+    *,
+    name: str,
+    phone: str,
+    issue: str,
+    pickup_address: str,
+    email: str = "",
+    language: str | None = None,
+    imei: str = "",
+    serial: str = "",
+    model_code: str = "",
+    fault_category: str = "other",
+    actor: Actor | None = None,
+) -> MailInRequest:
+    """Free two-way mail-in: parse the pickup address (cpca), route to the province's mail-in hub,
+    book a ticket (channel ``mail_in``) and create the outbound pickup shipment.
+
+    Refuses: ``validation_error`` (field ``pickup_address``) when no province is recognised,
+    (field ``issue``/``name``/``phone``/``imei``/``model``) for bad input; ``no_hub`` (422) when
+    the province has no mail-in hub. Nothing is written when it refuses.
+    """
+    from centers.models import Region
+    from centers.selectors import province_mail_in_hub
+    from logistics.services import shipment_create
+    from repairs.services import ticket_book
+
+    parsed = address_parse(pickup_address)
+    if parsed is None:
+        raise DomainError(
+            "validation_error",
+            _("We could not find the province in this address; start with the province and city."),
+            field="pickup_address",
+        )
+    if not (issue or "").strip():
+        raise DomainError("validation_error", _("Describe the problem."), field="issue")
+    province = (
+        Region.objects.filter(adcode=parsed.province_adcode).first()
+        or Region.objects.filter(level="province", name=parsed.province).first()
+    )
+    hub = province_mail_in_hub(province=province) if province is not None else None
+    if hub is None:
+        raise DomainError(
+            "no_hub", _("Mail-in repair is not available in %(province)s yet.") % {"province": parsed.province},
+            status=422, field="pickup_address",
+        )
+    with transaction.atomic():
+        customer, device = _customer_and_device(
+            name=name, phone=phone, email=email, language=language, imei=imei, serial=serial, model_code=model_code
+        )
+        ticket = ticket_book(
+            center=hub, customer=customer, device=device, fault_category=fault_category or "other",
+            fault_description=issue.strip(), channel="mail_in", actor=actor,
+        )
+        request = MailInRequest.objects.create(
+            ticket=ticket, hub=hub, pickup_address=pickup_address.strip(), province=parsed.province,
+            city=parsed.city, county=parsed.county, adcode=parsed.adcode,
+        )
+        request.shipment = shipment_create(
+            ticket=ticket, leg="customer_to_hub", address=pickup_address.strip(),
+            courier=booking_settings()["MAIL_IN_COURIER"], actor=actor,
+        )
+    return request
+
+
+def on_site_request_create(
+    *,
+    center: ServiceCenter,
+    name: str,
+    phone: str,
+    issue: str,
+    address: str,
+    preferred_date: dt.date,
+    window: str,
+    email: str = "",
+    language: str | None = None,
+    imei: str = "",
+    serial: str = "",
+    model_code: str = "",
+    fault_category: str = "other",
+    actor: Actor | None = None,
+    now: dt.datetime | None = None,
+) -> OnSiteRequest:
+    """An engineer visit for a smart screen or PC: a ticket (channel ``on_site``) and the request.
+
+    Refuses ``validation_error`` for: a center without on-site service (``center``), a device
+    that is not a smart screen or PC (``model``), a date in the past or over 30 days ahead
+    (``preferred_date``), an unknown window (``window``), an address without a province
+    (``address``), bad customer/device data. Nothing is written when it refuses.
+    """
+    from repairs.services import ticket_book
+
+    today = timezone.localdate(now or timezone.now())
+    if not center.active or "on_site" not in (center.services or []):
+        raise DomainError("validation_error", _("This center does not offer on-site service."), field="center")
+    if preferred_date is None or not (today < preferred_date <= today + dt.timedelta(days=30)):
+        raise DomainError(
+            "validation_error", _("Choose a date between tomorrow and 30 days ahead."), field="preferred_date"
+        )
+    if window not in TimeWindow.values:
+        raise DomainError("validation_error", _("Choose a time window."), field="window")
+    parsed = address_parse(address)
+    if parsed is None:
+        raise DomainError("validation_error", _("Enter the full address, starting with the province."), field="address")
+    if not (issue or "").strip():
+        raise DomainError("validation_error", _("Describe the problem."), field="issue")
+    with transaction.atomic():
+        customer, device = _customer_and_device(
+            name=name, phone=phone, email=email, language=language, imei=imei, serial=serial, model_code=model_code
+        )
+        if device.model.category not in ON_SITE_CATEGORIES:
+            raise DomainError(
+                "validation_error", _("On-site service is for smart screens and PCs."), field="model"
+            )
+        ticket = ticket_book(
+            center=center, customer=customer, device=device, fault_category=fault_category or "other",
+            fault_description=issue.strip(), channel="on_site", actor=actor,
+        )
+        return OnSiteRequest.objects.create(
+            ticket=ticket, center=center, address=address.strip(), province=parsed.province, city=parsed.city,
+            county=parsed.county, preferred_date=preferred_date, window=window,
+        )
+
+
+def on_site_engineer_assign(*, request_id: int, engineer, actor: Actor) -> OnSiteRequest:
+    """Assign a certified engineer of the request's center.
+
+    Refuses: ``not_found`` (404, also when the actor cannot see the center);
+    ``permission_denied`` (403) unless the actor is a manager/front desk of the center;
+    ``invalid_transition`` (409) for a cancelled request; ``not_certified`` (422) when the user
+    is not an active engineer of the center with a certification valid on the visit date.
+    """
+    with transaction.atomic():
+        request = OnSiteRequest.objects.select_for_update(of=("self",)).filter(pk=request_id).first()
+        if request is None or not actor.can_see_center(request.center_id):
+            raise DomainError("not_found", _("No such on-site request."), status=404)
+        if not (actor.has_role("manager", request.center_id) or actor.has_role("front_desk", request.center_id)):
+            raise DomainError("permission_denied", _("Only the center's staff can assign engineers."), status=403)
+        if request.status == OnSiteStatus.CANCELLED:
+            raise DomainError("invalid_transition", _("This request was cancelled."), status=409)
+        is_engineer = StaffMembership.objects.filter(
+            user=engineer, center_id=request.center_id, role="engineer", active=True
+        ).exists()
+        certified = Certification.objects.filter(
+            user=engineer, issued_on__lte=request.preferred_date, expires_on__gte=request.preferred_date
+        ).exists()
+        if not (is_engineer and certified):
+            raise DomainError(
+                "not_certified",
+                _("Choose an engineer of this center with a certification valid on the visit date."),
+                status=422, field="engineer",
+            )
+        request.engineer = engineer
+        request.status = OnSiteStatus.ASSIGNED
+        request.save(update_fields=["engineer", "status", "updated_at"])
+        return request
+
+
+# --- hotline callbacks -------------------------------------------------------------------
+
+
+def callback_request_create(
+    *, name: str, phone: str, topic: str, preferred_window: str, note: str = "", language: str = "zh-hans"
+) -> CallbackRequest:
+    """Ask the hotline to call back. Refuses ``validation_error`` (name/phone/topic/preferred_window)."""
+    if not (name or "").strip():
+        raise DomainError("validation_error", _("Enter your name."), field="name")
+    normalised = _phone_normalise(phone)
+    if topic not in CallbackTopic.values:
+        raise DomainError("validation_error", _("Choose a topic."), field="topic")
+    if preferred_window not in TimeWindow.values:
+        raise DomainError("validation_error", _("Choose a time window."), field="preferred_window")
+    with transaction.atomic():
+        return CallbackRequest.objects.create(
+            name=name.strip(), phone=normalised, topic=topic, preferred_window=preferred_window,
+            note=(note or "").strip(), language=language or "zh-hans",
+        )
+
+
+def callback_request_mark_done(*, callback_id: int, actor: Actor) -> CallbackRequest:
+    """Mark a callback as done (idempotent: a done one stays as it was). Refuses ``not_found``."""
+    with transaction.atomic():
+        callback = CallbackRequest.objects.select_for_update(of=("self",)).filter(pk=callback_id).first()
+        if callback is None:
+            raise DomainError("not_found", _("No such callback request."), status=404)
+        if callback.status == CallbackStatus.OPEN:
+            callback.status = CallbackStatus.DONE
+            callback.handled_by = actor.user if getattr(actor.user, "pk", None) else None
+            callback.handled_at = timezone.now()
+            callback.save(update_fields=["status", "handled_by", "handled_at"])
+        return callback
+
+
+# --- surveys -------------------------------------------------------------------------------
+
+SURVEY_OPEN_STATUSES = ("delivered", "closed")
+
+
+def survey_submit(*, ticket_id: int, overall: int, staff: int, speed: int, quality: int, comment: str = "") -> Survey:
+    """Record the satisfaction survey of a handed-back repair (one per ticket).
+
+    Locks the ticket row so two submissions cannot both pass the check. Refuses:
+    ``not_found`` (404); ``survey_not_open`` (409) before hand-back or for a cancelled
+    ticket; ``survey_exists`` (409) when already answered; ``validation_error`` (field =
+    the aspect) for stars outside 1-5.
+    """
+    from repairs.models import RepairTicket
+
+    ratings = {"overall": overall, "staff": staff, "speed": speed, "quality": quality}
+    for aspect, value in ratings.items():
+        if not isinstance(value, int) or not 1 <= value <= 5:
+            raise DomainError("validation_error", _("Choose 1 to 5 stars."), field=aspect)
+    with transaction.atomic():
+        ticket = RepairTicket.objects.select_for_update(of=("self",)).filter(pk=ticket_id).first()
+        if ticket is None:
+            raise DomainError("not_found", _("No such repair."), status=404)
+        if ticket.status not in SURVEY_OPEN_STATUSES:
+            raise DomainError("survey_not_open", _("The survey opens once the device is back with you."), status=409)
+        if Survey.objects.filter(ticket=ticket).exists():
+            raise DomainError("survey_exists", _("Thank you, this repair has already been rated."), status=409)
+        return Survey.objects.create(
+            ticket=ticket, center_id=ticket.center_id, engineer_id=ticket.engineer_id, comment=(comment or "").strip(),
+            **ratings,
+        )
+
+
+# --- plan checkout -------------------------------------------------------------------------
+
+
+def plan_order_checkout(
+    *, imei: str, plan_code: str, card: str, provider: PaymentProvider | None = None, now: dt.datetime | None = None
+) -> PlanOrder:
+    """Buy a plan for a device on the web: charge through the payment provider, then record the
+    purchase with the warranty service.
+
+    Order: eligibility is checked by the warranty service before charging; the order row is
+    written (pending) and the provider charged; the purchase is then recorded in the same
+    transaction. Refuses: ``not_eligible`` (422) from warranty; ``payment_declined`` (402)
+    when the provider declines (the order is kept as ``failed``, nothing purchased).
+    """
+    from warranty.selectors import device_find, plan_price_for, plans_on_sale
+    from warranty.services import plan_purchase_create
+
+    provider = provider or payment_provider()
+    device = device_find(imei=imei)
+    if device is None:
+        raise DomainError("not_found", _("No device with this IMEI is registered."), status=404, field="imei")
+    offer = next((p for p in plans_on_sale(model=device.model) if p.code == plan_code), None)
+    if offer is None:
+        raise DomainError("not_eligible", _("This plan cannot be bought for this device."), status=422, field="plan")
+    amount = plan_price_for(product=offer, tier=device.model.tier)
+    with transaction.atomic():
+        order = PlanOrder.objects.create(imei=imei, plan_code=plan_code, amount=amount, provider=provider.code)
+    result = provider.charge(amount=amount, description=f"{plan_code} {imei}", card=card)
+    if not result.ok:
+        PlanOrder.objects.filter(pk=order.pk, status=PaymentStatus.PENDING).update(status=PaymentStatus.FAILED)
+        raise DomainError("payment_declined", result.message or _("The payment was declined."), status=402,
+                          field="card")
+    try:
+        with transaction.atomic():
+            order = PlanOrder.objects.select_for_update(of=("self",)).get(pk=order.pk)
+            # Re-checks eligibility (window, duplicate) under the device lock.
+            purchase = plan_purchase_create(
+                device=device, plan_code=plan_code, purchased_at=now or timezone.now(), price=amount, channel="web",
+            )
+            order.status = PaymentStatus.PAID
+            order.provider_reference = result.reference
+            order.purchase_id = purchase.pk
+            order.save(update_fields=["status", "provider_reference", "purchase_id"])
+            return order
+    except DomainError:
+        # The purchase was refused after the charge: record the failure (a real provider would
+        # refund here; the sandbox charged nothing).
+        PlanOrder.objects.filter(pk=order.pk).update(status=PaymentStatus.FAILED, provider_reference=result.reference)
+        raise

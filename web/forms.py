@@ -1,0 +1,162 @@
+"""Public forms. They check shape only; rules live in booking/warranty/repairs services."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from booking.choices import CallbackTopic, TimeWindow
+from repairs.choices import FaultCategory
+
+STAR_CHOICES = [(i, str(i)) for i in range(1, 6)]
+
+
+def _model_choices():
+    from warranty.models import DeviceModel
+
+    return [("", _("I don't know / already registered"))] + [
+        (m.code, m.name) for m in DeviceModel.objects.filter(active=True).order_by("name", "code")
+    ]
+
+
+class ContactDeviceForm(forms.Form):
+    """Who the customer is and which device; shared by booking, mail-in and on-site."""
+
+    name = forms.CharField(label=_("Your name"), max_length=100)
+    phone = forms.CharField(label=_("Mobile phone"), max_length=32,
+                            widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}))
+    email = forms.EmailField(label=_("E-mail (optional)"), required=False)
+    imei = forms.CharField(label=_("IMEI"), max_length=20, required=False,
+                           help_text=_("Dial *#06# to see it. Or give the serial number below."),
+                           widget=forms.TextInput(attrs={"inputmode": "numeric"}))
+    serial = forms.CharField(label=_("Serial number"), max_length=64, required=False)
+    model = forms.ChoiceField(label=_("Device model"), required=False)
+    fault_category = forms.ChoiceField(label=_("What is wrong?"), choices=FaultCategory.choices)
+    issue = forms.CharField(label=_("Describe the problem"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["model"].choices = _model_choices()
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("imei") and not data.get("serial") and "imei" not in self.errors:
+            self.add_error("imei", _("Enter the IMEI or the serial number."))
+        return data
+
+    def person_kwargs(self) -> dict:
+        d = self.cleaned_data
+        return {
+            "name": d["name"], "phone": d["phone"], "email": d.get("email") or "",
+            "imei": d.get("imei") or "", "serial": d.get("serial") or "", "model_code": d.get("model") or "",
+            "issue": d["issue"], "fault_category": d["fault_category"],
+        }
+
+
+class BookingForm(ContactDeviceForm):
+    start = forms.ChoiceField(label=_("Time"), widget=forms.RadioSelect)
+    sign_language = forms.BooleanField(label=_("I need the sign-language video service"), required=False)
+    wheelchair = forms.BooleanField(label=_("I need wheelchair access"), required=False)
+    elderly_assistance = forms.BooleanField(label=_("I would like assistance for elderly customers"), required=False)
+
+    field_order = ["start"]
+
+    def __init__(self, *args, slot_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["start"].choices = list(slot_choices)
+
+    def needs(self) -> dict:
+        return {k: True for k in ("sign_language", "wheelchair", "elderly_assistance") if self.cleaned_data.get(k)}
+
+
+class MailInForm(ContactDeviceForm):
+    pickup_address = forms.CharField(
+        label=_("Pickup address"), max_length=300,
+        help_text=_("Province, city, district, street and number, e.g. 广东省深圳市南山区科技园路1号"),
+        widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
+    )
+
+
+class OnSiteForm(ContactDeviceForm):
+    center = forms.ChoiceField(label=_("Service center"))
+    address = forms.CharField(label=_("Address of the visit"), max_length=300,
+                              widget=forms.TextInput(attrs={"autocomplete": "street-address"}))
+    preferred_date = forms.DateField(label=_("Preferred date"), widget=forms.DateInput(attrs={"type": "date"}))
+    window = forms.ChoiceField(label=_("Preferred time"), choices=TimeWindow.choices)
+
+    def __init__(self, *args, centers=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["center"].choices = [("", _("Choose a center"))] + [(c.code, c.name) for c in centers]
+
+
+class CenterSearchForm(forms.Form):
+    q = forms.CharField(label=_("City or address"), max_length=100, required=False)
+    lat = forms.FloatField(required=False, min_value=-90, max_value=90, widget=forms.HiddenInput)
+    lng = forms.FloatField(required=False, min_value=-180, max_value=180, widget=forms.HiddenInput)
+
+
+class VerifyForm(forms.Form):
+    phone = forms.CharField(label=_("Store phone number"), max_length=32, required=False)
+    name = forms.CharField(label=_("Store name"), max_length=100, required=False)
+    city = forms.CharField(label=_("City (optional)"), max_length=50, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("phone") and not data.get("name"):
+            self.add_error("phone", _("Enter the store's phone number or its name."))
+        return data
+
+
+class WarrantyForm(forms.Form):
+    imei = forms.CharField(label=_("IMEI"), max_length=20, help_text=_("Dial *#06# to see it."),
+                           widget=forms.TextInput(attrs={"inputmode": "numeric"}))
+
+
+class CheckoutForm(forms.Form):
+    imei = forms.CharField(widget=forms.HiddenInput, max_length=20)
+    plan = forms.CharField(widget=forms.HiddenInput, max_length=32)
+    card = forms.CharField(label=_("Card number (sandbox: any number; 4000 0000 0000 0002 is declined)"),
+                           max_length=23, widget=forms.TextInput(attrs={"inputmode": "numeric"}))
+
+    def clean_card(self):
+        digits = "".join(ch for ch in self.cleaned_data["card"] if ch.isdigit())
+        if not 12 <= len(digits) <= 19:
+            raise forms.ValidationError(_("A card number has 12 to 19 digits."))
+        return digits
+
+
+class SurveyForm(forms.Form):
+    overall = forms.TypedChoiceField(label=_("Overall"), choices=STAR_CHOICES, coerce=int, widget=forms.RadioSelect)
+    staff = forms.TypedChoiceField(label=_("Staff friendliness"), choices=STAR_CHOICES, coerce=int,
+                                   widget=forms.RadioSelect)
+    speed = forms.TypedChoiceField(label=_("Speed"), choices=STAR_CHOICES, coerce=int, widget=forms.RadioSelect)
+    quality = forms.TypedChoiceField(label=_("Repair quality"), choices=STAR_CHOICES, coerce=int,
+                                     widget=forms.RadioSelect)
+    comment = forms.CharField(label=_("Comment (optional)"), required=False, max_length=2000,
+                              widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class CallbackForm(forms.Form):
+    name = forms.CharField(label=_("Your name"), max_length=100)
+    phone = forms.CharField(label=_("Phone number"), max_length=32,
+                            widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}))
+    topic = forms.ChoiceField(label=_("Topic"), choices=CallbackTopic.choices)
+    preferred_window = forms.ChoiceField(label=_("When should we call?"), choices=TimeWindow.choices)
+    note = forms.CharField(label=_("Anything we should know (optional)"), required=False, max_length=1000,
+                           widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class RescheduleForm(forms.Form):
+    start = forms.ChoiceField(label=_("New time"), widget=forms.RadioSelect)
+
+    def __init__(self, *args, slot_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["start"].choices = list(slot_choices)
+
+
+def add_domain_error(form: forms.Form, err, *, fallback: str | None = None) -> None:
+    """Show a service's DomainError next to its field (or at the top of the form)."""
+    field = getattr(err, "field", None)
+    aliases = {"model_code": "model", "fault.category": "fault_category", "sold_at": "imei"}
+    field = aliases.get(field, field)
+    if field not in form.fields:
+        field = fallback if fallback in form.fields else None
+    form.add_error(field, err.message)

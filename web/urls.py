@@ -1,0 +1,21 @@
+from django.urls import path
+
+from . import views
+
+# No namespace: the base template links to "home" (kept from the skeleton).
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("centers/", views.centers, name="web_centers"),
+    path("centers/verify/", views.verify, name="web_verify"),
+    path("centers/<str:code>/", views.center_detail, name="web_center"),
+    path("book/", views.book, name="web_book"),
+    path("book/<str:service_no>/done/", views.book_done, name="web_book_done"),
+    path("book/<str:service_no>/calendar.ics", views.book_ics, name="web_book_ics"),
+    path("appointments/<str:service_no>/", views.appointment_change, name="web_appointment_change"),
+    path("mail-in/", views.mail_in, name="web_mail_in"),
+    path("on-site/", views.on_site, name="web_on_site"),
+    path("warranty/", views.warranty, name="web_warranty"),
+    path("warranty/checkout/", views.checkout, name="web_checkout"),
+    path("survey/<str:service_no>/", views.survey, name="web_survey"),
+    path("callback/", views.callback, name="web_callback"),
+]
