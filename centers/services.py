@@ -210,6 +210,13 @@ def _region_chain(region: Region) -> tuple[Region, Region]:
     return city, province
 
 
+def center_values_validate(*, values: dict, region: Region | None = None, center: ServiceCenter | None = None) -> None:
+    """Check center fields without writing (for forms); raises the same ``DomainError`` as the writes."""
+    if region is not None:
+        _region_chain(region)
+    _validate_center_values(dict(values), center=center)
+
+
 def center_create(
     *,
     code: str,

@@ -4,6 +4,7 @@ import factory
 
 from centers.choices import CenterKind, RegionLevel
 from centers.models import Region, ServiceCenter, StaffMembership
+from centers.selectors import phone_digits
 
 
 class RegionFactory(factory.django.DjangoModelFactory):
@@ -38,6 +39,7 @@ class ServiceCenterFactory(factory.django.DjangoModelFactory):
     lat = 31.2304
     lng = 121.4737
     phone = factory.Sequence(lambda n: f"021-6{n:07d}")
+    phone_digits = factory.LazyAttribute(lambda o: phone_digits(o.phone))
     services = factory.LazyFunction(lambda: ["phone", "tablet", "walk_in", "appointment", "loaners"])
     opened_on = dt.date(2020, 1, 1)
 
@@ -61,3 +63,49 @@ class StaffMembershipFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory("tests.factories.users.StaffUserFactory")
     center = factory.SubFactory(ServiceCenterFactory)
     role = "front_desk"
+
+
+# --- added by the centers work -------------------------------------------------
+
+
+class OpeningHoursFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "centers.OpeningHours"
+
+    center = factory.SubFactory(ServiceCenterFactory)
+    weekday = 0
+    opens = dt.time(9)
+    closes = dt.time(18)
+
+
+class OpeningExceptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "centers.OpeningException"
+
+    center = factory.SubFactory(ServiceCenterFactory)
+    date = dt.date(2027, 2, 6)
+    closed = True
+    opens = None
+    closes = None
+    reason = "Holiday"
+
+
+class CertificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "centers.Certification"
+
+    user = factory.SubFactory("tests.factories.users.StaffUserFactory")
+    name = "Certified Repair Engineer"
+    number = factory.Sequence(lambda n: f"CERT-{n:05d}")
+    issued_on = dt.date(2025, 1, 1)
+    expires_on = dt.date(2028, 12, 31)
+
+
+def weekly_hours(center, intervals=((dt.time(9), dt.time(18)),), days=range(7)):
+    """Give ``center`` the same intervals on each of ``days``."""
+    from centers.models import OpeningHours
+
+    OpeningHours.objects.bulk_create(
+        [OpeningHours(center=center, weekday=d, opens=o, closes=c) for d in days for o, c in intervals]
+    )
+    return center

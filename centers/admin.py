@@ -1,0 +1,369 @@
+"""Staff UI for the service network. Staff see only their own centers; HQ and superusers see all.
+
+Writes go through ``centers.services`` (create/update/deactivate, CSV import); nothing is deleted.
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from servicehub.actors import actor_from_request
+from servicehub.errors import DomainError
+
+from . import services
+from .choices import RegionLevel
+from .models import (
+    Certification,
+    OpeningException,
+    OpeningHours,
+    Region,
+    ServiceCenter,
+    ServiceDay,
+    StaffMembership,
+)
+
+
+def _actor(request):
+    return actor_from_request(request)
+
+
+def _sees_all(request) -> bool:
+    return _actor(request).center_ids is None
+
+
+# --- regions ----------------------------------------------------------------------
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    """Read-mostly: loaded by ``load_regions``; only coordinates may be corrected by hand."""
+
+    list_display = ["adcode", "name", "level", "parent", "lat", "lng", "is_placeholder"]
+    list_filter = ["level", "is_placeholder"]
+    search_fields = ["adcode", "name"]
+    readonly_fields = ["adcode", "name", "level", "parent", "is_placeholder"]
+    fields = ["adcode", "name", "level", "parent", "lat", "lng", "is_placeholder"]
+    list_select_related = ["parent"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and _sees_all(request)
+
+
+# --- centers -----------------------------------------------------------------------
+
+
+class ProvinceFilter(admin.SimpleListFilter):
+    title = _("province")
+    parameter_name = "province"
+
+    def lookups(self, request, model_admin):
+        return list(
+            Region.objects.filter(level=RegionLevel.PROVINCE).order_by("adcode").values_list("adcode", "name")
+        )
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(province__adcode=self.value())
+        return queryset
+
+
+class OpeningHoursInline(admin.TabularInline):
+    model = OpeningHours
+    extra = 0
+    fields = ["weekday", "opens", "closes"]
+
+
+class OpeningExceptionInline(admin.TabularInline):
+    model = OpeningException
+    extra = 0
+    fields = ["date", "closed", "opens", "closes", "reason"]
+
+    def get_queryset(self, request):
+        # Past exceptions are history; show today onwards.
+        return super().get_queryset(request).filter(date__gte=timezone.localdate())
+
+
+class ServiceCenterForm(forms.ModelForm):
+    class Meta:
+        model = ServiceCenter
+        fields = [
+            "code",
+            "name",
+            "kind",
+            "official",
+            "region",
+            "address",
+            "lat",
+            "lng",
+            "phone",
+            "services",
+            "hub",
+            "opened_on",
+            "service_days_opt_out",
+        ]
+
+    def clean(self):
+        data = super().clean()
+        values = {k: data[k] for k in ("name", "kind", "lat", "lng", "services", "hub") if k in data}
+        try:
+            services.center_values_validate(
+                values=values, region=data.get("region"), center=self.instance if self.instance.pk else None
+            )
+        except DomainError as exc:
+            self.add_error(exc.field if exc.field in self.fields else None, exc.message)
+        return data
+
+
+class CsvImportForm(forms.Form):
+    file = forms.FileField(label=_("CSV file"), help_text=_("UTF-8, with a header row; see the export for the format."))
+
+
+@admin.register(ServiceCenter)
+class ServiceCenterAdmin(admin.ModelAdmin):
+    form = ServiceCenterForm
+    change_list_template = "admin/centers/servicecenter/change_list.html"
+    list_display = ["code", "name", "kind", "province", "city", "official", "active", "phone"]
+    list_filter = ["kind", ProvinceFilter, "official", "active"]
+    search_fields = ["code", "name", "phone", "phone_digits"]
+    list_select_related = ["province", "city"]
+    autocomplete_fields = ["region", "hub"]
+    readonly_fields = ["city", "province", "active", "created_at", "updated_at"]
+    inlines = [OpeningHoursInline, OpeningExceptionInline]
+    actions = ["export_csv", "deactivate"]
+    show_full_result_count = False
+    list_per_page = 50
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        actor = _actor(request)
+        return qs if actor.center_ids is None else qs.filter(pk__in=actor.center_ids)
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and _sees_all(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # centers are deactivated, never deleted
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            fields.append("code")
+        return fields
+
+    def save_model(self, request, obj, form, change):
+        data = {f: form.cleaned_data[f] for f in form.changed_data if f in form.cleaned_data}
+        actor = _actor(request)
+        if not change:
+            created = services.center_create(
+                actor=actor,
+                **{
+                    k: form.cleaned_data[k]
+                    for k in (
+                        "code",
+                        "name",
+                        "kind",
+                        "official",
+                        "region",
+                        "address",
+                        "lat",
+                        "lng",
+                        "phone",
+                        "services",
+                        "hub",
+                        "opened_on",
+                    )
+                },
+            )
+            if form.cleaned_data.get("service_days_opt_out"):
+                services.center_update(center_id=created.pk, actor=actor, service_days_opt_out=True)
+            obj.pk = created.pk
+            obj.refresh_from_db()
+            return
+        region = data.pop("region", None)
+        if data or region is not None:
+            services.center_update(center_id=obj.pk, actor=actor, region=region, **data)
+        obj.refresh_from_db()
+
+    # --- actions ---
+
+    @admin.action(description=_("Export selected centers as CSV"))
+    def export_csv(self, request, queryset):
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="centers-{date.today():%Y%m%d}.csv"'
+        response.write("\ufeff")  # so spreadsheet programs read UTF-8
+        writer = csv.writer(response)
+        writer.writerow(services.CSV_COLUMNS)
+        for center in queryset.select_related("region", "hub").order_by("code").iterator(chunk_size=2000):
+            writer.writerow(services.center_csv_row(center))
+        return response
+
+    @admin.action(description=_("Deactivate selected centers"))
+    def deactivate(self, request, queryset):
+        done = 0
+        for center_id in queryset.order_by("pk").values_list("pk", flat=True):
+            try:
+                services.center_deactivate(center_id=center_id, actor=_actor(request))
+                done += 1
+            except DomainError as exc:
+                self.message_user(request, exc.message, level=messages.ERROR)
+        if done:
+            self.message_user(request, gettext("%(n)d center(s) deactivated.") % {"n": done}, messages.SUCCESS)
+
+    # --- CSV import ---
+
+    def get_urls(self):
+        return [
+            path(
+                "import-csv/",
+                self.admin_site.admin_view(self.import_csv_view),
+                name="centers_servicecenter_import_csv",
+            )
+        ] + super().get_urls()
+
+    def has_import_permission(self, request) -> bool:
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "can_import": self.has_import_permission(request)}
+        return super().changelist_view(request, extra_context)
+
+    def import_csv_view(self, request):
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        errors: dict = {}
+        form = CsvImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            raw = form.cleaned_data["file"].read()
+            try:
+                text = raw.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                form.add_error("file", gettext("The file is not UTF-8 text."))
+            else:
+                try:
+                    result = services.centers_import_csv(text=text, actor=_actor(request))
+                except DomainError as exc:
+                    form.add_error(None, exc.message)
+                    errors = exc.extra.get("errors") or ({exc.field: [exc.message]} if exc.field else {})
+                else:
+                    self.message_user(
+                        request,
+                        gettext("Imported: %(c)d created, %(u)d updated, %(n)d unchanged.")
+                        % {"c": result.created, "u": result.updated, "n": result.unchanged},
+                        messages.SUCCESS,
+                    )
+                    return HttpResponseRedirect(reverse("admin:centers_servicecenter_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": gettext("Import centers from CSV"),
+            "form": form,
+            "row_errors": sorted(errors.items(), key=lambda kv: (len(kv[0]), kv[0])),
+            "columns": services.CSV_COLUMNS,
+        }
+        return TemplateResponse(request, "admin/centers/servicecenter/import_csv.html", context)
+
+
+# --- staff ----------------------------------------------------------------------------
+
+
+@admin.register(StaffMembership)
+class StaffMembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "center", "role", "active", "created_at"]
+    list_filter = ["role", "active"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "center__code", "center__name"]
+    autocomplete_fields = ["user", "center"]
+    list_select_related = ["user", "center"]
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        actor = _actor(request)
+        return qs if actor.center_ids is None else qs.filter(center_id__in=actor.center_ids)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "center" and not _sees_all(request):
+            kwargs["queryset"] = ServiceCenter.objects.filter(pk__in=_actor(request).center_ids)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        actor = _actor(request)
+        if actor.center_ids is not None and (obj.center_id is None or obj.center_id not in actor.center_ids):
+            raise PermissionDenied
+        super().save_model(request, obj, form, change)
+
+
+class CertificationValidFilter(admin.SimpleListFilter):
+    title = _("valid today")
+    parameter_name = "valid"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Yes")), ("no", _("No"))]
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        if self.value() == "yes":
+            return queryset.filter(issued_on__lte=today, expires_on__gte=today)
+        if self.value() == "no":
+            return queryset.exclude(issued_on__lte=today, expires_on__gte=today)
+        return queryset
+
+
+@admin.register(Certification)
+class CertificationAdmin(admin.ModelAdmin):
+    list_display = ["user", "name", "number", "issued_on", "expires_on", "is_valid"]
+    list_filter = [CertificationValidFilter]
+    search_fields = ["user__username", "name", "number"]
+    autocomplete_fields = ["user"]
+    list_select_related = ["user"]
+
+    @admin.display(boolean=True, description=_("valid today"))
+    def is_valid(self, obj):
+        return obj.issued_on <= timezone.localdate() <= obj.expires_on
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        actor = _actor(request)
+        if actor.center_ids is None:
+            return qs
+        users = StaffMembership.objects.filter(center_id__in=actor.center_ids).values("user_id")
+        return qs.filter(user_id__in=users)
+
+
+@admin.register(ServiceDay)
+class ServiceDayAdmin(admin.ModelAdmin):
+    list_display = ["center", "date", "active"]
+    list_filter = ["active", ("date", admin.DateFieldListFilter)]
+    search_fields = ["center__code", "center__name"]
+    list_select_related = ["center"]
+    readonly_fields = ["center", "date", "perks"]
+    fields = ["center", "date", "perks", "active"]
+    date_hierarchy = "date"
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        actor = _actor(request)
+        return qs if actor.center_ids is None else qs.filter(center_id__in=actor.center_ids)
+
+    def has_add_permission(self, request):
+        return False  # generated monthly by service_days_generate
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # untick "active" to opt a center out of a day
