@@ -19,6 +19,8 @@ class KeyThrottle(SimpleRateThrottle):
         if key is None:
             return True
         custom = getattr(key, "throttle_rate", "") or ""
+        if not custom and key.partner_id:  # the partner's default for its keys
+            custom = key.partner.throttle_rate or ""
         if custom:
             self.rate = custom
             self.num_requests, self.duration = self.parse_rate(custom)

@@ -16,7 +16,7 @@ class PartnerFactory(factory.django.DjangoModelFactory):
         model = Partner
         django_get_or_create = ("name",)
 
-    name = factory.Sequence(lambda n: f"Partner {n}")
+    name = factory.Sequence(lambda n: f"Factory partner {n}")
     kind = PartnerKind.RETAILER
 
 
