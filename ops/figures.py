@@ -125,6 +125,119 @@ def overdue(ctx: Ctx) -> Table:
     )
 
 
+@figure("front", "appointments_today")
+def appointments_today(ctx: Ctx) -> Table:
+    if not selectors.booking_installed():
+        return unavailable("appointments_today", _("Today's appointments"), _("The booking app is not installed."))
+    data = selectors.appointments_on(center_ids=ctx.center_ids, day=ctx.today)
+    return Table(
+        key="appointments_today",
+        title=str(_("Today's appointments")),
+        columns=[
+            ("total", _("Appointments")),
+            ("arrived", _("Arrived")),
+            ("waiting", _("Not arrived yet")),
+            ("cancelled", _("Cancelled")),
+            ("no_show", _("No-show")),
+        ],
+        rows=[data],
+        summary={_("Appointments today"): data["total"], _("Not arrived yet"): data["waiting"]},
+    )
+
+
+@figure("front", "loaners")
+def loaners(ctx: Ctx) -> Table:
+    rows = selectors.loaners_by_tier(center_ids=ctx.center_ids, now=ctx.now)
+    return Table(
+        key="loaners",
+        title=str(_("Loaners by tier")),
+        columns=[
+            ("label", _("Tier")),
+            ("available", _("Available")),
+            ("out", _("Out")),
+            ("overdue", _("Overdue")),
+            ("unavailable", _("Wipe / maintenance / transfer")),
+            ("pool", _("Pool")),
+        ],
+        rows=rows,
+        summary={
+            _("Loaners available"): sum(r["available"] for r in rows),
+            _("Loans overdue"): sum(r["overdue"] for r in rows),
+        },
+    )
+
+
+@figure("front", "deposits")
+def deposits(ctx: Ctx) -> Table:
+    data = selectors.deposits_held(center_ids=ctx.center_ids)
+    return Table(
+        key="deposits",
+        title=str(_("Deposits held")),
+        columns=[("held", _("Deposit money held (CNY)")), ("loans_with_deposit", _("Loans that took a deposit"))],
+        rows=[data],
+        summary={_("Deposits held (CNY)"): data["held"]},
+    )
+
+
+@figure("front", "cash_today")
+def cash_today(ctx: Ctx) -> Table:
+    from loaners.choices import PaymentMethod
+
+    report = selectors.cash_today(center_ids=ctx.center_ids, day=ctx.today)
+    methods = list(PaymentMethod.choices)
+    rows = []
+    for r in report:
+        row = {"center": r["center"].code}
+        for m, _label in methods:
+            row[f"taken_{m}"] = r["taken"][m]
+        row["taken_total"] = r["taken"]["total"]
+        row["refunded_total"] = r["refunded"]["total"]
+        row["deducted_total"] = r["deducted"]["total"]
+        row["held"] = r["held"]
+        rows.append(row)
+    columns = [("center", _("Center"))]
+    columns += [(f"taken_{m}", _("Taken: %(method)s") % {"method": label}) for m, label in methods]
+    columns += [
+        ("taken_total", _("Taken")),
+        ("refunded_total", _("Refunded")),
+        ("deducted_total", _("Deducted")),
+        ("held", _("Held at end of day")),
+    ]
+    return Table(key="cash_today", title=str(_("Today's cash report (deposits)")), columns=columns, rows=rows)
+
+
+@figure("front", "service_days")
+def service_days(ctx: Ctx) -> Table:
+    rows = selectors.service_days_month(center_ids=ctx.center_ids, year=ctx.today.year, month=ctx.today.month)
+    for row in rows:
+        row["date"] = row["date"].isoformat()
+    return Table(
+        key="service_days",
+        title=str(_("This month's Service Days")),
+        columns=[("date", _("Date")), ("centers", _("Centers holding one"))],
+        rows=rows,
+    )
+
+
+@figure("front", "callbacks")
+def callbacks(ctx: Ctx) -> Table:
+    if not selectors.booking_installed():
+        return unavailable("callbacks", _("Callback requests"), _("The booking app is not installed."))
+    data = selectors.callbacks_summary(now=ctx.now)
+    return Table(
+        key="callbacks",
+        title=str(_("Hotline callback requests (whole network)")),
+        columns=[
+            ("open", _("Waiting for a call")),
+            ("oldest_open_minutes", _("Oldest waiting (min)")),
+            ("requested_today", _("Requested today")),
+            ("done_today", _("Called back today")),
+        ],
+        rows=[data],
+        summary={_("Callbacks waiting"): data["open"]},
+    )
+
+
 # --- HQ ------------------------------------------------------------------------------
 
 
@@ -261,4 +374,88 @@ def certified(ctx: Ctx) -> Table:
         columns=[("engineers", _("Engineers")), ("certified", _("Certified")), ("rate", _("Share %"))],
         rows=[data],
         summary={_("Certified %"): data["rate"]},
+    )
+
+
+@figure("hq", "loaner_utilization")
+def loaner_utilization(ctx: Ctx) -> Table:
+    rows = selectors.loaner_utilization(center_ids=ctx.center_ids, period=ctx.period, now=ctx.now)
+    return Table(
+        key="loaner_utilization",
+        title=str(_("Loaner utilization (loan-days / pool-days)")),
+        columns=[
+            ("label", _("Tier")),
+            ("loaners", _("Loaners")),
+            ("loan_days", _("Loan-days")),
+            ("pool_days", _("Pool-days")),
+            ("rate", _("Utilization %")),
+        ],
+        rows=rows,
+    )
+
+
+@figure("hq", "plan_attach")
+def plan_attach(ctx: Ctx) -> Table:
+    from warranty.choices import PlanKind
+
+    if ctx.center_ids is not None:
+        return unavailable(
+            "plan_attach", _("Plan attach rate"), _("Devices sold are counted network-wide: HQ only.")
+        )
+    data = selectors.plan_attach_rate(period=ctx.period)
+    kinds = dict(PlanKind.choices)
+    rows = [{"kind": str(kinds.get(r["kind"], r["kind"])), "plans": r["plans"], "rate": r["rate"]} for r in data["by_kind"]]
+    rows.append({"kind": str(_("All plans")), "plans": data["plans_sold"], "rate": data["rate"]})
+    return Table(
+        key="plan_attach",
+        title=str(_("Plan attach rate (plans sold per 100 devices sold)")),
+        columns=[("kind", _("Plan")), ("plans", _("Plans sold")), ("rate", _("Per 100 devices"))],
+        rows=rows,
+        summary={_("Devices sold"): data["devices_sold"], _("Plan attach %"): data["rate"]},
+    )
+
+
+@figure("hq", "csat")
+def csat(ctx: Ctx) -> Table:
+    if not selectors.booking_installed():
+        return unavailable("csat", _("Customer satisfaction"), _("The booking app is not installed."))
+    data = selectors.csat(center_ids=ctx.center_ids, period=ctx.period)
+    return Table(
+        key="csat",
+        title=str(_("Customer satisfaction (surveys)")),
+        columns=[
+            ("responses", _("Responses")),
+            ("satisfied", _("Rated 4-5")),
+            ("csat", _("CSAT %")),
+            ("nps", _("NPS")),
+            ("avg_overall", _("Overall")),
+            ("avg_staff", _("Staff")),
+            ("avg_speed", _("Speed")),
+            ("avg_quality", _("Quality")),
+        ],
+        rows=[data],
+        summary={_("CSAT %"): data["csat"]},
+        note="" if data["nps"] is not None else str(_("NPS needs a 0-10 recommendation answer, which the survey does not ask yet.")),
+    )
+
+
+@figure("hq", "service_star")
+def service_star(ctx: Ctx) -> Table:
+    if not selectors.booking_installed():
+        return unavailable("service_star", _("24℃ service star"), _("The booking app is not installed."))
+    # The ranking is monthly: the month the period ends in.
+    month = Period.month(ctx.period.end.year, ctx.period.end.month)
+    rows = selectors.service_stars(center_ids=ctx.center_ids, period=month)
+    return Table(
+        key="service_star",
+        title=str(_("24℃ service star of %(month)s") % {"month": month.start.strftime("%Y-%m")}),
+        columns=[
+            ("rank", _("Rank")),
+            ("staff", _("Staff")),
+            ("responses", _("Surveys")),
+            ("score", _("Mean score (1-5)")),
+            ("csat", _("CSAT %")),
+        ],
+        rows=rows,
+        note=str(_("Staff with at least %(n)d surveys in the month.") % {"n": selectors.SERVICE_STAR_MIN_RESPONSES}),
     )

@@ -497,3 +497,324 @@ def uncovered_regions(*, limit: int | None = 200) -> list[dict]:
     if limit is not None:
         qs = qs[:limit]
     return list(qs)
+
+
+# --- loaners and deposits ------------------------------------------------------------------
+
+
+def loaners_by_tier(*, center_ids, now: dt.datetime | None = None) -> list[dict]:
+    """Per tier: loaners available (lendable now), out, of which overdue, in maintenance/transfer, pool size.
+
+    Two queries: loaner status counts by tier (at their current center), and open loans
+    past due by tier (``overdue`` status, or still ``out`` after ``due_at`` before the job ran).
+    """
+    from loaners.choices import OPEN_LOAN_STATUSES, LoanerStatus, LoanStatus
+    from loaners.models import Loan, Loaner
+    from warranty.choices import Tier
+
+    now = now or timezone.now()
+    pool = _scoped(Loaner.objects.exclude(status=LoanerStatus.RETIRED), center_ids, "current_center_id")
+    counts = (
+        pool.order_by()
+        .values("model__tier")
+        .annotate(
+            pool=Count("pk"),
+            available=Count("pk", filter=Q(status=LoanerStatus.AVAILABLE, needs_wipe=False)),
+            out=Count("pk", filter=Q(status=LoanerStatus.OUT)),
+            other=Count("pk", filter=Q(status__in=[LoanerStatus.MAINTENANCE, LoanerStatus.TRANSFERRING])
+                        | Q(status=LoanerStatus.AVAILABLE, needs_wipe=True)),
+        )
+    )
+    by_tier = {r["model__tier"]: r for r in counts}
+    overdue = dict(
+        _scoped(
+            Loan.objects.filter(status__in=list(OPEN_LOAN_STATUSES)).filter(
+                Q(status=LoanStatus.OVERDUE) | Q(due_at__lt=now)
+            ),
+            center_ids,
+        )
+        .order_by()
+        .values_list("tier")
+        .annotate(n=Count("pk"))
+        .values_list("tier", "n")
+    )
+    labels = dict(Tier.choices)
+    rows = []
+    for tier in Tier.values:
+        r = by_tier.get(tier, {})
+        rows.append(
+            {
+                "tier": tier,
+                "label": str(labels[tier]),
+                "pool": r.get("pool", 0),
+                "available": r.get("available", 0),
+                "out": r.get("out", 0),
+                "overdue": overdue.get(tier, 0),
+                "unavailable": r.get("other", 0),
+                "utilization": rate(r.get("out", 0), r.get("pool", 0)),
+            }
+        )
+    return rows
+
+
+def deposits_held(*, center_ids) -> dict:
+    """Deposit money held now (the ledger: holds minus what refunds and deductions took out). One query."""
+    from django.db.models import Sum
+
+    from loaners.choices import EntryKind
+    from loaners.models import DepositEntry
+
+    agg = _scoped(DepositEntry.objects.all(), center_ids).aggregate(
+        holds=Sum("amount", filter=Q(kind=EntryKind.HOLD)),
+        out=Sum("from_deposit", filter=~Q(kind=EntryKind.HOLD)),
+        loans=Count("loan_id", distinct=True, filter=Q(kind=EntryKind.HOLD)),
+    )
+    held = (agg["holds"] or Decimal("0")) - (agg["out"] or Decimal("0"))
+    return {"held": held.quantize(Decimal("0.01")), "loans_with_deposit": agg["loans"]}
+
+
+def cash_today(*, center_ids, day: dt.date) -> list[dict]:
+    """Today's deposit cash report, per center and payment method (``loaners.selectors.cash_report``, 2 queries)."""
+    from loaners.selectors import cash_report
+
+    return cash_report(day=day, center_ids=center_ids)
+
+
+def loaner_utilization(*, center_ids, period: Period, now: dt.datetime | None = None) -> list[dict]:
+    """Loaner-days on loan / loaner-days in the pool, per tier, over the period.
+
+    Loan time is clipped to the period in SQL (``GREATEST``/``LEAST``) and summed: one query,
+    plus one for the pool (current non-retired loaners; retirements inside the period are
+    not back-dated, which slightly understates utilization of a shrinking pool).
+    """
+    from django.db.models import Sum, Value
+    from django.db.models.functions import Coalesce, Greatest, Least
+
+    from loaners.choices import LoanerStatus
+    from loaners.models import Loan, Loaner
+    from warranty.choices import Tier
+
+    now = now or timezone.now()
+    end = min(period.until, now)
+    since = period.since
+    loans = _scoped(
+        Loan.objects.filter(out_at__lt=end).filter(Q(returned_at__isnull=True) | Q(returned_at__gt=since)), center_ids
+    )
+    lent = dict(
+        loans.order_by()
+        .values("tier")
+        .annotate(
+            secs=Sum(
+                EpochSeconds(
+                    Least(Coalesce("returned_at", Value(end)), Value(end)),
+                    Greatest("out_at", Value(since)),
+                )
+            )
+        )
+        .values_list("tier", "secs")
+    )
+    pool = dict(
+        _scoped(Loaner.objects.exclude(status=LoanerStatus.RETIRED), center_ids, "current_center_id")
+        .order_by()
+        .values_list("model__tier")
+        .annotate(n=Count("pk"))
+        .values_list("model__tier", "n")
+    )
+    span = max((end - since).total_seconds(), 0.0)
+    labels = dict(Tier.choices)
+    rows = []
+    for tier in Tier.values:
+        loan_days = Decimal(str(lent.get(tier) or 0)) / 86400
+        pool_days = Decimal(pool.get(tier, 0)) * Decimal(str(span)) / 86400
+        rows.append(
+            {
+                "tier": tier,
+                "label": str(labels[tier]),
+                "loaners": pool.get(tier, 0),
+                "loan_days": loan_days.quantize(Decimal("0.01")),
+                "pool_days": pool_days.quantize(Decimal("0.01")),
+                "rate": (loan_days * 100 / pool_days).quantize(Decimal("0.1")) if pool_days else None,
+            }
+        )
+    return rows
+
+
+# --- plans ----------------------------------------------------------------------------------------
+
+
+def plan_attach_rate(*, period: Period) -> dict:
+    """Plans sold per device sold in the period (network-wide): purchases made in the period that
+    were not cancelled or refunded, divided by devices whose ``sold_at`` is in the period.
+
+    Two queries (purchases grouped by plan kind, devices sold).
+    """
+    from warranty.choices import PurchaseStatus
+    from warranty.models import Device, PlanPurchase
+
+    sold = Device.objects.filter(sold_at__gte=period.since, sold_at__lt=period.until).count()
+    by_kind = dict(
+        PlanPurchase.objects.filter(purchased_at__gte=period.since, purchased_at__lt=period.until)
+        .exclude(status__in=[PurchaseStatus.CANCELLED, PurchaseStatus.REFUNDED])
+        .order_by()
+        .values_list("product__kind")
+        .annotate(n=Count("pk"))
+        .values_list("product__kind", "n")
+    )
+    plans = sum(by_kind.values())
+    return {
+        "devices_sold": sold,
+        "plans_sold": plans,
+        "rate": rate(plans, sold),
+        "by_kind": [{"kind": k, "plans": n, "rate": rate(n, sold)} for k, n in sorted(by_kind.items())],
+    }
+
+
+# --- customer self-service (booking app) ------------------------------------------------------
+
+
+def booking_installed() -> bool:
+    from django.apps import apps
+
+    return apps.is_installed("booking")
+
+
+def appointments_on(*, center_ids, day: dt.date) -> dict:
+    """Appointments whose slot starts on ``day``: booked / arrived (checked in) / cancelled / no-show. One query."""
+    from booking.choices import AppointmentStatus
+    from booking.models import Appointment
+
+    day_period = Period(day, day)
+    agg = _scoped(
+        Appointment.objects.filter(start__gte=day_period.since, start__lt=day_period.until), center_ids
+    ).aggregate(
+        total=Count("pk"),
+        booked=Count("pk", filter=Q(status=AppointmentStatus.BOOKED)),
+        arrived=Count("pk", filter=Q(status=AppointmentStatus.BOOKED, ticket__received_at__isnull=False)),
+        cancelled=Count("pk", filter=Q(status=AppointmentStatus.CANCELLED)),
+        no_show=Count("pk", filter=Q(status=AppointmentStatus.NO_SHOW)),
+    )
+    agg["waiting"] = agg["booked"] - agg["arrived"]
+    return agg
+
+
+def callbacks_summary(*, now: dt.datetime | None = None) -> dict:
+    """Hotline callback requests (network-wide: they belong to no center): open, oldest open, today's. One query."""
+    from django.db.models import Min
+
+    from booking.choices import CallbackStatus
+    from booking.models import CallbackRequest
+
+    now = now or timezone.now()
+    today = Period(local_today(now), local_today(now))
+    agg = CallbackRequest.objects.aggregate(
+        open=Count("pk", filter=Q(status=CallbackStatus.OPEN)),
+        oldest_open=Min("created_at", filter=Q(status=CallbackStatus.OPEN)),
+        requested_today=Count("pk", filter=Q(created_at__gte=today.since, created_at__lt=today.until)),
+        done_today=Count("pk", filter=Q(status=CallbackStatus.DONE, handled_at__gte=today.since, handled_at__lt=today.until)),
+    )
+    oldest = agg.pop("oldest_open")
+    agg["oldest_open_minutes"] = int((now - oldest).total_seconds() // 60) if oldest else None
+    return agg
+
+
+SURVEY_ASPECTS = ("overall", "staff", "speed", "quality")
+
+
+def _survey_score():
+    """Mean of the four 1-5 aspects of one survey, as a float expression."""
+    from django.db.models import ExpressionWrapper, FloatField
+
+    total = F(SURVEY_ASPECTS[0])
+    for aspect in SURVEY_ASPECTS[1:]:
+        total = total + F(aspect)
+    return ExpressionWrapper(total * 1.0 / len(SURVEY_ASPECTS), output_field=FloatField())
+
+
+def csat(*, center_ids, period: Period) -> dict:
+    """Satisfaction from surveys answered in the period. One query.
+
+    CSAT = share of surveys rating ``overall`` 4 or 5 (top-two box); also the mean of each aspect.
+    NPS needs a 0-10 "would you recommend" answer; it is computed when the survey has such a
+    field (``recommend``) and reported as ``None`` otherwise.
+    """
+    from django.db.models import Avg
+
+    from booking.models import Survey
+
+    qs = _scoped(Survey.objects.filter(created_at__gte=period.since, created_at__lt=period.until), center_ids)
+    aggregates = {
+        "responses": Count("pk"),
+        "satisfied": Count("pk", filter=Q(overall__gte=4)),
+        **{f"avg_{a}": Avg(a) for a in SURVEY_ASPECTS},
+    }
+    has_nps = any(f.name == "recommend" for f in Survey._meta.get_fields())
+    if has_nps:
+        aggregates["promoters"] = Count("pk", filter=Q(recommend__gte=9))
+        aggregates["detractors"] = Count("pk", filter=Q(recommend__lte=6))
+        aggregates["nps_answers"] = Count("recommend")
+    agg = qs.aggregate(**aggregates)
+    out = {"responses": agg["responses"], "satisfied": agg["satisfied"], "csat": rate(agg["satisfied"], agg["responses"])}
+    for a in SURVEY_ASPECTS:
+        v = agg[f"avg_{a}"]
+        out[f"avg_{a}"] = None if v is None else Decimal(str(v)).quantize(Decimal("0.01"))
+    out["nps"] = None
+    if has_nps and agg["nps_answers"]:
+        out["nps"] = (Decimal(agg["promoters"] - agg["detractors"]) * 100 / agg["nps_answers"]).quantize(Decimal("0.1"))
+    return out
+
+
+SERVICE_STAR_MIN_RESPONSES = 5
+
+
+def service_stars(*, center_ids, period: Period, min_responses: int = SERVICE_STAR_MIN_RESPONSES, limit: int = 10) -> list[dict]:
+    """The "24℃ service star" ranking: staff by mean survey score (four aspects) in the period.
+
+    Only staff with at least ``min_responses`` surveys rank. Ties: more responses first, then
+    the lower user id. One query; the rank is the position in that order.
+    """
+    from django.db.models import Avg
+
+    from booking.models import Survey
+
+    qs = _scoped(
+        Survey.objects.filter(created_at__gte=period.since, created_at__lt=period.until, engineer__isnull=False),
+        center_ids,
+    )
+    rows = list(
+        qs.order_by()
+        .values("engineer_id", "engineer__username", "engineer__first_name", "engineer__last_name")
+        .annotate(responses=Count("pk"), score=Avg(_survey_score()), csat_n=Count("pk", filter=Q(overall__gte=4)))
+        .filter(responses__gte=min_responses)
+        .order_by("-score", "-responses", "engineer_id")[:limit]
+    )
+    out = []
+    for i, r in enumerate(rows, start=1):
+        full = f"{r['engineer__last_name']}{r['engineer__first_name']}".strip()
+        out.append(
+            {
+                "rank": i,
+                "staff": full or r["engineer__username"],
+                "username": r["engineer__username"],
+                "responses": r["responses"],
+                "score": Decimal(str(r["score"])).quantize(Decimal("0.01")),
+                "csat": rate(r["csat_n"], r["responses"]),
+            }
+        )
+    return out
+
+
+# --- Service Days ---------------------------------------------------------------------------------
+
+
+def service_days_month(*, center_ids, year: int, month: int) -> list[dict]:
+    """This month's active Service Days: per date, how many centers (in scope) hold one. One query."""
+    from centers.models import ServiceDay
+
+    m = Period.month(year, month)
+    qs = _scoped(
+        ServiceDay.objects.filter(date__gte=m.start, date__lte=m.end, active=True, center__active=True), center_ids
+    )
+    return [
+        {"date": d, "centers": n}
+        for d, n in qs.order_by("date").values_list("date").annotate(n=Count("pk")).values_list("date", "n")
+    ]

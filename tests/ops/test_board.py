@@ -1,0 +1,99 @@
+"""The public repair board: masked, bounded, polled, and cheap in queries."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from ops.selectors import BOARD_ROWS_PER_STAGE
+from tests.factories.centers import ServiceCenterFactory
+from tests.factories.ops import ticket
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def center():
+    return ServiceCenterFactory(code="SHBOARD1", name="上海南京东路服务中心")
+
+
+def test_board_shows_stages_masked_names_and_last_four_only(client, center):
+    # given tickets in every board stage, one delivered and one at another center
+    now = timezone.now()
+    ticket(center, status="received", name="王小明", phone="+8613812345678", service_no="SH2026031001A1",
+           stage_started_at=now - dt.timedelta(minutes=75))
+    ticket(center, status="diagnosing", name="李雷", service_no="SH2026031001B2", stage_started_at=now)
+    ticket(center, status="awaiting_parts", name="欧阳娜娜", service_no="SH2026031001C3", stage_started_at=now)
+    ticket(center, status="ready", name="John Smith", service_no="SH2026031001D4", stage_started_at=now)
+    ticket(center, status="delivered", name="赵六", service_no="SH2026031001E5")
+    ticket(ServiceCenterFactory(code="SHOTHER1"), status="received", name="钱七", service_no="SH2026031001F6")
+
+    # when an anonymous visitor opens the board
+    response = client.get(f"/board/{center.code}/")
+
+    # then
+    assert response.status_code == 200
+    html = response.content.decode()
+    for masked in ("王*明", "李*", "欧**娜", "J**n S***h"):
+        assert masked in html
+    for private in ("王小明", "李雷", "欧阳娜娜", "John Smith", "13812345678", "5678</", "+86"):
+        assert private not in html
+    for full_no in ("SH2026031001A1", "SH2026031001B2", "SH2026031001C3", "SH2026031001D4"):
+        assert full_no not in html
+    assert "…01A1" in html and "…01D4" in html
+    assert "1 h 15 min" in html  # time in stage
+    assert html.count("ticket-ready") == 1  # only the ready one is highlighted
+    assert "01E5" not in html and "01F6" not in html  # delivered / other center: not on this board
+    assert 'hx-get="/board/SHBOARD1/body/"' in html and 'hx-trigger="every 20s"' in html
+    assert '<meta http-equiv="refresh"' in html  # no-JS fallback (inside <noscript>)
+    assert "/static/ops/htmx.min.js" in html
+    assert response["Cache-Control"].startswith("max-age=0")
+
+
+def test_board_body_is_only_the_swappable_part(client, center):
+    ticket(center, status="repairing", name="王小明")
+    response = client.get(f"/board/{center.code}/body/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in html and "<head" not in html and "hx-get" not in html
+    assert "王*明" in html and "王小明" not in html
+
+
+def test_board_rows_are_bounded_per_stage_with_a_more_count(client, center):
+    now = timezone.now()
+    for i in range(BOARD_ROWS_PER_STAGE + 4):
+        ticket(center, status="received", stage_started_at=now - dt.timedelta(minutes=i))
+    html = client.get(f"/board/{center.code}/body/").content.decode()
+    section = html.split('column-received')[1].split("</section>")[0]
+    assert section.count('<li class="ticket') == BOARD_ROWS_PER_STAGE
+    assert "+4 more" in section
+    # longest waiting first: 11 minutes is at the top
+    assert section.index("11 min") < section.index("4 min")
+
+
+def test_board_query_count_does_not_grow_with_the_queue(client, center, django_assert_num_queries):
+    now = timezone.now()
+    for status in ("received", "diagnosing", "repairing", "ready"):
+        ticket(center, status=status, stage_started_at=now)
+    with CaptureQueriesContext(connection) as small:
+        client.get(f"/board/{center.code}/body/")
+    for status in ("received", "diagnosing", "repairing", "awaiting_parts", "quality_check", "ready") * 5:
+        ticket(center, status=status, stage_started_at=now)
+    with django_assert_num_queries(3):  # center, counts per status, first rows per status
+        client.get(f"/board/{center.code}/body/")
+    assert len(small.captured_queries) == 3
+
+
+def test_unknown_or_closed_center_is_404(client, center):
+    assert client.get("/board/NOPE/").status_code == 404
+    center.active = False
+    center.save()
+    assert client.get(f"/board/{center.code}/").status_code == 404
+    assert client.get(f"/board/{center.code}/body/").status_code == 404
+
+
+def test_board_accepts_head_for_the_self_reload_probe(client, center):
+    assert client.head(f"/board/{center.code}/").status_code == 200
+    assert client.post(f"/board/{center.code}/").status_code == 405
