@@ -9,6 +9,14 @@ from repairs.choices import FaultCategory
 STAR_CHOICES = [(i, str(i)) for i in range(1, 6)]
 
 
+class Form(forms.Form):
+    """No trailing colon after labels (reads better in Chinese and for screen readers)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
 def _model_choices():
     from warranty.models import DeviceModel
 
@@ -17,7 +25,7 @@ def _model_choices():
     ]
 
 
-class ContactDeviceForm(forms.Form):
+class ContactDeviceForm(Form):
     """Who the customer is and which device; shared by booking, mail-in and on-site."""
 
     name = forms.CharField(label=_("Your name"), max_length=100)
@@ -87,13 +95,13 @@ class OnSiteForm(ContactDeviceForm):
         self.fields["center"].choices = [("", _("Choose a center"))] + [(c.code, c.name) for c in centers]
 
 
-class CenterSearchForm(forms.Form):
+class CenterSearchForm(Form):
     q = forms.CharField(label=_("City or address"), max_length=100, required=False)
     lat = forms.FloatField(required=False, min_value=-90, max_value=90, widget=forms.HiddenInput)
     lng = forms.FloatField(required=False, min_value=-180, max_value=180, widget=forms.HiddenInput)
 
 
-class VerifyForm(forms.Form):
+class VerifyForm(Form):
     phone = forms.CharField(label=_("Store phone number"), max_length=32, required=False)
     name = forms.CharField(label=_("Store name"), max_length=100, required=False)
     city = forms.CharField(label=_("City (optional)"), max_length=50, required=False)
@@ -105,12 +113,12 @@ class VerifyForm(forms.Form):
         return data
 
 
-class WarrantyForm(forms.Form):
+class WarrantyForm(Form):
     imei = forms.CharField(label=_("IMEI"), max_length=20, help_text=_("Dial *#06# to see it."),
                            widget=forms.TextInput(attrs={"inputmode": "numeric"}))
 
 
-class CheckoutForm(forms.Form):
+class CheckoutForm(Form):
     imei = forms.CharField(widget=forms.HiddenInput, max_length=20)
     plan = forms.CharField(widget=forms.HiddenInput, max_length=32)
     card = forms.CharField(label=_("Card number (sandbox: any number; 4000 0000 0000 0002 is declined)"),
@@ -123,7 +131,7 @@ class CheckoutForm(forms.Form):
         return digits
 
 
-class SurveyForm(forms.Form):
+class SurveyForm(Form):
     overall = forms.TypedChoiceField(label=_("Overall"), choices=STAR_CHOICES, coerce=int, widget=forms.RadioSelect)
     staff = forms.TypedChoiceField(label=_("Staff friendliness"), choices=STAR_CHOICES, coerce=int,
                                    widget=forms.RadioSelect)
@@ -134,7 +142,7 @@ class SurveyForm(forms.Form):
                               widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class CallbackForm(forms.Form):
+class CallbackForm(Form):
     name = forms.CharField(label=_("Your name"), max_length=100)
     phone = forms.CharField(label=_("Phone number"), max_length=32,
                             widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}))
@@ -144,7 +152,7 @@ class CallbackForm(forms.Form):
                            widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class RescheduleForm(forms.Form):
+class RescheduleForm(Form):
     start = forms.ChoiceField(label=_("New time"), widget=forms.RadioSelect)
 
     def __init__(self, *args, slot_choices=(), **kwargs):

@@ -1,0 +1,191 @@
+"""The public site in a real browser at phone size: book, slot full, mail-in, warranty & plan,
+track & approve a quote, language switch; axe-core on every public page."""
+
+import datetime as dt
+import re
+
+import pytest
+
+from booking import services as booking_services
+from booking.models import Appointment, MailInRequest
+from centers.choices import CenterKind
+from tests.factories.booking import SlotRuleFactory, booking_input, local, next_phone, open_center, tomorrow
+from tests.factories.centers import ServiceCenterFactory, region_chain
+from tests.factories.warranty import DeviceFactory, DeviceModelFactory, StatutoryPolicyFactory, make_imei, screen_care
+
+from .conftest import assert_accessible, set_english, shot
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _fill_contact_device(page, *, phone, imei, model_code="PHN-1"):
+    page.get_by_label("IMEI", exact=True).fill(imei)
+    page.get_by_label("Device model").select_option(model_code)
+    page.get_by_label("What is wrong?").select_option("screen")
+    page.get_by_label("Describe the problem").fill("The screen is cracked")
+    page.get_by_label("Your name").fill("Wang Xiaoming")
+    page.get_by_label("Mobile phone").fill(phone)
+
+
+def test_book_a_slot_end_to_end(page, live_server):
+    center = open_center(name="Huangpu Service Center")
+    DeviceModelFactory(code="PHN-1", name="Phone One")
+    set_english(page, live_server)
+    day = tomorrow()
+
+    page.goto(f"/book/?center={center.code}&date={day.isoformat()}")
+    assert_accessible(page)
+    shot(page, "book-form")
+    page.get_by_label("10:00–10:30").check()
+    phone = next_phone()
+    _fill_contact_device(page, phone=phone, imei=make_imei())
+    page.get_by_label("I need the sign-language video service").check()
+    page.get_by_role("button", name="Book this time").click()
+
+    page.wait_for_url(re.compile(r"/book/.+/done/"))
+    assert page.locator("h1").inner_text() == "You are booked"
+    appointment = Appointment.objects.get()
+    assert page.locator("#service-no").inner_text() == appointment.ticket.service_no
+    assert appointment.start == local(day, 10) and appointment.needs == {"sign_language": True}
+    assert page.locator(".qr svg").count() == 1
+    assert_accessible(page)
+    shot(page, "book-confirmation")
+
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Add to calendar (.ics)").click()
+    ics = open(download_info.value.path(), encoding="utf-8").read()
+    assert "BEGIN:VEVENT" in ics and appointment.ticket.service_no in ics
+
+
+def test_day_switch_with_htmx_keeps_the_form(page, live_server):
+    center = open_center()
+    DeviceModelFactory(code="PHN-1")
+    set_english(page, live_server)
+    page.goto(f"/book/?center={center.code}")
+    page.get_by_label("Your name").fill("Typed before switching")
+    second_day = tomorrow() + dt.timedelta(days=1)
+    page.locator(f'.days a[href*="date={second_day.isoformat()}"]').click()
+    page.wait_for_url(re.compile(f"date={second_day.isoformat()}"))
+    # htmx swapped only the slot picker: what was typed is still there.
+    assert page.get_by_label("Your name").input_value() == "Typed before switching"
+    assert page.locator(f'input[name=start][value="{local(second_day, 9).isoformat()}"]').count() == 1
+
+
+def test_slot_full_offers_nearest_free_slots(page, live_server):
+    center = open_center()
+    day = tomorrow()
+    SlotRuleFactory(center=center, weekday=day.weekday(), desks=1)
+    DeviceModelFactory(code="PHN-1")
+    set_english(page, live_server)
+
+    page.goto(f"/book/?center={center.code}&date={day.isoformat()}")
+    page.get_by_label("10:00–10:30").check()
+    _fill_contact_device(page, phone=next_phone(), imei=make_imei())
+    # Someone else takes the last seat while this customer is typing.
+    booking_services.appointment_book(center=center, start=local(day, 10), **booking_input())
+    page.get_by_role("button", name="Book this time").click()
+
+    alternatives = page.locator("#alternatives")
+    alternatives.wait_for()
+    assert "fully booked" in alternatives.inner_text()
+    assert page.get_by_label("Your name").input_value() == "Wang Xiaoming"
+    assert_accessible(page)
+    shot(page, "book-slot-full")
+    alternatives.locator("input[type=radio]").first.check()
+    page.get_by_role("button", name="Book this time").click()
+    page.wait_for_url(re.compile(r"/book/.+/done/"))
+    assert Appointment.objects.count() == 2
+    assert Appointment.objects.exclude(start=local(day, 10)).get().start == local(day, 9, 30)
+
+
+def test_mail_in_request(page, live_server):
+    province, city, county = region_chain("440000000000", "440300000000", "440305000000")
+    hub = ServiceCenterFactory(code="HUB-GD", name="Shenzhen Mail-in Hub", kind=CenterKind.MAIL_IN_HUB,
+                               region=county, city=city, province=province, services=["phone", "mail_in"])
+    DeviceModelFactory(code="PHN-1")
+    set_english(page, live_server)
+    page.goto("/mail-in/")
+    assert_accessible(page)
+    page.get_by_label("Pickup address").fill("广东省深圳市南山区科技园路1号")
+    _fill_contact_device(page, phone=next_phone(), imei=make_imei())
+    page.get_by_role("button", name="Request pickup").click()
+    page.locator("#service-no").wait_for()
+    req = MailInRequest.objects.get()
+    assert page.locator("#service-no").inner_text() == req.ticket.service_no
+    assert page.locator("#hub").inner_text() == hub.name
+    assert req.ticket.shipments.get().leg == "customer_to_hub"
+    assert_accessible(page)
+    shot(page, "mail-in-done")
+
+
+def test_mail_in_bad_address_message_next_to_field(page, live_server):
+    set_english(page, live_server)
+    DeviceModelFactory(code="PHN-1")
+    page.goto("/mail-in/")
+    page.get_by_label("Pickup address").fill("somewhere")
+    _fill_contact_device(page, phone=next_phone(), imei=make_imei())
+    page.get_by_role("button", name="Request pickup").click()
+    field = page.locator(".field.has-error").first
+    field.wait_for()
+    assert "province" in field.inner_text()
+    assert page.get_by_label("Pickup address").input_value() == "somewhere"
+    assert_accessible(page)
+    shot(page, "mail-in-error")
+
+
+def test_warranty_check_and_sandbox_plan_purchase(page, live_server):
+    StatutoryPolicyFactory(category="phone")
+    screen_care()
+    device = DeviceFactory(model=DeviceModelFactory(code="PHN-1", name="Phone One", tier="flagship"))
+    set_english(page, live_server)
+    page.goto("/warranty/")
+    assert_accessible(page)
+    page.get_by_label("IMEI").fill(device.imei)
+    page.get_by_role("button", name="Check").click()
+    page.locator("#coverage").wait_for()
+    assert "In warranty" in page.locator("#coverage").inner_text()
+    assert_accessible(page)
+    shot(page, "warranty-result")
+    page.locator("#plans a.btn").first.click()
+    assert "SANDBOX" in page.locator(".notice.sandbox").inner_text()
+    assert_accessible(page)
+    page.get_by_label(re.compile("Card number")).fill("4242 4242 4242 4242")
+    page.get_by_role("button", name=re.compile("Pay")).click()
+    page.locator("h1", has_text="Thank you").wait_for()
+    shot(page, "plan-bought")
+    assert device.plan_purchases.get().channel == "web"
+
+
+def test_language_switch(page, live_server):
+    page.goto("/")
+    assert page.locator("html").get_attribute("lang") == "zh-hans"
+    page.get_by_label("Language").select_option("en")
+    page.get_by_role("button", name=re.compile("Switch|切换")).click()
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.locator("h1").inner_text() == "How can we help?"
+    shot(page, "home-en")
+    page.get_by_label("Language").select_option("zh-hans")
+    page.get_by_role("button", name="Switch").click()
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "zh-hans"
+    shot(page, "home-zh")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-hans"])
+def test_every_public_page_is_accessible(page, live_server, lang):
+    center = open_center(name="Axe Center")
+    page.context.add_cookies([{"name": "django_language", "value": lang, "url": live_server.url}])
+    appointment = booking_services.appointment_book(center=center, start=local(tomorrow(), 10), **booking_input())
+    last4 = appointment.customer.phone[-4:]
+    no = appointment.ticket.service_no
+    paths = ["/", "/centers/", f"/centers/?q={center.name}", f"/centers/{center.code}/", "/centers/verify/",
+             "/centers/verify/?phone=021-00000000", "/book/", f"/book/?center={center.code}", "/mail-in/",
+             "/on-site/", "/warranty/", "/warranty/?imei=123", "/callback/",
+             f"/appointments/{no}/?phone_last4={last4}", f"/survey/{no}/?phone_last4={last4}",
+             f"/book/{no}/done/?phone_last4={last4}"]
+    for path in paths:
+        page.goto(path)
+        assert_accessible(page)
+        slug = re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") or "home"
+        shot(page, f"{lang}-{slug}"[:80])
