@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max, Q, QuerySet
+from django.db.models import F, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -94,15 +94,23 @@ def _event(*, loaner: Loaner, action: str, from_status: str, actor, at: datetime
 
 
 def _append_entry(*, loan: Loan, kind: str, amount: Decimal, from_deposit: Decimal, at: datetime, actor, **fields):
-    """Append one ledger row to a locked loan and move its running totals (the caller saves the loan)."""
+    """Append one ledger row to a locked loan and move its running totals.
+
+    The totals move with ``F()`` increments in the database, not by saving values
+    computed in Python: even a writer working from a stale copy of the loan cannot
+    push ``refunded + deducted-from-deposit`` past ``held`` (the check constraint fails).
+    """
     seq = (loan.entries.aggregate(m=Max("seq"))["m"] or 0) + 1
     if kind == EntryKind.HOLD:
-        loan.held += amount
+        change = {"held": F("held") + amount}
     elif kind == EntryKind.REFUND:
-        loan.refunded += amount
+        change = {"refunded": F("refunded") + amount}
     else:
-        loan.deducted += amount
-        loan.balance_due += amount - from_deposit
+        change = {"deducted": F("deducted") + amount, "balance_due": F("balance_due") + (amount - from_deposit)}
+    Loan.objects.filter(pk=loan.pk).update(**change, updated_at=timezone.now())
+    totals = Loan.objects.filter(pk=loan.pk).values("held", "refunded", "deducted", "balance_due").get()
+    for name, value in totals.items():
+        setattr(loan, name, value)
     return DepositEntry.objects.create(
         loan=loan,
         seq=seq,
@@ -420,8 +428,12 @@ def loan_checkout(
                 payment_method=payment_method,
                 reference=(reference or "")[:64],
             )
-            loan.save(update_fields=["held", "updated_at"])
         return loan
+
+
+def _lock_loan(loan_id: int) -> Loan | None:
+    """Lock the loan row: a second return of the same loan waits here, then sees it returned."""
+    return Loan.objects.select_for_update(of=("self",)).filter(pk=loan_id).first()
 
 
 def loan_return(
@@ -445,7 +457,7 @@ def loan_return(
     zero or negative amount).
     """
     with transaction.atomic():
-        loan = Loan.objects.select_for_update(of=("self",)).filter(pk=loan_id).first()
+        loan = _lock_loan(loan_id)
         if loan is None:
             raise NotFound(_("No such loan."))
         _check_center(actor, loan.center_id, _("loan"))
@@ -484,7 +496,8 @@ def loan_return(
         loan.returned_by = _user(actor)
         if condition != ReturnCondition.LOST:
             loan.returned_at = now
-        loan.save()
+        # Totals were moved by _append_entry; never write them back from this copy.
+        loan.save(update_fields=["status", "condition_in", "returned_by", "returned_at", "updated_at"])
 
         before = loaner.status
         if condition == ReturnCondition.LOST:

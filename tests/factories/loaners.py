@@ -74,5 +74,6 @@ def ticket(*, center=None, status="repairing", customer_obj=None, device=None, p
 
 def staff_at(center, role="front_desk", **kw):
     user = StaffUserFactory(**kw)
+    user.save()  # StaffUserFactory skips the save after set_password; force_login needs the stored hash
     StaffMembership.objects.create(user=user, center=center, role=role)
     return user
