@@ -22,7 +22,7 @@ from servicehub.actors import actor_from_request
 from servicehub.errors import DomainError
 
 from . import services
-from .choices import RegionLevel
+from .choices import CenterKind, RegionLevel
 from .models import (
     Certification,
     OpeningException,
@@ -218,7 +218,9 @@ class ServiceCenterAdmin(admin.ModelAdmin):
     @admin.action(description=_("Deactivate selected centers"))
     def deactivate(self, request, queryset):
         done = 0
-        for center_id in queryset.order_by("pk").values_list("pk", flat=True):
+        # Spokes first, so a hub selected together with all its collection points can close too.
+        rows = sorted(queryset.values_list("kind", "pk"), key=lambda r: (r[0] != CenterKind.COLLECTION_POINT, r[1]))
+        for _kind, center_id in rows:
             try:
                 services.center_deactivate(center_id=center_id, actor=_actor(request))
                 done += 1
