@@ -287,3 +287,22 @@ def test_tickets_received_today_by_channel(two_centers):
     ticket(b, channel="walk_in", received_at=at(2026, 3, 10, 12, 0))  # other center
     data = selectors.tickets_today(center_ids=frozenset({a.pk}), today=today)
     assert data == {"by_channel": {"walk_in": 2, "appointment": 1}, "total": 3}
+
+
+def test_coverage_agrees_with_the_centers_coverage_summary():
+    """Same network, same numbers as ``centers.selectors.coverage_summary`` (all sites official here)."""
+    from centers.selectors import coverage_summary
+
+    p = RegionFactory(adcode="320000000000", name="江苏省", level=RegionLevel.PROVINCE)
+    cities = [RegionFactory(adcode=f"32{i:02d}00000000", name=f"C{i}", level=RegionLevel.CITY, parent=p)
+              for i in range(1, 4)]
+    counties = [RegionFactory(adcode=f"32{i:02d}{j:02d}000000", name=f"K{i}{j}", level=RegionLevel.COUNTY, parent=c)
+                for i, c in enumerate(cities, start=1) for j in range(1, 3)]
+    ServiceCenterFactory(region=counties[0], city=cities[0], province=p)
+    ServiceCenterFactory(region=counties[3], city=cities[1], province=p, kind="collection_point")
+    ServiceCenterFactory(region=counties[5], city=cities[2], province=p, active=False)
+
+    mine = selectors.coverage_by_province()["total"]
+    theirs = coverage_summary()
+    assert (mine["cities"], mine["cities_covered"]) == (theirs.cities.total, theirs.cities.covered) == (3, 2)
+    assert (mine["counties"], mine["counties_covered"]) == (theirs.counties.total, theirs.counties.covered) == (6, 2)
