@@ -122,12 +122,7 @@ def centers(request):
             searched = True
         else:
             form.add_error("q", _("Enter a city or an address, or use your location."))
-    service_labels = dict(ServiceOffering.choices)
-    from centers.choices import DeviceCategory
-
-    service_labels.update(DeviceCategory.choices)
-    context = {"form": form, "results": results, "region": region, "searched": searched,
-               "service_labels": service_labels}
+    context = {"form": form, "results": results, "region": region, "searched": searched}
     template = "web/_center_results.html" if request.htmx else "web/centers.html"
     return render(request, template, context)
 

@@ -129,3 +129,27 @@ def test_schema_lists_booking_paths(api_client):
     assert {"201", "400", "409"} <= set(paths["/api/v1/appointments/"]["post"]["responses"])
     assert "201" in paths["/api/v1/mail-in-requests/"]["post"]["responses"]
 
+
+
+def test_book_retry_with_idempotency_key_books_once(api_client):
+    center = open_center()
+    body = _body(center, local(tomorrow(), 10))
+    first = api_client.post("/api/v1/appointments/", body, format="json", HTTP_IDEMPOTENCY_KEY="retry-1")
+    again = api_client.post("/api/v1/appointments/", body, format="json", HTTP_IDEMPOTENCY_KEY="retry-1")
+    assert first.status_code == again.status_code == 201
+    assert again.json()["service_no"] == first.json()["service_no"]
+    assert Appointment.objects.count() == 1
+
+
+def test_public_booking_is_throttled(api_client):
+    from servicehub.api.throttling import PublicAnonThrottle
+
+    center = open_center()
+    day = tomorrow().isoformat()
+    original = PublicAnonThrottle.THROTTLE_RATES
+    PublicAnonThrottle.THROTTLE_RATES = {**original, "anon": "2/min"}
+    try:
+        codes = [api_client.get(f"/api/v1/centers/{center.code}/slots/", {"date": day}).status_code for _ in range(3)]
+    finally:
+        PublicAnonThrottle.THROTTLE_RATES = original
+    assert codes == [200, 200, 429]

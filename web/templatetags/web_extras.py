@@ -20,3 +20,12 @@ def track_extras(ticket):
         "deadline": selectors.appointment_change_deadline(appointment=appointment) if appointment else None,
         "survey_open": ticket.status in SURVEY_OPEN_STATUSES and not Survey.objects.filter(ticket_id=ticket.pk).exists(),
     }
+
+
+@register.filter
+def service_label(value: str) -> str:
+    """A center's ``services`` entry (device category or offering) as a translated label."""
+    from centers.choices import DeviceCategory, ServiceOffering
+
+    labels = dict(ServiceOffering.choices) | dict(DeviceCategory.choices)
+    return str(labels.get(value, value))
