@@ -17,6 +17,7 @@ from django.db.models import F, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from partners.webhooks import webhook_event_emit
 from repairs.choices import OPEN_STATUSES as TICKET_OPEN_STATUSES
 from servicehub.errors import Conflict, DomainError, NotFound
 from servicehub.money import ZERO, money
@@ -543,7 +544,7 @@ def loans_mark_overdue(*, now: datetime | None = None) -> int:
         with transaction.atomic():
             loan = (
                 Loan.objects.select_for_update(of=("self",))
-                .select_related("loaner")
+                .select_related("loaner", "ticket", "center")
                 .filter(pk=loan_id, status=LoanStatus.OUT, due_at__lt=now)
                 .first()
             )
@@ -558,6 +559,19 @@ def loans_mark_overdue(*, now: datetime | None = None) -> int:
                 from_status=loan.loaner.status,
                 actor=None,
                 at=now,
+                center_id=loan.center_id,
+            )
+            # Outbox rows in this transaction; partners operating the center are told (no customer data).
+            webhook_event_emit(
+                event_type="loan.overdue",
+                payload={
+                    "loan_id": loan.pk,
+                    "service_no": loan.ticket.service_no,
+                    "center": loan.center.code,
+                    "tier": loan.tier,
+                    "due_at": timezone.localtime(loan.due_at).isoformat(),
+                    "status": loan.status,
+                },
                 center_id=loan.center_id,
             )
             marked += 1

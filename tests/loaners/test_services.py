@@ -482,6 +482,27 @@ def test_mark_overdue_marks_only_past_due_open_loans_once(center, pool):
     assert ret(Loan.objects.get(pk=late.pk)).status == "returned"
 
 
+def test_mark_overdue_writes_a_loan_overdue_webhook_for_the_centers_partners(center, pool):
+    from partners.models import Partner, WebhookDelivery, WebhookEndpoint
+
+    operator = Partner.objects.create(name="Operator")
+    operator.centers.add(center)
+    bystander = Partner.objects.create(name="Elsewhere")
+    WebhookEndpoint.objects.create(partner=operator, url="https://op.example/hook", events=["loan.overdue"], secret="s1")
+    WebhookEndpoint.objects.create(partner=bystander, url="https://by.example/hook", events=["loan.overdue"], secret="s2")
+    loan = lend(ticket(center=center))
+    Loan.objects.filter(pk=loan.pk).update(**_times(timezone.now() - dt.timedelta(hours=1)))
+
+    services.loans_mark_overdue()
+
+    deliveries = list(WebhookDelivery.objects.values_list("endpoint__partner__name", "event_type", "payload"))
+    assert len(deliveries) == 1
+    name, event_type, payload = deliveries[0]
+    assert (name, event_type) == ("Operator", "loan.overdue")
+    assert payload["loan_id"] == loan.pk and payload["service_no"] == loan.ticket.service_no and payload["status"] == "overdue"
+    assert "customer" not in payload and "phone" not in str(payload)
+
+
 def test_due_tomorrow_uses_local_dates(center, pool):
     now = shanghai(2026, 3, 1, 23, 30)  # 15:30 UTC
     a = lend(ticket(center=center))
