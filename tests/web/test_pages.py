@@ -103,7 +103,7 @@ def test_verify_official_by_phone(en):
     center = open_center(phone="021-61234567")
     html = en.get("/centers/verify/", {"phone": "+86 21 6123 4567"}).content.decode()
     assert "Yes: this is an official service center." in html and center.name in html
-    assert "Appointment · Walk-in" not in html and "Walk-in" in html  # services shown as labels
+    assert "Phone · Tablet · Walk-in · Appointment" in html  # services as translated labels, not codes
     html = en.get("/centers/verify/", {"phone": "021-99999999"}).content.decode()
     assert "No official center matches" in html
 
