@@ -1,1 +1,146 @@
-"""Outbox notifications and job runs (built by the jobs work)."""
+"""Outbox notifications, job runs and SLA breaches.
+
+A ``Notification`` row is written in the same transaction as the change that
+causes it; a Celery task (dispatched on commit, re-dispatched by a periodic
+sweep) claims it with a compare-and-set update and sends it. A ``JobRun`` row,
+unique per job and period, lets each scheduled job run once per period even
+when beat fires twice or a crashed run is retried.
+"""
+
+import uuid
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .choices import JobRunStatus, NotificationChannel, NotificationKind, NotificationStatus, SkipReason
+
+
+class Notification(models.Model):
+    """One message to one recipient on one channel. ``status`` only changes through ``notifications.services``."""
+
+    # Sent to the provider as the client message reference: a provider that
+    # de-duplicates on it turns a resend after a crash into a no-op.
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(_("kind"), max_length=32, choices=NotificationKind.choices)
+    channel = models.CharField(_("channel"), max_length=16, choices=NotificationChannel.choices)
+    customer = models.ForeignKey(
+        "repairs.Customer", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("customer")
+    )
+    ticket = models.ForeignKey(
+        "repairs.RepairTicket",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        verbose_name=_("ticket"),
+    )
+    # E.164 phone, e-mail address or WeChat openid, depending on the channel.
+    recipient = models.CharField(_("recipient"), max_length=254, blank=True)
+    language = models.CharField(_("language"), max_length=8, default="zh-hans")
+    context = models.JSONField(_("context"), default=dict, blank=True, encoder=DjangoJSONEncoder)
+    # Rendered when the row is written, so a resend sends exactly what was decided then.
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    body = models.TextField(_("text"), blank=True)
+    html_body = models.TextField(_("HTML"), blank=True)
+
+    status = models.CharField(
+        _("status"), max_length=16, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
+    )
+    skip_reason = models.CharField(_("skip reason"), max_length=32, choices=SkipReason.choices, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # Set by the claim (pending -> sending); only the holder may finish the send.
+    claim_token = models.UUIDField(null=True, blank=True, editable=False)
+    lease_until = models.DateTimeField(_("claim lease until"), null=True, blank=True)
+    # Not sent before this time (retry backoff).
+    available_at = models.DateTimeField(_("next attempt at"), db_index=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    provider_message_id = models.CharField(_("provider message id"), max_length=128, blank=True)
+    dedupe_key = models.CharField(_("dedupe key"), max_length=200, null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dedupe_key", "channel"],
+                condition=Q(dedupe_key__isnull=False),
+                name="notification_unique_dedupe_key",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="sent") | Q(sent_at__isnull=False), name="notification_sent_has_sent_at"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="sending") | Q(claim_token__isnull=False, lease_until__isnull=False),
+                name="notification_sending_is_claimed",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="skipped") | ~Q(skip_reason=""), name="notification_skipped_has_reason"
+            ),
+        ]
+        indexes = [
+            # The sweep: pending rows by due time, sending rows by lease.
+            models.Index(
+                fields=["available_at"], name="notification_pending_idx", condition=Q(status="pending")
+            ),
+            models.Index(fields=["lease_until"], name="notification_sending_idx", condition=Q(status="sending")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}/{self.channel} #{self.pk}"
+
+
+class JobRun(models.Model):
+    """One run of a scheduled job for one period (e.g. ``service_days`` for ``2026-12``).
+
+    Unique per (job, period): the first runner inserts the row and owns the
+    run; a second runner at the same time finds it and stops. A run that
+    crashed (still ``running`` after its lease) or failed may be claimed again.
+    """
+
+    job = models.CharField(_("job"), max_length=64)
+    period = models.CharField(_("period"), max_length=32)
+    status = models.CharField(_("status"), max_length=16, choices=JobRunStatus.choices, default=JobRunStatus.RUNNING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=1)
+    claim_token = models.UUIDField(default=uuid.uuid4, editable=False)
+    started_at = models.DateTimeField(_("started"))
+    lease_until = models.DateTimeField(_("lease until"))
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    result = models.JSONField(_("result"), default=dict, blank=True, encoder=DjangoJSONEncoder)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        verbose_name = _("job run")
+        verbose_name_plural = _("job runs")
+        constraints = [models.UniqueConstraint(fields=["job", "period"], name="jobrun_unique_job_period")]
+
+    def __str__(self) -> str:
+        return f"{self.job} {self.period} ({self.status})"
+
+
+class SlaBreach(models.Model):
+    """A ticket stage that ran past its due time. One row per breach (ticket, stage, due time)."""
+
+    ticket = models.ForeignKey(
+        "repairs.RepairTicket", on_delete=models.PROTECT, related_name="sla_breaches", verbose_name=_("ticket")
+    )
+    status = models.CharField(_("stage"), max_length=20)
+    stage_due_at = models.DateTimeField(_("stage due at"))
+    detected_at = models.DateTimeField(_("detected at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-detected_at", "-pk"]
+        verbose_name = _("SLA breach")
+        verbose_name_plural = _("SLA breaches")
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "status", "stage_due_at"], name="slabreach_once_per_stage")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.status} due {self.stage_due_at:%Y-%m-%d %H:%M}"

@@ -14,6 +14,10 @@ from __future__ import annotations
 def ticket_changed(*, ticket, event) -> None:
     """React to ``event`` (a saved ``TicketEvent``) of ``ticket``, in the caller's transaction."""
     # --- notifications (jobs work) ---------------------------------------
+    from notifications.services import notifications_for_ticket_event
+
+    notifications_for_ticket_event(ticket=ticket, event=event)
+    # --- end notifications -----------------------------------------------
     # --- webhooks (platform work) ----------------------------------------
     from partners.webhooks import ticket_webhooks_emit  # ticket.status_changed, quote.ready
 

@@ -135,7 +135,8 @@ else:
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
-CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
+# Tests run tasks in-process even when REDIS_URL is set; the integration tests start a real worker themselves.
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL or TESTING)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -143,7 +144,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 # Longer than any retry countdown, so a delayed task is never redelivered early.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 3600}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 3600, "socket_connect_timeout": 5, "socket_timeout": 30}
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="celery")
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "Asia/Shanghai"
 
@@ -152,6 +155,28 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="ServiceHub <service@servicehub.local>")
 SMS_BACKEND = env("SMS_BACKEND", default="servicehub.sms.ConsoleSMSBackend")
+# servicehub.sms.HttpSMSBackend: a JSON-over-HTTPS provider.
+SMS_HTTP_URL = env("SMS_HTTP_URL", default="")
+SMS_HTTP_TOKEN = env("SMS_HTTP_TOKEN", default="")
+SMS_HTTP_SENDER = env("SMS_HTTP_SENDER", default="ServiceHub")
+SMS_HTTP_TIMEOUT = env.float("SMS_HTTP_TIMEOUT", default=10.0)
+WECHAT_BACKEND = env("WECHAT_BACKEND", default="notifications.wechat.ConsoleWeChatBackend")
+# Notification kind -> WeChat template id, e.g. WECHAT_TEMPLATE_IDS="ticket_received=abc,repair_ready=def".
+WECHAT_TEMPLATE_IDS = env.dict("WECHAT_TEMPLATE_IDS", default={})
+
+# --- Notifications outbox and scheduled jobs (docs/jobs.md) ---------------
+NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=6)
+NOTIFICATIONS_RETRY_BASE_SECONDS = env.int("NOTIFICATIONS_RETRY_BASE_SECONDS", default=30)
+NOTIFICATIONS_RETRY_MAX_SECONDS = env.int("NOTIFICATIONS_RETRY_MAX_SECONDS", default=3600)
+NOTIFICATIONS_SEND_LEASE_SECONDS = env.int("NOTIFICATIONS_SEND_LEASE_SECONDS", default=120)
+NOTIFICATIONS_SWEEP_AFTER_SECONDS = env.int("NOTIFICATIONS_SWEEP_AFTER_SECONDS", default=180)
+NOTIFICATIONS_SWEEP_BATCH = env.int("NOTIFICATIONS_SWEEP_BATCH", default=2000)
+JOBS_RUN_LEASE_SECONDS = env.int("JOBS_RUN_LEASE_SECONDS", default=1800)
+JOBS_SERVICE_DAYS_DAY_OF_MONTH = env.int("JOBS_SERVICE_DAYS_DAY_OF_MONTH", default=20)
+JOBS_SERVICE_DAY_REMINDER_DAYS_BEFORE = env.int("JOBS_SERVICE_DAY_REMINDER_DAYS_BEFORE", default=2)
+JOBS_SERVICE_DAY_AUDIENCE_DAYS = env.int("JOBS_SERVICE_DAY_AUDIENCE_DAYS", default=365)
+JOBS_SLA_WATCH_MINUTES = env.int("JOBS_SLA_WATCH_MINUTES", default=5)
+TICKET_AUTO_CLOSE_DAYS = env.int("TICKET_AUTO_CLOSE_DAYS", default=7)
 
 # --- Auth -----------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -1,0 +1,42 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class NotificationKind(models.TextChoices):
+    TICKET_RECEIVED = "ticket_received", _("Repair received")
+    QUOTE_READY = "quote_ready", _("Quote ready for approval")
+    PARTS_AWAITED = "parts_awaited", _("Waiting for parts")
+    REPAIR_READY = "repair_ready", _("Repair done, ready for pickup")
+    SHIPPED_BACK = "shipped_back", _("Shipped back")
+    DELIVERED = "delivered", _("Delivered")
+    LOANER_DUE_TOMORROW = "loaner_due_tomorrow", _("Loaner due tomorrow")
+    LOANER_OVERDUE = "loaner_overdue", _("Loaner overdue")
+    APPOINTMENT_REMINDER = "appointment_reminder", _("Appointment reminder")
+    SERVICE_DAY_REMINDER = "service_day_reminder", _("Service Day reminder")
+    SURVEY_INVITATION = "survey_invitation", _("Survey invitation")
+    SLA_BREACHED = "sla_breached", _("Stage overdue (staff)")
+
+
+class NotificationChannel(models.TextChoices):
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("E-mail")
+    WECHAT = "wechat", _("WeChat")
+
+
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+    SKIPPED = "skipped", _("Skipped")
+
+
+class SkipReason(models.TextChoices):
+    NO_CONSENT = "no_consent", _("The customer does not agree to be contacted")
+    NO_RECIPIENT = "no_recipient", _("No address for this channel")
+
+
+class JobRunStatus(models.TextChoices):
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")

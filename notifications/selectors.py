@@ -1,0 +1,66 @@
+"""Reads for notifications: what a ticket's message says, and the admin's visible rows."""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.conf import settings
+from django.db.models import Q, QuerySet
+
+from .choices import NotificationKind
+from .models import Notification
+
+# Ticket status entered -> the customer's notification. One message per status change.
+KIND_FOR_STATUS = {
+    "received": NotificationKind.TICKET_RECEIVED,
+    "awaiting_approval": NotificationKind.QUOTE_READY,
+    "awaiting_parts": NotificationKind.PARTS_AWAITED,
+    "ready": NotificationKind.REPAIR_READY,
+    "returning": NotificationKind.SHIPPED_BACK,
+    "delivered": NotificationKind.DELIVERED,
+}
+
+
+def public_url(path: str) -> str:
+    return settings.SERVICEHUB["PUBLIC_BASE_URL"].rstrip("/") + path
+
+
+def ticket_notification_context(*, ticket, kind: str) -> dict:
+    """The template context of a ticket notification (no personal data beyond the customer's own name)."""
+    center = ticket.center
+    device = getattr(ticket, "device", None)
+    model = getattr(device, "model", None)
+    context = {
+        "service_no": ticket.service_no,
+        "customer_name": ticket.customer.name,
+        "center_name": center.name,
+        "center_address": center.address,
+        "center_phone": center.phone,
+        "device_model": getattr(model, "name", "") or "",
+        "link": public_url(f"/track/{ticket.service_no}/"),
+    }
+    if kind == NotificationKind.QUOTE_READY:
+        quote = ticket.quotes.filter(status="pending").order_by("-version").first()
+        context["total"] = str(quote.total) if quote is not None else ""
+        context["link"] = public_url(f"/track/{ticket.service_no}/#quote")
+    elif kind == NotificationKind.SHIPPED_BACK:
+        context["tracking_no"] = context["courier"] = ""
+        try:
+            Shipment = apps.get_model("logistics", "Shipment")
+        except LookupError:
+            Shipment = None
+        if Shipment is not None:
+            shipment = (
+                Shipment.objects.filter(ticket=ticket, leg="hub_to_customer").order_by("-pk").first()
+            )
+            if shipment is not None:
+                context["tracking_no"], context["courier"] = shipment.tracking_no, shipment.courier
+    return context
+
+
+def notifications_visible(*, actor) -> QuerySet[Notification]:
+    """Rows an admin user may see: their centers' tickets; HQ and superusers see all."""
+    qs = Notification.objects.all()
+    if actor.center_ids is None:
+        return qs
+    ids = list(actor.center_ids)
+    return qs.filter(Q(ticket__center_id__in=ids) | Q(ticket__origin_center_id__in=ids))

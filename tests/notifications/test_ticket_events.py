@@ -1,0 +1,52 @@
+"""A ticket status change writes its customer notification in the same transaction (repairs.events)."""
+
+from notifications.models import Notification
+from repairs.services import ticket_transition
+from servicehub.actors import SYSTEM
+
+
+def kinds(ticket):
+    return list(Notification.objects.filter(ticket=ticket).order_by("pk").values_list("kind", "channel", "status"))
+
+
+def test_booking_notifies_nothing(ticket):
+    assert kinds(ticket) == []
+
+
+def test_check_in_writes_one_received_sms(ticket, sms_outbox, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_transition(ticket_id=ticket.pk, action="check_in", actor=SYSTEM)
+    assert kinds(ticket) == [("ticket_received", "sms", "sent")]
+    assert len(sms_outbox) == 1
+    assert ticket.service_no in sms_outbox[0]["text"]
+    assert sms_outbox[0]["to"] == "+8613812345678"
+
+
+def test_customer_with_email_gets_sms_and_email(ticket, customer, sms_outbox, mailoutbox,
+                                                django_capture_on_commit_callbacks):
+    customer.email = "wang@example.com"
+    customer.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_transition(ticket_id=ticket.pk, action="check_in", actor=SYSTEM)
+    assert kinds(ticket) == [("ticket_received", "sms", "sent"), ("ticket_received", "email", "sent")]
+    assert len(mailoutbox) == 1
+    assert mailoutbox[0].alternatives[0][1] == "text/html"
+
+
+def test_no_consent_gives_a_skipped_row_and_no_sms(ticket, customer, sms_outbox, django_capture_on_commit_callbacks):
+    customer.contact_consent = False
+    customer.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_transition(ticket_id=ticket.pk, action="check_in", actor=SYSTEM)
+    assert kinds(ticket) == [("ticket_received", "sms", "skipped")]
+    assert sms_outbox == []
+
+
+def test_a_refused_transition_writes_no_notification(ticket):
+    import pytest
+
+    from servicehub.errors import DomainError
+
+    with pytest.raises(DomainError):
+        ticket_transition(ticket_id=ticket.pk, action="hand_over", actor=SYSTEM)
+    assert kinds(ticket) == []
