@@ -243,6 +243,16 @@ def _check_eligible(*, product: PlanProduct, device: Device, purchased_at: dt.da
     return price
 
 
+def plan_eligibility_check(*, product: PlanProduct, device: Device, at: dt.datetime | None = None) -> Decimal:
+    """Read-only: may ``device`` buy ``product`` at ``at``? Returns the list price for its tier.
+
+    Raises the same 422 ``not_eligible`` (with ``reason``) as ``plan_purchase_create`` would, except
+    ``already_active`` (callers listing plans filter active ones themselves). For web pages and
+    the counter, so they never disagree with the sale.
+    """
+    return _check_eligible(product=product, device=device, purchased_at=at or timezone.now())
+
+
 @transaction.atomic
 def plan_purchase_create(
     *,

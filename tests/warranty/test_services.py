@@ -341,3 +341,13 @@ def test_expire_job_marks_ended_terms_and_is_idempotent(mate):
     old.refresh_from_db()
     current.refresh_from_db()
     assert (old.status, current.status) == ("expired", "active")
+
+
+def test_eligibility_check_is_read_only_and_agrees_with_the_sale(mate):
+    product = screen_care()
+    fresh = DeviceFactory(model=mate, sold_at=timezone.now() - dt.timedelta(days=1))
+    old = DeviceFactory(model=mate, sold_at=timezone.now() - dt.timedelta(days=60))
+    assert services.plan_eligibility_check(product=product, device=fresh) == Decimal("199.00")
+    assert refused("not_eligible", services.plan_eligibility_check, product=product, device=old).extra["reason"] == (
+        "window_passed")
+    assert PlanPurchase.objects.count() == 0
