@@ -6,10 +6,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
-from centers.models import OpeningException, OpeningHours, ServiceCenter, ServiceDay
+from centers import selectors as center_selectors
+from centers.models import OpeningException, ServiceCenter, ServiceDay
 
 from .choices import AppointmentStatus
 from .models import Appointment, SlotCounter, SlotRule
@@ -31,39 +32,56 @@ def booking_settings() -> dict:
 
 
 def _hours_on(*, center: ServiceCenter, day: dt.date) -> list[tuple[dt.time, dt.time]]:
-    """Opening intervals of ``center`` on ``day``, holiday exceptions applied.
+    """Opening intervals of ``center`` on ``day``, holiday exceptions applied (the centers app's rule)."""
+    return list(center_selectors.center_hours_on(center=center, day=day))
 
-    Uses ``centers.selectors.center_hours_on`` (the centers app's contract) when present;
-    otherwise reads the same two tables itself with the same rule (an exception row wins).
-    """
-    try:
-        from centers.selectors import center_hours_on
-    except ImportError:
-        center_hours_on = None
-    if center_hours_on is not None:
-        return list(center_hours_on(center=center, day=day))
-    exception = OpeningException.objects.filter(center=center, date=day).first()
-    if exception is not None:
-        return [] if exception.closed else [(exception.opens, exception.closes)]
-    return [
-        (h.opens, h.closes)
-        for h in OpeningHours.objects.filter(center=center, weekday=day.weekday()).order_by("opens")
-    ]
+
+def _prefetched(center, name):
+    return getattr(center, "_prefetched_objects_cache", {}).get(name)
 
 
 def _capacity_on(*, center: ServiceCenter, day: dt.date) -> tuple[int, int] | None:
     """(slot minutes, desks) for ``center`` on ``day``; None when it takes no bookings that day."""
     cfg = booking_settings()
-    rule = SlotRule.objects.filter(center=center, weekday=day.weekday()).first()
+    rules = _prefetched(center, "slot_rules")
+    if rules is not None:
+        rule = next((r for r in rules if r.weekday == day.weekday()), None)
+    else:
+        rule = SlotRule.objects.filter(center=center, weekday=day.weekday()).first()
     if rule is None:
         minutes, desks, sd_desks = cfg["SLOT_MINUTES"], cfg["DESKS"], None
     elif not rule.active:
         return None
     else:
         minutes, desks, sd_desks = rule.slot_minutes, rule.desks, rule.service_day_desks
-    if sd_desks and ServiceDay.objects.filter(center=center, date=day, active=True).exists():
-        desks = sd_desks
+    if sd_desks:
+        service_days = _prefetched(center, "service_days")
+        if service_days is not None:
+            is_service_day = any(d.date == day and d.active for d in service_days)
+        else:
+            is_service_day = ServiceDay.objects.filter(center=center, date=day, active=True).exists()
+        if is_service_day:
+            desks = sd_desks
     return minutes, desks
+
+
+def center_for_booking(*, code: str, days: int = 45) -> ServiceCenter | None:
+    """An active center with everything the slot computation reads prefetched (5 queries in all,
+    whatever the number of days looked at afterwards). Covers ``days`` ahead: more than the
+    booking horizon (30) plus the nearest-free search (7)."""
+    today = timezone.localdate()
+    until = today + dt.timedelta(days=days)
+    return (
+        ServiceCenter.objects.filter(code=code, active=True)
+        .prefetch_related(
+            "opening_hours",
+            Prefetch("opening_exceptions",
+                     queryset=OpeningException.objects.filter(date__gte=today, date__lte=until)),
+            "slot_rules",
+            Prefetch("service_days", queryset=ServiceDay.objects.filter(date__gte=today, date__lte=until)),
+        )
+        .first()
+    )
 
 
 def center_takes_appointments(*, center: ServiceCenter) -> bool:

@@ -25,7 +25,6 @@ from booking import services as booking_services
 from booking.payments import payment_provider
 from centers import selectors as center_selectors
 from centers.choices import ServiceOffering
-from centers.models import ServiceCenter
 from servicehub.errors import DomainError
 
 from . import forms
@@ -160,7 +159,7 @@ def verify(request):
 @require_http_methods(["GET", "POST"])
 def book(request):
     code = request.GET.get("center") or request.POST.get("center") or ""
-    center = ServiceCenter.objects.filter(code=code, active=True).first() if code else None
+    center = booking_selectors.center_for_booking(code=code) if code else None
     if center is None or not booking_selectors.center_takes_appointments(center=center):
         q = request.GET.get("q", "").strip()
         qs = center_selectors.centers_search(service="appointment")
@@ -257,7 +256,7 @@ def appointment_change(request, service_no: str):
     if appointment is None:
         raise Http404(_("No appointment for this repair."))
     track_url = _track_url(request, ticket, last4)
-    center = appointment.center
+    center = booking_selectors.center_for_booking(code=appointment.center.code) or appointment.center
     today = timezone.localdate()
     days = _days_with_slots(center, today)
     day = parse_date(request.GET.get("date") or request.POST.get("date") or "") or timezone.localtime(

@@ -1,9 +1,8 @@
 """Public booking API: slots of a day, appointments, mail-in requests (no key; throttled)."""
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -57,7 +56,9 @@ class CenterSlotsView(APIView):
         tags=["booking"],
     )
     def get(self, request, code: str):
-        center = get_object_or_404(ServiceCenter.objects.filter(active=True), code=code)
+        center = selectors.center_for_booking(code=code)
+        if center is None:
+            raise NotFound("Unknown center.")
         query = SlotQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         slots = selectors.slots_for_day(center=center, day=query.validated_data["date"])

@@ -353,3 +353,12 @@ def test_callback_bad_phone_keeps_input(en):
     html = response.content.decode()
     assert "valid phone number" in html and 'value="12ab"' in html and "after 6pm" in html
     assert not CallbackRequest.objects.exists()
+
+
+def test_booking_page_query_count_does_not_grow_with_days(en, django_assert_max_num_queries):
+    center = open_center()
+    SlotRuleFactory(center=center, weekday=tomorrow().weekday(), desks=3)
+    # session + center with 4 prefetches + slot counters of the day + device models
+    with django_assert_max_num_queries(10):
+        response = en.get("/book/", {"center": center.code, "date": tomorrow().isoformat()})
+    assert response.status_code == 200
