@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from booking.choices import NEED_KEYS
 from repairs.choices import FaultCategory
+from servicehub.api.schema import ProblemSerializer
 
 
 class SlotSerializer(serializers.Serializer):
@@ -85,6 +86,19 @@ class MailInOutSerializer(serializers.Serializer):
     city = serializers.CharField()
     county = serializers.CharField()
     pickup = ShipmentOutSerializer(source="shipment")
+
+
+class AlternativeSlotSerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    available = serializers.IntegerField()
+
+
+class SlotFullProblemSerializer(ProblemSerializer):
+    alternatives = AlternativeSlotSerializer(many=True, help_text="The nearest free slots (same day first).")
+
+    class Meta:
+        ref_name = "SlotFullProblem"
 
 
 __all__ = ["NEED_KEYS"]

@@ -1,6 +1,7 @@
 """Public booking API: slots of a day, appointments, mail-in requests (no key; throttled)."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
@@ -15,6 +16,7 @@ from .serializers import (
     AppointmentOutSerializer,
     MailInInSerializer,
     MailInOutSerializer,
+    SlotFullProblemSerializer,
     SlotQuerySerializer,
     SlotSerializer,
 )
@@ -50,7 +52,7 @@ class CenterSlotsView(APIView):
     @extend_schema(
         operation_id="center_slots",
         summary="Appointment slots of a center on a day",
-        parameters=[OpenApiParameter("date", str, required=True, description="YYYY-MM-DD (local date)")],
+        parameters=[OpenApiParameter("date", OpenApiTypes.DATE, required=True, description="YYYY-MM-DD (local date)")],
         responses={200: SlotSerializer(many=True), 400: problem("validation_error: missing or bad date"),
                    404: problem("not_found: unknown center")},
         tags=["booking"],
@@ -76,7 +78,8 @@ class AppointmentCreateView(APIView):
             201: AppointmentOutSerializer,
             400: problem("validation_error (with `errors`)"),
             404: problem("not_found: unknown center"),
-            409: problem("slot_full: no seat left; `alternatives` lists the nearest free slots"),
+            409: OpenApiResponse(SlotFullProblemSerializer,
+                                 description="slot_full: no seat left; `alternatives` lists the nearest free slots"),
         },
         tags=["booking"],
     )
