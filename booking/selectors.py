@@ -184,13 +184,13 @@ def appointment_can_change(*, appointment: Appointment, now: dt.datetime | None 
 def plans_buyable(*, device, at: dt.datetime | None = None) -> list:
     """Plan products this device can still buy now, as ``[(product, price)]``.
 
-    Eligibility is warranty's rule: its ``_check_eligible`` (read-only) is asked per product,
-    so the web page and the purchase service can never disagree. Plans already active on
-    the device are left out.
+    Eligibility is warranty's rule: ``warranty.services.plan_eligibility_check`` (read-only) is
+    asked per product, so the web page and the sale can never disagree. Plans already active
+    on the device are left out.
     """
     from servicehub.errors import DomainError
     from warranty.selectors import plans_on_sale
-    from warranty.services import _check_eligible
+    from warranty.services import plan_eligibility_check
 
     at = at or timezone.now()
     active = set(device.plan_purchases.filter(status="active").values_list("product_id", flat=True))
@@ -199,7 +199,7 @@ def plans_buyable(*, device, at: dt.datetime | None = None) -> list:
         if product.pk in active:
             continue
         try:
-            price = _check_eligible(product=product, device=device, purchased_at=at)
+            price = plan_eligibility_check(product=product, device=device, at=at)
         except DomainError:
             continue
         out.append((product, price))
