@@ -13,7 +13,6 @@ beyond "what to notify, once".
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -29,14 +28,6 @@ from .selectors import public_url
 from .services import job_run_claim, job_run_finish, notification_enqueue
 
 logger = logging.getLogger("notifications.jobs")
-
-
-def _optional(module: str, name: str) -> Callable | None:
-    """Another app's service, or None while that app does not provide it yet."""
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        return None
 
 
 def run_job(job: str, period: str, work: Callable[[], dict]) -> dict | None:
@@ -73,13 +64,12 @@ def next_month(today: date) -> tuple[int, int]:
 
 def job_service_days_generate(*, now: datetime | None = None) -> dict | None:
     """Create next month's Service Days for every active center (centers.services.service_days_generate)."""
+    from centers.services import service_days_generate
+
     year, month = next_month(_local_now(now).date())
-    generate = _optional("centers.services", "service_days_generate")
 
     def work() -> dict:
-        if generate is None:
-            raise RuntimeError("centers.services.service_days_generate is not available yet")
-        return {"year": year, "month": month, "created": generate(year=year, month=month)}
+        return {"year": year, "month": month, "created": service_days_generate(year=year, month=month)}
 
     return run_job("service_days_generate", f"{year:04d}-{month:02d}", work)
 
@@ -165,14 +155,10 @@ def job_sla_watch(*, now: datetime | None = None) -> dict | None:
 def sla_breaches_record(*, now: datetime) -> int:
     """One ``SlaBreach`` per overdue stage; its notifications and webhook in the same transaction."""
     from centers.models import StaffMembership
+    from partners.webhooks import webhook_event_emit
+    from repairs.selectors import tickets_overdue
 
     from .models import SlaBreach
-
-    tickets_overdue = _optional("repairs.selectors", "tickets_overdue")
-    if tickets_overdue is None:
-        raise RuntimeError("repairs.selectors.tickets_overdue is not available yet")
-    flag = _optional("repairs.services", "ticket_flag_sla_breach")
-    emit = _optional("partners.webhooks", "webhook_event_emit")
     new = 0
     for ticket in tickets_overdue(now=now).select_related("center").order_by("pk").iterator(chunk_size=500):
         try:
@@ -180,8 +166,6 @@ def sla_breaches_record(*, now: datetime) -> int:
                 breach = SlaBreach.objects.create(
                     ticket=ticket, status=ticket.status, stage_due_at=ticket.stage_due_at
                 )
-                if flag is not None:
-                    flag(ticket_id=ticket.pk, stage_due_at=ticket.stage_due_at)
                 context = {
                     "service_no": ticket.service_no,
                     "center_name": ticket.center.name,
@@ -205,17 +189,16 @@ def sla_breaches_record(*, now: datetime) -> int:
                             dedupe_key=f"sla:{breach.pk}:user:{membership.user_id}",
                             ticket=ticket,
                         )
-                if emit is not None:
-                    emit(
-                        event_type="ticket.sla_breached",
-                        payload={
-                            "service_no": ticket.service_no,
-                            "center": ticket.center.code,
-                            "status": ticket.status,
-                            "stage_due_at": ticket.stage_due_at.isoformat(),
-                        },
-                        center_id=ticket.center_id,
-                    )
+                webhook_event_emit(
+                    event_type="ticket.sla_breached",
+                    payload={
+                        "service_no": ticket.service_no,
+                        "center": ticket.center.code,
+                        "status": ticket.status,
+                        "stage_due_at": timezone.localtime(ticket.stage_due_at).isoformat(),
+                    },
+                    center_id=ticket.center_id,
+                )
         except IntegrityError:
             continue  # this stage's breach is already recorded (and was notified then)
         new += 1
@@ -227,14 +210,13 @@ def sla_breaches_record(*, now: datetime) -> int:
 
 def job_loaners_due_tomorrow(*, now: datetime | None = None) -> dict | None:
     """Remind customers whose loaner is due back tomorrow (loaners.services.loans_due_tomorrow)."""
+    from loaners.services import loans_due_tomorrow
+
     local_now = _local_now(now)
-    due_tomorrow = _optional("loaners.services", "loans_due_tomorrow")
 
     def work() -> dict:
-        if due_tomorrow is None:
-            raise RuntimeError("loaners.services.loans_due_tomorrow is not available yet")
         count = 0
-        for loan in due_tomorrow(now=local_now).select_related("ticket__customer", "ticket__center", "loaner__model"):
+        for loan in loans_due_tomorrow(now=local_now):
             _loan_notify(loan, NotificationKind.LOANER_DUE_TOMORROW, f"loan:{loan.pk}:due:{loan.due_at:%Y-%m-%d}")
             count += 1
         return {"reminded": count}
@@ -244,19 +226,17 @@ def job_loaners_due_tomorrow(*, now: datetime | None = None) -> dict | None:
 
 def job_loaners_overdue(*, now: datetime | None = None) -> dict | None:
     """Mark overdue loans (loaners.services.loans_mark_overdue) and tell each customer once."""
-    from django.apps import apps
+    from loaners.choices import LoanStatus
+    from loaners.models import Loan
+    from loaners.services import loans_mark_overdue
 
     local_now = _local_now(now)
-    mark_overdue = _optional("loaners.services", "loans_mark_overdue")
 
     def work() -> dict:
-        if mark_overdue is None:
-            raise RuntimeError("loaners.services.loans_mark_overdue is not available yet")
-        marked = mark_overdue(now=local_now)
-        Loan = apps.get_model("loaners", "Loan")
+        marked = loans_mark_overdue(now=local_now)
         notified = 0
-        overdue = Loan.objects.filter(status="overdue").select_related(
-            "ticket__customer", "ticket__center", "loaner__model"
+        overdue = Loan.objects.filter(status=LoanStatus.OVERDUE).select_related(
+            "customer", "ticket", "center", "loaner__model"
         )
         for loan in overdue.order_by("pk").iterator(chunk_size=500):
             _loan_notify(loan, NotificationKind.LOANER_OVERDUE, f"loan:{loan.pk}:overdue")
@@ -267,20 +247,18 @@ def job_loaners_overdue(*, now: datetime | None = None) -> dict | None:
 
 
 def _loan_notify(loan, kind: str, dedupe_key: str) -> None:
-    ticket = loan.ticket
-    customer = ticket.customer
-    loaner = getattr(loan, "loaner", None)
-    model = getattr(loaner, "model", None)
+    ticket, customer, center = loan.ticket, loan.customer, loan.center
+    model = loan.loaner.model
     with transaction.atomic():
         notification_enqueue(
             kind=kind,
             customer=customer,
             context={
                 "service_no": ticket.service_no,
-                "center_name": ticket.center.name,
-                "center_phone": ticket.center.phone,
+                "center_name": center.name,
+                "center_phone": center.phone,
                 "due_at": timezone.localtime(loan.due_at),
-                "loaner_model": str(getattr(model, "name", "") or ""),
+                "loaner_model": model.name,
                 "link": public_url(f"/track/{ticket.service_no}/"),
             },
             channels=_customer_channels(customer),
@@ -294,28 +272,28 @@ def _loan_notify(loan, kind: str, dedupe_key: str) -> None:
 
 def job_appointment_reminders(*, now: datetime | None = None) -> dict | None:
     """Remind customers of tomorrow's appointments (booking.selectors.appointments_for_reminder)."""
+    from booking.selectors import appointments_for_reminder
+    from booking.services import appointment_mark_reminded
+
     local_now = _local_now(now)
     tomorrow = local_now.date() + timedelta(days=1)
-    for_reminder = _optional("booking.selectors", "appointments_for_reminder")
 
     def work() -> dict:
-        if for_reminder is None:
-            raise RuntimeError("booking.selectors.appointments_for_reminder is not available yet")
         count = 0
-        for appointment in for_reminder(day=tomorrow):
-            ticket = getattr(appointment, "ticket", None)
-            customer = getattr(appointment, "customer", None) or getattr(ticket, "customer", None)
-            center = getattr(appointment, "center", None) or getattr(ticket, "center", None)
+        for appointment in appointments_for_reminder(day=tomorrow):
+            ticket, customer, center = appointment.ticket, appointment.customer, appointment.center
             with transaction.atomic():
+                if not appointment_mark_reminded(appointment_id=appointment.pk, now=local_now):
+                    continue  # reminded meanwhile (a manual run, or a crashed run's rows)
                 notification_enqueue(
                     kind=NotificationKind.APPOINTMENT_REMINDER,
                     customer=customer,
                     context={
-                        "service_no": getattr(ticket, "service_no", ""),
-                        "center_name": getattr(center, "name", ""),
-                        "center_address": getattr(center, "address", ""),
+                        "service_no": ticket.service_no,
+                        "center_name": center.name,
+                        "center_address": center.address,
                         "start": timezone.localtime(appointment.start),
-                        "link": public_url(f"/track/{ticket.service_no}/") if ticket else public_url("/book/"),
+                        "link": public_url(f"/track/{ticket.service_no}/"),
                     },
                     channels=_customer_channels(customer),
                     dedupe_key=f"appointment:{appointment.pk}:reminder",
@@ -329,13 +307,12 @@ def job_appointment_reminders(*, now: datetime | None = None) -> dict | None:
 
 def job_appointment_no_shows(*, now: datetime | None = None) -> dict | None:
     """Mark appointments whose slot ended without a check-in (booking.services.appointments_mark_no_shows)."""
+    from booking.services import appointments_mark_no_shows
+
     local_now = _local_now(now)
-    mark = _optional("booking.services", "appointments_mark_no_shows")
 
     def work() -> dict:
-        if mark is None:
-            raise RuntimeError("booking.services.appointments_mark_no_shows is not available yet")
-        return {"no_shows": mark(now=local_now)}
+        return {"no_shows": appointments_mark_no_shows(now=local_now)}
 
     return run_job("appointment_no_shows", _sla_period(local_now), work)
 
@@ -386,18 +363,16 @@ def job_survey_invitations(*, now: datetime | None = None) -> dict | None:
 
 def job_tickets_auto_close(*, now: datetime | None = None) -> dict | None:
     """Close tickets delivered ``TICKET_AUTO_CLOSE_DAYS`` ago whose loan is settled (system actor)."""
+    from loaners.selectors import ticket_has_open_loan
     from repairs.choices import TicketStatus
     from repairs.models import RepairTicket
+    from repairs.services import ticket_transition
     from servicehub.actors import SYSTEM
 
     local_now = _local_now(now)
-    transition = _optional("repairs.services", "ticket_transition")
-    has_open_loan = _optional("loaners.selectors", "ticket_has_open_loan")
     cutoff = local_now - timedelta(days=settings.TICKET_AUTO_CLOSE_DAYS)
 
     def work() -> dict:
-        if transition is None:
-            raise RuntimeError("repairs.services.ticket_transition is not available yet")
         closed = kept_open = refused = 0
         ids = list(
             RepairTicket.objects.filter(status=TicketStatus.DELIVERED, delivered_at__lte=cutoff)
@@ -405,11 +380,11 @@ def job_tickets_auto_close(*, now: datetime | None = None) -> dict | None:
             .values_list("pk", flat=True)
         )
         for ticket_id in ids:
-            if has_open_loan is not None and has_open_loan(ticket_id=ticket_id):
+            if ticket_has_open_loan(ticket_id=ticket_id):
                 kept_open += 1
                 continue
             try:
-                transition(
+                ticket_transition(
                     ticket_id=ticket_id,
                     action="close",
                     actor=SYSTEM,
