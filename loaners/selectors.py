@@ -146,35 +146,57 @@ def _distance_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
     return 6371.0 * 2 * math.asin(math.sqrt(a))
 
 
+# Search radii (km) tried in turn; None = the whole network.
+NEARBY_RADII_KM = (100, 400, 1500, None)
+
+
 def centers_with_loaner_nearby(*, center, tier: str, limit: int | None = None) -> list[dict]:
     """Other active centers with a lendable loaner of ``tier``, nearest first.
 
     ``[{"code", "name", "distance_km", "available"}]`` (at most ``limit``, default
-    ``LOANERS["NEARBY_CENTERS"]``). Two queries whatever the pool size.
+    ``LOANERS["NEARBY_CENTERS"]``). One grouped query per radius tried: a lat/lng
+    box around the center first (the centers' lat/lng index), widened until
+    ``limit`` centers lie within the radius, so the answer is the true nearest
+    without aggregating the whole pool in the common case.
     """
-    from centers.models import ServiceCenter
-
     from .models import Loaner
 
     limit = limit or loaner_setting("NEARBY_CENTERS")
-    counts = dict(
-        Loaner.objects.filter(status=LoanerStatus.AVAILABLE, needs_wipe=False, model__tier=tier)
+    base = (
+        Loaner.objects.filter(
+            status=LoanerStatus.AVAILABLE, needs_wipe=False, model__tier=tier, current_center__active=True
+        )
         .exclude(current_center_id=center.pk)
-        .values_list("current_center_id")
+        .values("current_center_id", "current_center__code", "current_center__name", "current_center__lat", "current_center__lng")
         .annotate(n=Count("id"))
+        .order_by()
     )
-    if not counts:
-        return []
-    centers = ServiceCenter.objects.filter(pk__in=counts, active=True).only("code", "name", "lat", "lng")
-    rows = [
-        {
-            "code": c.code,
-            "name": c.name,
-            "distance_km": round(_distance_km(center.lat, center.lng, c.lat, c.lng), 1),
-            "available": counts[c.pk],
-        }
-        for c in centers
-    ]
+    rows: list[dict] = []
+    for radius in NEARBY_RADII_KM:
+        qs = base
+        if radius is not None:
+            dlat = radius / 111.0
+            dlng = radius / (111.0 * max(math.cos(math.radians(center.lat)), 0.05))
+            qs = qs.filter(
+                current_center__lat__range=(center.lat - dlat, center.lat + dlat),
+                current_center__lng__range=(center.lng - dlng, center.lng + dlng),
+            )
+        rows = [
+            {
+                "code": r["current_center__code"],
+                "name": r["current_center__name"],
+                "distance_km": round(
+                    _distance_km(center.lat, center.lng, r["current_center__lat"], r["current_center__lng"]), 1
+                ),
+                "available": r["n"],
+            }
+            for r in qs
+        ]
+        # A box holds the whole circle: what lies within the radius is complete and nearest.
+        within = [r for r in rows if radius is None or r["distance_km"] <= radius]
+        if radius is None or len(within) >= limit:
+            rows = within
+            break
     rows.sort(key=lambda r: (r["distance_km"], r["code"]))
     return rows[:limit]
 
@@ -459,6 +481,10 @@ def cash_report(*, day: date, center_ids=None) -> list[dict]:
         if held or r["center_id"] in report:
             row(r["center_id"])["held"] = held
 
+    for data in report.values():  # SQLite sums may lose the scale: show cents everywhere
+        for name in ("taken", "refunded", "deducted"):
+            data[name] = {k: money(v) for k, v in data[name].items()}
+        data["balance_due_created"], data["held"] = money(data["balance_due_created"]), money(data["held"])
     centers = ServiceCenter.objects.in_bulk(list(report))
     result = [{"center": centers[cid], **data} for cid, data in report.items()]
     result.sort(key=lambda r: r["center"].code)

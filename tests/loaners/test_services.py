@@ -528,3 +528,18 @@ def test_public_summary(center, pool):
     }
     assert summary["due_at"].utcoffset() == dt.timedelta(hours=8)
     assert "imei" not in summary
+
+
+def test_nearby_search_widens_until_it_finds_centers_and_keeps_the_true_nearest(center):
+    urumqi = ServiceCenterFactory(code="XJ001", lat=43.8256, lng=87.6168)  # ~3,270 km away
+    LoanerFactory(home_center=urumqi)
+    rows = selectors.centers_with_loaner_nearby(center=center, tier="flagship", limit=3)
+    assert [(r["code"], r["available"]) for r in rows] == [("XJ001", 1)]
+    assert 3000 < rows[0]["distance_km"] < 3500
+    # A box corner is farther than its radius: a center ~130 km away diagonally is not mistaken for the nearest.
+    corner = ServiceCenterFactory(code="JS001", lat=31.2304 + 0.85, lng=121.4737 + 0.99)
+    straight = ServiceCenterFactory(code="SH005", lat=31.2304, lng=121.4737 + 1.15)  # ~109 km due east
+    LoanerFactory(home_center=corner)
+    LoanerFactory(home_center=straight)
+    rows = selectors.centers_with_loaner_nearby(center=center, tier="flagship", limit=1)
+    assert [r["code"] for r in rows] == ["SH005"]
