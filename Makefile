@@ -41,8 +41,15 @@ messages: install-dev
 	cd $(CURDIR) && DEBUG=1 $(PY) manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=bench && DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv
 
 ## make stack: production-like on one machine (gunicorn + worker + beat) against PostgreSQL and Redis
+## (DATABASE_URL and REDIS_URL from the environment or .env; SECRET_KEY generated per run unless set)
 stack: install-dev
-	$(VENV)/bin/honcho start -f Procfile
+	@[ -n "$$DATABASE_URL$$REDIS_URL" ] || grep -qs '^REDIS_URL=' .env || { echo "Set DATABASE_URL and REDIS_URL (see docs/jobs.md)"; exit 1; }
+	export SECRET_KEY=$${SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')} \
+	  SECURE_SSL_REDIRECT=0 SESSION_COOKIE_SECURE=0 CSRF_COOKIE_SECURE=0 PORT=$(PORT); \
+	$(PY) manage.py migrate --noinput && \
+	$(PY) manage.py collectstatic --noinput -v 0 && \
+	$(PY) manage.py setup_schedules && \
+	$(VENV)/bin/honcho start -f Procfile -p $(PORT)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache
