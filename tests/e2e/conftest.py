@@ -51,6 +51,25 @@ def page(browser, live_server):
     context.close()
 
 
+@pytest.fixture
+def zh_translations(settings, tmp_path):
+    """Compile locale/zh_Hans into a temp dir and put it first in LOCALE_PATHS (the live server
+    runs in this process; Django drops its catalog cache when LOCALE_PATHS changes). Returns
+    False when gettext's msgfmt is not installed (pages then show the English source strings)."""
+    import shutil
+    import subprocess
+
+    po = Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
+    msgfmt = shutil.which("msgfmt")
+    if msgfmt is None or not po.exists():
+        return False
+    out = tmp_path / "locale" / "zh_Hans" / "LC_MESSAGES"
+    out.mkdir(parents=True)
+    subprocess.run([msgfmt, "-o", str(out / "django.mo"), str(po)], check=True)
+    settings.LOCALE_PATHS = [str(tmp_path / "locale"), *settings.LOCALE_PATHS]
+    return True
+
+
 def shot(page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
