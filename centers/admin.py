@@ -147,7 +147,7 @@ class ServiceCenterAdmin(admin.ModelAdmin):
     autocomplete_fields = ["region", "hub"]
     readonly_fields = ["city", "province", "active", "created_at", "updated_at"]
     inlines = [OpeningHoursInline, OpeningExceptionInline]
-    actions = ["export_csv", "deactivate"]
+    actions = ["export_csv", "deactivate", "reactivate"]
     show_full_result_count = False
     list_per_page = 50
 
@@ -228,6 +228,14 @@ class ServiceCenterAdmin(admin.ModelAdmin):
                 self.message_user(request, exc.message, level=messages.ERROR)
         if done:
             self.message_user(request, gettext("%(n)d center(s) deactivated.") % {"n": done}, messages.SUCCESS)
+
+    @admin.action(description=_("Reactivate selected centers"))
+    def reactivate(self, request, queryset):
+        done = 0
+        for center_id in queryset.filter(active=False).order_by("pk").values_list("pk", flat=True):
+            services.center_update(center_id=center_id, actor=_actor(request), active=True)
+            done += 1
+        self.message_user(request, gettext("%(n)d center(s) reactivated.") % {"n": done}, messages.SUCCESS)
 
     # --- CSV import ---
 

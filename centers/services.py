@@ -270,13 +270,13 @@ def center_create(
 
 
 def center_update(*, center_id: int, actor=None, region: Region | None = None, **changes) -> ServiceCenter:
-    """Change a center's public data (any of ``CENTER_FIELDS`` and ``region``, ``active``).
+    """Change a center's data (any of ``CENTER_FIELDS``, ``region``, ``active``, ``service_days_opt_out``).
 
     Locks the row. A new county re-derives city and province. Refuses the same bad input
     as ``center_create`` (400 ``validation_error``); 404 ``not_found`` for an unknown id.
     Reactivating is allowed here; deactivating goes through ``center_deactivate``.
     """
-    unknown = set(changes) - set(CENTER_FIELDS) - {"active"}
+    unknown = set(changes) - set(CENTER_FIELDS) - {"active", "service_days_opt_out"}
     if unknown:
         raise _invalid(sorted(unknown)[0], _("This field cannot be changed."))
     with transaction.atomic():

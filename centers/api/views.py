@@ -49,7 +49,7 @@ class WindowCountPagination(PageNumberPagination):
         raw = request.query_params.get(self.page_query_param, "1")
         try:
             self.number = int(raw)
-            if self.number < 1:
+            if not 1 <= self.number <= 10**9:  # an OFFSET past int64 is a database error, not a 500 to serve
                 raise ValueError
         except ValueError:
             raise exceptions.NotFound(_("Invalid page.")) from None

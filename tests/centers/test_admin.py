@@ -76,6 +76,8 @@ def test_deactivate_action_and_its_refusal(client):
     assert hub.active
     client.post(CHANGELIST, {"action": "deactivate", "_selected_action": [spoke.pk, hub.pk]})
     assert list(ServiceCenter.objects.filter(active=True)) == []
+    client.post(CHANGELIST, {"action": "reactivate", "_selected_action": [hub.pk]})
+    assert list(ServiceCenter.objects.filter(active=True)) == [hub]
 
 
 def test_export_csv_round_trips_through_import(client, two_centers):
@@ -168,3 +170,21 @@ def test_regions_are_read_only(client):
     assert [x.adcode for x in r.context["cl"].result_list] == ["310101000000"]
     assert client.get("/admin/centers/region/add/").status_code == 403
     assert client.post(f"/admin/centers/region/{county.pk}/delete/", {"post": "yes"}).status_code == 403
+
+
+def test_change_form_updates_through_the_service(client):
+    center = ServiceCenterFactory(code="SC-CHG")
+    _p2, city2, county2 = region_chain("320000000000", "320100000000", "320102000000")
+    client.force_login(staff(role="manager", center=center))
+    data = {
+        "name": "Renamed", "kind": "service_center", "official": "on", "region": county2.pk,
+        "address": "b", "lat": "32.06", "lng": "118.79", "phone": "025-8888 0000", "services": '["phone"]',
+        "hub": "", "opened_on": "2020-01-01", "service_days_opt_out": "on",
+        "opening_hours-TOTAL_FORMS": "0", "opening_hours-INITIAL_FORMS": "0",
+        "opening_exceptions-TOTAL_FORMS": "0", "opening_exceptions-INITIAL_FORMS": "0",
+    }  # fmt: skip
+    r = client.post(f"{CHANGELIST}{center.pk}/change/", data)
+    assert r.status_code == 302, r.context["adminform"].form.errors if r.context else r
+    center.refresh_from_db()
+    assert (center.name, center.city, center.province.adcode) == ("Renamed", city2, "320000000000")
+    assert (center.phone_digits, center.service_days_opt_out, center.code) == ("2588880000", True, "SC-CHG")
