@@ -12,7 +12,7 @@ import segno
 from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.http import urlencode
@@ -48,19 +48,15 @@ def _verified_ticket(request, service_no: str):
 
 
 def _track_url(request, ticket, last4: str) -> str:
-    return request.build_absolute_uri(
-        reverse("track-detail", args=[ticket.service_no]) + "?" + urlencode({"phone_last4": last4})
-    ) if _has_route("track-detail") else request.build_absolute_uri(f"/track/{ticket.service_no}/?phone_last4={last4}")
+    """Absolute URL of the repair's tracking page (served by the repairs app), with the phone digits.
 
-
-def _has_route(name: str) -> bool:
-    from django.urls import NoReverseMatch
-
+    ``/track/<service_no>/`` is a stable URL (API.md: SMS and QR codes link to it).
+    """
     try:
-        reverse(name, args=["X"])
+        path = reverse("repairs:track-detail", args=[ticket.service_no])
     except NoReverseMatch:
-        return False
-    return True
+        path = f"/track/{ticket.service_no}/"
+    return request.build_absolute_uri(path + "?" + urlencode({"phone_last4": last4}))
 
 
 def _slot_choices(slots) -> list[tuple[str, str]]:
