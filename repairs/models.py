@@ -91,6 +91,18 @@ class RepairTicket(models.Model):
     def __str__(self) -> str:
         return self.service_no
 
+    def is_sla_breached(self, now=None) -> bool:
+        """The current stage is past its target (open tickets only); see ``selectors.sla_breached_q``."""
+        from django.utils import timezone
+
+        from .choices import OPEN_STATUSES
+
+        return (
+            self.status in OPEN_STATUSES
+            and self.stage_due_at is not None
+            and self.stage_due_at < (now or timezone.now())
+        )
+
 
 class TicketEvent(models.Model):
     """One line of a ticket's timeline: who moved it, when, from what to what, and why."""

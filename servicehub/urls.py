@@ -20,6 +20,7 @@ api_v1 = [
 
 urlpatterns = [
     path("", include("web.urls")),
+    path("", include("repairs.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

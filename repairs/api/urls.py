@@ -1,4 +1,15 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from .views import CatalogRepairsView, TicketViewSet, TrackView
 
 app_name = "repairs-api"
-urlpatterns: list = []
+
+router = SimpleRouter()
+router.register("tickets", TicketViewSet, basename="ticket")
+
+urlpatterns = [
+    path("catalog/repairs/", CatalogRepairsView.as_view(), name="catalog-repairs"),
+    path("track/<str:service_no>/", TrackView.as_view(), name="track"),
+    *router.urls,
+]

@@ -83,3 +83,29 @@ __all__ = [
     "catalog",
     "staff",
 ]
+
+
+def walk_in(center, actor, *, device=None, phone="13812345678", name="王小明", fault="screen", **kw):
+    """A walk-in checked in through the service (status ``received``)."""
+    from repairs.services import ticket_check_in
+
+    device = device or DeviceFactory()
+    return ticket_check_in(
+        actor=actor,
+        center=center,
+        customer={"name": name, "phone": phone},
+        device={"imei": device.imei, "model": device.model.code},
+        fault_category=fault,
+        **kw,
+    )
+
+
+def run(ticket, *steps):
+    """Apply ``(action, actor[, params])`` steps through ``ticket_transition``; returns the fresh ticket."""
+    from repairs.services import ticket_transition
+
+    for step in steps:
+        action, actor, *rest = step
+        params = rest[0] if rest else {}
+        ticket = ticket_transition(ticket_id=ticket.pk, action=action, actor=actor, **params)
+    return ticket

@@ -1,0 +1,108 @@
+"""What a customer sees about their repair (tracking API and page share this)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core import signing
+from django.urls import reverse
+
+from django.utils.translation import gettext_lazy
+
+from servicehub.masking import mask_name, mask_phone
+
+from .choices import Action, QuoteStatus, TicketStatus
+from .selectors import ticket_current_quote, ticket_loan_summary, ticket_timeline
+
+# What each status means, in plain words for the customer.
+PLAIN_STATUS = {
+    TicketStatus.BOOKED: gettext_lazy("We have your booking. Bring the device to the center (or hand it to the courier)."),
+    TicketStatus.RECEIVED: gettext_lazy("We have your device and an engineer will look at it soon."),
+    TicketStatus.IN_TRANSIT: gettext_lazy("Your device is on its way from the collection point to the repair center."),
+    TicketStatus.DIAGNOSING: gettext_lazy("An engineer is finding out what is wrong."),
+    TicketStatus.AWAITING_APPROVAL: gettext_lazy("We need your OK for the quote before we repair."),
+    TicketStatus.AWAITING_PARTS: gettext_lazy("We are waiting for a part; we will continue as soon as it arrives."),
+    TicketStatus.REPAIRING: gettext_lazy("Your device is being repaired."),
+    TicketStatus.QUALITY_CHECK: gettext_lazy("The repair is done; a second engineer is checking it."),
+    TicketStatus.READY: gettext_lazy("Your device is ready. Bring your receipt or this number to collect it."),
+    TicketStatus.RETURNING: gettext_lazy("Your device is on its way back to you."),
+    TicketStatus.DELIVERED: gettext_lazy("Your device has been handed back to you."),
+    TicketStatus.CLOSED: gettext_lazy("This repair is closed. Thank you!"),
+    TicketStatus.CANCELLED: gettext_lazy("This repair was cancelled; the device is returned unrepaired."),
+}
+EVENT_TEXT = {"book": gettext_lazy("Booked")}
+SIGN_SALT = "repairs.quote-decision"
+
+
+def plain_status(status: str) -> str:
+    return str(PLAIN_STATUS.get(status, ""))
+
+
+def event_text(action: str) -> str:
+    if action in Action.values:
+        return str(Action(action).label)
+    return str(EVENT_TEXT.get(action, action))
+
+
+def tracking_path(service_no: str) -> str:
+    return reverse("repairs:track-detail", kwargs={"service_no": service_no})
+
+
+def tracking_url(service_no: str) -> str:
+    return settings.SERVICEHUB["PUBLIC_BASE_URL"].rstrip("/") + tracking_path(service_no)
+
+
+def quote_decision_token(*, ticket, quote) -> str:
+    """A signed, expiring token allowing the customer to approve/decline this quote version."""
+    return signing.TimestampSigner(salt=SIGN_SALT).sign(f"{ticket.service_no}:{quote.pk}")
+
+
+def quote_decision_check(*, token: str, service_no: str) -> int | None:
+    """The quote id a valid token is for (None when forged, expired or for another ticket)."""
+    try:
+        value = signing.TimestampSigner(salt=SIGN_SALT).unsign(
+            token, max_age=settings.SERVICEHUB["SIGNED_LINK_MAX_AGE"]
+        )
+    except signing.BadSignature:  # includes SignatureExpired
+        return None
+    number, _sep, quote_id = value.partition(":")
+    if number != service_no or not quote_id.isdigit():
+        return None
+    return int(quote_id)
+
+
+def quote_decision_url(*, ticket, quote) -> str:
+    base = settings.SERVICEHUB["PUBLIC_BASE_URL"].rstrip("/")
+    path = reverse("repairs:track-quote", kwargs={"service_no": ticket.service_no})
+    return f"{base}{path}?t={quote_decision_token(ticket=ticket, quote=quote)}"
+
+
+def track_payload(ticket) -> dict:
+    """The public view of ``ticket``: masked personal data, plain-words status, timeline, quote, loan."""
+    quote = ticket_current_quote(ticket=ticket)
+    return {
+        "service_no": ticket.service_no,
+        "status": ticket.status,
+        "status_display": str(TicketStatus(ticket.status).label),
+        "status_text": plain_status(ticket.status),
+        "center": {
+            "code": ticket.center.code,
+            "name": ticket.center.name,
+            "address": ticket.center.address,
+            "phone": ticket.center.phone,
+        },
+        "customer": {"name": mask_name(ticket.customer.name), "phone": mask_phone(ticket.customer.phone)},
+        "device": ticket.device.model.name,
+        "timeline": [
+            {
+                "status": ev.to_status,
+                "status_display": str(TicketStatus(ev.to_status).label),
+                "at": ev.at,
+                "note": event_text(ev.action),
+            }
+            for ev in ticket_timeline(ticket=ticket)
+        ],
+        "quote": quote,
+        "quote_awaiting": quote is not None and quote.status == QuoteStatus.PENDING
+        and ticket.status == TicketStatus.AWAITING_APPROVAL,
+        "loan": ticket_loan_summary(ticket=ticket),
+    }

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "repairs"
+
+urlpatterns = [
+    path("track/", views.track_form, name="track"),
+    path("track/<str:service_no>/", views.track_detail, name="track-detail"),
+    path("track/<str:service_no>/quote/", views.track_quote, name="track-quote"),
+]
