@@ -157,13 +157,13 @@ def book(request):
     code = request.GET.get("center") or request.POST.get("center") or ""
     center = booking_selectors.center_for_booking(code=code) if code else None
     if center is None or not booking_selectors.center_takes_appointments(center=center):
-        q = request.GET.get("q", "").strip()
-        qs = center_selectors.centers_search(service="appointment")
+        q = request.GET.get("q", "").strip()[:100]
         if q:
-            qs = qs.filter(name__icontains=q) | center_selectors.centers_search(service="appointment").filter(
-                address__icontains=q
-            )
-        return render(request, "web/book_center.html", {"centers": list(qs.order_by("code")[:50]), "q": q})
+            found, _region = _centers_for_query(q)
+            centers_list = [c for c in found if booking_selectors.center_takes_appointments(center=c)]
+        else:
+            centers_list = list(center_selectors.centers_search(service="appointment").order_by("code")[:50])
+        return render(request, "web/book_center.html", {"centers": centers_list, "q": q})
 
     today = timezone.localdate()
     days = _days_with_slots(center, today)

@@ -9,7 +9,7 @@ from booking.models import Appointment, CallbackRequest, MailInRequest, OnSiteRe
 from centers.choices import CenterKind
 from repairs.models import RepairTicket
 from tests.factories.booking import SlotRuleFactory, booking_input, local, next_phone, open_center, tomorrow
-from tests.factories.centers import RegionFactory, ServiceCenterFactory, region_chain
+from tests.factories.centers import ServiceCenterFactory, region_chain
 from tests.factories.warranty import DeviceFactory, DeviceModelFactory, StatutoryPolicyFactory, make_imei, screen_care
 
 pytestmark = pytest.mark.django_db
@@ -60,7 +60,6 @@ def test_language_switch_sets_english(client):
 
 def test_center_search_by_city_lists_centers_with_distance(en):
     province, city, county = region_chain()
-    RegionFactory(adcode="310101000000")  # already created by region_chain (get_or_create)
     county.lat, county.lng = 31.23, 121.47
     county.save()
     near = open_center(name="Huangpu Center", lat=31.231, lng=121.471)
@@ -362,3 +361,13 @@ def test_booking_page_query_count_does_not_grow_with_days(en, django_assert_max_
     with django_assert_max_num_queries(10):
         response = en.get("/book/", {"center": center.code, "date": tomorrow().isoformat()})
     assert response.status_code == 200
+
+
+def test_booking_center_search_by_district(en):
+    province, city, county = region_chain()
+    county.lat, county.lng = 31.23, 121.47
+    county.save()
+    open_center(name="Huangpu Bookable", lat=31.231, lng=121.471)
+    open_center(name="Huangpu Walk-in", lat=31.232, lng=121.472, services=["phone", "walk_in"])
+    html = en.get("/book/", {"q": "上海市黄浦区"}).content.decode()
+    assert "Huangpu Bookable" in html and "Huangpu Walk-in" not in html
