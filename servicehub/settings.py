@@ -224,7 +224,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "servicehub.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["servicehub.api.filters.StrictDjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "servicehub.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "servicehub.api.errors.problem_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [

@@ -1,0 +1,141 @@
+"""The OpenAPI schema is complete: every operation documents its answers and errors, security, and API.md paths."""
+
+import re
+from pathlib import Path
+
+import pytest
+from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.validation import validate_schema
+
+# Every method + path API.md (the contract outside clients are written against) lists.
+API_MD_OPERATIONS = [
+    ("get", "/api/v1/centers/"),
+    ("get", "/api/v1/centers/{code}/"),
+    ("get", "/api/v1/centers/verify/"),
+    ("get", "/api/v1/centers/{code}/slots/"),
+    ("get", "/api/v1/service-days/"),
+    ("post", "/api/v1/appointments/"),
+    ("post", "/api/v1/mail-in-requests/"),
+    ("get", "/api/v1/track/{service_no}/"),
+    ("get", "/api/v1/devices/{imei}/coverage/"),
+    ("get", "/api/v1/catalog/models/"),
+    ("get", "/api/v1/catalog/repairs/"),
+    ("get", "/api/v1/plans/"),
+    ("post", "/api/v1/tickets/"),
+    ("get", "/api/v1/tickets/"),
+    ("get", "/api/v1/tickets/{service_no}/"),
+    ("post", "/api/v1/tickets/{service_no}/transition/"),
+    ("post", "/api/v1/tickets/{service_no}/quote/"),
+    ("post", "/api/v1/tickets/{service_no}/quote/approve/"),
+    ("post", "/api/v1/loans/"),
+    ("post", "/api/v1/loans/{id}/return/"),
+    ("post", "/api/v1/devices/"),
+    ("post", "/api/v1/plan-purchases/"),
+    ("post", "/api/v1/shipments/{id}/events/"),
+    ("post", "/api/v1/webhooks/"),
+]
+API_MD = Path(__file__).resolve().parents[3] / "shared" / "API.md"
+METHODS = {"get", "post", "put", "patch", "delete"}
+
+
+def _shape(path: str) -> str:
+    """Path with parameter names erased: /api/v1/loans/{pk}/return/ == /api/v1/loans/{id}/return/."""
+    return re.sub(r"\{[^}]+\}", "{}", path)
+
+
+@pytest.fixture(scope="module")
+def schema():
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def _operations(schema):
+    for path, item in schema["paths"].items():
+        for method, op in item.items():
+            if method in METHODS:
+                yield method, path, op
+
+
+def test_schema_is_valid_openapi(schema):
+    validate_schema(schema)
+
+
+def test_the_api_md_list_matches_the_shared_file():
+    if not API_MD.exists():
+        pytest.skip(f"{API_MD} is not beside this checkout")
+    text = API_MD.read_text()
+    found = {(m.lower(), p) for m, p in re.findall(r"\b(GET|POST|PUT|PATCH|DELETE) `(/api/v1/[^`\s]*)`", text)}
+    assert found == set(API_MD_OPERATIONS)
+
+
+@pytest.mark.parametrize("method, path", API_MD_OPERATIONS)
+def test_every_api_md_operation_is_in_the_schema(schema, method, path):
+    shapes = {(m, _shape(p)) for m, p, _op in _operations(schema)}
+    assert (method, _shape(path)) in shapes
+
+
+def test_no_global_security_so_public_operations_are_anonymous(schema):
+    assert "security" not in schema or schema["security"] in ([], [{}])
+
+
+def test_security_scheme_is_declared(schema):
+    assert schema["components"]["securitySchemes"]["ApiKeyAuth"] == {
+        "type": "http", "scheme": "bearer", "description": pytest.approx(
+            schema["components"]["securitySchemes"]["ApiKeyAuth"]["description"]
+        ),
+    }
+
+
+def test_every_operation_documents_success_and_problem_errors(schema):
+    problems = []
+    for method, path, op in _operations(schema):
+        responses = op.get("responses", {})
+        label = f"{method.upper()} {path}"
+        if not any(code.startswith("2") for code in responses):
+            problems.append(f"{label}: no 2xx response")
+        errors = {code: r for code, r in responses.items() if code.startswith(("4", "5"))}
+        for needed in ("400", "404", "429"):
+            if needed not in errors:
+                problems.append(f"{label}: no {needed}")
+        for code, r in errors.items():
+            content = r.get("content", {})
+            ref = content.get("application/problem+json", {}).get("schema", {}).get("$ref", "")
+            if not ref.endswith("/Problem"):
+                problems.append(f"{label}: {code} is not a problem+json Problem")
+        if not op.get("summary") and not op.get("description"):
+            problems.append(f"{label}: undocumented (no summary/description)")
+    assert problems == []
+
+
+def test_keyed_operations_require_the_api_key_and_public_ones_do_not(schema):
+    problems = []
+    for method, path, op in _operations(schema):
+        # No top-level security: an operation without its own is public.
+        security = op.get("security") or []
+        keyed = {"ApiKeyAuth": []} in security
+        public = security == [] or {} in security
+        if public and ("401" in op["responses"] or "403" in op["responses"]):
+            problems.append(f"{method.upper()} {path}: public but documents 401/403")
+        if keyed and ("401" not in op["responses"] or "403" not in op["responses"]):
+            problems.append(f"{method.upper()} {path}: keyed without 401/403")
+        if not keyed and not public:
+            problems.append(f"{method.upper()} {path}: neither public nor API key: {security}")
+    assert problems == []
+
+
+def test_every_post_documents_idempotency(schema):
+    problems = []
+    for method, path, op in _operations(schema):
+        if method != "post":
+            continue
+        names = [p["name"] for p in op.get("parameters", []) if p.get("in") == "header"]
+        if "Idempotency-Key" not in names:
+            problems.append(f"POST {path}: no Idempotency-Key")
+        if "idempotency_key_reused" not in op["responses"].get("422", {}).get("description", ""):
+            problems.append(f"POST {path}: no 422 idempotency_key_reused")
+    assert problems == []
+
+
+def test_problem_component_has_the_rfc9457_shape(schema):
+    problem = schema["components"]["schemas"]["Problem"]
+    assert {"type", "title", "status", "code", "detail"} <= set(problem["properties"])
+    assert set(problem["required"]) >= {"type", "title", "status", "code", "detail"}
