@@ -63,3 +63,8 @@ class CustodyEntrySerializer(serializers.Serializer):
     tracking_no = serializers.CharField()
     courier = serializers.CharField()
     by = serializers.CharField()
+
+
+class CustodyChainSerializer(serializers.Serializer):
+    service_no = serializers.CharField()
+    custody = CustodyEntrySerializer(many=True)

@@ -1,10 +1,14 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from .views import ShipmentViewSet
+from .views import ShipmentViewSet, TicketCustodyView
 
 app_name = "logistics-api"
 
 router = SimpleRouter()
 router.register("shipments", ShipmentViewSet, basename="shipment")
 
-urlpatterns = [*router.urls]
+urlpatterns = [
+    path("tickets/<str:service_no>/custody/", TicketCustodyView.as_view(), name="ticket-custody"),
+    *router.urls,
+]

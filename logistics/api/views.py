@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from repairs.models import RepairTicket
 from servicehub.actors import actor_from_request
@@ -16,6 +17,7 @@ from .. import selectors, services
 from ..models import ShipmentEvent
 from .filters import ShipmentFilter
 from .serializers import (
+    CustodyChainSerializer,
     ShipmentCreateSerializer,
     ShipmentDetailSerializer,
     ShipmentEventCreateSerializer,
@@ -111,3 +113,23 @@ class ShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         row = services.shipment_event_record(shipment_id=shipment_id, actor=actor_from_request(request),
                                              **body.validated_data)
         return Response(ShipmentEventSerializer(row).data, status=status.HTTP_201_CREATED)
+
+
+class TicketCustodyView(APIView):
+    """The chain of custody of a ticket the caller may see (scope ``tickets:read``)."""
+
+    required_scopes = {"GET": "tickets:read"}
+
+    @extend_schema(
+        summary="A ticket's chain of custody",
+        description="Every shipment event of every leg, in time order, with the seal check at each hand-over.",
+        responses={200: CustodyChainSerializer, 404: problem("not_found: no such ticket among the caller's centers.")},
+    )
+    def get(self, request, service_no: str):
+        from repairs.selectors import ticket_for_actor
+
+        ticket = ticket_for_actor(service_no=service_no, actor=actor_from_request(request))
+        if ticket is None:
+            raise NotFound(_("No such ticket."))
+        data = {"service_no": ticket.service_no, "custody": selectors.custody_chain(ticket_id=ticket.pk)}
+        return Response(CustodyChainSerializer(data).data)
