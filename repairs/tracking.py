@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
-
 from django.utils.translation import gettext_lazy
 
 from servicehub.masking import mask_name, mask_phone
