@@ -12,6 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _login(client, user):
+    user.save()  # the factory sets the password without saving; the session hash needs the stored one
     client.force_login(user)
     return client
 
@@ -83,3 +84,22 @@ def test_callback_admin_action_marks_done(admin_client):
     assert response.status_code == 302
     cb.refresh_from_db()
     assert cb.status == "done" and cb.handled_at is not None
+
+
+def test_admin_assigns_certified_engineer_through_the_service(client):
+    from django.contrib.auth.models import Permission
+
+    center = open_center()
+    req = _on_site_request(center)
+    manager = staff(center, role="manager")
+    manager.user_permissions.add(*Permission.objects.filter(content_type__app_label="booking"))
+    engineer = staff(center, role="engineer", certified=True)
+    rookie = staff(center, role="engineer")
+    _login(client, manager)
+    url = f"/admin/booking/onsiterequest/{req.pk}/change/"
+    client.post(url, {"engineer": rookie.pk}, follow=True)
+    req.refresh_from_db()
+    assert req.engineer is None and req.status == "requested"
+    client.post(url, {"engineer": engineer.pk}, follow=True)
+    req.refresh_from_db()
+    assert req.engineer == engineer and req.status == "assigned"
