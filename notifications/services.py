@@ -15,7 +15,6 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -120,8 +119,16 @@ def notification_enqueue(
         if row.status == NotificationStatus.PENDING:
             to_dispatch.append(row.pk)
     if to_dispatch:
-        transaction.on_commit(partial(notifications_dispatch, notification_ids=to_dispatch), robust=True)
+        transaction.on_commit(_dispatch_later(to_dispatch), robust=True)
     return rows
+
+
+def _dispatch_later(ids: list[int]):
+    # A named function, not functools.partial: Django logs a failing robust callback by __qualname__.
+    def dispatch_notifications_after_commit() -> None:
+        notifications_dispatch(notification_ids=ids)
+
+    return dispatch_notifications_after_commit
 
 
 def notifications_dispatch(*, notification_ids: Iterable[int]) -> int:
@@ -133,6 +140,8 @@ def notifications_dispatch(*, notification_ids: Iterable[int]) -> int:
         try:
             notification_send_task.apply_async(
                 args=[notification_id],
+                # Read per call (not cached by Celery's router), so a deployment or a test can move it.
+                queue=settings.CELERY_TASK_DEFAULT_QUEUE,
                 retry=True,
                 retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2},
             )
@@ -297,7 +306,7 @@ def notifications_resend(*, notification_ids: Iterable[int], actor=None) -> int:
         )
         if ids:
             logger.info("%s queued %s failed notifications again", getattr(actor, "label", "someone"), len(ids))
-            transaction.on_commit(partial(notifications_dispatch, notification_ids=ids), robust=True)
+            transaction.on_commit(_dispatch_later(ids), robust=True)
     return len(ids)
 
 
