@@ -102,7 +102,7 @@ def queue(ctx: Ctx) -> Table:
 
 @figure("front", "overdue")
 def overdue(ctx: Ctx) -> Table:
-    rows, total = selectors.overdue_tickets(center_ids=ctx.center_ids, now=ctx.now)
+    rows, total = selectors.overdue_tickets(center_ids=ctx.center_ids, now=ctx.now, limit=None if ctx.full else 50)
     for row in rows:
         row["due"] = timezone.localtime(row["stage_due_at"]).strftime("%Y-%m-%d %H:%M")
         row["channel_label"] = str(_CHANNELS.get(row["channel"], row["channel"]))

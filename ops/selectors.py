@@ -169,7 +169,7 @@ _OPEN = (
 )
 
 
-def overdue_tickets(*, center_ids, now: dt.datetime | None = None, limit: int = 50) -> tuple[list[dict], int]:
+def overdue_tickets(*, center_ids, now: dt.datetime | None = None, limit: int | None = 50) -> tuple[list[dict], int]:
     """Open tickets past their stage deadline (``stage_due_at < now``), most overdue first.
 
     Returns ``(first `limit` rows, total)``: two queries. Staff-only page, so the service
@@ -178,11 +178,10 @@ def overdue_tickets(*, center_ids, now: dt.datetime | None = None, limit: int = 
     now = now or timezone.now()
     qs = _scoped(RepairTicket.objects.filter(status__in=_OPEN, stage_due_at__lt=now), center_ids)
     total = qs.count()
-    rows = list(
-        qs.order_by("stage_due_at", "pk").values(
-            "pk", "service_no", "status", "center__code", "stage_due_at", "stage_started_at", "channel"
-        )[:limit]
+    rows = qs.order_by("stage_due_at", "pk").values(
+        "pk", "service_no", "status", "center__code", "stage_due_at", "stage_started_at", "channel"
     )
+    rows = list(rows if limit is None else rows[:limit])
     labels = dict(TicketStatus.choices)
     for row in rows:
         row["status_label"] = str(labels.get(row["status"], row["status"]))

@@ -159,3 +159,15 @@ def test_dashboard_query_count_is_bounded_and_independent_of_data(client, superu
     large = _query_count(client, url)
     assert large == small
     assert large <= 40
+
+
+def test_overdue_page_lists_50_but_the_csv_has_all(client, superuser, centers):
+    a, _b = centers
+    now = timezone.now()
+    for i in range(52):
+        ticket(a, status="repairing", stage_due_at=now - dt.timedelta(minutes=i + 1))
+    login(client, superuser)
+    html = client.get(FRONT).content.decode()
+    assert "Showing the 50 most overdue of 52." in html
+    rows = list(csv.reader(io.StringIO(client.get(f"{FRONT}csv/overdue/").content.decode("utf-8-sig"))))
+    assert len(rows) == 1 + 52
