@@ -443,7 +443,6 @@ def _quote_create(ticket, *, actor, lines, exclusions, note) -> Quote:
         raise DomainError(
             "validation_error", _("Unknown exclusion(s): %(e)s.") % {"e": ", ".join(map(str, unknown))}, field="exclusions"
         )
-    priced = quote_price(ticket=ticket, lines=lines, exclusions=exclusions)
     previous = list(
         Quote.objects.filter(
             ticket=ticket, status__in=(QuoteStatus.PENDING, QuoteStatus.APPROVED, QuoteStatus.AUTO_APPROVED)
@@ -455,6 +454,8 @@ def _quote_create(ticket, *, actor, lines, exclusions, note) -> Quote:
         from warranty.services import plan_claims_release
 
         plan_claims_release(ticket=ticket, actor=actor)
+    # Priced after the release, so the revision may use the claims the old version held.
+    priced = quote_price(ticket=ticket, lines=lines, exclusions=exclusions)
     Quote.objects.filter(pk__in=[q.pk for q in previous]).update(status=QuoteStatus.SUPERSEDED)
     last = Quote.objects.filter(ticket=ticket).order_by("-version").values_list("version", flat=True).first() or 0
     total = priced.total
