@@ -292,6 +292,9 @@ def ticket_check_in(
         except DomainError as exc:
             exc.field = f"customer.{exc.field}" if exc.field else "customer"
             raise
+        if "contact_consent" in customer and bool(customer["contact_consent"]) != cust.contact_consent:
+            cust.contact_consent = bool(customer["contact_consent"])
+            cust.save(update_fields=["contact_consent"])
         dev = _device_for_check_in(device, actor)
         ticket = ticket_book(
             center=center,

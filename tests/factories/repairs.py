@@ -40,6 +40,7 @@ class RepairOperationFactory(factory.django.DjangoModelFactory):
 def staff(center, role="front_desk", *, certified=False, username=None):
     """A staff user with an active membership at ``center`` (engineers optionally certified today)."""
     user = StaffUserFactory(**({"username": username} if username else {}))
+    user.save()  # persist the password set by the factory (session auth hashes must match)
     StaffMembership.objects.create(user=user, center=center, role=role)
     if certified:
         today = timezone.localdate()
