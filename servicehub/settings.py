@@ -257,6 +257,8 @@ SPECTACULAR_SETTINGS = {
         "SaleChannelEnum": "warranty.choices.SaleChannel",
         "PurchaseChannelEnum": "warranty.choices.PurchaseChannel",
         "PurchaseStatusEnum": "warranty.choices.PurchaseStatus",
+        # centers
+        "CenterKindEnum": "centers.choices.CenterKind",
     },
     "APPEND_COMPONENTS": {
         "securitySchemes": {

@@ -116,35 +116,35 @@ class ServiceDayOutSerializer(serializers.ModelSerializer):
         fields = ["center", "center_name", "date", "perks"]
 
 
-class ShareSerializer(serializers.Serializer):
+class CoverageShareSerializer(serializers.Serializer):
     total = serializers.IntegerField()
     covered = serializers.IntegerField()
     share = serializers.FloatField(help_text="covered / total, 4 decimals.")
 
 
-class UncoveredSerializer(serializers.Serializer):
+class UncoveredRegionSerializer(serializers.Serializer):
     adcode = serializers.CharField()
     name = serializers.CharField()
     province = serializers.CharField()
 
 
-class ShareWithListSerializer(ShareSerializer):
-    uncovered = UncoveredSerializer(many=True)
+class CoverageShareWithListSerializer(CoverageShareSerializer):
+    uncovered = UncoveredRegionSerializer(many=True)
 
 
 class ProvinceCoverageSerializer(serializers.Serializer):
     adcode = serializers.CharField()
     name = serializers.CharField()
-    cities = ShareSerializer()
-    counties = ShareSerializer()
-    uncovered_cities = UncoveredSerializer(many=True, source="cities.uncovered")
-    uncovered_counties = UncoveredSerializer(many=True, source="counties.uncovered")
+    cities = CoverageShareSerializer()
+    counties = CoverageShareSerializer()
+    uncovered_cities = UncoveredRegionSerializer(many=True, source="cities.uncovered")
+    uncovered_counties = UncoveredRegionSerializer(many=True, source="counties.uncovered")
 
 
-class CoverageSerializer(serializers.Serializer):
+class NetworkCoverageSerializer(serializers.Serializer):
     active_sites = serializers.IntegerField()
-    cities = ShareWithListSerializer()
-    counties = ShareWithListSerializer()
+    cities = CoverageShareWithListSerializer()
+    counties = CoverageShareWithListSerializer()
     provinces = ProvinceCoverageSerializer(many=True)
 
 

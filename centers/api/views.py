@@ -24,7 +24,7 @@ from .serializers import (
     CenterDetailSerializer,
     CenterListParams,
     CenterSerializer,
-    CoverageSerializer,
+    NetworkCoverageSerializer,
     ServiceDayOutSerializer,
     ServiceDayParams,
     VerifyParams,
@@ -34,6 +34,15 @@ from .serializers import (
 
 def _params(serializer_class, request):
     s = serializer_class(data=request.query_params)
+    # DRF treats an empty query value ("kind=") as omitted; for a filter that silently widens
+    # the result, so an empty value is refused like any other invalid one.
+    blank = {
+        name: [_("This parameter may not be empty.")]
+        for name, field in s.fields.items()
+        if request.query_params.get(name) == "" and not getattr(field, "allow_blank", False)
+    }
+    if blank:
+        raise serializers.ValidationError(blank)
     s.is_valid(raise_exception=True)
     return s.validated_data
 
@@ -222,7 +231,7 @@ class CoverageView(APIView):
             "and per province, with the uncovered ones. Statistical placeholder rows are not counted."
         ),
         parameters=[OpenApiParameter("province", str, description="Only this province (2, 6 or 12-digit adcode).")],
-        responses={200: CoverageSerializer, 400: problem("validation_error: unknown province (field province).")},
+        responses={200: NetworkCoverageSerializer, 400: problem("validation_error: unknown province (field province).")},
     )
     def get(self, request):
         cov = selectors.coverage_summary()
@@ -233,7 +242,7 @@ class CoverageView(APIView):
             cov.provinces = [p for p in cov.provinces if p.adcode[:2] == prefix[:2]]
             if not cov.provinces:
                 raise serializers.ValidationError({"province": [_("Unknown province.")]})
-        return Response(CoverageSerializer(cov).data)
+        return Response(NetworkCoverageSerializer(cov).data)
 
 
 __all__ = [

@@ -128,6 +128,10 @@ def test_inactive_centers_are_not_listed(api_client, network):
         ({"open_now": "maybe"}, "open_now"),
         ({"region": "shanghai"}, "region"),
         ({"region": "999999"}, "region"),
+        ({"kind": ""}, "kind"),  # empty is not "no filter"
+        ({"service": ""}, "service"),
+        ({"open_now": ""}, "open_now"),
+        ({"near": ""}, "near"),
     ],
 )
 def test_bad_list_input_is_400_naming_the_parameter(api_client, network, params, field):
