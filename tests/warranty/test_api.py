@@ -82,11 +82,16 @@ def test_coverage_bad_check_digit_is_400(api_client):
     good = make_imei(5)
     bad = good[:-1] + str((int(good[-1]) + 1) % 10)
     body = problem(api_client.get(f"/api/v1/devices/{bad}/coverage/"), 400, "validation_error")
-    assert "check digit" in body["errors"]["imei"][0]
+    assert list(body["errors"]) == ["imei"]
 
 
 def test_coverage_unknown_device_is_404(api_client):
     problem(api_client.get(f"/api/v1/devices/{make_imei(999)}/coverage/"), 404, "not_found")
+
+
+def test_coverage_unknown_fault_is_400(api_client, device):
+    body = problem(api_client.get(f"/api/v1/devices/{device.imei}/coverage/?fault=soup"), 400, "validation_error")
+    assert list(body["errors"]) == ["fault"]
 
 
 def test_coverage_unknown_exclusion_is_400(api_client, device):

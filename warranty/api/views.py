@@ -1,6 +1,7 @@
 """Warranty API: thin views over ``warranty.selectors`` / ``warranty.services``."""
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, mixins, serializers, status, viewsets
@@ -54,17 +55,22 @@ class DeviceCoverageView(APIView):
         ],
         responses={
             200: CoverageSerializer,
-            400: problem("validation_error: malformed IMEI (`errors.imei`) or unknown exclusion."),
+            400: problem("validation_error: malformed IMEI (`errors.imei`), unknown `fault` or exclusion."),
             404: problem("not_found: no device with this IMEI is registered."),
             429: problem("throttled"),
         },
         tags=["warranty"],
     )
     def get(self, request, imei: str):
+        from repairs.choices import FaultCategory
+
         device = selectors.device_for_coverage(imei=imei)
+        fault = request.query_params.get("fault") or None
+        if fault is not None and fault not in FaultCategory.values:
+            raise DomainError("validation_error", _("Unknown fault category: %s.") % fault, field="fault")
         exclusions = [e for e in (request.query_params.get("exclusions") or "").split(",") if e.strip()]
         coverage = selectors.device_coverage(
-            device=device, fault=request.query_params.get("fault") or None, exclusions=[e.strip() for e in exclusions]
+            device=device, fault=fault, exclusions=[e.strip() for e in exclusions]
         )
         return Response(CoverageSerializer(coverage_payload(device, coverage)).data)
 
@@ -108,7 +114,7 @@ class PlansOnSaleView(APIView):
         if code:
             model = selectors.device_models_active().filter(code=code).first()
             if model is None:
-                raise DomainError("validation_error", f"Unknown device model: {code}.", field="model")
+                raise DomainError("validation_error", _("Unknown device model: %s.") % code, field="model")
         products = selectors.plans_on_sale(model=model)
         payload = [plan_on_sale_payload(p, tier=model.tier if model else None) for p in products]
         return Response(PlanOnSaleSerializer(payload, many=True).data)
@@ -119,13 +125,13 @@ def _partner_for(request, retailer_id):
     actor = actor_from_request(request)
     if actor.partner is not None:
         if retailer_id not in (None, actor.partner.pk):
-            raise DomainError("validation_error", "A partner key registers sales for its own partner only.", field="retailer")
+            raise DomainError("validation_error", _("A partner key registers sales for its own partner only."), field="retailer")
         return actor, actor.partner
     if retailer_id is None:
         return actor, None
     partner = Partner.objects.filter(pk=retailer_id).first()
     if partner is None:
-        raise DomainError("validation_error", "Unknown partner.", field="retailer")
+        raise DomainError("validation_error", _("Unknown partner."), field="retailer")
     return actor, partner
 
 
@@ -152,7 +158,7 @@ class DeviceCreateView(APIView):
         if data.get("region"):
             region = Region.objects.filter(adcode=data["region"]).first()
             if region is None:
-                raise DomainError("validation_error", "Unknown region adcode.", field="region")
+                raise DomainError("validation_error", _("Unknown region adcode."), field="region")
         device = services.device_register_sale(
             imei=data.get("imei"), serial=data.get("serial"), model_code=data["model"], sold_at=data["sold_at"],
             retailer=retailer, channel=data.get("channel"), region=region, actor=actor,
@@ -208,7 +214,7 @@ class PlanPurchaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         actor = actor_from_request(request)
         device = selectors.device_find(imei=data.get("imei"), serial=data.get("serial"))
         if device is None:
-            raise NotFound("No device with this IMEI/serial is registered.")
+            raise NotFound(_("No device with this IMEI/serial is registered."))
         if actor.partner is not None:
             channel, partner = PurchaseChannel.PARTNER, actor.partner
         else:
