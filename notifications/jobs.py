@@ -24,7 +24,7 @@ from django.utils import timezone
 from servicehub.errors import DomainError
 
 from .choices import NotificationChannel, NotificationKind
-from .selectors import public_url
+from .selectors import public_url, ticket_link
 from .services import job_run_claim, job_run_finish, notification_enqueue
 
 logger = logging.getLogger("notifications.jobs")
@@ -259,7 +259,7 @@ def _loan_notify(loan, kind: str, dedupe_key: str) -> None:
                 "center_phone": center.phone,
                 "due_at": timezone.localtime(loan.due_at),
                 "loaner_model": model.name,
-                "link": public_url(f"/track/{ticket.service_no}/"),
+                "link": ticket_link(ticket),
             },
             channels=_customer_channels(customer),
             dedupe_key=dedupe_key,
@@ -293,7 +293,7 @@ def job_appointment_reminders(*, now: datetime | None = None) -> dict | None:
                         "center_name": center.name,
                         "center_address": center.address,
                         "start": timezone.localtime(appointment.start),
-                        "link": public_url(f"/track/{ticket.service_no}/"),
+                        "link": ticket_link(ticket),
                     },
                     channels=_customer_channels(customer),
                     dedupe_key=f"appointment:{appointment.pk}:reminder",
@@ -349,7 +349,7 @@ def job_survey_invitations(*, now: datetime | None = None) -> dict | None:
                     context={
                         "service_no": ticket.service_no,
                         "center_name": ticket.center.name,
-                        "link": public_url(f"/track/{ticket.service_no}/#survey"),
+                        "link": ticket_link(ticket, "survey"),
                     },
                     channels=_customer_channels(ticket.customer),
                     dedupe_key=f"ticket:{ticket.pk}:survey",

@@ -24,6 +24,15 @@ def public_url(path: str) -> str:
     return settings.SERVICEHUB["PUBLIC_BASE_URL"].rstrip("/") + path
 
 
+def ticket_link(ticket, page: str = "track") -> str:
+    """The customer's own link (``/track/`` or ``/survey/``), with the phone digits the page asks for.
+
+    Sent only to the customer's own phone or address, which already knows them.
+    """
+    last4 = "".join(ch for ch in ticket.customer.phone if ch.isdigit())[-4:]
+    return public_url(f"/{page}/{ticket.service_no}/?phone_last4={last4}")
+
+
 def ticket_notification_context(*, ticket, kind: str) -> dict:
     """The template context of a ticket notification (no personal data beyond the customer's own name)."""
     center = ticket.center
@@ -36,12 +45,16 @@ def ticket_notification_context(*, ticket, kind: str) -> dict:
         "center_address": center.address,
         "center_phone": center.phone,
         "device_model": getattr(model, "name", "") or "",
-        "link": public_url(f"/track/{ticket.service_no}/"),
+        "link": ticket_link(ticket),
     }
     if kind == NotificationKind.QUOTE_READY:
+        from repairs.tracking import quote_decision_url
+
         quote = ticket.quotes.filter(status="pending").order_by("-version").first()
         context["total"] = str(quote.total) if quote is not None else ""
-        context["link"] = public_url(f"/track/{ticket.service_no}/#quote")
+        if quote is not None:
+            # The signed, expiring approval link of this quote version (repairs.tracking).
+            context["link"] = quote_decision_url(ticket=ticket, quote=quote)
     elif kind == NotificationKind.SHIPPED_BACK:
         context["tracking_no"] = context["courier"] = ""
         try:

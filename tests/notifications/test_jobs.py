@@ -190,7 +190,7 @@ def test_survey_invitation_a_day_after_hand_back_once(ticket, customer):
     fresh = RepairTicket.objects.get(pk=ticket.pk)
     assert jobs.job_survey_invitations() == {"invited": 1}
     (row,) = Notification.objects.filter(kind="survey_invitation")
-    assert row.ticket_id == fresh.pk and "#survey" in row.body
+    assert row.ticket_id == fresh.pk and f"/survey/{fresh.service_no}/?phone_last4=5678" in row.body
     JobRun.objects.all().delete()  # the next hour's run
     jobs.job_survey_invitations()
     assert Notification.objects.filter(kind="survey_invitation").count() == 1

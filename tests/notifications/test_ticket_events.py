@@ -50,3 +50,40 @@ def test_a_refused_transition_writes_no_notification(ticket):
     with pytest.raises(DomainError):
         ticket_transition(ticket_id=ticket.pk, action="hand_over", actor=SYSTEM)
     assert kinds(ticket) == []
+
+
+def test_every_customer_facing_step_sends_one_message_with_the_signed_quote_link(
+    ticket, center, device, sms_outbox, django_capture_on_commit_callbacks
+):
+    import datetime as dt
+    from urllib.parse import parse_qs, urlparse
+
+    from django.utils import timezone
+
+    from repairs.tracking import quote_decision_check
+    from servicehub.actors import actor_for_user
+    from tests.factories.repairs import catalog, staff
+    from tests.factories.warranty import StatutoryPolicyFactory
+
+    StatutoryPolicyFactory(category="phone")
+    catalog(device.model)
+    device.sold_at = timezone.now() - dt.timedelta(days=730)  # out of warranty: the customer must approve
+    device.save()
+    eng = actor_for_user(staff(center, "engineer", certified=True))
+    qc = actor_for_user(staff(center, "engineer", certified=True))
+    desk = actor_for_user(staff(center, "front_desk"))
+    steps = [("check_in", desk, {}), ("start_diagnosis", eng, {}),
+             ("send_quote", eng, {"lines": [{"repair": "screen"}]}), ("approve", desk, {}),
+             ("start_repair", eng, {}), ("await_parts", eng, {}), ("parts_arrived", eng, {}),
+             ("finish", eng, {}), ("qc_pass", qc, {}), ("hand_over", desk, {})]
+    for action, actor, params in steps:
+        with django_capture_on_commit_callbacks(execute=True):
+            ticket_transition(ticket_id=ticket.pk, action=action, actor=actor, **params)
+    sent_kinds = list(Notification.objects.filter(ticket=ticket).order_by("pk").values_list("kind", flat=True))
+    assert sent_kinds == ["ticket_received", "quote_ready", "parts_awaited", "repair_ready", "delivered"]
+    assert len(sms_outbox) == 5
+    quote_sms = sms_outbox[1]["text"]
+    link = next(word for word in quote_sms.split() if word.startswith("http"))
+    token = parse_qs(urlparse(link).query)["t"][0]
+    assert quote_decision_check(token=token, service_no=ticket.service_no) == ticket.quotes.get().pk
+    assert "?phone_last4=5678" in sms_outbox[0]["text"]
