@@ -49,6 +49,17 @@ def ticket_has_open_loan(*, ticket_id: int) -> bool:
     return Loan.objects.filter(ticket_id=ticket_id, status__in=_OPEN).exists()
 
 
+def ticket_open_loan_id(*, ticket_id: int) -> int | None:
+    """The open loan of a ticket, for the ticket page's "return the loaner" prompt at hand-over.
+
+    Link it with ``reverse("admin:loaners_loan_return", args=[loan_id])``; lend with
+    ``reverse("admin:loaners_loan_checkout") + "?ticket=<service_no>"``.
+    """
+    from .models import Loan
+
+    return Loan.objects.filter(ticket_id=ticket_id, status__in=_OPEN).values_list("pk", flat=True).first()
+
+
 def loan_public_summary(*, ticket_id: int) -> dict | None:
     """The loan box of the tracking page / ticket API, or None when the ticket never had a loan.
 

@@ -59,6 +59,7 @@ def test_checkout_lends_a_wiped_loaner_and_holds_the_default_deposit(center, poo
     assert loaner.status == LoanerStatus.OUT
     assert LoanerEvent.objects.filter(loaner=loaner, action=LoanerAction.LEND, loan=loan, from_status="available", to_status="out").count() == 1
     assert selectors.ticket_has_open_loan(ticket_id=t.pk) is True
+    assert selectors.ticket_open_loan_id(ticket_id=t.pk) == loan.pk
 
 
 def test_due_at_is_promised_time_plus_grace_days(center, pool, settings):
