@@ -183,7 +183,7 @@ def device_register_sale(
     existing = Device.objects.select_for_update(of=("self",)).filter(**lookup).first()
     if existing is not None:
         if existing.sold_at is not None or existing.model_id != model.pk:
-            raise Conflict("device_exists", _("This device is already registered."), device_id=existing.pk)
+            raise Conflict("device_exists", _("This device is already registered."))
         existing.sold_at = sold_at
         existing.retailer = retailer
         existing.channel = channel
@@ -307,10 +307,18 @@ def plan_purchase_create(
             raise DomainError("validation_error", _("Give the price as a decimal amount."), field="price") from None
         if paid < 0:
             raise DomainError("validation_error", _("The price cannot be negative."), field="price")
-    # An active purchase of the same product whose term is over no longer blocks a new one.
-    plan_purchases_expire(now=now, device_id=device.pk)
-    if PlanPurchase.objects.filter(device=device, product=product, status=PurchaseStatus.ACTIVE).exists():
-        raise not_eligible(NotEligibleReason.ALREADY_ACTIVE)
+    current = (
+        PlanPurchase.objects.select_for_update(of=("self",))
+        .filter(device=device, product=product, status=PurchaseStatus.ACTIVE)
+        .first()
+    )
+    if current is not None:
+        if current.ends_on >= dates.local_date(now):
+            raise not_eligible(NotEligibleReason.ALREADY_ACTIVE)
+        # Its term is over (the daily expiry job has not run yet): it no longer blocks a new one.
+        current.status = PurchaseStatus.EXPIRED
+        current.save(update_fields=["status"])
+        _event(current, action=PurchaseAction.EXPIRE, from_status=PurchaseStatus.ACTIVE, actor=None, at=now)
     starts_on, ends_on = plan_purchase_terms(
         product=product, device=device, purchased_on=dates.local_date(purchased_at)
     )

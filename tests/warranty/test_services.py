@@ -351,3 +351,13 @@ def test_eligibility_check_is_read_only_and_agrees_with_the_sale(mate):
     assert refused("not_eligible", services.plan_eligibility_check, product=product, device=old).extra["reason"] == (
         "window_passed")
     assert PlanPurchase.objects.count() == 0
+
+
+def test_purchase_and_claim_query_counts_are_bounded(mate, django_assert_max_num_queries):
+    screen_care()
+    device = DeviceFactory(model=mate, sold_at=timezone.now() - dt.timedelta(days=1))
+    with django_assert_max_num_queries(12):
+        p = services.plan_purchase_create(device=device, plan_code="SCREEN12")
+    ticket = repair_ticket(device=device)
+    with django_assert_max_num_queries(11):  # incl. 2 savepoint pairs: the test runs inside a transaction
+        services.plan_claim_use(purchase_id=p.pk, ticket=ticket)
