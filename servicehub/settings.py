@@ -259,6 +259,9 @@ SPECTACULAR_SETTINGS = {
         "PurchaseStatusEnum": "warranty.choices.PurchaseStatus",
         # centers
         "CenterKindEnum": "centers.choices.CenterKind",
+        # loaners
+        "LoanStatusEnum": "loaners.choices.LoanStatus",
+        "DepositEntryKindEnum": "loaners.choices.EntryKind",
     },
     "APPEND_COMPONENTS": {
         "securitySchemes": {
