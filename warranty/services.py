@@ -65,6 +65,13 @@ def _clean_imei(imei: str) -> str:
     return imei
 
 
+def _clean_serial(serial: str | None) -> str | None:
+    serial = (serial or "").strip() or None
+    if serial is not None and len(serial) > 64:
+        raise DomainError("validation_error", _("A serial number has at most 64 characters."), field="serial")
+    return serial
+
+
 def _clean_sold_at(sold_at: dt.datetime | None, *, field: str = "sold_at") -> dt.datetime | None:
     if sold_at is None:
         return None
@@ -122,9 +129,12 @@ def device_get_or_register(
     if not imei and not (serial or "").strip():
         raise DomainError("validation_error", _("Give the device's IMEI or serial number."), field="imei")
     clean_imei = _clean_imei(imei) if imei else None
-    clean_serial = (serial or "").strip() or None
+    clean_serial = _clean_serial(serial)
     lookup = {"imei": clean_imei} if clean_imei else {"serial": clean_serial}
     existing = Device.objects.select_related("model").filter(**lookup).first()
+    if existing is None and clean_imei and clean_serial:
+        # Known by its serial only so far (e.g. registered before the IMEI was read): same device.
+        existing = Device.objects.select_related("model").filter(serial=clean_serial, imei__isnull=True).first()
     if existing is not None:
         return existing
     model = _model_by_code(model_code)
@@ -172,7 +182,7 @@ def device_register_sale(
     if not imei and not (serial or "").strip():
         raise DomainError("validation_error", _("Give the device's IMEI or serial number."), field="imei")
     clean_imei = _clean_imei(imei) if imei else None
-    clean_serial = (serial or "").strip() or None
+    clean_serial = _clean_serial(serial)
     model = _model_by_code(model_code)
     if sold_at is None:
         raise DomainError("validation_error", _("The sale date is required."), field="sold_at")

@@ -361,3 +361,16 @@ def test_purchase_and_claim_query_counts_are_bounded(mate, django_assert_max_num
     ticket = repair_ticket(device=device)
     with django_assert_max_num_queries(11):  # incl. 2 savepoint pairs: the test runs inside a transaction
         services.plan_claim_use(purchase_id=p.pk, ticket=ticket)
+
+
+def test_get_or_register_finds_a_serial_only_device_when_the_imei_is_read_later():
+    DeviceModelFactory(code="MATEPAD115", category="tablet")
+    by_serial = services.device_get_or_register(serial="SN-PAD-1", model_code="MATEPAD115")
+    found = services.device_get_or_register(imei=make_imei(77), serial="SN-PAD-1", model_code="MATEPAD115")
+    assert found.pk == by_serial.pk
+    assert Device.objects.count() == 1
+
+
+def test_too_long_serial_is_a_validation_error_not_a_database_error(mate):
+    err = refused("validation_error", services.device_get_or_register, serial="X" * 65, model_code="MATE70")
+    assert err.field == "serial"
