@@ -100,6 +100,10 @@ class ReadOnlyInline(admin.TabularInline):
     can_delete = False
     show_change_link = True
 
+    # Access follows the memberships (like the parent admin), not Django's per-model permissions.
+    def has_view_permission(self, request, obj=None):
+        return _is_staff_with_scope(request)
+
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -143,6 +147,18 @@ class PlanPriceInline(admin.TabularInline):
     extra = 0
     can_delete = False
     fields = ["tier", "price"]
+
+    def has_view_permission(self, request, obj=None):
+        return _is_staff_with_scope(request)
+
+    def has_add_permission(self, request, obj=None):
+        return _is_hq(request)
+
+    def has_change_permission(self, request, obj=None):
+        return _is_hq(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class PlanProductForm(forms.ModelForm):

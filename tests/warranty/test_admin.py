@@ -66,6 +66,9 @@ def test_device_page_shows_own_center_repairs_plans_claims_and_coverage(front_de
     services.plan_claim_use(purchase_id=p.pk, ticket=mine)
     r = front_desk.get(reverse("admin:warranty_device_change", args=[device.pk]))
     assert r.status_code == 200
+    inlines = {f.opts.__class__.__name__: f for f in r.context["inline_admin_formsets"]}
+    assert list(inlines["RepairTicketInline"].formset.queryset) == [mine]  # not the other center's repair
+    assert list(inlines["DevicePlanPurchaseInline"].formset.queryset) == [p]
     html = r.content.decode()
     assert mine.service_no in html  # inline repair + claims table
     assert theirs.service_no not in html  # another center's repair is not shown
