@@ -13,14 +13,14 @@ from ..models import Quote, QuoteLine, RepairOperation, RepairTicket, TicketEven
 # --- input --------------------------------------------------------------------------
 
 
-class CustomerInSerializer(serializers.Serializer):
+class TicketCustomerInSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
     phone = serializers.CharField(max_length=32)
     email = serializers.EmailField(required=False, allow_blank=True)
     language = serializers.ChoiceField(choices=["zh-hans", "en"], required=False)
 
 
-class DeviceInSerializer(serializers.Serializer):
+class TicketDeviceInSerializer(serializers.Serializer):
     imei = serializers.CharField(max_length=32, required=False, allow_blank=True)
     serial = serializers.CharField(max_length=64, required=False, allow_blank=True)
     model = serializers.CharField(max_length=32, required=False, allow_blank=True, help_text="Device model code.")
@@ -33,7 +33,7 @@ class DeviceInSerializer(serializers.Serializer):
         return attrs
 
 
-class FaultInSerializer(serializers.Serializer):
+class TicketFaultInSerializer(serializers.Serializer):
     category = serializers.ChoiceField(choices=FaultCategory.choices)
     description = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
@@ -44,9 +44,9 @@ class TicketCreateSerializer(serializers.Serializer):
     center = serializers.CharField(max_length=32, required=False, help_text="Center code (walk-in).")
     channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.WALK_IN)
     service_no = serializers.CharField(max_length=16, required=False, help_text="Check in this booked ticket.")
-    customer = CustomerInSerializer(required=False)
-    device = DeviceInSerializer(required=False)
-    fault = FaultInSerializer(required=False)
+    customer = TicketCustomerInSerializer(required=False)
+    device = TicketDeviceInSerializer(required=False)
+    fault = TicketFaultInSerializer(required=False)
     accessories = serializers.ListField(child=serializers.CharField(max_length=60), required=False, max_length=30)
     appearance_notes = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     repair_mode_enabled = serializers.BooleanField(required=False, default=False)
