@@ -147,3 +147,12 @@ def test_front_desk_sees_only_its_centers_counter_sales(front_desk, center, devi
     services.plan_purchase_create(device=other_device, plan_code="SCREEN12", center=ServiceCenterFactory(code="GZ001"))
     r = front_desk.get(reverse("admin:warranty_planpurchase_changelist"))
     assert list(r.context["cl"].result_list) == [mine]
+
+
+def test_counter_sale_page_is_prefilled_from_the_device(front_desk, center, device):
+    screen_care()
+    r = front_desk.get(reverse("admin:warranty_planpurchase_sell"), {"device": device.pk})
+    assert r.status_code == 200
+    form = r.context["form"]
+    assert (form.initial["imei"], form.initial["center"]) == (device.imei, center)
+    assert [p.code for p in r.context["plans"]] == ["SCREEN12"]
