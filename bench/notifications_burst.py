@@ -53,6 +53,8 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=10_000)
     parser.add_argument("--producers", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument("--overhead", type=int, default=400,
+                        help="extra tickets to time a status change with and without the outbox (single thread)")
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
     base, redis_url = os.environ.get("DATABASE_URL", ""), os.environ.get("REDIS_URL", "")
@@ -89,7 +91,7 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     center = ServiceCenterFactory()
     model = DeviceModelFactory(code="BENCH-1", name="Bench Phone")
-    n = args.tickets
+    n = args.tickets + args.overhead
     customers = Customer.objects.bulk_create(
         Customer(name=f"客户{i}", phone=f"+86139{i:08d}", language="zh-hans" if i % 3 else "en") for i in range(n)
     )
@@ -99,7 +101,9 @@ def main() -> None:
                      fault_category="screen", status="booked")
         for i, (c, d) in enumerate(zip(customers, devices, strict=True))
     )
-    ids = [t.pk for t in tickets]
+    ids = [t.pk for t in tickets][: args.tickets]
+    overhead_ids = [t.pk for t in tickets][args.tickets :]
+    n = args.tickets
     connection.close()
 
     worker_log = Path(f"/tmp/{queue}.worker.log")
@@ -114,6 +118,31 @@ def main() -> None:
         with CaptureQueriesContext(connection) as queries:
             ticket_transition(ticket_id=ids[0], action="check_in", actor=SYSTEM)
         results["queries_per_status_change"] = len(queries)
+
+        # The outbox's share of a status change: the same call with the notification hook switched
+        # off and on, alternating blocks of 50 in one thread (medians; read the ratio).
+        import statistics
+
+        import notifications.services as notification_services
+
+        real_hook = notification_services.notifications_for_ticket_event
+        timings: dict[str, list[float]] = {"without_outbox_ms": [], "with_outbox_ms": []}
+        for block, start_at in enumerate(range(0, len(overhead_ids), 50)):
+            label = "with_outbox_ms" if block % 2 else "without_outbox_ms"
+            notification_services.notifications_for_ticket_event = (
+                real_hook if block % 2 else (lambda **kw: [])
+            )
+            for ticket_id in overhead_ids[start_at : start_at + 50]:
+                t = time.perf_counter()
+                ticket_transition(ticket_id=ticket_id, action="check_in", actor=SYSTEM)
+                timings[label].append((time.perf_counter() - t) * 1000)
+        notification_services.notifications_for_ticket_event = real_hook
+        results["status_change_median"] = {k: round(statistics.median(v), 2) for k, v in timings.items() if v}
+        if all(timings.values()):
+            results["status_change_median"]["ratio"] = round(
+                statistics.median(timings["with_outbox_ms"]) / statistics.median(timings["without_outbox_ms"]), 2
+            )
+        n_overhead_sent = len(timings["with_outbox_ms"])
 
         chunks = [ids[1:][i :: args.producers] for i in range(args.producers)]
         errors: list[str] = []
@@ -139,7 +168,7 @@ def main() -> None:
         deadline = time.monotonic() + 1800
         while time.monotonic() < deadline:
             done = Notification.objects.filter(status="sent").count()
-            if done >= n:
+            if done >= n + n_overhead_sent:
                 break
             time.sleep(0.5)
         total = time.perf_counter() - start
@@ -152,7 +181,7 @@ def main() -> None:
         messages = delivered(sms_file)
         results.update({
             "producer_errors": errors[:5],
-            "status_changes_committed": RepairTicket.objects.filter(status="received").count(),
+            "status_changes_committed": RepairTicket.objects.filter(status="received").count() - len(overhead_ids),
             "producer_seconds": round(produced, 1),
             "status_changes_per_second": round((n - 1) / produced),
             "end_to_end_seconds": round(total, 1),
@@ -161,7 +190,8 @@ def main() -> None:
             "max_attempts": Notification.objects.aggregate(m=django.db.models.Max("attempts"))["m"],
             "provider_calls": len(provider_calls),
             "distinct_messages": len(messages),
-            "lost": n - len(messages),
+            "expected_messages": n + n_overhead_sent,
+            "lost": n + n_overhead_sent - len(messages),
             "duplicated": len(provider_calls) - len(messages),
         })
     finally:

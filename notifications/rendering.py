@@ -66,5 +66,7 @@ def render_notification(*, kind: str, channel: str, language: str, context: dict
         body = _render_first(names, context)
         if body is None:
             raise TemplateDoesNotExist(names[-1])
-        subject = _render_first([f"{base}.subject.txt"], context) or ""
+        subject = ""
+        if channel == NotificationChannel.WECHAT:  # a template message has a title line; an SMS does not
+            subject = _render_first([f"{base}.subject.txt"], context) or ""
         return Rendered(subject=" ".join(subject.split())[:200], body=" ".join(body.split()))
