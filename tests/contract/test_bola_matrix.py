@@ -52,7 +52,7 @@ def api_routes() -> dict[tuple[str, str], type]:
         cls = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
         actions = getattr(callback, "actions", None)
         if actions:
-            methods = list(actions)
+            methods = [m for m in actions if m != "head"]  # DRF adds HEAD (= GET) to the dict on first use
         else:
             methods = [m for m in METHODS if hasattr(cls, m)]
         for m in methods:
