@@ -401,7 +401,8 @@ def service_days_generate(*, year: int, month: int, batch_size: int = 3000) -> i
     mail-in hubs have no counter for the perks) that have not opted out
     (``ServiceCenter.service_days_opt_out``). Idempotent: the unique (center, date) constraint
     plus ``ignore_conflicts`` skips existing rows, so a rerun creates 0 and never resurrects a
-    day someone deactivated. A few queries per thousand centers.
+    day someone deactivated; two runs at once create each day once (the returned count is then
+    approximate: each run may count the other's rows). A few queries per thousand centers.
     Refuses 400 ``validation_error`` (field ``month``) for a month outside 1..12.
     """
     if not 1 <= month <= 12 or not 1 <= year <= 9999:
