@@ -22,7 +22,7 @@ from servicehub.actors import actor_from_request
 from servicehub.errors import DomainError
 
 from . import services
-from .choices import CenterKind, RegionLevel
+from .choices import CenterKind, RegionLevel, Weekday
 from .models import (
     Certification,
     OpeningException,
@@ -85,8 +85,26 @@ class ProvinceFilter(admin.SimpleListFilter):
         return queryset
 
 
+class OpeningHoursFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        by_day: dict[int, list] = {}
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None) or {}
+            if data.get("DELETE") or data.get("weekday") is None or not data.get("opens") or not data.get("closes"):
+                continue
+            by_day.setdefault(data["weekday"], []).append((data["opens"], data["closes"]))
+        for weekday, intervals in by_day.items():
+            intervals.sort()
+            if any(intervals[i - 1][1] > intervals[i][0] for i in range(1, len(intervals))):
+                raise forms.ValidationError(
+                    gettext("Opening hours overlap on %(day)s.") % {"day": Weekday(weekday).label}
+                )
+
+
 class OpeningHoursInline(admin.TabularInline):
     model = OpeningHours
+    formset = OpeningHoursFormSet
     extra = 0
     fields = ["weekday", "opens", "closes"]
 

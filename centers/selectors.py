@@ -391,11 +391,24 @@ def coverage_summary() -> Coverage:
 # --- Service Days --------------------------------------------------------------
 
 
-def service_days_for(*, year: int, month: int, center: ServiceCenter | None = None) -> QuerySet[ServiceDay]:
-    """Active Service Days of a month (of one center or all active ones), by date then center code."""
-    qs = ServiceDay.objects.filter(date__year=year, date__month=month, active=True, center__active=True)
+def _region_filter(region: Region, prefix: str = "") -> dict:
+    level_field = {RegionLevel.PROVINCE: "province", RegionLevel.CITY: "city"}.get(region.level, "region")
+    return {prefix + level_field: region}
+
+
+def service_days_for(
+    *, year: int, month: int, center: ServiceCenter | None = None, region: Region | None = None
+) -> QuerySet[ServiceDay]:
+    """Active Service Days of a month (of one center, or of the active centers in a region, or all),
+    by date then center code."""
+    first = date(year, month, 1)
+    after = date(year + (month == 12), month % 12 + 1, 1)
+    # A date range (not __year/__month) so the date index is usable.
+    qs = ServiceDay.objects.filter(date__gte=first, date__lt=after, active=True, center__active=True)
     if center is not None:
         qs = qs.filter(center=center)
+    if region is not None:
+        qs = qs.filter(**_region_filter(region, "center__"))
     return qs.select_related("center").order_by("date", "center__code")
 
 

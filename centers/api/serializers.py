@@ -209,3 +209,4 @@ class ServiceDayParams(serializers.Serializer):
         error_messages={"invalid": _("Expected YYYY-MM, e.g. 2026-12.")},
     )
     center = serializers.CharField(required=False, max_length=32)
+    region = serializers.RegexField(r"^\d{6}(\d{6})?$", required=False)

@@ -198,10 +198,11 @@ class ServiceDayListView(APIView):
         parameters=[
             OpenApiParameter("month", str, description="YYYY-MM; default: the current month (Asia/Shanghai)."),
             OpenApiParameter("center", str, description="A center code."),
+            OpenApiParameter("region", str, description="Adcode (6 or 12 digits) of a province, city or county."),
         ],
         responses={
             200: ServiceDayOutSerializer(many=True),
-            400: problem("validation_error: bad month (YYYY-MM) or unknown center (fields month, center)."),
+            400: problem("validation_error: bad month (YYYY-MM), unknown center or region (fields month, center, region)."),
         },
     )
     def get(self, request):
@@ -216,7 +217,12 @@ class ServiceDayListView(APIView):
             center = ServiceCenter.objects.filter(code=params["center"], active=True).first()
             if center is None:
                 raise serializers.ValidationError({"center": [_("Unknown center code.")]})
-        days = selectors.service_days_for(year=year, month=month, center=center)
+        region = None
+        if params.get("region"):
+            region = selectors.region_by_adcode(adcode=params["region"])
+            if region is None:
+                raise serializers.ValidationError({"region": [_("Unknown adcode.")]})
+        days = selectors.service_days_for(year=year, month=month, center=center, region=region)
         return Response(ServiceDayOutSerializer(days, many=True).data)
 
 

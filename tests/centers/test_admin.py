@@ -188,3 +188,24 @@ def test_change_form_updates_through_the_service(client):
     center.refresh_from_db()
     assert (center.name, center.city, center.province.adcode) == ("Renamed", city2, "320000000000")
     assert (center.phone_digits, center.service_days_opt_out, center.code) == ("2588880000", True, "SC-CHG")
+
+
+def test_overlapping_inline_hours_are_refused(client):
+    center = ServiceCenterFactory(code="SC-OVL")
+    client.force_login(staff(role="hq"))
+    data = {
+        "name": center.name, "kind": "service_center", "official": "on", "region": center.region_id,
+        "address": "a", "lat": "31.2", "lng": "121.4", "phone": center.phone, "services": '["phone"]',
+        "hub": "", "opened_on": "2020-01-01",
+        "opening_hours-TOTAL_FORMS": "2", "opening_hours-INITIAL_FORMS": "0",
+        "opening_hours-0-weekday": "0", "opening_hours-0-opens": "09:00", "opening_hours-0-closes": "13:00",
+        "opening_hours-1-weekday": "0", "opening_hours-1-opens": "12:00", "opening_hours-1-closes": "18:00",
+        "opening_exceptions-TOTAL_FORMS": "0", "opening_exceptions-INITIAL_FORMS": "0",
+    }  # fmt: skip
+    r = client.post(f"{CHANGELIST}{center.pk}/change/", data)
+    assert r.status_code == 200
+    assert "Opening hours overlap on" in r.content.decode()  # the weekday is translated (zh-hans default)
+    assert center.opening_hours.count() == 0
+    data["opening_hours-1-opens"] = "13:00"  # a lunch-break-free split is fine
+    assert client.post(f"{CHANGELIST}{center.pk}/change/", data).status_code == 302
+    assert center.opening_hours.count() == 2

@@ -286,3 +286,11 @@ def test_schema_documents_params_and_errors(api_client):
     for path in ("/api/v1/centers/{code}/", "/api/v1/centers/verify/", "/api/v1/service-days/", "/api/v1/coverage/"):
         assert "404" in schema["paths"][path]["get"]["responses"] or "400" in schema["paths"][path]["get"]["responses"]
     assert schema["paths"]["/api/v1/coverage/"]["get"]["security"]
+
+
+def test_service_days_by_region(api_client, network):
+    service_days_generate(year=2026, month=12)
+    body = api_client.get("/api/v1/service-days/", {"month": "2026-12", "region": "320000"}).json()
+    assert {d["center"] for d in body} == {"SC-JS-001"} and len(body) == 3
+    r = api_client.get("/api/v1/service-days/", {"month": "2026-12", "region": "999999"})
+    assert r.status_code == 400 and list(r.json()["errors"]) == ["region"]
