@@ -197,3 +197,57 @@ def test_every_public_page_is_accessible(page, live_server, lang, zh_translation
         page.goto(path)
         assert_accessible(page)
         shot(page, f"{lang}-{name}")
+
+
+def test_find_a_center_with_my_location(page, live_server):
+    near = open_center(name="Near Center", lat=31.2305, lng=121.4738)
+    open_center(name="Far Center", lat=39.9, lng=116.4)  # Beijing, outside the radius
+    page.context.grant_permissions(["geolocation"])
+    page.context.set_geolocation({"latitude": 31.2304, "longitude": 121.4737})
+    set_english(page, live_server)
+    page.goto("/centers/")
+    page.get_by_role("button", name="Use my location").click()
+    results = page.locator("#center-results .card")
+    results.first.wait_for()
+    assert results.count() == 1
+    text = results.first.inner_text()
+    assert near.name in text and "km away" in text and "Official" in text
+    assert "lat=31.2304" in page.url  # htmx pushed the search into the address bar
+    assert_accessible(page)
+    shot(page, "centers-my-location")
+
+
+def test_center_search_without_javascript(browser, live_server):
+    open_center(name="No-JS Center")
+    context = browser.new_context(viewport={"width": 390, "height": 844}, java_script_enabled=False,
+                                  base_url=live_server.url, locale="en-US")
+    try:
+        page = context.new_page()
+        page.goto("/centers/")
+        assert page.get_by_role("button", name="Use my location").is_hidden()
+        page.get_by_label("City or address").fill("No-JS")
+        page.get_by_role("button", name="Search").click()
+        page.locator("#center-results .card").first.wait_for()
+        assert "No-JS Center" in page.locator("#center-results").inner_text()
+    finally:
+        context.close()
+
+
+def test_book_without_javascript(browser, live_server):
+    center = open_center()
+    DeviceModelFactory(code="PHN-1")
+    context = browser.new_context(viewport={"width": 390, "height": 844}, java_script_enabled=False,
+                                  base_url=live_server.url, locale="en-US")
+    try:
+        page = context.new_page()
+        page.goto(f"/book/?center={center.code}")
+        second_day = tomorrow() + dt.timedelta(days=1)
+        page.locator(f'.days a[href*="date={second_day.isoformat()}"]').click()  # a plain link without htmx
+        page.get_by_label("11:00–11:30").check()
+        _fill_contact_device(page, phone=next_phone(), imei=make_imei())
+        page.get_by_role("button", name="Book this time").click()
+        page.wait_for_url(re.compile(r"/book/.+/done/"))
+        assert Appointment.objects.get().start == local(second_day, 11)
+        shot(page, "book-no-js-done")
+    finally:
+        context.close()
