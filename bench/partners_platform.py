@@ -72,6 +72,10 @@ def main():
     call_command("flush", interactive=False, verbosity=0)
     settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
     settings.DEBUG = True
+    import partners.webhooks
+
+    # Measure the outbox write only: no Celery dispatch (eager mode would send inline).
+    partners.webhooks._queue = lambda ids: None
 
     from centers.models import Region, ServiceCenter
     from loaners.models import DepositRule, Loaner
@@ -98,8 +102,11 @@ def main():
                                          customer=customer, device=device, fault_category="screen",
                                          status="repairing")
     DepositRule.objects.create(tier="flagship", deposit=Decimal("1000.00"), late_fee_per_day=Decimal("10.00"))
+    from django.utils import timezone
+
     Loaner.objects.create(imei="359900110000019", model=model, home_center=center, current_center=center,
-                          replacement_value=Decimal("100.00"))
+                          replacement_value=Decimal("100.00"), status="available", condition="good",
+                          accessories=["charger"], last_wiped_at=timezone.now(), needs_wipe=False)
     loan = loan_checkout(ticket_id=ticket.pk, tier="flagship", payment_method="cash", actor=SYSTEM)
 
     client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
@@ -141,6 +148,9 @@ def main():
     out["median_ms_200_endpoints"] = median_ms(emit, 50)
     out["ratio_200_vs_1"] = round(out["median_ms_200_endpoints"] / out["median_ms_1_endpoint"], 2)
     results["outbox"] = out
+    from partners.models import WebhookAttempt
+
+    WebhookAttempt.objects.all().delete()
     WebhookDelivery.objects.all().delete()
 
     # --- delivery attempts against a local server
