@@ -36,15 +36,44 @@ DAYS_SHOWN = 14
 # --- helpers -------------------------------------------------------------------------------
 
 
-def _verified_ticket(request, service_no: str):
-    """The ticket if ``phone_last4`` (query or form) matches its customer's phone; else 404."""
-    from repairs.selectors import ticket_track
+class _TrackingScope:
+    throttle_scope = "tracking"
 
+
+def _verified_ticket(request, service_no: str):
+    """The ticket if ``phone_last4`` (query or form) matches its customer's phone; else 404.
+
+    Guessing the 4 digits is throttled per client exactly like the tracking page and API
+    (the ``tracking`` rate): over the budget the answer is 429, whatever the digits.
+    """
+    from repairs.selectors import ticket_track
+    from servicehub.api.throttling import LookupThrottle
+
+    if not LookupThrottle().allow_request(request, _TrackingScope()):
+        raise _TooManyLookups
     last4 = request.POST.get("phone_last4") or request.GET.get("phone_last4") or ""
     ticket = ticket_track(service_no=service_no, phone_last4=last4)
     if ticket is None:
         raise Http404(_("No repair with this number and phone."))
     return ticket, last4
+
+
+class _TooManyLookups(Exception):
+    pass
+
+
+def _customer_page(view):
+    """Pages behind the service number + phone digits: 429 page when the client guesses too much."""
+    from functools import wraps
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except _TooManyLookups:
+            return render(request, "web/too_many.html", status=429)
+
+    return wrapped
 
 
 def _track_url(request, ticket, last4: str) -> str:
@@ -218,6 +247,7 @@ def book(request):
     return render(request, "web/book.html", context, status=409 if alternatives else 200)
 
 
+@_customer_page
 def book_done(request, service_no: str):
     ticket, last4 = _verified_ticket(request, service_no)
     appointment = booking_selectors.appointment_for_ticket(ticket=ticket)
@@ -231,6 +261,7 @@ def book_done(request, service_no: str):
     })
 
 
+@_customer_page
 def book_ics(request, service_no: str):
     ticket, last4 = _verified_ticket(request, service_no)
     appointment = booking_selectors.appointment_for_ticket(ticket=ticket)
@@ -246,6 +277,7 @@ def book_ics(request, service_no: str):
 
 
 @require_http_methods(["GET", "POST"])
+@_customer_page
 def appointment_change(request, service_no: str):
     ticket, last4 = _verified_ticket(request, service_no)
     appointment = booking_selectors.appointment_for_ticket(ticket=ticket)
@@ -383,6 +415,7 @@ def checkout(request):
 
 
 @require_http_methods(["GET", "POST"])
+@_customer_page
 def survey(request, service_no: str):
     ticket, last4 = _verified_ticket(request, service_no)
     form = forms.SurveyForm(request.POST or None)

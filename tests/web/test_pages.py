@@ -371,3 +371,19 @@ def test_booking_center_search_by_district(en):
     open_center(name="Huangpu Walk-in", lat=31.232, lng=121.472, services=["phone", "walk_in"])
     html = en.get("/book/", {"q": "上海市黄浦区"}).content.decode()
     assert "Huangpu Bookable" in html and "Huangpu Walk-in" not in html
+
+
+def test_guessing_phone_digits_is_throttled(en, settings):
+    from servicehub.api.throttling import LookupThrottle
+
+    appointment = _booked()
+    url = f"/book/{appointment.ticket.service_no}/done/"
+    original = LookupThrottle.THROTTLE_RATES
+    LookupThrottle.THROTTLE_RATES = {**original, "tracking": "3/min"}
+    try:
+        codes = [en.get(url, {"phone_last4": f"99{n:02d}"}).status_code for n in range(3)]  # never a factory phone
+        right = en.get(url, {"phone_last4": appointment.customer.phone[-4:]})
+    finally:
+        LookupThrottle.THROTTLE_RATES = original
+    assert codes == [404, 404, 404]
+    assert right.status_code == 429 and "Too many lookups" in right.content.decode()
