@@ -22,9 +22,10 @@ from centers.choices import StaffRole
 from centers.models import ServiceCenter
 from servicehub.actors import actor_for_user
 
-from .figures import FIGURES, Ctx
+from .figures import FIGURES, Ctx, cached_figure
 from .models import HQ, Dashboard
 from .periods import Period, local_today
+from .selectors import reporting_snapshot
 
 
 def _actor(request):
@@ -106,7 +107,8 @@ class _DashboardAdmin(admin.ModelAdmin):
 
     def dashboard_view(self, request):
         ctx, center = self._ctx(request)
-        tables = [fn(ctx) for fn in FIGURES[self.board].values()]
+        with reporting_snapshot():
+            tables = [cached_figure(self.board, key, fn, ctx) for key, fn in FIGURES[self.board].items()]
         query = request.GET.urlencode()
         csv_base = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_csv", args=["KEY"])
         for t in tables:
@@ -132,7 +134,8 @@ class _DashboardAdmin(admin.ModelAdmin):
         if fn is None:
             raise Http404("No such figure")
         ctx, _center = self._ctx(request, full=True)
-        table = fn(ctx)
+        with reporting_snapshot():
+            table = fn(ctx)  # downloads are always computed fresh
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         name = f"servicehub-{key}-{ctx.period.start:%Y%m%d}-{ctx.period.end:%Y%m%d}.csv"
         response["Content-Disposition"] = f'attachment; filename="{name}"'

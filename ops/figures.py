@@ -7,6 +7,7 @@ A figure is a function ``(ctx) -> Table`` registered under a key for one dashboa
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -54,6 +55,29 @@ class Table:
 
 
 FIGURES: dict[str, dict[str, Callable[[Ctx], Table]]] = {"front": {}, "hq": {}}
+
+# HQ figures are period aggregates over the whole ticket history: the page keeps them for a
+# few minutes (``OPS_FIGURE_CACHE_SECONDS``, 0 = off). Front desk figures are live, never cached;
+# CSV downloads are always computed fresh.
+CACHED_BOARDS = ("hq",)
+
+
+def cached_figure(board: str, key: str, fn: Callable[[Ctx], Table], ctx: Ctx) -> Table:
+    from django.conf import settings
+    from django.core.cache import cache
+    from django.utils.translation import get_language
+
+    seconds = getattr(settings, "OPS_FIGURE_CACHE_SECONDS", 300)
+    if board not in CACHED_BOARDS or not seconds:
+        return fn(ctx)
+    scope = "all" if ctx.center_ids is None else ",".join(map(str, sorted(ctx.center_ids)))
+    digest = hashlib.sha256(scope.encode()).hexdigest()[:16]
+    cache_key = f"ops:{board}:{key}:{digest}:{ctx.period.start}:{ctx.period.end}:{ctx.today}:{get_language()}"
+    table = cache.get(cache_key)
+    if table is None:
+        table = fn(ctx)
+        cache.set(cache_key, table, seconds)
+    return table
 
 
 def figure(board: str, key: str):

@@ -174,13 +174,24 @@ def test_sla_compliance_by_stage_uses_the_previous_event_as_stage_start(two_cent
     event(t2, "received", "diagnosing", at(2026, 3, 10, 10, 0))
     event(t2, "", "received", at(2026, 3, 10, 9, 0))
 
+    # t3: 1 March 07:00-07:30 local = 28 February 23:00-23:30 UTC: still March
+    t3 = ticket(a, status="diagnosing")
+    event(t3, "", "received", at(2026, 3, 1, 7, 0))
+    event(t3, "received", "diagnosing", at(2026, 3, 1, 7, 30))
+    # t4: ends 1 April 00:30 local: April, not counted
+    t4 = ticket(a, status="diagnosing")
+    event(t4, "", "received", at(2026, 3, 31, 23, 0))
+    event(t4, "received", "diagnosing", at(2026, 4, 1, 0, 30))
+
     with django_assert_max_num_queries(2):  # targets + the grouped query
         rows = {r["stage"]: r for r in selectors.sla_compliance_by_stage(center_ids=None, period=MARCH)}
 
-    assert (rows["received"]["visits"], rows["received"]["within"], rows["received"]["rate"]) == (2, 2, Decimal("100.0"))
+    assert (rows["received"]["visits"], rows["received"]["within"], rows["received"]["rate"]) == (3, 3, Decimal("100.0"))
     assert (rows["diagnosing"]["visits"], rows["diagnosing"]["within"], rows["diagnosing"]["rate"]) == (1, 0, Decimal("0.0"))
     assert rows["repairing"]["visits"] == 0 and rows["repairing"]["rate"] is None
     assert rows["received"]["target_minutes"] == 60
+    only_b = selectors.sla_compliance_by_stage(center_ids=frozenset({_b.pk}), period=MARCH)
+    assert sum(r["visits"] for r in only_b) == 0
 
 
 def test_sla_targets_follow_stage_sla_rows(two_centers):
