@@ -5,6 +5,7 @@ once per ``idempotency_key``: ``delivered()`` counts distinct keys, ``calls()``
 counts every request. Environment (set on the worker process):
 
 - ``SMS_RECORD_FILE``: the file;
+- ``SMS_RECORD_FAIL_FIRST=1``: the first call per key fails with a transient ``SMSError`` (provider 503);
 - ``SMS_RECORD_PAUSE_BEFORE`` / ``SMS_RECORD_PAUSE_AFTER``: seconds to sleep before /
   after the provider accepts the message (to SIGKILL a worker mid-send); the
   worker writes ``<file>.paused`` when it starts sleeping.
@@ -26,6 +27,13 @@ def _pause(kind: str) -> None:
 
 class FileRecordingSMSBackend:
     def send(self, *, to: str, text: str, idempotency_key: str = "") -> str:
+        if os.environ.get("SMS_RECORD_FAIL_FIRST") == "1":
+            failed = Path(os.environ["SMS_RECORD_FILE"] + f".failed-{idempotency_key}")
+            if not failed.exists():
+                failed.write_text("503")
+                from servicehub.sms import SMSError
+
+                raise SMSError("provider answered 503")
         _pause("BEFORE")
         line = json.dumps({"key": idempotency_key, "to": to, "text": text, "pid": os.getpid()}) + "\n"
         with open(os.environ["SMS_RECORD_FILE"], "a", encoding="utf-8") as handle:

@@ -180,3 +180,22 @@ def test_worker_killed_mid_send_delivers_exactly_once(moment, booked_ticket, sms
     row.refresh_from_db()
     assert (row.status, row.attempts) == ("sent", 2)
     assert row.sent_at > row.created_at - dt.timedelta(seconds=1)
+
+
+def test_a_transient_provider_error_is_retried_by_the_worker_with_backoff(
+    booked_ticket, sms_file, publish_to, workers, queue_name, tmp_path
+):
+    broker = os.environ["REDIS_URL"]
+    publish_to(broker)
+    worker = workers(broker_url=broker, queue=queue_name, log_dir=tmp_path,
+                     env={"SMS_BACKEND": SMS_BACKEND, "SMS_RECORD_FILE": str(sms_file), "SMS_RECORD_FAIL_FIRST": "1",
+                          "NOTIFICATIONS_RETRY_BASE_SECONDS": "1"})
+
+    ticket_transition(ticket_id=booked_ticket.pk, action="check_in", actor=SYSTEM)
+    row = the_notification(booked_ticket)
+    wait_for(lambda: sent(row.pk), timeout=60, what="the retried SMS")
+
+    row.refresh_from_db()
+    assert (row.status, row.attempts, row.last_error) == ("sent", 2, "")
+    assert [c["key"] for c in calls(sms_file)] == [str(row.uuid)]
+    assert "Retry in 1s" in worker.output()  # Celery's own retry with the service's countdown, not the sweep
