@@ -102,7 +102,7 @@ def ticket_track(*, service_no: str, phone_last4: str) -> RepairTicket | None:
     )
     given = str(phone_last4 or "").strip()
     expected = ticket.customer.phone[-4:] if ticket is not None else "0000"
-    ok = len(given) == 4 and given.isdigit() and hmac.compare_digest(given, expected)
+    ok = len(given) == 4 and given.isascii() and given.isdigit() and hmac.compare_digest(given, expected)
     if ticket is None or not ok:
         return None
     return ticket
