@@ -19,3 +19,16 @@ def test_line_chart_breaks_the_line_where_a_day_has_no_value():
     assert ">d1<" in svg and ">d5<" in svg
     single = line_chart([("d1", None), ("d2", 3), ("d3", None)], title="p50")
     assert single.count("<circle") == 1 and "<polyline" not in single
+
+
+def test_long_tables_are_cut_on_the_page_but_not_in_the_csv():
+    from django.utils import translation
+
+    from ops.figures import Table
+
+    translation.activate("en")
+    t = Table(key="k", title="t", columns=[("n", "N")], rows=[{"n": i} for i in range(150)], page_limit=100)
+    assert len(t.page_values()) == 100 and len(t.values()) == 150
+    assert t.cut_note == "Showing 100 of 150 rows; the CSV has all."
+    assert Table(key="k", title="t", columns=[("n", "N")], rows=[{"n": 1}], page_limit=100).cut_note == ""
+    translation.deactivate()
