@@ -114,6 +114,9 @@ def test_rotation_signs_with_both_secrets_until_the_old_one_expires():
         "https://[::1]/hook",
         "https://[fe80::1]/hook",
         "https://[::ffff:127.0.0.1]/hook",
+        "https://[2002:7f00:1::1]/hook",  # 6to4 wrapping 127.0.0.1
+        "https://[64:ff9b::a9fe:a9fe]/hook",  # NAT64 of 169.254.169.254
+        "https://[fd00::1]/hook",  # unique local
         "https://0.0.0.0/hook",
         "https://100.64.0.1/hook",  # carrier-grade NAT
         "ftp://example.com/x",
@@ -138,6 +141,7 @@ def test_http_is_refused_outside_debug_and_testing(settings):
 
 def test_a_public_address_passes():
     assert webhook_url_check("https://93.184.215.14/hook")[3] == ["93.184.215.14"]
+    assert webhook_url_check("https://[2606:2800:220:1:248:1893:25c8:1946]/hook")[0] == "https"
 
 
 def test_send_time_recheck_refuses_a_host_that_now_resolves_to_loopback(monkeypatch):
