@@ -38,6 +38,8 @@ def _actor(request):
 
 
 def _is_member(request) -> bool:
+    if not request.user.is_authenticated:  # the admin login page builds the app list for anonymous visitors
+        return False
     actor = _actor(request)
     return bool(request.user.is_superuser or actor.roles)
 
