@@ -1,6 +1,7 @@
 """Partner organisations, API keys, webhooks and idempotency records."""
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -122,7 +123,8 @@ class WebhookDelivery(models.Model):
     endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.PROTECT, related_name="deliveries")
     msg_id = models.CharField(max_length=40, unique=True)
     event_type = models.CharField(_("event"), max_length=40)
-    payload = models.JSONField(_("payload"))
+    # Ticket events carry datetimes ("at"): stored as ISO strings, exactly as delivery_body sends them.
+    payload = models.JSONField(_("payload"), encoder=DjangoJSONEncoder)
     status = models.CharField(_("status"), max_length=12, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
     attempt_count = models.PositiveIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
