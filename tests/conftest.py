@@ -3,6 +3,7 @@
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.utils import translation
 from rest_framework.test import APIClient
 
 IS_POSTGRES = settings.IS_POSTGRES
@@ -17,6 +18,16 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _english_by_default(settings):
+    # Tests assert the English source strings. The site's default language is zh-hans and the
+    # compiled catalog (locale/zh_Hans) translates them, so every test runs in English unless it
+    # says otherwise; tests/i18n/ puts the real default back and checks the Chinese pages.
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture(autouse=True)
