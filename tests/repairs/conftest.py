@@ -49,3 +49,13 @@ def old_device(model):
 @pytest.fixture
 def customer(db):
     return CustomerFactory(phone="+8613812345678", name="王小明")
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """Assertions read English messages; the site default is zh-hans (compiled translations)."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
