@@ -10,6 +10,7 @@ PostgreSQL refuses offsets beyond +-15:59 that ISO 8601 syntax allows (a 500 oth
 
 import datetime as dt
 
+from django.utils.translation import gettext as _
 from django_filters import BooleanFilter
 from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.utils import translate_validation
@@ -31,15 +32,15 @@ class StrictDjangoFilterBackend(DjangoFilterBackend):
                 continue
             values = request.query_params.getlist(name)
             if any(not v.strip() for v in values):
-                errors[name] = ["Give a value or leave this parameter out."]
+                errors[name] = [_("Give a value or leave this parameter out.")]
             elif isinstance(flt, BooleanFilter) and any(v.strip().lower() not in BOOLEAN_VALUES for v in values):
-                errors[name] = ["Use true or false."]
+                errors[name] = [_("Use true or false.")]
         cleaned = filterset.form.cleaned_data
         for name in list(cleaned):
             try:
                 cleaned[name] = _to_utc(cleaned[name])
             except (OverflowError, ValueError):
-                errors[name] = ["This time is out of range."]
+                errors[name] = [_("This time is out of range.")]
         if errors:
             raise ValidationError(errors)
         return filterset

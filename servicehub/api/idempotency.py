@@ -34,6 +34,7 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from servicehub.api.errors import PROBLEM_CONTENT_TYPE, problem
 
@@ -96,8 +97,8 @@ class IdempotencyMiddleware:
         key = request.headers[HEADER].strip()
         if not _valid_key(key):
             return _problem(
-                400, "validation_error", f"{HEADER} must be 1-{MAX_KEY_LENGTH} printable ASCII characters.",
-                errors={HEADER: ["Invalid idempotency key."]},
+                400, "validation_error", _("%(header)s must be 1-%(max)d printable ASCII characters.") % {"header": HEADER, "max": MAX_KEY_LENGTH},
+                errors={HEADER: [_("Invalid idempotency key.")]},
             )
         body = request.body
         fingerprint = request_fingerprint(request, body)
@@ -137,11 +138,11 @@ def claim(*, holder: str, key: str, fingerprint: str, request, _depth: int = 0):
             IdempotencyRecord.objects.filter(pk=existing.pk, expires_at__lte=now).delete()
         if _depth < 2:
             return claim(holder=holder, key=key, fingerprint=fingerprint, request=request, _depth=_depth + 1)
-        return None, _problem(409, "idempotency_key_in_flight", "This idempotency key is being used; retry shortly.")
+        return None, _problem(409, "idempotency_key_in_flight", _("This idempotency key is being used; retry shortly."))
     if not hmac.compare_digest(existing.request_hash, fingerprint):
         return None, _problem(
             422, "idempotency_key_reused",
-            "This Idempotency-Key was already used with a different request; use a new key for a new request.",
+            _("This Idempotency-Key was already used with a different request; use a new key for a new request."),
         )
     if existing.in_flight:
         if existing.created_at < now - STALE_AFTER:
@@ -152,7 +153,8 @@ def claim(*, holder: str, key: str, fingerprint: str, request, _depth: int = 0):
                 existing.created_at = now
                 return existing, None
         response = _problem(
-            409, "idempotency_key_in_flight", "A request with this Idempotency-Key is still being processed; retry shortly."
+            409, "idempotency_key_in_flight",
+            _("A request with this Idempotency-Key is still being processed; retry shortly."),
         )
         response["Retry-After"] = "1"
         return None, response

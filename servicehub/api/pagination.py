@@ -21,9 +21,10 @@ class PageNumberPagination(pagination.PageNumberPagination):
             except (TypeError, ValueError):
                 value = 0
             if value < 1:
+                from django.utils.translation import gettext as _
                 from rest_framework.exceptions import ValidationError
 
-                raise ValidationError({self.page_size_query_param: ["A whole number from 1 is required."]})
+                raise ValidationError({self.page_size_query_param: [_("A whole number from 1 is required.")]})
         return super().get_page_size(request)
 
     def get_schema_operation_parameters(self, view):

@@ -35,4 +35,4 @@ def test_extreme_utc_offsets_are_normalised_not_a_database_error(admin_client):
     assert admin_client.get("/api/v1/tickets/?created_after=2026-03-11T10:15:28-19:10").status_code == 200
     r = admin_client.get("/api/v1/tickets/?created_before=0001-01-01T00:00:00%2B10:00")
     assert r.status_code == 400
-    assert r.json()["errors"] == {"created_before": ["This time is out of range."]}
+    assert list(r.json()["errors"]) == ["created_before"]

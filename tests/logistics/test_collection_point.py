@@ -87,7 +87,7 @@ def test_operator_checks_in_forwards_and_the_hub_receives_with_custody(network):
 def test_operator_key_cannot_check_in_at_a_site_outside_its_key(network):
     r = _check_in(network["operator"], network["other_cp"])
     assert r.status_code == 400
-    assert r.json()["errors"] == {"center": ["Unknown center."]}
+    assert list(r.json()["errors"]) == ["center"]  # "Unknown center." (in the active language)
 
 
 def test_operator_cannot_see_custody_of_other_tickets(network, key_client):
