@@ -37,8 +37,13 @@ test: install-dev
 lint: install-dev
 	$(VENV)/bin/ruff check .
 
+## make messages: extract wrapped strings into locale/zh_Hans/.../django.po, compile django.mo, show what is left to
+## translate (English is the source language: no catalog). Translate, run it again, commit the .po AND the .mo (docs/i18n.md).
+MESSAGES_IGNORE := --ignore=$(VENV) --ignore=bench --ignore=tests --ignore=staticfiles --ignore=node_modules --ignore=test-artifacts
 messages: install-dev
-	cd $(CURDIR) && DEBUG=1 $(PY) manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=bench && DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv
+	cd $(CURDIR) && DEBUG=1 $(PY) manage.py makemessages -l zh_Hans $(MESSAGES_IGNORE)
+	cd $(CURDIR) && DEBUG=1 $(PY) manage.py compilemessages -l zh_Hans --ignore=$(VENV)
+	@msgfmt --statistics -o /dev/null locale/zh_Hans/LC_MESSAGES/django.po
 
 ## make stack: production-like on one machine (gunicorn + worker + beat) against PostgreSQL and Redis
 ## (DATABASE_URL and REDIS_URL from the environment or .env; SECRET_KEY generated per run unless set)
