@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class TicketStatus(models.TextChoices):
@@ -14,7 +15,7 @@ class TicketStatus(models.TextChoices):
     READY = "ready", _("Ready for pickup")
     RETURNING = "returning", _("On its way back to you")
     DELIVERED = "delivered", _("Delivered")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("ticket status", "Closed")  # not the opening hours' "Closed"
     CANCELLED = "cancelled", _("Cancelled")
 
 
