@@ -297,3 +297,28 @@ def test_delivery_body_is_thin():
     doc = json.loads(delivery_body(delivery))
     assert set(doc) == {"type", "timestamp", "data"}
     assert delivery.status == DeliveryStatus.PENDING
+
+
+def test_a_ticket_transition_writes_a_status_changed_row_in_its_transaction():
+    """repairs.events.ticket_changed -> ticket_webhooks_emit: payload with a datetime is stored as ISO text."""
+    from logistics.services import shipment_create, shipment_event_record
+    from servicehub.actors import SYSTEM
+    from tests.factories.partners import make_ticket
+
+    hub = ServiceCenterFactory(kind="mail_in_hub")
+    partner = PartnerFactory()
+    partner.centers.add(hub)
+    endpoint = WebhookEndpointFactory(partner=partner, events=["ticket.status_changed", "quote.ready"])
+    ticket = make_ticket(center=hub, status="booked", channel="mail_in")
+    shipment = shipment_create(ticket=ticket, leg="customer_to_hub")
+    at = timezone.now() - dt.timedelta(minutes=5)
+    shipment_event_record(shipment_id=shipment.pk, event="picked_up", at=at, seal_no="S", actor=SYSTEM)
+    shipment_event_record(shipment_id=shipment.pk, event="delivered", at=at + dt.timedelta(minutes=1), seal_no="S",
+                          actor=SYSTEM)
+
+    rows = list(WebhookDelivery.objects.filter(endpoint=endpoint))
+    assert [(r.event_type, r.payload["status"], r.payload["previous_status"]) for r in rows] == [
+        ("ticket.status_changed", "received", "booked")
+    ]
+    assert isinstance(rows[0].payload["at"], str)  # ISO text, as sent
+    assert json.loads(delivery_body(rows[0]))["data"]["service_no"] == ticket.service_no
