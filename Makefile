@@ -56,5 +56,9 @@ stack: install-dev
 	$(PY) manage.py setup_schedules && \
 	$(VENV)/bin/honcho start -f Procfile -p $(PORT)
 
+## make bench: every benchmark in bench/ (PostgreSQL + Redis; see bench/run_all.sh for the knobs)
+bench: install-dev
+	bench/run_all.sh
+
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache
