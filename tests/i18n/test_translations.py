@@ -131,7 +131,7 @@ PAGES = [
     ("/", "有什么可以帮您？", "How can we help?"),
     ("/centers/", "查找官方服务中心", "Find an official service center"),
     ("/track/", "手机号后 4 位", "Last 4 digits of your phone number"),
-    ("/warranty/", "查询保修与服务套餐", "Check warranty and plans"),
+    ("/warranty/", "查询保修与服务宝", "Check warranty and plans"),
     ("/book/", "第 1 步（共 3 步）：选择服务中心。", "Step 1 of 3: choose a service center."),
     ("/admin/login/", "登录", "Log in"),
 ]
