@@ -20,7 +20,7 @@ class Region(models.Model):
     name = models.CharField(_("name"), max_length=64)
     level = models.CharField(_("level"), max_length=16, choices=RegionLevel.choices, db_index=True)
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("parent")
     )
     lat = models.FloatField(_("latitude"), null=True, blank=True)
     lng = models.FloatField(_("longitude"), null=True, blank=True)
@@ -79,8 +79,8 @@ class ServiceCenter(models.Model):
     service_days_opt_out = models.BooleanField(
         _("no Service Days"), default=False, help_text=_("Tick to leave this center out of monthly Service Days.")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         ordering = ["code"]
@@ -101,7 +101,7 @@ class ServiceCenter(models.Model):
 class OpeningHours(models.Model):
     """Weekly hours; several rows per weekday make a lunch break."""
 
-    center = models.ForeignKey(ServiceCenter, on_delete=models.CASCADE, related_name="opening_hours")
+    center = models.ForeignKey(ServiceCenter, on_delete=models.CASCADE, related_name="opening_hours", verbose_name=_("center"))
     weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
     opens = models.TimeField(_("opens"))
     closes = models.TimeField(_("closes"))
@@ -121,7 +121,7 @@ class OpeningHours(models.Model):
 class OpeningException(models.Model):
     """A dated override of the weekly hours: closed, or special hours (e.g. Spring Festival)."""
 
-    center = models.ForeignKey(ServiceCenter, on_delete=models.CASCADE, related_name="opening_exceptions")
+    center = models.ForeignKey(ServiceCenter, on_delete=models.CASCADE, related_name="opening_exceptions", verbose_name=_("center"))
     date = models.DateField(_("date"))
     closed = models.BooleanField(_("closed all day"), default=False)
     opens = models.TimeField(_("opens"), null=True, blank=True)
@@ -148,13 +148,13 @@ class OpeningException(models.Model):
 class StaffMembership(models.Model):
     """A Django user working at a center in a role; ``hq`` needs no center and sees all."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user"))
     center = models.ForeignKey(
-        ServiceCenter, on_delete=models.PROTECT, null=True, blank=True, related_name="memberships"
+        ServiceCenter, on_delete=models.PROTECT, null=True, blank=True, related_name="memberships", verbose_name=_("center")
     )
     role = models.CharField(_("role"), max_length=16, choices=StaffRole.choices)
     active = models.BooleanField(_("active"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         ordering = ["user_id", "center_id"]
@@ -175,7 +175,7 @@ class StaffMembership(models.Model):
 class Certification(models.Model):
     """An engineer's certification; valid between ``issued_on`` and ``expires_on``."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="certifications")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="certifications", verbose_name=_("user"))
     name = models.CharField(_("name"), max_length=120)
     number = models.CharField(_("number"), max_length=64, unique=True)
     issued_on = models.DateField(_("issued on"))
@@ -198,13 +198,13 @@ class Certification(models.Model):
 class ServiceDay(models.Model):
     """A Service Day at a center: first Friday of the month and the weekend after it."""
 
-    center = models.ForeignKey(ServiceCenter, on_delete=models.PROTECT, related_name="service_days")
+    center = models.ForeignKey(ServiceCenter, on_delete=models.PROTECT, related_name="service_days", verbose_name=_("center"))
     date = models.DateField(_("date"))
     perks = models.JSONField(_("perks"), default=list)
     active = models.BooleanField(
         _("active"), default=True, help_text=_("Untick to opt this center out of this day.")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         ordering = ["date", "center_id"]
