@@ -14,14 +14,14 @@ class Partner(models.Model):
     kind = models.CharField(_("kind"), max_length=32, choices=PartnerKind.choices, default=PartnerKind.OTHER)
     active = models.BooleanField(_("active"), default=True)
     # Sites this partner operates (collection points, experience stores): its tickets are theirs.
-    centers = models.ManyToManyField("centers.ServiceCenter", blank=True, related_name="partners")
+    centers = models.ManyToManyField("centers.ServiceCenter", blank=True, related_name="partners", verbose_name=_("centers"))
     throttle_rate = models.CharField(
         _("throttle rate"),
         max_length=32,
         blank=True,
         help_text=_('Default for this partner\'s keys, e.g. "600/min"; a key\'s own rate wins; empty = the global default.'),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         ordering = ["name"]
@@ -40,21 +40,21 @@ class ApiKey(models.Model):
     """
 
     name = models.CharField(_("name"), max_length=120, blank=True)
-    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, null=True, blank=True, related_name="api_keys")
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, null=True, blank=True, related_name="api_keys", verbose_name=_("partner"))
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="api_keys"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="api_keys", verbose_name=_("user")
     )
     prefix = models.CharField(_("prefix"), max_length=16, unique=True)
-    key_hash = models.CharField(max_length=64)
+    key_hash = models.CharField(max_length=64, verbose_name=_("key hash"))
     scopes = models.JSONField(_("scopes"), default=list)
-    centers = models.ManyToManyField("centers.ServiceCenter", blank=True, related_name="api_keys")
+    centers = models.ManyToManyField("centers.ServiceCenter", blank=True, related_name="api_keys", verbose_name=_("centers"))
     throttle_rate = models.CharField(
         _("throttle rate"), max_length=32, blank=True, help_text=_('e.g. "600/min"; empty = the default.')
     )
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         ordering = ["-created_at", "pk"]
@@ -91,13 +91,13 @@ class WebhookEndpoint(models.Model):
     events = models.JSONField(_("events"), default=list)
     description = models.CharField(_("description"), max_length=200, blank=True)
     # The signing secret must be usable to sign, so it cannot be hashed; it is never shown after creation.
-    secret = models.CharField(max_length=100)
-    previous_secret = models.CharField(max_length=100, blank=True)
-    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
+    secret = models.CharField(max_length=100, verbose_name=_("secret"))
+    previous_secret = models.CharField(max_length=100, blank=True, verbose_name=_("previous secret"))
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True, verbose_name=_("previous secret expires at"))
     active = models.BooleanField(_("active"), default=True)
     disabled_reason = models.CharField(_("disabled because"), max_length=200, blank=True)
     disabled_at = models.DateTimeField(_("disabled at"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         ordering = ["pk"]
@@ -120,8 +120,8 @@ class DeliveryStatus(models.TextChoices):
 class WebhookDelivery(models.Model):
     """One event for one endpoint: the outbox row. ``msg_id`` is the ``webhook-id`` header (stable across retries)."""
 
-    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.PROTECT, related_name="deliveries")
-    msg_id = models.CharField(max_length=40, unique=True)
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.PROTECT, related_name="deliveries", verbose_name=_("endpoint"))
+    msg_id = models.CharField(max_length=40, unique=True, verbose_name=_("msg id"))
     event_type = models.CharField(_("event"), max_length=40)
     # Ticket events carry datetimes ("at"): stored as ISO strings, exactly as delivery_body sends them.
     payload = models.JSONField(_("payload"), encoder=DjangoJSONEncoder)
@@ -129,10 +129,10 @@ class WebhookDelivery(models.Model):
     attempt_count = models.PositiveIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
     # A worker owns a SENDING row until then; a crashed worker's row is picked up again after it.
-    claimed_until = models.DateTimeField(null=True, blank=True)
-    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    claimed_until = models.DateTimeField(null=True, blank=True, verbose_name=_("claimed until"))
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name=_("last status code"))
+    delivered_at = models.DateTimeField(null=True, blank=True, verbose_name=_("delivered at"))
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True, verbose_name=_("created at"))
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -147,13 +147,13 @@ class WebhookDelivery(models.Model):
 class WebhookAttempt(models.Model):
     """Every HTTP attempt of a delivery: status, latency, a truncated response (or the error)."""
 
-    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.PROTECT, related_name="attempts")
-    at = models.DateTimeField()
-    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    latency_ms = models.PositiveIntegerField(default=0)
-    response_body = models.TextField(blank=True)
-    error = models.CharField(max_length=300, blank=True)
-    success = models.BooleanField(default=False)
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.PROTECT, related_name="attempts", verbose_name=_("delivery"))
+    at = models.DateTimeField(verbose_name=_("at"))
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name=_("status code"))
+    latency_ms = models.PositiveIntegerField(default=0, verbose_name=_("latency ms"))
+    response_body = models.TextField(blank=True, verbose_name=_("response body"))
+    error = models.CharField(max_length=300, blank=True, verbose_name=_("error"))
+    success = models.BooleanField(default=False, verbose_name=_("success"))
 
     class Meta:
         ordering = ["at", "pk"]
@@ -171,17 +171,17 @@ class IdempotencyRecord(models.Model):
     callers, ``anon:<sha256 of method, path and body>`` (see docs/partners.md).
     """
 
-    holder = models.CharField(max_length=100)
-    key = models.CharField(max_length=255)
-    request_hash = models.CharField(max_length=64)
-    method = models.CharField(max_length=8)
-    path = models.CharField(max_length=500)
-    in_flight = models.BooleanField(default=True)
-    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.BinaryField(null=True, blank=True)
-    content_type = models.CharField(max_length=100, blank=True)
-    created_at = models.DateTimeField()
-    expires_at = models.DateTimeField(db_index=True)
+    holder = models.CharField(max_length=100, verbose_name=_("holder"))
+    key = models.CharField(max_length=255, verbose_name=_("key"))
+    request_hash = models.CharField(max_length=64, verbose_name=_("request hash"))
+    method = models.CharField(max_length=8, verbose_name=_("method"))
+    path = models.CharField(max_length=500, verbose_name=_("path"))
+    in_flight = models.BooleanField(default=True, verbose_name=_("in flight"))
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name=_("response status"))
+    response_body = models.BinaryField(null=True, blank=True, verbose_name=_("response body"))
+    content_type = models.CharField(max_length=100, blank=True, verbose_name=_("content type"))
+    created_at = models.DateTimeField(verbose_name=_("created at"))
+    expires_at = models.DateTimeField(db_index=True, verbose_name=_("expires at"))
 
     class Meta:
         verbose_name = _("idempotency record")
