@@ -51,10 +51,10 @@ class Device(models.Model):
 
     imei = models.CharField(_("IMEI"), max_length=15, unique=True, null=True, blank=True, validators=[validate_imei])
     serial = models.CharField(_("serial number"), max_length=64, unique=True, null=True, blank=True)
-    model = models.ForeignKey(DeviceModel, on_delete=models.PROTECT, related_name="devices")
+    model = models.ForeignKey(DeviceModel, on_delete=models.PROTECT, related_name="devices", verbose_name=_("model"))
     sold_at = models.DateTimeField(_("sold at"), null=True, blank=True)
     retailer = models.ForeignKey(
-        "partners.Partner", on_delete=models.PROTECT, null=True, blank=True, related_name="devices_sold"
+        "partners.Partner", on_delete=models.PROTECT, null=True, blank=True, related_name="devices_sold", verbose_name=_("retailer")
     )
     channel = models.CharField(_("sales channel"), max_length=16, choices=SaleChannel.choices, default=SaleChannel.RETAIL)
     region = models.ForeignKey(
@@ -62,7 +62,7 @@ class Device(models.Model):
     )
     # Set when the device was first registered at a counter from a proof of purchase.
     proof_of_purchase_note = models.CharField(_("proof of purchase / reason"), max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         ordering = ["pk"]
@@ -94,7 +94,7 @@ class StatutoryPolicy(models.Model):
     cable_months = models.PositiveSmallIntegerField(_("data cable repair period (months)"), default=3)
     earphones_months = models.PositiveSmallIntegerField(_("earphones repair period (months)"), default=3)
     notes = models.TextField(_("notes"), blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         ordering = ["category"]
@@ -164,7 +164,7 @@ class PlanProduct(models.Model):
     )
     cooling_off_days = models.PositiveSmallIntegerField(_("cooling-off period for refunds (days)"), default=7)
     on_sale = models.BooleanField(_("on sale"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         ordering = ["code"]
@@ -187,7 +187,7 @@ class PlanProduct(models.Model):
 class PlanPrice(models.Model):
     """The price of a plan for one model tier."""
 
-    product = models.ForeignKey(PlanProduct, on_delete=models.PROTECT, related_name="prices")
+    product = models.ForeignKey(PlanProduct, on_delete=models.PROTECT, related_name="prices", verbose_name=_("product"))
     tier = models.CharField(_("tier"), max_length=16, choices=Tier.choices)
     price = models.DecimalField(_("price"), max_digits=10, decimal_places=2)
 
@@ -233,7 +233,7 @@ class PlanPurchase(models.Model):
     claims_used = models.PositiveSmallIntegerField(_("claims used"), default=0)
     refunded_amount = models.DecimalField(_("refunded amount"), max_digits=10, decimal_places=2, null=True, blank=True)
     closed_at = models.DateTimeField(_("refunded / cancelled at"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         ordering = ["-purchased_at", "-pk"]
@@ -280,7 +280,7 @@ class PlanClaim(models.Model):
     fee = models.DecimalField(_("fee charged"), max_digits=10, decimal_places=2, default=0)
     used_at = models.DateTimeField(_("used at"))
     released_at = models.DateTimeField(_("released at"), null=True, blank=True)
-    actor_label = models.CharField(max_length=150, blank=True)
+    actor_label = models.CharField(max_length=150, blank=True, verbose_name=_("actor label"))
 
     class Meta:
         ordering = ["used_at", "pk"]
@@ -302,15 +302,15 @@ class PlanClaim(models.Model):
 class PlanPurchaseEvent(models.Model):
     """The purchase's ledger: every sale, claim, release, refund, cancellation and expiry."""
 
-    purchase = models.ForeignKey(PlanPurchase, on_delete=models.PROTECT, related_name="events")
+    purchase = models.ForeignKey(PlanPurchase, on_delete=models.PROTECT, related_name="events", verbose_name=_("purchase"))
     action = models.CharField(_("action"), max_length=16, choices=PurchaseAction.choices)
-    from_status = models.CharField(max_length=16, blank=True)
-    to_status = models.CharField(max_length=16)
-    claims_used = models.PositiveSmallIntegerField(default=0)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    actor_label = models.CharField(max_length=150, blank=True)
+    from_status = models.CharField(max_length=16, blank=True, verbose_name=_("from status"))
+    to_status = models.CharField(max_length=16, verbose_name=_("to status"))
+    claims_used = models.PositiveSmallIntegerField(default=0, verbose_name=_("claims used"))
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("actor"))
+    actor_label = models.CharField(max_length=150, blank=True, verbose_name=_("actor label"))
     note = models.CharField(_("note"), max_length=300, blank=True)
-    at = models.DateTimeField()
+    at = models.DateTimeField(verbose_name=_("at"))
 
     class Meta:
         ordering = ["at", "pk"]
