@@ -22,7 +22,7 @@ class Customer(models.Model):
     email = models.EmailField(_("e-mail"), blank=True)
     language = models.CharField(_("preferred language"), max_length=8, choices=Language.choices, default=Language.ZH_HANS)
     contact_consent = models.BooleanField(_("agrees to be contacted"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         ordering = ["pk"]
@@ -42,11 +42,11 @@ class RepairTicket(models.Model):
     )
     # Where the device was handed in when that is not the repairing center (collection point).
     origin_center = models.ForeignKey(
-        "centers.ServiceCenter", on_delete=models.PROTECT, null=True, blank=True, related_name="originated_tickets"
+        "centers.ServiceCenter", on_delete=models.PROTECT, null=True, blank=True, related_name="originated_tickets", verbose_name=_("origin center")
     )
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="tickets")
-    device = models.ForeignKey("warranty.Device", on_delete=models.PROTECT, related_name="tickets")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("customer"))
+    device = models.ForeignKey("warranty.Device", on_delete=models.PROTECT, related_name="tickets", verbose_name=_("device"))
     fault_category = models.CharField(_("fault"), max_length=20, choices=FaultCategory.choices)
     fault_description = models.TextField(_("fault description"), blank=True)
     accessories = models.JSONField(_("accessories received"), default=list, blank=True)
@@ -55,18 +55,18 @@ class RepairTicket(models.Model):
     data_backup_consent = models.BooleanField(_("data backup consent"), default=False)
     needs = models.JSONField(_("accessibility needs"), default=dict, blank=True)
     engineer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("engineer")
     )
     status = models.CharField(_("status"), max_length=20, choices=TicketStatus.choices, default=TicketStatus.BOOKED)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
     # When the current stage started and when it is due (SLA).
-    stage_started_at = models.DateTimeField(null=True, blank=True)
-    stage_due_at = models.DateTimeField(null=True, blank=True)
-    received_at = models.DateTimeField(null=True, blank=True)
+    stage_started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("stage started at"))
+    stage_due_at = models.DateTimeField(null=True, blank=True, verbose_name=_("stage due at"))
+    received_at = models.DateTimeField(null=True, blank=True, verbose_name=_("received at"))
     promised_at = models.DateTimeField(_("promised ready"), null=True, blank=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True, verbose_name=_("delivered at"))
+    closed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("closed at"))
     # Stage timestamps (the timeline has every move; these make lists and reports cheap).
     forwarded_at = models.DateTimeField(_("forwarded to the hub"), null=True, blank=True)
     hub_received_at = models.DateTimeField(_("received at the hub"), null=True, blank=True)
@@ -107,14 +107,14 @@ class RepairTicket(models.Model):
 class TicketEvent(models.Model):
     """One line of a ticket's timeline: who moved it, when, from what to what, and why."""
 
-    ticket = models.ForeignKey(RepairTicket, on_delete=models.PROTECT, related_name="events")
-    action = models.CharField(max_length=32)
-    from_status = models.CharField(max_length=20, blank=True)
-    to_status = models.CharField(max_length=20)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    actor_label = models.CharField(max_length=150, blank=True)
-    note = models.TextField(blank=True)
-    at = models.DateTimeField(db_index=True)
+    ticket = models.ForeignKey(RepairTicket, on_delete=models.PROTECT, related_name="events", verbose_name=_("ticket"))
+    action = models.CharField(max_length=32, verbose_name=_("action"))
+    from_status = models.CharField(max_length=20, blank=True, verbose_name=_("from status"))
+    to_status = models.CharField(max_length=20, verbose_name=_("to status"))
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("actor"))
+    actor_label = models.CharField(max_length=150, blank=True, verbose_name=_("actor label"))
+    note = models.TextField(blank=True, verbose_name=_("note"))
+    at = models.DateTimeField(db_index=True, verbose_name=_("at"))
 
     class Meta:
         ordering = ["at", "pk"]
@@ -191,16 +191,16 @@ class RepairOperation(models.Model):
 class Quote(models.Model):
     """One version of a ticket's quote. A revision supersedes the previous version and needs a new approval."""
 
-    ticket = models.ForeignKey(RepairTicket, on_delete=models.PROTECT, related_name="quotes")
+    ticket = models.ForeignKey(RepairTicket, on_delete=models.PROTECT, related_name="quotes", verbose_name=_("ticket"))
     version = models.PositiveSmallIntegerField(_("version"))
     status = models.CharField(_("status"), max_length=16, choices=QuoteStatus.choices, default=QuoteStatus.PENDING)
     total = models.DecimalField(_("total"), max_digits=10, decimal_places=2)
     exclusions = models.JSONField(_("warranty exclusions found"), default=list, blank=True)
     note = models.TextField(_("note"), blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("created by"))
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
-    decided_by_label = models.CharField(max_length=150, blank=True)
+    decided_by_label = models.CharField(max_length=150, blank=True, verbose_name=_("decided by label"))
 
     class Meta:
         ordering = ["ticket_id", "version"]
@@ -221,20 +221,20 @@ class Quote(models.Model):
 class QuoteLine(models.Model):
     """A quoted repair: prices before and after the pricing rules, and the rules with their reasons."""
 
-    quote = models.ForeignKey(Quote, on_delete=models.PROTECT, related_name="lines")
-    position = models.PositiveSmallIntegerField()
-    operation = models.ForeignKey(RepairOperation, on_delete=models.PROTECT, related_name="+")
+    quote = models.ForeignKey(Quote, on_delete=models.PROTECT, related_name="lines", verbose_name=_("quote"))
+    position = models.PositiveSmallIntegerField(verbose_name=_("position"))
+    operation = models.ForeignKey(RepairOperation, on_delete=models.PROTECT, related_name="+", verbose_name=_("operation"))
     description = models.CharField(_("description"), max_length=200)
     grade = models.CharField(_("part grade"), max_length=16, choices=PartGrade.choices, default=PartGrade.NEW)
-    list_part_price = models.DecimalField(max_digits=10, decimal_places=2)
-    list_labor = models.DecimalField(max_digits=10, decimal_places=2)
+    list_part_price = models.DecimalField(max_digits=10, decimal_places=2, verbose_name=_("list part price"))
+    list_labor = models.DecimalField(max_digits=10, decimal_places=2, verbose_name=_("list labor"))
     part_price = models.DecimalField(_("part"), max_digits=10, decimal_places=2)
     labor = models.DecimalField(_("labor"), max_digits=10, decimal_places=2)
     amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2)
     # [{"code": "statutory_warranty", "reason": "..."}] in the order applied.
-    rules = models.JSONField(default=list)
+    rules = models.JSONField(default=list, verbose_name=_("rules"))
     # The plan purchase whose claim this line uses (claimed on approval, released on cancel).
-    plan_purchase_id = models.BigIntegerField(null=True, blank=True)
+    plan_purchase_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("plan purchase id"))
 
     class Meta:
         ordering = ["quote_id", "position"]
