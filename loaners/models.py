@@ -62,8 +62,8 @@ class Loaner(models.Model):
     needs_wipe = models.BooleanField(
         _("needs wipe"), default=True, help_text=_("A loaner is factory-reset (and recorded) before each loan.")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         ordering = ["current_center_id", "pk"]
@@ -100,10 +100,10 @@ class LoanerTransfer(models.Model):
         "centers.ServiceCenter", on_delete=models.PROTECT, related_name="incoming_loaner_transfers", verbose_name=_("to")
     )
     sent_at = models.DateTimeField(_("sent at"))
-    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("sent by"))
     received_at = models.DateTimeField(_("received at"), null=True, blank=True)
     received_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("received by")
     )
     note = models.CharField(_("note"), max_length=300, blank=True)
 
@@ -142,7 +142,7 @@ class DepositRule(models.Model):
         default=False,
         help_text=_("No deposit when the customer's device has an active protection plan."),
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         ordering = ["province_id", "tier"]
@@ -202,12 +202,12 @@ class Loan(models.Model):
     balance_due = models.DecimalField(
         _("balance due"), **MONEY, default=Decimal("0.00"), help_text=_("Deductions beyond the deposit: owed by the customer.")
     )
-    lent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    lent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("lent by"))
     returned_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("returned by")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         ordering = ["-out_at", "-pk"]
@@ -271,10 +271,10 @@ class DepositEntry(models.Model):
     reason = models.CharField(_("reason"), max_length=300, blank=True)
     payment_method = models.CharField(_("payment method"), max_length=16, choices=PaymentMethod.choices, blank=True)
     reference = models.CharField(_("reference"), max_length=64, blank=True)
-    center = models.ForeignKey("centers.ServiceCenter", on_delete=models.PROTECT, related_name="+")
+    center = models.ForeignKey("centers.ServiceCenter", on_delete=models.PROTECT, related_name="+", verbose_name=_("center"))
     at = models.DateTimeField(_("at"), db_index=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    actor_label = models.CharField(max_length=150, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("actor"))
+    actor_label = models.CharField(max_length=150, blank=True, verbose_name=_("actor label"))
 
     class Meta:
         ordering = ["loan_id", "seq"]
@@ -305,14 +305,14 @@ class DepositEntry(models.Model):
 class LoanerEvent(models.Model):
     """The history of a loaner (and of its loans): who did what, when, from which status to which."""
 
-    loaner = models.ForeignKey(Loaner, on_delete=models.PROTECT, related_name="events")
-    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, null=True, blank=True, related_name="events")
+    loaner = models.ForeignKey(Loaner, on_delete=models.PROTECT, related_name="events", verbose_name=_("loaner"))
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, null=True, blank=True, related_name="events", verbose_name=_("loan"))
     action = models.CharField(_("action"), max_length=24, choices=LoanerAction.choices)
     from_status = models.CharField(_("from"), max_length=16, blank=True)
     to_status = models.CharField(_("to"), max_length=16)
-    center = models.ForeignKey("centers.ServiceCenter", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    actor_label = models.CharField(max_length=150, blank=True)
+    center = models.ForeignKey("centers.ServiceCenter", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("center"))
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("actor"))
+    actor_label = models.CharField(max_length=150, blank=True, verbose_name=_("actor label"))
     note = models.CharField(_("note"), max_length=300, blank=True)
     at = models.DateTimeField(_("at"))
 
