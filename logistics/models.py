@@ -35,8 +35,8 @@ class Shipment(models.Model):
         "centers.ServiceCenter", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         verbose_name=_("to"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
 
     class Meta:
@@ -64,17 +64,17 @@ class Shipment(models.Model):
 class ShipmentEvent(models.Model):
     """One step of the custody chain (append-only)."""
 
-    shipment = models.ForeignKey(Shipment, on_delete=models.PROTECT, related_name="events")
+    shipment = models.ForeignKey(Shipment, on_delete=models.PROTECT, related_name="events", verbose_name=_("shipment"))
     event = models.CharField(_("event"), max_length=16, choices=ShipmentEventKind.choices)
     at = models.DateTimeField(_("at"))
-    recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_at = models.DateTimeField(auto_now_add=True, verbose_name=_("recorded at"))
     tracking_no = models.CharField(_("tracking number"), max_length=64, blank=True)
     seal_no = models.CharField(_("seal / bag number"), max_length=64, blank=True)
     # True when the seal was checked against the one recorded at pickup; None when not checked.
     seal_ok = models.BooleanField(_("seal intact"), null=True)
-    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    actor_label = models.CharField(max_length=150, blank=True)
+    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("partner"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("user"))
+    actor_label = models.CharField(max_length=150, blank=True, verbose_name=_("actor label"))
     ticket_action = models.CharField(
         _("ticket moved by"), max_length=32, blank=True, help_text=_("The ticket transition this event triggered.")
     )
