@@ -22,7 +22,7 @@ class Notification(models.Model):
 
     # Sent to the provider as the client message reference: a provider that
     # de-duplicates on it turns a resend after a crash into a no-op.
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name=_("uuid"))
     kind = models.CharField(_("kind"), max_length=32, choices=NotificationKind.choices)
     channel = models.CharField(_("channel"), max_length=16, choices=NotificationChannel.choices)
     customer = models.ForeignKey(
@@ -51,7 +51,7 @@ class Notification(models.Model):
     skip_reason = models.CharField(_("skip reason"), max_length=32, choices=SkipReason.choices, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     # Set by the claim (pending -> sending); only the holder may finish the send.
-    claim_token = models.UUIDField(null=True, blank=True, editable=False)
+    claim_token = models.UUIDField(null=True, blank=True, editable=False, verbose_name=_("claim token"))
     lease_until = models.DateTimeField(_("claim lease until"), null=True, blank=True)
     # Not sent before this time (retry backoff).
     available_at = models.DateTimeField(_("next attempt at"), db_index=True)
@@ -60,7 +60,7 @@ class Notification(models.Model):
     dedupe_key = models.CharField(_("dedupe key"), max_length=200, null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -107,7 +107,7 @@ class JobRun(models.Model):
     period = models.CharField(_("period"), max_length=32)
     status = models.CharField(_("status"), max_length=16, choices=JobRunStatus.choices, default=JobRunStatus.RUNNING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=1)
-    claim_token = models.UUIDField(default=uuid.uuid4, editable=False)
+    claim_token = models.UUIDField(default=uuid.uuid4, editable=False, verbose_name=_("claim token"))
     started_at = models.DateTimeField(_("started"))
     lease_until = models.DateTimeField(_("lease until"))
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
