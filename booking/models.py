@@ -63,7 +63,7 @@ class SlotCounter(models.Model):
     for code that forgets the lock.
     """
 
-    center = models.ForeignKey("centers.ServiceCenter", on_delete=models.PROTECT, related_name="+")
+    center = models.ForeignKey("centers.ServiceCenter", on_delete=models.PROTECT, related_name="+", verbose_name=_("center"))
     start = models.DateTimeField(_("slot start"))
     capacity = models.PositiveSmallIntegerField(_("capacity"))
     booked = models.PositiveSmallIntegerField(_("booked"), default=0)
@@ -105,8 +105,8 @@ class Appointment(models.Model):
     )
     reschedule_count = models.PositiveSmallIntegerField(_("times rescheduled"), default=0)
     reminded_at = models.DateTimeField(_("reminder sent"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         ordering = ["start", "pk"]
@@ -142,7 +142,7 @@ class MailInRequest(models.Model):
     city = models.CharField(_("city"), max_length=64, blank=True)
     county = models.CharField(_("county / district"), max_length=64, blank=True)
     adcode = models.CharField(_("adcode"), max_length=12, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -177,8 +177,8 @@ class OnSiteRequest(models.Model):
         verbose_name=_("engineer"),
     )
     status = models.CharField(_("status"), max_length=16, choices=OnSiteStatus.choices, default=OnSiteStatus.REQUESTED)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         ordering = ["preferred_date", "pk"]
@@ -206,10 +206,10 @@ class CallbackRequest(models.Model):
     language = models.CharField(_("language"), max_length=8, default="zh-hans")
     status = models.CharField(_("status"), max_length=8, choices=CallbackStatus.choices, default=CallbackStatus.OPEN)
     handled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("handled by")
     )
     handled_at = models.DateTimeField(_("called back at"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -230,16 +230,16 @@ class Survey(models.Model):
     ticket = models.OneToOneField(
         "repairs.RepairTicket", on_delete=models.PROTECT, related_name="survey", verbose_name=_("ticket")
     )
-    center = models.ForeignKey("centers.ServiceCenter", on_delete=models.PROTECT, related_name="surveys")
+    center = models.ForeignKey("centers.ServiceCenter", on_delete=models.PROTECT, related_name="surveys", verbose_name=_("center"))
     engineer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("engineer")
     )
     overall = models.PositiveSmallIntegerField(_("overall"))
     staff = models.PositiveSmallIntegerField(_("staff friendliness"))
     speed = models.PositiveSmallIntegerField(_("speed"))
     quality = models.PositiveSmallIntegerField(_("repair quality"))
     comment = models.TextField(_("comment"), blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -269,7 +269,7 @@ class PlanOrder(models.Model):
     provider_reference = models.CharField(_("payment reference"), max_length=64, blank=True)
     status = models.CharField(_("status"), max_length=8, choices=PaymentStatus.choices, default=PaymentStatus.PENDING)
     purchase_id = models.BigIntegerField(_("warranty purchase"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         ordering = ["-created_at", "-pk"]
