@@ -262,6 +262,11 @@ SPECTACULAR_SETTINGS = {
         # loaners
         "LoanStatusEnum": "loaners.choices.LoanStatus",
         "DepositEntryKindEnum": "loaners.choices.EntryKind",
+        # repairs, logistics
+        "TicketStatusEnum": "repairs.choices.TicketStatus",
+        "TicketChannelEnum": "repairs.choices.Channel",
+        "FaultCategoryEnum": "repairs.choices.FaultCategory",
+        "ShipmentStatusEnum": "logistics.choices.ShipmentStatus",
     },
     "APPEND_COMPONENTS": {
         "securitySchemes": {
