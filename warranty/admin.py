@@ -321,7 +321,7 @@ class SellPlanForm(forms.Form):
 @admin.register(PlanPurchase)
 class PlanPurchaseAdmin(admin.ModelAdmin):
     list_display = [
-        "pk", "device", "product", "purchased_at", "starts_on", "ends_on", "price_paid", "channel", "status",
+        "id", "device", "product", "purchased_at", "starts_on", "ends_on", "price_paid", "channel", "status",
         "claims_used", "claims_allowed",
     ]
     list_filter = ["status", "channel", "product__kind", "product"]
@@ -430,7 +430,7 @@ class PlanPurchaseAdmin(admin.ModelAdmin):
 class PlanClaimAdmin(admin.ModelAdmin):
     """Claims are written by repairs (quote approval) and released by cancellations: read-only here."""
 
-    list_display = ["pk", "purchase", "ticket", "status", "fee", "used_at", "released_at"]
+    list_display = ["id", "purchase", "ticket", "status", "fee", "used_at", "released_at"]
     list_filter = ["status", "purchase__product__kind"]
     search_fields = ["=purchase__device__imei", "=ticket__service_no"]
     list_select_related = ["purchase__product", "purchase__device", "ticket"]
