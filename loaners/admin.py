@@ -339,7 +339,7 @@ class DepositEntryInline(admin.TabularInline):
 
 @admin.register(Loan)
 class LoanAdmin(CenterScopedAdmin):
-    list_display = ["pk", "ticket", "loaner", "tier", "status", "out_at", "due_at", "returned_at", "held",
+    list_display = ["id", "ticket", "loaner", "tier", "status", "out_at", "due_at", "returned_at", "held",
                     "refunded", "deducted", "balance_due"]
     list_filter = ["status", TierFilter, LoanCenterFilter]
     search_fields = ["ticket__service_no", "loaner__imei", "customer__phone"]
