@@ -21,7 +21,7 @@ class ShipmentEventInline(admin.TabularInline):
 
 @admin.register(Shipment)
 class ShipmentAdmin(admin.ModelAdmin):
-    list_display = ("pk", "ticket", "leg", "courier", "tracking_no", "seal_no", "status", "created_at")
+    list_display = ("id", "ticket", "leg", "courier", "tracking_no", "seal_no", "status", "created_at")
     list_filter = ("leg", "status")
     search_fields = ("tracking_no", "seal_no", "ticket__service_no")
     list_select_related = ("ticket",)
