@@ -41,7 +41,7 @@ lint: install-dev
 ## translate (English is the source language: no catalog). Translate, run it again, commit the .po AND the .mo (docs/i18n.md).
 MESSAGES_IGNORE := --ignore=$(VENV) --ignore=bench --ignore=tests --ignore=staticfiles --ignore=node_modules --ignore=test-artifacts
 messages: install-dev
-	cd $(CURDIR) && DEBUG=1 $(PY) manage.py makemessages -l zh_Hans $(MESSAGES_IGNORE)
+	cd $(CURDIR) && DEBUG=1 $(PY) manage.py makemessages -l zh_Hans --no-obsolete $(MESSAGES_IGNORE)
 	cd $(CURDIR) && DEBUG=1 $(PY) manage.py compilemessages -l zh_Hans --ignore=$(VENV)
 	@msgfmt --statistics -o /dev/null locale/zh_Hans/LC_MESSAGES/django.po
 
