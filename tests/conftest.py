@@ -38,6 +38,28 @@ def _clear_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _reset_throttle_rates():
+    """Undo what a test did to throttle rates, including the shadow attributes it left behind.
+
+    Tests lower a rate by assigning ``THROTTLE_RATES`` on a throttle class. Restoring "the old
+    value" on a subclass leaves a copy in that subclass's ``__dict__``, which then hides any later
+    change made on ``SimpleRateThrottle`` itself: later throttle tests would silently not throttle.
+    """
+    from rest_framework.throttling import SimpleRateThrottle
+
+    from servicehub.api import throttling
+
+    original = SimpleRateThrottle.THROTTLE_RATES
+    yield
+    SimpleRateThrottle.THROTTLE_RATES = original
+    for obj in vars(throttling).values():
+        if isinstance(obj, type) and issubclass(obj, SimpleRateThrottle) and obj is not SimpleRateThrottle:
+            # Only the leftover copy of the shared dict; a value monkeypatch set is monkeypatch's to undo.
+            if obj.__dict__.get("THROTTLE_RATES") is original:
+                delattr(obj, "THROTTLE_RATES")
+
+
 @pytest.fixture
 def api_client():
     return APIClient()
