@@ -1,5 +1,6 @@
 """Public booking API: slots of a day, appointments, mail-in requests (no key; throttled)."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -60,7 +61,7 @@ class CenterSlotsView(APIView):
     def get(self, request, code: str):
         center = selectors.center_for_booking(code=code)
         if center is None:
-            raise NotFound("Unknown center.")
+            raise NotFound(_("Unknown center."))
         query = SlotQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         slots = selectors.slots_for_day(center=center, day=query.validated_data["date"])
@@ -89,7 +90,7 @@ class AppointmentCreateView(APIView):
         data = body.validated_data
         center = ServiceCenter.objects.filter(code=data["center"], active=True).first()
         if center is None:
-            raise ValidationError({"center": ["Unknown center."]})
+            raise ValidationError({"center": [_("Unknown center.")]})
         try:
             appointment = services.appointment_book(
                 center=center, start=data["start"], needs=dict(data.get("needs") or {}), **_person_kwargs(data)
