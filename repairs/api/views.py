@@ -7,6 +7,7 @@ Views hold no rules: they parse input, resolve what the caller may see through
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -41,7 +42,7 @@ def _detail_response(request, ticket_pk_or_no, *, status_code=200) -> Response:
     actor = actor_from_request(request)
     ticket = selectors.ticket_for_actor(service_no=ticket_pk_or_no, actor=actor)
     if ticket is None:  # pragma: no cover - the caller just changed it
-        raise NotFound("No such ticket.")
+        raise NotFound(_("No such ticket."))
     context = {
         "request": request,
         "now": timezone.now(),
@@ -83,7 +84,7 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def _ticket(self, service_no):
         ticket = selectors.ticket_for_actor(service_no=service_no, actor=actor_from_request(self.request))
         if ticket is None:
-            raise NotFound("No such ticket.")
+            raise NotFound(_("No such ticket."))
         return ticket
 
     @extend_schema(summary="List tickets", responses={200: TicketSerializer(many=True)})
@@ -118,7 +119,7 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
             center = ServiceCenter.objects.filter(code=data["center"]).first()
             if center is None:
-                raise DomainError("validation_error", "Unknown center.", field="center")
+                raise DomainError("validation_error", _("Unknown center."), field="center")
         fault = data.get("fault") or {}
         ticket = services.ticket_check_in(
             actor=actor,
@@ -226,10 +227,10 @@ class CatalogRepairsView(APIView):
 
         code = request.query_params.get("model", "").strip()
         if not code:
-            raise DomainError("validation_error", "Give ?model=CODE.", field="model")
+            raise DomainError("validation_error", _("Give ?model=CODE."), field="model")
         model = DeviceModel.objects.filter(code=code).first()
         if model is None:
-            raise NotFound("Unknown device model.")
+            raise NotFound(_("Unknown device model."))
         ops = selectors.catalog_for_model(model=model)
         return Response(CatalogRepairSerializer(ops, many=True).data)
 
@@ -253,7 +254,7 @@ class TrackView(APIView):
     def get(self, request, service_no):
         ticket = selectors.ticket_track(service_no=service_no, phone_last4=request.query_params.get("phone_last4", ""))
         if ticket is None:
-            raise NotFound("No repair matches this number and phone.")
+            raise NotFound(_("No repair matches this number and phone."))
         payload = track_payload(ticket)
         payload.pop("quote_awaiting", None)
         return Response(TrackSerializer(payload).data)
