@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from servicehub.errors import DomainError
 from servicehub.money import ZERO, money
+from warranty.choices import Exclusion
 
 from .choices import FaultCategory, PartGrade, QuoteStatus, RepairKind, TicketStatus
 from .models import QuoteLine, RepairOperation
@@ -216,7 +217,7 @@ def quote_price(*, ticket, lines: list[dict], exclusions=(), at: dt.datetime | N
                     "code": "warranty_excluded",
                     "reason": str(
                         _("In warranty, but %(reason)s is not covered by free repair.")
-                        % {"reason": cov.excluded_reason.replace("_", " ")}
+                        % {"reason": str(dict(Exclusion.choices).get(cov.excluded_reason, cov.excluded_reason)).lower()}
                     ),
                 }
             )

@@ -61,6 +61,9 @@ def test_exclusion_voids_warranty_and_is_explained(center, people, ops, model):
     t, q = quoted(center, people, sold(30, model), [{"repair": "screen"}], exclusions=["accidental_damage"])
     assert summary(q) == [("screen", D("659.00"), D("0.00"), D("659.00"), ["warranty_excluded", "fixed_price"])]
     assert t.status == "awaiting_approval"
+    excluded = next(r for r in q.lines.get().rules if r["code"] == "warranty_excluded")
+    # The exclusion is named by its (translatable) label, not by its code.
+    assert excluded["reason"] == "In warranty, but accidental damage (drop, impact, crushed) is not covered by free repair."
 
 
 def test_liquid_damage_fault_implies_the_exclusion(center, people, ops, model):
