@@ -5,6 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from logistics.api.serializers import CustodyEntrySerializer
 from servicehub.masking import mask_name, mask_phone
 
 from ..choices import Action, Channel, FaultCategory, PartGrade, TicketStatus
@@ -207,10 +208,11 @@ class TicketDetailSerializer(TicketSerializer):
     timeline = serializers.SerializerMethodField()
     quote = serializers.SerializerMethodField()
     loan = serializers.SerializerMethodField()
+    custody = serializers.SerializerMethodField()
     allowed_actions = serializers.SerializerMethodField()
 
     class Meta(TicketSerializer.Meta):
-        fields = TicketSerializer.Meta.fields + ["timeline", "quote", "loan", "allowed_actions"]
+        fields = TicketSerializer.Meta.fields + ["timeline", "quote", "loan", "custody", "allowed_actions"]
         read_only_fields = fields
 
     @extend_schema_field(TimelineSerializer(many=True))
@@ -225,6 +227,11 @@ class TicketDetailSerializer(TicketSerializer):
     @extend_schema_field(LoanSummarySerializer(allow_null=True))
     def get_loan(self, t):
         return self.context.get("loan")
+
+    @extend_schema_field(CustodyEntrySerializer(many=True))
+    def get_custody(self, t):
+        """The chain of custody: every shipment hand-over of the device, in time order."""
+        return CustodyEntrySerializer(self.context.get("custody", []), many=True).data
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_allowed_actions(self, t):

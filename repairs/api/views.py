@@ -14,6 +14,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from logistics.selectors import custody_chain
 from servicehub.actors import actor_from_request
 from servicehub.api.schema import problem
 from servicehub.api.throttling import LookupThrottle, PublicAnonThrottle
@@ -48,6 +49,7 @@ def _detail_response(request, ticket_pk_or_no, *, status_code=200) -> Response:
         "now": timezone.now(),
         "quote": selectors.ticket_current_quote(ticket=ticket),
         "loan": selectors.ticket_loan_summary(ticket=ticket),
+        "custody": custody_chain(ticket_id=ticket.pk),
         "allowed_actions": selectors.allowed_actions(ticket=ticket, actor=actor),
         "mask_customer": actor.user is None and not actor.is_system,
     }

@@ -82,6 +82,10 @@ def test_operator_checks_in_forwards_and_the_hub_receives_with_custody(network):
         ("picked_up", True), ("in_transit", None), ("delivered", True)
     ]
     assert {c["seal_no"] for c in custody if c["event"] != "in_transit"} == {"CP-0001"}
+    # The ticket itself shows the same chain.
+    assert [(c["event"], c["seal_ok"], c["leg"]) for c in detail["custody"]] == [
+        (c["event"], c["seal_ok"], c["leg"]) for c in custody
+    ]
 
 
 def test_operator_key_cannot_check_in_at_a_site_outside_its_key(network):
