@@ -98,3 +98,24 @@ def test_operator_cannot_see_custody_of_other_tickets(network, key_client):
     r = _check_in(network["operator"], network["cp"])
     stranger = key_client(scopes=["tickets:read"])
     assert stranger.get(f"/api/v1/tickets/{r.json()['service_no']}/custody/").status_code == 404
+
+
+def test_custody_and_ticket_detail_query_counts_do_not_grow_with_events(network, django_assert_max_num_queries):
+    op, courier = network["operator"], network["courier"]
+    service_no = _check_in(op, network["cp"]).json()["service_no"]
+    shipment_id = op.post("/api/v1/shipments/", {"ticket": service_no, "leg": "collection_point_to_center",
+                                                 "courier": "SF Express", "seal_no": "CP-0002"}, format="json").json()["id"]
+    t0 = timezone.now() - dt.timedelta(hours=3)
+    for i, event in enumerate(["picked_up", "in_transit", "in_transit"]):
+        body = {"event": event, "at": (t0 + dt.timedelta(minutes=10 * i)).isoformat()}
+        if event == "picked_up":
+            body["seal_no"] = "CP-0002"
+        assert courier.post(f"/api/v1/shipments/{shipment_id}/events/", body, format="json").status_code == 201
+
+    with django_assert_max_num_queries(6):
+        r = op.get(f"/api/v1/tickets/{service_no}/custody/")
+    assert r.status_code == 200
+    assert [c["event"] for c in r.json()["custody"]] == ["picked_up", "in_transit", "in_transit"]
+    with django_assert_max_num_queries(10):
+        detail = op.get(f"/api/v1/tickets/{service_no}/")
+    assert len(detail.json()["custody"]) == 3
