@@ -180,7 +180,7 @@ def qr_svg(url: str) -> str:
 
 class TicketEventInline(admin.TabularInline):
     model = TicketEvent
-    fields = ["at", "action", "from_status", "to_status", "actor_label", "note"]
+    fields = ["at", "action", "from_status", "to_status", "time_in_stage", "actor_label", "note"]
     readonly_fields = fields
     extra = 0
     can_delete = False

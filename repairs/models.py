@@ -115,6 +115,15 @@ class TicketEvent(models.Model):
     actor_label = models.CharField(max_length=150, blank=True, verbose_name=_("actor label"))
     note = models.TextField(blank=True, verbose_name=_("note"))
     at = models.DateTimeField(db_index=True, verbose_name=_("at"))
+    # Written with the event from the locked ticket's ``stage_started_at``: how long the visit of
+    # ``from_status`` that this event ends lasted. SLA compliance by stage is then a plain
+    # aggregate over the events of a period, instead of pairing every event with its predecessor.
+    time_in_stage = models.DurationField(
+        null=True,
+        blank=True,
+        verbose_name=_("time in stage"),
+        help_text=_("How long the ticket had been in the “from” status when this event moved it on."),
+    )
 
     class Meta:
         ordering = ["at", "pk"]

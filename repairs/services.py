@@ -123,7 +123,8 @@ def _enter_stage(ticket: RepairTicket, status: str, now: dt.datetime) -> None:
     ticket.stage_due_at = now + dt.timedelta(minutes=minutes) if minutes else None
 
 
-def _event(ticket, *, action, from_status, actor: Actor, note: str, now) -> TicketEvent:
+def _event(ticket, *, action, from_status, actor: Actor, note: str, now, stage_entered_at=None) -> TicketEvent:
+    """Append the timeline row of a move; ``stage_entered_at`` is when the ticket entered ``from_status``."""
     user = getattr(actor, "user", None)
     event = TicketEvent.objects.create(
         ticket=ticket,
@@ -134,6 +135,7 @@ def _event(ticket, *, action, from_status, actor: Actor, note: str, now) -> Tick
         actor_label=actor.label[:150],
         note=note,
         at=now,
+        time_in_stage=(now - stage_entered_at) if from_status and stage_entered_at else None,
     )
     events.ticket_changed(ticket=ticket, event=event)
     return event
@@ -364,6 +366,7 @@ def ticket_transition(*, ticket_id: int, action: str, actor, note: str = "", **p
 
         now = timezone.now()
         from_status = ticket.status
+        stage_entered_at = ticket.stage_started_at
         target = move.target
         extra_note = ""
         if action == Action.CHECK_IN:
@@ -418,7 +421,10 @@ def ticket_transition(*, ticket_id: int, action: str, actor, note: str = "", **p
             _enter_stage(ticket, target, now)
         ticket.save()
         full_note = " ".join(p for p in (str(extra_note), note) if p)
-        _event(ticket, action=action, from_status=from_status, actor=actor, note=full_note, now=now)
+        _event(
+            ticket, action=action, from_status=from_status, actor=actor, note=full_note, now=now,
+            stage_entered_at=stage_entered_at,
+        )
     if "_quote" in params:
         ticket._new_quote = params["_quote"]
     return ticket
