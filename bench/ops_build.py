@@ -228,7 +228,7 @@ def build(n_tickets: int) -> None:  # noqa: C901 - a linear script
                    "appearance_notes", "repair_mode_enabled", "data_backup_consent", "needs", "status", "created_at",
                    "updated_at", "stage_started_at", "stage_due_at", "received_at", "delivered_at", "closed_at",
                    "cancelled_at", "ready_at", "center_id", "customer_id", "device_id", "engineer_id"]
-    event_cols = ["id", "action", "from_status", "to_status", "actor_label", "note", "at", "ticket_id"]
+    event_cols = ["id", "action", "from_status", "to_status", "actor_label", "note", "at", "ticket_id", "time_in_stage"]
     tickets_out: list[tuple] = []
     events_out: list[tuple] = []
     surveys_out: list[tuple] = []
@@ -291,9 +291,13 @@ def build(n_tickets: int) -> None:  # noqa: C901 - a linear script
         tickets_out.append((tid, f"SH{tid:012d}", channel, fault, "", "[]", "", "f", "f", "{}", status, ts(created),
                             ts(last_at), ts(stage_started or last_at), ts(due), ts(received), ts(delivered), ts(closed),
                             ts(cancelled), ts(ready), center, customer, device, engineer))
+        previous_at = None
         for action, frm, to, at in evs:
             event_id += 1
-            events_out.append((event_id, action, frm, to, "bench", "", ts(at), tid))
+            # As repairs.services writes it: how long the ticket was in ``frm`` (since the previous event).
+            in_stage = f"{(at - previous_at).total_seconds():.0f} seconds" if frm and previous_at else NULL
+            events_out.append((event_id, action, frm, to, "bench", "", ts(at), tid, in_stage))
+            previous_at = at
         if channel == "appointment":
             start = evs[1][3] if len(evs) > 1 else created + dt.timedelta(hours=2)
             appts_out.append((tid, ts(start), ts(start + dt.timedelta(minutes=30)), "bench", "{}",
@@ -392,8 +396,10 @@ def build(n_tickets: int) -> None:  # noqa: C901 - a linear script
 
     with connection.cursor() as cur:
         cur.execute("SET session_replication_role = DEFAULT")
-        cur.execute("ANALYZE")
-    log("analyzed; done", started)
+        # VACUUM sets the visibility map, which index-only scans need (a database that has run
+        # for a while has it from autovacuum); ANALYZE gives the planner the new row counts.
+        cur.execute("VACUUM (ANALYZE)")
+    log("vacuumed and analyzed; done", started)
     _ = ServiceCenter  # imported for clarity of what the first block writes
 
 

@@ -193,10 +193,13 @@ def grow(base: dict, start: int, end: int, rng: random.Random) -> None:
                     [("book", "", "booked"), ("check_in", "booked", "received"),
                      ("start_diagnosis", "received", "diagnosing"), ("send_quote", "diagnosing", "awaiting_approval")]
                 ):
-                    events.append((tid, action, frm, to, "bench", "", (created + dt.timedelta(minutes=k)).isoformat()))
+                    # Events one minute apart: each closes a one-minute stage visit (none for the first).
+                    events.append((tid, action, frm, to, "bench", "", (created + dt.timedelta(minutes=k)).isoformat(),
+                                   "60 seconds" if k else None))
                 quotes.append((tid, 1, "pending", "659.00", "[]", "", created.isoformat(), ""))
             _copy(cur, "repairs_ticketevent",
-                  ["ticket_id", "action", "from_status", "to_status", "actor_label", "note", "at"], events)
+                  ["ticket_id", "action", "from_status", "to_status", "actor_label", "note", "at", "time_in_stage"],
+                  events)
             _copy(cur, "repairs_quote",
                   ["ticket_id", "version", "status", "total", "exclusions", "note", "created_at", "decided_by_label"],
                   quotes)

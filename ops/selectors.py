@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef, Q, Window
+from django.db.models import Case, Count, DurationField, Exists, F, OuterRef, Q, Value, When, Window
 from django.db.models.functions import RowNumber, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -296,7 +296,10 @@ def first_time_fix(*, center_ids, period: Period) -> dict:
 
     A delivered repair is *not* fixed the first time when another (not cancelled) ticket for
     the same device and the same fault category was opened after its delivery and within
-    90 days of it. One query (``EXISTS`` subquery), grouped by center.
+    90 days of it. Two queries grouped by center: the deliveries, and the deliveries
+    ``WHERE EXISTS`` such a repeat. (In the WHERE clause PostgreSQL runs the repeat look-up as a
+    parallel semi-join; as a ``COUNT(...) FILTER`` in the select list it was one serial probe per
+    delivery in the leader: 215 ms vs 140 ms for 80k deliveries, docs/performance.md.)
     Note: repairs delivered less than 90 days ago can still turn into repeats later.
     """
     repeat = RepairTicket.objects.filter(
@@ -305,14 +308,15 @@ def first_time_fix(*, center_ids, period: Period) -> dict:
         created_at__gt=OuterRef("delivered_at"),
         created_at__lte=OuterRef("delivered_at") + REPEAT_WINDOW,
     ).exclude(status=TicketStatus.CANCELLED)
-    rows = list(
-        _delivered(center_ids, period)
-        .order_by()
-        .annotate(repeated=Exists(repeat))
-        .values("center_id", "center__code")
-        .annotate(delivered=Count("pk"), repeated_n=Count("pk", filter=Q(repeated=True)))
-        .order_by("center__code")
+    delivered_qs = _delivered(center_ids, period).order_by()
+    repeated = dict(
+        delivered_qs.filter(Exists(repeat)).values_list("center_id").annotate(n=Count("pk")).values_list("center_id", "n")
     )
+    rows = list(
+        delivered_qs.values("center_id", "center__code").annotate(delivered=Count("pk")).order_by("center__code")
+    )
+    for r in rows:
+        r["repeated_n"] = repeated.get(r["center_id"], 0)
     by_center = [
         {
             "center_code": r["center__code"],
@@ -369,58 +373,35 @@ def stage_sla_targets() -> dict[str, int]:
 def sla_compliance_by_stage(*, center_ids, period: Period) -> list[dict]:
     """Per stage: stage visits that ended in the period, and how many ended within the target.
 
-    A visit of stage S ends with a timeline event ``from_status = S``; it started with the
-    previous event of the same ticket (the one that moved the ticket into S). One query:
-    the tickets with a stage ending in the period, all their events with
-    ``LAG(at) OVER (PARTITION BY ticket ORDER BY at, id)`` (the (ticket, at) index), then
-    ``ended_at <= started_at + target`` counted per stage in the database.
-    (A correlated "previous event" subquery per row took 80+ s on 8M events; this takes
-    well under a second, see docs/performance.md.)
+    A visit of stage S ends with a timeline event ``from_status = S``; its length is the
+    event's ``time_in_stage`` (written with the event: since the ticket entered S, i.e. since
+    the previous event). Within target when ``time_in_stage <= target``; a visit of unknown
+    length counts as a visit, not as within. Two queries: the targets, and one aggregate over
+    the period's events (index range on ``at``; a center scope joins the tickets).
+    (Pairing each event with its predecessor at read time took 1.7-8 s on 8M events; this
+    reads only the period's rows, see docs/performance.md, Operations.)
     """
     targets = stage_sla_targets()
     if not targets:
         return []
     stages = [s for s in TicketStatus.values if s in targets]
-    placeholders = ", ".join(["%s"] * len(stages))
-    case = " ".join("WHEN %s THEN %s" for _ in stages)
-    case_params: list = []
-    for s in stages:
-        case_params += [s, targets[s]]
-    if connection.vendor == "postgresql":
-        within = f"x.at <= x.prev_at + (CASE x.from_status {case} END) * INTERVAL '1 minute'"
-    else:  # SQLite stores UTC text; whole seconds avoid float noise at the exact boundary
-        within = f"ROUND((JULIANDAY(x.at) - JULIANDAY(x.prev_at)) * 86400) <= (CASE x.from_status {case} END) * 60"
-    scope_sql, scope_params = "", []
-    if center_ids is not None:
-        ids = sorted(center_ids) or [0]
-        scope_sql = (
-            "JOIN repairs_repairticket r ON r.id = e.ticket_id AND r.center_id IN (" + ", ".join(["%s"] * len(ids)) + ")"
-        )
-        scope_params = ids
-    event_table = TicketEvent._meta.db_table
-    sql = f"""
-        WITH t AS (
-            SELECT DISTINCT e.ticket_id FROM {event_table} e {scope_sql}
-            WHERE e.at >= %s AND e.at < %s AND e.from_status IN ({placeholders})
-        ), x AS (
-            SELECT e.from_status, e.at,
-                   LAG(e.at) OVER (PARTITION BY e.ticket_id ORDER BY e.at, e.id) AS prev_at
-            FROM {event_table} e JOIN t ON t.ticket_id = e.ticket_id
-            WHERE e.at < %s
-        )
-        SELECT x.from_status, COUNT(*),
-               SUM(CASE WHEN x.prev_at IS NOT NULL AND {within} THEN 1 ELSE 0 END)
-        FROM x
-        WHERE x.at >= %s AND x.from_status IN ({placeholders})
-        GROUP BY x.from_status
-    """  # noqa: S608 - only placeholders and fixed table/column names are interpolated
-    # Raw SQL: datetimes in the database's own format (SQLite keeps naive UTC text).
-    since = connection.ops.adapt_datetimefield_value(period.since)
-    until = connection.ops.adapt_datetimefield_value(period.until)
-    params = [*scope_params, since, until, *stages, until, *case_params, since, *stages]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        found = {status: (visits, within_n or 0) for status, visits, within_n in cursor.fetchall()}
+    qs = _scoped(
+        TicketEvent.objects.filter(at__gte=period.since, at__lt=period.until, from_status__in=stages),
+        center_ids,
+        "ticket__center_id",
+    )
+    target = Case(
+        *[When(from_status=status, then=Value(dt.timedelta(minutes=targets[status]))) for status in stages],
+        output_field=DurationField(),
+    )
+    # COUNT(from_status), not COUNT(id): the (from_status, at) INCLUDE (time_in_stage, ticket_id) index
+    # then answers the network-wide figure alone (an index-only scan of the period).
+    found = {
+        row["from_status"]: (row["visits"], row["within"])
+        for row in qs.order_by()
+        .values("from_status")
+        .annotate(visits=Count("from_status"), within=Count("from_status", filter=Q(time_in_stage__lte=target)))
+    }
     labels = dict(TicketStatus.choices)
     out = []
     for status in stages:
@@ -842,6 +823,11 @@ def service_days_month(*, center_ids, year: int, month: int) -> list[dict]:
 # --- page-level helpers ------------------------------------------------------------------------------
 
 
+# Sorts and hashes of the period aggregates (percentiles per center and channel, the repeat
+# semi-join) spilled to disk at PostgreSQL's default 4 MB; the page's transaction asks for more.
+WORK_MEM = "64MB"
+
+
 @contextmanager
 def reporting_snapshot():
     """Run one dashboard page's figures in one read-only snapshot (PostgreSQL).
@@ -849,8 +835,9 @@ def reporting_snapshot():
     REPEATABLE READ makes every figure on the page see the same data (the queue and the
     overdue list cannot disagree), READ ONLY guards against accidental writes, and
     ``jit = off`` because JIT compilation of these one-off aggregates cost more than it
-    saved (up to 4.5 s of 8 s measured, docs/performance.md). One extra statement; inside an
-    outer transaction (tests) only the JIT setting applies.
+    saved (up to 4.5 s of 8 s measured, docs/performance.md); ``work_mem`` is raised for this
+    transaction only. One extra statement; inside an outer transaction (tests) only the
+    settings apply.
     """
     if connection.vendor != "postgresql":
         yield
@@ -861,7 +848,10 @@ def reporting_snapshot():
     with transaction.atomic():
         with connection.cursor() as cursor:
             if outer:
-                cursor.execute("SET LOCAL jit = off")
+                cursor.execute("SET LOCAL jit = off; SET LOCAL work_mem = %s", [WORK_MEM])
             else:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET LOCAL jit = off")
+                cursor.execute(
+                    "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET LOCAL jit = off; SET LOCAL work_mem = %s",
+                    [WORK_MEM],
+                )
         yield

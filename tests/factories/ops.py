@@ -44,7 +44,13 @@ def ticket(center, *, status="received", name="王小明", phone=None, device=No
     return t
 
 
-def event(t, from_status, to_status, when, action=""):
+def event(t, from_status, to_status, when, action="", entered=None):
+    """One timeline row; ``entered``: when the ticket entered ``from_status`` (sets ``time_in_stage``)."""
     return TicketEvent.objects.create(
-        ticket=t, action=action or f"{from_status}->{to_status}", from_status=from_status, to_status=to_status, at=when
+        ticket=t,
+        action=action or f"{from_status}->{to_status}",
+        from_status=from_status,
+        to_status=to_status,
+        at=when,
+        time_in_stage=(when - entered) if entered is not None else None,
     )

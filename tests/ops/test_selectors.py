@@ -121,7 +121,7 @@ def test_first_time_fix_counts_repeats_of_the_same_fault_within_90_days(two_cent
     delivered(b, r, 2, device=d5, fault="battery")
     ticket(a, device=d5, fault="battery", created_at=at(2026, 5, 1, 10, 0))
 
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):  # deliveries per center, repeats per center
         data = selectors.first_time_fix(center_ids=None, period=MARCH)
 
     assert data["delivered"] == 5
@@ -162,36 +162,42 @@ def test_qc_first_pass_ignores_fails_after_the_pass_and_other_periods(two_center
 # --- SLA compliance ---------------------------------------------------------------------------
 
 
-def test_sla_compliance_by_stage_uses_the_previous_event_as_stage_start(two_centers, django_assert_max_num_queries):
+def test_sla_compliance_by_stage_counts_visits_ending_in_the_period(two_centers, django_assert_max_num_queries):
     a, _b = two_centers
     t1, t2 = ticket(a, status="awaiting_approval"), ticket(a, status="diagnosing")
-    # t1: received 09:00, diagnosis 09:30 (30 min <= 60), quote 11:00 (diagnosing 90 min > 60)
+    # t1: booked the day before, received 09:00, diagnosis 09:30 (30 min <= 60), quote 11:00 (90 min > 60)
     event(t1, "", "booked", at(2026, 3, 9, 15))
-    event(t1, "booked", "received", at(2026, 3, 10, 9, 0))
-    event(t1, "received", "diagnosing", at(2026, 3, 10, 9, 30))
-    event(t1, "diagnosing", "awaiting_approval", at(2026, 3, 10, 11, 0))
-    # t2: received 09:00, diagnosis at exactly 60 min: within. Written out of order (pk != time order).
-    event(t2, "received", "diagnosing", at(2026, 3, 10, 10, 0))
+    event(t1, "booked", "received", at(2026, 3, 10, 9, 0), entered=at(2026, 3, 9, 15))
+    event(t1, "received", "diagnosing", at(2026, 3, 10, 9, 30), entered=at(2026, 3, 10, 9, 0))
+    event(t1, "diagnosing", "awaiting_approval", at(2026, 3, 10, 11, 0), entered=at(2026, 3, 10, 9, 30))
+    # t2: diagnosis after exactly 60 min: within (the target is inclusive)
     event(t2, "", "received", at(2026, 3, 10, 9, 0))
-
+    event(t2, "received", "diagnosing", at(2026, 3, 10, 10, 0), entered=at(2026, 3, 10, 9, 0))
     # t3: 1 March 07:00-07:30 local = 28 February 23:00-23:30 UTC: still March
     t3 = ticket(a, status="diagnosing")
     event(t3, "", "received", at(2026, 3, 1, 7, 0))
-    event(t3, "received", "diagnosing", at(2026, 3, 1, 7, 30))
+    event(t3, "received", "diagnosing", at(2026, 3, 1, 7, 30), entered=at(2026, 3, 1, 7, 0))
     # t4: ends 1 April 00:30 local: April, not counted
     t4 = ticket(a, status="diagnosing")
     event(t4, "", "received", at(2026, 3, 31, 23, 0))
-    event(t4, "received", "diagnosing", at(2026, 4, 1, 0, 30))
+    event(t4, "received", "diagnosing", at(2026, 4, 1, 0, 30), entered=at(2026, 3, 31, 23, 0))
+    # t5: one second over the target: not within; t6: a visit of unknown length counts, but not as within
+    t5, t6 = ticket(a, status="diagnosing"), ticket(a, status="diagnosing")
+    event(t5, "received", "diagnosing", at(2026, 3, 12, 10, 0, 1), entered=at(2026, 3, 12, 9, 0))
+    event(t6, "received", "diagnosing", at(2026, 3, 12, 10, 0))
 
     with django_assert_max_num_queries(2):  # targets + the grouped query
         rows = {r["stage"]: r for r in selectors.sla_compliance_by_stage(center_ids=None, period=MARCH)}
 
-    assert (rows["received"]["visits"], rows["received"]["within"], rows["received"]["rate"]) == (3, 3, Decimal("100.0"))
+    assert (rows["booked"]["visits"] if "booked" in rows else 0) == 0  # booked has no SLA target
+    assert (rows["received"]["visits"], rows["received"]["within"], rows["received"]["rate"]) == (5, 3, Decimal("60.0"))
     assert (rows["diagnosing"]["visits"], rows["diagnosing"]["within"], rows["diagnosing"]["rate"]) == (1, 0, Decimal("0.0"))
     assert rows["repairing"]["visits"] == 0 and rows["repairing"]["rate"] is None
     assert rows["received"]["target_minutes"] == 60
     only_b = selectors.sla_compliance_by_stage(center_ids=frozenset({_b.pk}), period=MARCH)
     assert sum(r["visits"] for r in only_b) == 0
+    only_a = {r["stage"]: r for r in selectors.sla_compliance_by_stage(center_ids=frozenset({a.pk}), period=MARCH)}
+    assert (only_a["received"]["visits"], only_a["received"]["within"]) == (5, 3)
 
 
 def test_sla_targets_follow_stage_sla_rows(two_centers):
@@ -199,11 +205,47 @@ def test_sla_targets_follow_stage_sla_rows(two_centers):
 
     a, _b = two_centers
     StageSLA.objects.create(status="received", target_minutes=20)
-    t = ticket(a, status="diagnosing")
+    StageSLA.objects.create(status="diagnosing", target_minutes=60, active=False)
+    t = ticket(a, status="repairing")
     event(t, "", "received", at(2026, 3, 10, 9, 0))
-    event(t, "received", "diagnosing", at(2026, 3, 10, 9, 30))
+    event(t, "received", "diagnosing", at(2026, 3, 10, 9, 30), entered=at(2026, 3, 10, 9, 0))
+    event(t, "diagnosing", "repairing", at(2026, 3, 10, 9, 40), entered=at(2026, 3, 10, 9, 30))
     rows = {r["stage"]: r for r in selectors.sla_compliance_by_stage(center_ids=None, period=MARCH)}
     assert (rows["received"]["target_minutes"], rows["received"]["visits"], rows["received"]["within"]) == (20, 1, 0)
+    assert "diagnosing" not in rows  # an inactive target: the stage is not tracked
+
+
+def test_sla_compliance_reads_what_the_state_machine_writes(two_centers, monkeypatch):
+    """End to end: real transitions at known times, then the figure (no hand-made timeline)."""
+    from django.utils import timezone as tz
+
+    from repairs.services import ticket_transition
+    from servicehub.actors import actor_for_user
+    from tests.factories.repairs import walk_in
+
+    a, _b = two_centers
+    desk = actor_for_user(staff(a, "front_desk"))
+    engineer = actor_for_user(staff(a, "engineer", certified=True))
+    start = tz.now().replace(microsecond=0) - dt.timedelta(days=1)
+    clock = {"now": start}
+    monkeypatch.setattr(tz, "now", lambda: clock["now"])
+    t = walk_in(a, desk)  # received at start
+    clock["now"] = start + dt.timedelta(minutes=75)  # received for 75 min > 60: late
+    ticket_transition(ticket_id=t.pk, action="start_diagnosis", actor=engineer)
+    clock["now"] = start + dt.timedelta(minutes=105)  # diagnosing for 30 min: within
+    ticket_transition(ticket_id=t.pk, action="cancel", actor=desk)
+
+    assert list(t.events.order_by("at", "pk").values_list("from_status", "time_in_stage")) == [
+        ("", None),
+        ("booked", dt.timedelta(0)),  # the counter books and receives in one go
+        ("received", dt.timedelta(minutes=75)),
+        ("diagnosing", dt.timedelta(minutes=30)),
+    ]
+    day = tz.localtime(start).date()
+    around = Period(day - dt.timedelta(days=1), day + dt.timedelta(days=1))
+    rows = {r["stage"]: r for r in selectors.sla_compliance_by_stage(center_ids=None, period=around)}
+    assert (rows["received"]["visits"], rows["received"]["within"]) == (1, 0)
+    assert (rows["diagnosing"]["visits"], rows["diagnosing"]["within"]) == (1, 1)
 
 
 # --- engineers -----------------------------------------------------------------------------------
