@@ -241,7 +241,8 @@ def build(n_tickets: int) -> None:  # noqa: C901 - a linear script
         counts["tickets"] += copy("repairs_repairticket", ticket_cols, tickets_out)
         counts["events"] += copy("repairs_ticketevent", event_cols, events_out)
         counts["surveys"] += copy("booking_survey", ["id", "overall", "staff", "speed", "quality", "comment",
-                                                     "created_at", "center_id", "engineer_id", "ticket_id"], surveys_out)
+                                                     "created_at", "center_id", "engineer_id", "ticket_id",
+                                                     "recommend"], surveys_out)
         counts["appointments"] += copy("booking_appointment", ["id", "start", "end", "issue", "needs", "status",
                                                                "reschedule_count", "created_at", "updated_at",
                                                                "center_id", "customer_id", "device_id", "ticket_id"],
@@ -283,7 +284,9 @@ def build(n_tickets: int) -> None:  # noqa: C901 - a linear script
             if rng.random() < 0.3:
                 surveys_out.append((tid, rng.choice([5, 5, 5, 4, 4, 3, 2]), rng.choice([5, 5, 4, 4, 3]),
                                     rng.choice([5, 4, 4, 3]), rng.choice([5, 5, 4, 3]), "", ts(delivered + dt.timedelta(hours=5)),
-                                    center, engineer, tid))
+                                    center, engineer, tid,
+                                    # 0-10 recommendation on 80% of the surveys (the question is optional)
+                                    rng.choice([10, 10, 9, 9, 8, 7, 6, 3]) if rng.random() < 0.8 else NULL))
         for e in evs:
             if e[2] == "ready":
                 ready = e[3]

@@ -238,6 +238,13 @@ class Survey(models.Model):
     staff = models.PositiveSmallIntegerField(_("staff friendliness"))
     speed = models.PositiveSmallIntegerField(_("speed"))
     quality = models.PositiveSmallIntegerField(_("repair quality"))
+    # The Net Promoter question, 0-10; optional on the form (and absent on older surveys).
+    recommend = models.PositiveSmallIntegerField(
+        _("would recommend (0-10)"),
+        null=True,
+        blank=True,
+        help_text=_("How likely the customer is to recommend us: 9-10 promoter, 0-6 detractor."),
+    )
     comment = models.TextField(_("comment"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
@@ -252,6 +259,10 @@ class Survey(models.Model):
                 & models.Q(speed__gte=1, speed__lte=5)
                 & models.Q(quality__gte=1, quality__lte=5),
                 name="survey_stars_1_to_5",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(recommend__isnull=True) | models.Q(recommend__gte=0, recommend__lte=10),
+                name="survey_recommend_0_to_10",
             ),
         ]
 

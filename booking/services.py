@@ -534,20 +534,32 @@ def callback_request_mark_done(*, callback_id: int, actor: Actor) -> CallbackReq
 SURVEY_OPEN_STATUSES = ("delivered", "closed")
 
 
-def survey_submit(*, ticket_id: int, overall: int, staff: int, speed: int, quality: int, comment: str = "") -> Survey:
+def survey_submit(
+    *,
+    ticket_id: int,
+    overall: int,
+    staff: int,
+    speed: int,
+    quality: int,
+    comment: str = "",
+    recommend: int | None = None,
+) -> Survey:
     """Record the satisfaction survey of a handed-back repair (one per ticket).
 
+    ``recommend`` is the optional 0-10 "would you recommend us" answer (NPS).
     Locks the ticket row so two submissions cannot both pass the check. Refuses:
     ``not_found`` (404); ``survey_not_open`` (409) before hand-back or for a cancelled
     ticket; ``survey_exists`` (409) when already answered; ``validation_error`` (field =
-    the aspect) for stars outside 1-5.
+    the aspect) for stars outside 1-5 or a recommendation outside 0-10.
     """
     from repairs.models import RepairTicket
 
     ratings = {"overall": overall, "staff": staff, "speed": speed, "quality": quality}
     for aspect, value in ratings.items():
-        if not isinstance(value, int) or not 1 <= value <= 5:
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 5:
             raise DomainError("validation_error", _("Choose 1 to 5 stars."), field=aspect)
+    if recommend is not None and (not isinstance(recommend, int) or isinstance(recommend, bool) or not 0 <= recommend <= 10):
+        raise DomainError("validation_error", _("Choose a number from 0 to 10."), field="recommend")
     with transaction.atomic():
         ticket = RepairTicket.objects.select_for_update(of=("self",)).filter(pk=ticket_id).first()
         if ticket is None:
@@ -558,7 +570,7 @@ def survey_submit(*, ticket_id: int, overall: int, staff: int, speed: int, quali
             raise DomainError("survey_exists", _("Thank you, this repair has already been rated."), status=409)
         return Survey.objects.create(
             ticket=ticket, center_id=ticket.center_id, engineer_id=ticket.engineer_id, comment=(comment or "").strip(),
-            **ratings,
+            recommend=recommend, **ratings,
         )
 
 

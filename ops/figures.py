@@ -467,6 +467,9 @@ def csat(ctx: Ctx) -> Table:
             ("responses", _("Responses")),
             ("satisfied", _("Rated 4-5")),
             ("csat", _("CSAT %")),
+            ("nps_answers", _("Answered 0-10")),
+            ("promoters", _("Promoters (9-10)")),
+            ("detractors", _("Detractors (0-6)")),
             ("nps", _("NPS")),
             ("avg_overall", _("Overall")),
             ("avg_staff", _("Staff")),
@@ -474,8 +477,8 @@ def csat(ctx: Ctx) -> Table:
             ("avg_quality", _("Quality")),
         ],
         rows=[data],
-        summary={_("CSAT %"): data["csat"]},
-        note="" if data["nps"] is not None else str(_("NPS needs a 0-10 recommendation answer, which the survey does not ask yet.")),
+        summary={_("CSAT %"): data["csat"], _("NPS"): data["nps"]},
+        note=str(_("NPS = % promoters − % detractors among the surveys that answered the 0-10 question.")),
     )
 
 

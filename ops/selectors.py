@@ -734,31 +734,36 @@ def csat(*, center_ids, period: Period) -> dict:
     """Satisfaction from surveys answered in the period. One query.
 
     CSAT = share of surveys rating ``overall`` 4 or 5 (top-two box); also the mean of each aspect.
-    NPS needs a 0-10 "would you recommend" answer; it is computed when the survey has such a
-    field (``recommend``) and reported as ``None`` otherwise.
+    NPS = % promoters (9-10) - % detractors (0-6) among the surveys that answered the optional
+    0-10 "would you recommend us" question (``recommend``); ``None`` when none did. The raw
+    promoter / detractor / answer counts are returned too.
     """
     from django.db.models import Avg
 
     from booking.models import Survey
 
     qs = _scoped(Survey.objects.filter(created_at__gte=period.since, created_at__lt=period.until), center_ids)
-    aggregates = {
-        "responses": Count("pk"),
-        "satisfied": Count("pk", filter=Q(overall__gte=4)),
+    agg = qs.aggregate(
+        responses=Count("pk"),
+        satisfied=Count("pk", filter=Q(overall__gte=4)),
+        promoters=Count("pk", filter=Q(recommend__gte=9)),
+        detractors=Count("pk", filter=Q(recommend__lte=6)),
+        nps_answers=Count("recommend"),
         **{f"avg_{a}": Avg(a) for a in SURVEY_ASPECTS},
+    )
+    out = {
+        "responses": agg["responses"],
+        "satisfied": agg["satisfied"],
+        "csat": rate(agg["satisfied"], agg["responses"]),
+        "nps_answers": agg["nps_answers"],
+        "promoters": agg["promoters"],
+        "detractors": agg["detractors"],
     }
-    has_nps = any(f.name == "recommend" for f in Survey._meta.get_fields())
-    if has_nps:
-        aggregates["promoters"] = Count("pk", filter=Q(recommend__gte=9))
-        aggregates["detractors"] = Count("pk", filter=Q(recommend__lte=6))
-        aggregates["nps_answers"] = Count("recommend")
-    agg = qs.aggregate(**aggregates)
-    out = {"responses": agg["responses"], "satisfied": agg["satisfied"], "csat": rate(agg["satisfied"], agg["responses"])}
     for a in SURVEY_ASPECTS:
         v = agg[f"avg_{a}"]
         out[f"avg_{a}"] = None if v is None else Decimal(str(v)).quantize(Decimal("0.01"))
     out["nps"] = None
-    if has_nps and agg["nps_answers"]:
+    if agg["nps_answers"]:
         out["nps"] = (Decimal(agg["promoters"] - agg["detractors"]) * 100 / agg["nps_answers"]).quantize(Decimal("0.1"))
     return out
 

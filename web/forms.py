@@ -138,6 +138,12 @@ class SurveyForm(Form):
     speed = forms.TypedChoiceField(label=_("Speed"), choices=STAR_CHOICES, coerce=int, widget=forms.RadioSelect)
     quality = forms.TypedChoiceField(label=_("Repair quality"), choices=STAR_CHOICES, coerce=int,
                                      widget=forms.RadioSelect)
+    recommend = forms.TypedChoiceField(
+        label=_("How likely are you to recommend us to a friend? (optional)"),
+        help_text=_("0 = not at all likely, 10 = extremely likely"),
+        choices=[(n, str(n)) for n in range(11)], coerce=int, empty_value=None, required=False,
+        widget=forms.RadioSelect,
+    )
     comment = forms.CharField(label=_("Comment (optional)"), required=False, max_length=2000,
                               widget=forms.Textarea(attrs={"rows": 3}))
 

@@ -267,7 +267,19 @@ def test_survey_refused_before_hand_back_and_for_bad_stars():
     with pytest.raises(DomainError) as exc:
         services.survey_submit(ticket_id=ticket.pk, overall=6, staff=5, speed=5, quality=5)
     assert (exc.value.code, exc.value.field) == ("validation_error", "overall")
+    for bad in (11, -1, True, "9"):
+        with pytest.raises(DomainError) as exc:
+            services.survey_submit(ticket_id=ticket.pk, overall=5, staff=5, speed=5, quality=5, recommend=bad)
+        assert (exc.value.code, exc.value.field) == ("validation_error", "recommend")
     assert not Survey.objects.exists()
+
+
+def test_survey_records_the_optional_recommendation():
+    ticket = _delivered_ticket()
+    survey = services.survey_submit(ticket_id=ticket.pk, overall=5, staff=5, speed=5, quality=5, recommend=0)
+    assert Survey.objects.get(pk=survey.pk).recommend == 0  # 0 is an answer, not "skipped"
+    other = _delivered_ticket()
+    assert services.survey_submit(ticket_id=other.pk, overall=4, staff=4, speed=4, quality=4).recommend is None
 
 
 def test_hours_helper_uses_centers_selector():

@@ -165,12 +165,12 @@ def test_callbacks_summary():
     assert data["open"] == 2 and data["oldest_open_minutes"] == 90 and data["done_today"] == 1
 
 
-def _survey(center, engineer, overall, staff_, speed, quality, when=None):
+def _survey(center, engineer, overall, staff_, speed, quality, when=None, recommend=None):
     from booking.models import Survey
 
     t = ticket(center, status="closed")
     s = Survey.objects.create(ticket=t, center=center, engineer=engineer, overall=overall, staff=staff_, speed=speed,
-                              quality=quality)
+                              quality=quality, recommend=recommend)
     Survey.objects.filter(pk=s.pk).update(created_at=when or at(2026, 3, 15, 12))
     return s
 
@@ -200,7 +200,24 @@ def test_csat_and_service_star_ranking(centers, django_assert_num_queries):
         data = selectors.csat(center_ids=frozenset({a.pk}), period=MARCH)
     assert data["responses"] == 11 and data["satisfied"] == 11 and data["csat"] == Decimal("100.0")
     assert data["avg_quality"] == Decimal("3.45")  # (5*4 + 6*3) / 11 = 3.4545...
-    assert data["nps"] is None  # the survey asks no 0-10 recommendation question
+    assert data["nps"] is None and data["nps_answers"] == 0  # nobody answered the 0-10 question
+
+
+def test_nps_counts_promoters_and_detractors_among_the_answers(centers, django_assert_num_queries):
+    a, b = centers
+    e = staff(a, "engineer")
+    for recommend in (10, 9, 9, 8, 7, 6, 0):  # 3 promoters, 2 passives, 2 detractors
+        _survey(a, e, 5, 5, 5, 5, recommend=recommend)
+    _survey(a, e, 4, 4, 4, 4)  # skipped the question: in CSAT, not in NPS
+    _survey(b, e, 5, 5, 5, 5, recommend=0)  # another center
+    _survey(a, e, 5, 5, 5, 5, recommend=10, when=at(2026, 4, 2, 12))  # April
+
+    with django_assert_num_queries(1):
+        data = selectors.csat(center_ids=frozenset({a.pk}), period=MARCH)
+    assert (data["responses"], data["nps_answers"], data["promoters"], data["detractors"]) == (8, 7, 3, 2)
+    assert data["nps"] == Decimal("14.3")  # (3 - 2) / 7 = 14.29 %
+    network = selectors.csat(center_ids=None, period=MARCH)
+    assert (network["nps_answers"], network["detractors"], network["nps"]) == (8, 3, Decimal("0.0"))
 
 
 def test_service_days_this_month(centers, django_assert_num_queries):

@@ -335,8 +335,22 @@ def test_survey_after_hand_back(en):
     bad = en.post(url, {"phone_last4": last4, "overall": "5", "staff": "5", "speed": "9", "quality": "4",
                         "comment": "great"})
     assert bad.status_code == 200 and not Survey.objects.exists() and "great" in bad.content.decode()
-    ok = en.post(url, {"phone_last4": last4, "overall": "5", "staff": "5", "speed": "4", "quality": "4"})
-    assert ok.status_code == 200 and Survey.objects.get().speed == 4
+    assert "How likely are you to recommend us" in bad.content.decode()
+    out_of_range = en.post(url, {"phone_last4": last4, "overall": "5", "staff": "5", "speed": "4", "quality": "4",
+                                 "recommend": "11"})
+    assert out_of_range.status_code == 200 and not Survey.objects.exists()
+    ok = en.post(url, {"phone_last4": last4, "overall": "5", "staff": "5", "speed": "4", "quality": "4",
+                       "recommend": "9"})
+    assert ok.status_code == 200 and (Survey.objects.get().speed, Survey.objects.get().recommend) == (4, 9)
+
+
+def test_survey_recommendation_is_optional(en):
+    appointment = _booked()
+    RepairTicket.objects.filter(pk=appointment.ticket_id).update(status="delivered")
+    url = f"/survey/{appointment.ticket.service_no}/"
+    ok = en.post(url, {"phone_last4": appointment.customer.phone[-4:], "overall": "4", "staff": "4", "speed": "4",
+                       "quality": "4"})
+    assert ok.status_code == 200 and Survey.objects.get().recommend is None
 
 
 def test_callback_request(en):
