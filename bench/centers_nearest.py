@@ -4,7 +4,7 @@ Usage (from the project root):
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/sh_centers python bench/centers_nearest.py
 
-It creates two scratch databases, ``sh_centers_bench_22k`` and ``sh_centers_bench_224k`` (dropped
+It creates two scratch databases, ``<DATABASE_URL's database>_22k`` and ``..._224k`` (bench/scratchdb.py; dropped
 first if they exist, dropped again at the end unless ``--keep``), loads the demo network into each
 (``centers.demo.seed``: 2,400 centers + 20,000 collection points, then 10x), and times, in one run
 per scale with the Django test client (in-process, no network), the median latency of
@@ -30,40 +30,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import scratchdb  # noqa: E402
+
 SCALES = {"22k": (2400, 20000), "224k": (24000, 200000)}
-
-
-def _db_url(base: str, name: str) -> str:
-    u = urlparse(base)
-    return urlunparse(u._replace(path="/" + name))
-
-
-def _admin_conn(base: str):
-    import psycopg2
-
-    conn = psycopg2.connect(_db_url(base, "postgres"))
-    conn.autocommit = True
-    return conn
-
-
-def _recreate(base: str, name: str) -> None:
-    assert name.startswith("sh_centers_bench"), name
-    conn = _admin_conn(base)
-    with conn.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        cur.execute(f'CREATE DATABASE "{name}"')
-    conn.close()
-
-
-def _drop(base: str, name: str) -> None:
-    assert name.startswith("sh_centers_bench"), name
-    conn = _admin_conn(base)
-    with conn.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
-    conn.close()
 
 
 # --- child: one scale ---------------------------------------------------------------------
@@ -176,18 +148,20 @@ def main() -> None:
 
     base = os.environ.get("DATABASE_URL", "")
     if not base.startswith("postgres"):
-        sys.exit("Set DATABASE_URL=postgres://... (the benchmark creates sh_centers_bench_* next to it).")
+        sys.exit("Set DATABASE_URL=postgres://... (the benchmark creates <its database>_22k/_224k next to it).")
     out: dict = {"machine": machine(), "command": " ".join(["python"] + sys.argv), "scales": {}}
-    conn = _admin_conn(base)
+    import psycopg2
+
+    conn = psycopg2.connect(scratchdb.db_url(base, "postgres"))
     with conn.cursor() as cur:
         cur.execute("SHOW server_version")
         out["machine"]["postgresql"] = cur.fetchone()[0]
     conn.close()
     for scale in args.scales.split(","):
-        name = f"sh_centers_bench_{scale}"
-        _recreate(base, name)
+        name = scratchdb.scratch_name(base, scale)
+        scratch_url = scratchdb.recreate(base, name)
         try:
-            env = {**os.environ, "DATABASE_URL": _db_url(base, name)}
+            env = {**os.environ, "DATABASE_URL": scratch_url}
             env.pop("REDIS_URL", None)
             cmd = [sys.executable, __file__, "--child", scale, "--requests", str(args.requests),
                    "--warmup", str(args.warmup), "--seed", str(args.seed)]  # fmt: skip
@@ -199,7 +173,7 @@ def main() -> None:
             out["scales"][scale] = json.loads(proc.stdout.strip().splitlines()[-1])
         finally:
             if not args.keep:
-                _drop(base, name)
+                scratchdb.drop(base, name)
     s = out["scales"]
     for r in s.values():
         r["nearest_vs_detail"] = round(r["nearest_median_ms"] / r["detail_median_ms"], 2)

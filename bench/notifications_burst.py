@@ -5,7 +5,8 @@ Usage (from the project root; Redis DB of your own):
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/sh_jobs REDIS_URL=redis://127.0.0.1:6379/5 \\
         .venv/bin/python bench/notifications_burst.py [--tickets 10000] [--producers 2] [--concurrency 2] [--keep]
 
-Creates a scratch database ``sh_jobs_bench_burst`` (dropped first, and at the end unless --keep),
+Creates a scratch database ``<DATABASE_URL's database>_burst`` (bench/scratchdb.py; dropped first, and at
+the end unless --keep),
 10,000 booked tickets (bulk-inserted setup), starts ``celery -A servicehub worker`` (prefork) on a
 private queue with an SMS backend that appends each provider call to a file, then checks every
 ticket in (``repairs.services.ticket_transition(action="check_in")``: one transaction each, the
@@ -26,26 +27,10 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parent.parent
-DB_NAME = "sh_jobs_bench_burst"
-
-
-def _db_url(base: str, name: str) -> str:
-    return urlunparse(urlparse(base)._replace(path="/" + name))
-
-
-def _recreate(base: str, drop_only: bool = False) -> None:
-    import psycopg2
-
-    conn = psycopg2.connect(_db_url(base, "postgres"))
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        if not drop_only:
-            cur.execute(f'CREATE DATABASE "{DB_NAME}"')
-    conn.close()
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import scratchdb  # noqa: E402
 
 
 def main() -> None:
@@ -60,11 +45,12 @@ def main() -> None:
     base, redis_url = os.environ.get("DATABASE_URL", ""), os.environ.get("REDIS_URL", "")
     if not base.startswith("postgres") or not redis_url:
         sys.exit("Set DATABASE_URL=postgres://... and REDIS_URL=redis://.../<your db>")
-    _recreate(base)
+    scratch = scratchdb.scratch_name(base, "burst")
+    scratch_url = scratchdb.recreate(base, scratch)
     queue = f"bench-burst-{uuid.uuid4().hex[:8]}"
     sms_file = Path(f"/tmp/{queue}.jsonl")
     os.environ.update({
-        "DATABASE_URL": _db_url(base, DB_NAME), "CELERY_QUEUE": queue, "SECRET_KEY": "bench-only", "DEBUG": "0",
+        "DATABASE_URL": scratch_url, "CELERY_QUEUE": queue, "SECRET_KEY": "bench-only", "DEBUG": "0",
         "LOG_LEVEL": "WARNING", "SMS_BACKEND": "tests.integration.backends.FileRecordingSMSBackend",
         "SMS_RECORD_FILE": str(sms_file), "CELERY_TASK_ALWAYS_EAGER": "0", "CONN_MAX_AGE": "60",
     })
@@ -200,7 +186,7 @@ def main() -> None:
     print(json.dumps(results, indent=2, ensure_ascii=False))
     connection.close()
     if not args.keep:
-        _recreate(base, drop_only=True)
+        scratchdb.drop(base, scratch)
         sms_file.unlink(missing_ok=True)
 
 

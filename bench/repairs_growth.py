@@ -48,18 +48,10 @@ CHUNK = 50_000
 
 
 def ensure_database() -> None:
-    import environ
-    import psycopg2
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import scratchdb
 
-    url = environ.Env().db_url_config(os.environ["DATABASE_URL"])
-    conn = psycopg2.connect(dbname="postgres", user=url["USER"], host=url["HOST"], port=url["PORT"] or 5432,
-                            password=url.get("PASSWORD") or None)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [url["NAME"]])
-        if cur.fetchone() is None:
-            cur.execute(f'CREATE DATABASE "{url["NAME"]}"')
-    conn.close()
+    scratchdb.ensure(os.environ["DATABASE_URL"])
 
 
 def main() -> None:

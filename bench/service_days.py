@@ -4,7 +4,8 @@ Usage (from the project root):
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/sh_jobs .venv/bin/python bench/service_days.py [--keep]
 
-Creates a scratch database ``sh_jobs_bench_days`` (dropped first; dropped at the end unless --keep),
+Creates a scratch database ``<DATABASE_URL's database>_days`` (bench/scratchdb.py; dropped first; dropped at
+the end unless --keep),
 loads the demo network (2,400 centers + 20,000 collection points = 22,400 sites), then runs
 ``notifications.jobs.job_service_days_generate`` (JobRun claim + ``centers.services.service_days_generate``):
 
@@ -24,26 +25,10 @@ import platform
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parent.parent
-DB_NAME = "sh_jobs_bench_days"
-
-
-def _db_url(base: str, name: str) -> str:
-    return urlunparse(urlparse(base)._replace(path="/" + name))
-
-
-def _recreate(base: str, drop_only: bool = False) -> None:
-    import psycopg2
-
-    conn = psycopg2.connect(_db_url(base, "postgres"))
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}"')
-        if not drop_only:
-            cur.execute(f'CREATE DATABASE "{DB_NAME}"')
-    conn.close()
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import scratchdb  # noqa: E402
 
 
 def main() -> None:
@@ -53,8 +38,8 @@ def main() -> None:
     base = os.environ.get("DATABASE_URL", "")
     if not base.startswith("postgres"):
         sys.exit("Set DATABASE_URL=postgres://... (the scratch database is created beside it)")
-    _recreate(base)
-    os.environ["DATABASE_URL"] = _db_url(base, DB_NAME)
+    scratch = scratchdb.scratch_name(base, "days")
+    os.environ["DATABASE_URL"] = scratchdb.recreate(base, scratch)
     os.environ.setdefault("DEBUG", "0")
     os.environ.setdefault("SECRET_KEY", "bench-only")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
@@ -113,7 +98,7 @@ def main() -> None:
     print(json.dumps(results, indent=2))
     connection.close()
     if not args.keep:
-        _recreate(base, drop_only=True)
+        scratchdb.drop(base, scratch)
 
 
 if __name__ == "__main__":
