@@ -78,13 +78,19 @@ def users():
     center_id = busiest["center_id"]
     desk = StaffMembership.objects.filter(center_id=center_id, role="front_desk").select_related("user").first().user
     manager = StaffMembership.objects.filter(center_id=center_id, role="manager").select_related("user").first().user
-    for u in (desk, manager):
+    # A typical center too: the one with the median number of tickets (the busiest is Pareto-skewed).
+    per_center = list(
+        RepairTicket.objects.values("center_id").annotate(n=Count("pk")).order_by("n", "center_id")
+    )
+    median = per_center[len(per_center) // 2]
+    typical = StaffMembership.objects.filter(center_id=median["center_id"], role="manager").select_related("user").first().user
+    for u in (desk, manager, typical):
         if not u.is_staff:
             u.is_staff = True
             u.save(update_fields=["is_staff"])
     from centers.models import ServiceCenter
 
-    return hq, desk, manager, ServiceCenter.objects.get(pk=center_id), busiest["n"]
+    return hq, desk, manager, typical, ServiceCenter.objects.get(pk=center_id), busiest["n"], median["n"]
 
 
 def client_for(user) -> Client:
@@ -93,14 +99,16 @@ def client_for(user) -> Client:
     return c
 
 
-def pages(hq, desk, manager, center):
+def pages(hq, desk, manager, typical, center):
     anon, c_hq, c_desk, c_mgr = Client(), client_for(hq), client_for(desk), client_for(manager)
+    c_typical = client_for(typical)
     return [
         ("board (busiest center)", anon, f"/board/{center.code}/"),
         ("board body (htmx poll)", anon, f"/board/{center.code}/body/"),
         ("front desk, one center (front desk user)", c_desk, "/admin/ops/dashboard/"),
         ("front desk, whole network (HQ)", c_hq, "/admin/ops/dashboard/"),
-        ("HQ, one center, 30 days (manager)", c_mgr, "/admin/ops/hq/"),
+        ("HQ, the busiest center, 30 days (manager)", c_mgr, "/admin/ops/hq/"),
+        ("HQ, a median center, 30 days (manager)", c_typical, "/admin/ops/hq/"),
         ("HQ, whole network, 30 days", c_hq, "/admin/ops/hq/"),
         ("HQ, whole network, 7 days", c_hq, "/admin/ops/hq/?start={start}&end={end}"),
         ("CSV turnaround, network, 30 days", c_hq, "/admin/ops/hq/csv/turnaround/"),
@@ -112,15 +120,15 @@ def measure(runs: int, label: str):
 
     from ops.periods import local_today
 
-    hq, desk, manager, center, open_n = users()
+    hq, desk, manager, typical, center, open_n, median_n = users()
     end = local_today()
     start = end - dt.timedelta(days=6)
     print(f"\n### {label}\n")
-    print(f"busiest center {center.code}: {open_n} open tickets on the board\n")
+    print(f"busiest center {center.code}: {open_n} open tickets on the board; median center: {median_n} tickets\n")
     print("| page | median ms | min | max | queries |")
     print("|---|---:|---:|---:|---:|")
     results = {}
-    for name, client, url in pages(hq, desk, manager, center):
+    for name, client, url in pages(hq, desk, manager, typical, center):
         url = url.format(start=start.isoformat(), end=end.isoformat())
 
         def get(client=client, url=url):

@@ -49,8 +49,8 @@ fresh_db() {  # drop and create an empty database (the ops builder refuses a dat
   echo "started $(date -u +%FT%TZ); $(uname -srm); $(nproc) CPUs; $(free -g | awk '/Mem:/{print $2}') GiB"
   psql -tA "$PG/postgres" -c "SELECT version()"
   redis-cli -u "$REDIS_URL" INFO server | grep redis_version
-  echo "TICKETS=$TICKETS SECONDS_PER_SCENARIO=$SECS USERS=$USERS load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-} >"$OUT/machine.txt" 2>&1
+  echo "steps: ${ONLY:-all}; TICKETS=$TICKETS SECONDS_PER_SCENARIO=$SECS USERS=$USERS; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+} >>"$OUT/machine.txt" 2>&1
 
 # 1. The national data set at 10,000 tickets, load at that size; 500-customer booking rush.
 step dataset_10k sh_ev_bench "$PY" bench/dataset.py --tickets 10000

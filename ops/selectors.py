@@ -298,8 +298,9 @@ def first_time_fix(*, center_ids, period: Period) -> dict:
     the same device and the same fault category was opened after its delivery and within
     90 days of it. Two queries grouped by center: the deliveries, and the deliveries
     ``WHERE EXISTS`` such a repeat. (In the WHERE clause PostgreSQL runs the repeat look-up as a
-    parallel semi-join; as a ``COUNT(...) FILTER`` in the select list it was one serial probe per
-    delivery in the leader: 215 ms vs 140 ms for 80k deliveries, docs/performance.md.)
+    parallel semi-join on ``ops_ticket_repeat_idx``; as a ``COUNT(...) FILTER`` in the select list it
+    was one serial probe per delivery in the leader: 220 ms as one query vs 97 + 70 ms as two, for
+    80k deliveries, docs/performance.md.)
     Note: repairs delivered less than 90 days ago can still turn into repeats later.
     """
     repeat = RepairTicket.objects.filter(
@@ -377,7 +378,7 @@ def sla_compliance_by_stage(*, center_ids, period: Period) -> list[dict]:
     event's ``time_in_stage`` (written with the event: since the ticket entered S, i.e. since
     the previous event). Within target when ``time_in_stage <= target``; a visit of unknown
     length counts as a visit, not as within. Two queries: the targets, and one aggregate over
-    the period's events (index range on ``at``; a center scope joins the tickets).
+    the period's events (``ops_event_stage_visit_idx``; a center scope joins the tickets).
     (Pairing each event with its predecessor at read time took 1.7-8 s on 8M events; this
     reads only the period's rows, see docs/performance.md, Operations.)
     """
