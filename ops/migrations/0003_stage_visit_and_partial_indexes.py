@@ -1,4 +1,4 @@
-"""Indexes for the HQ figures once stage visits carry their length (repairs 0004).
+"""Indexes for the HQ figures once stage visits carry their length (repairs 0004, filled by 0005).
 
 Measured at 1M tickets / 8.1M timeline events (docs/performance.md, Operations):
 
@@ -77,7 +77,8 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("ops", "0002_reporting_indexes"),
-        ("repairs", "0004_ticketevent_time_in_stage"),
+        # After the backfill: building the index first would make every backfilled row update it.
+        ("repairs", "0005_backfill_time_in_stage"),
     ]
 
     operations = [migrations.RunPython(forwards, backwards)]

@@ -1,4 +1,4 @@
-"""The ``time_in_stage`` backfill of repairs 0004 on timelines written before the field existed."""
+"""The ``time_in_stage`` backfill of repairs 0005 on timelines written before the field existed."""
 
 import datetime as dt
 import importlib
@@ -14,7 +14,7 @@ from tests.factories.ops import at, event, ticket
 
 pytestmark = pytest.mark.django_db
 
-migration = importlib.import_module("repairs.migrations.0004_ticketevent_time_in_stage")
+migration = importlib.import_module("repairs.migrations.0005_backfill_time_in_stage")
 # The backfill only uses the schema editor's connection; SQLite's real schema editor cannot be
 # opened inside the test's transaction.
 EDITOR = SimpleNamespace(connection=connection)
