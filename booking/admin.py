@@ -176,10 +176,12 @@ class CallbackRequestAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 @admin.register(Survey)
 class SurveyAdmin(ReadOnlyMixin, CenterScopedAdmin):
-    list_display = ("ticket", "center", "engineer", "overall", "staff", "speed", "quality", "created_at")
-    list_filter = ("overall",)
+    list_display = ("ticket", "center", "engineer", "overall", "staff", "speed", "quality", "recommend", "created_at")
+    list_filter = ("overall", "recommend")
     list_select_related = ("ticket", "center", "engineer")
-    readonly_fields = ("ticket", "center", "engineer", "overall", "staff", "speed", "quality", "comment", "created_at")
+    readonly_fields = (
+        "ticket", "center", "engineer", "overall", "staff", "speed", "quality", "recommend", "comment", "created_at",
+    )
 
 
 @admin.register(PlanOrder)

@@ -103,3 +103,40 @@ def test_admin_assigns_certified_engineer_through_the_service(client):
     client.post(url, {"engineer": engineer.pk}, follow=True)
     req.refresh_from_db()
     assert req.engineer == engineer and req.status == "assigned"
+
+
+def test_survey_list_shows_the_recommendation_answer(client):
+    from django.contrib.auth.models import Permission
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from repairs.models import RepairTicket
+
+    center = open_center(name="Mine")
+
+    def surveyed(n, **answers):
+        for i in range(n):
+            ticket = services.appointment_book(center=center, start=local(tomorrow(), 9 + len(seen)),
+                                               **booking_input()).ticket
+            seen.append(ticket)
+            RepairTicket.objects.filter(pk=ticket.pk).update(status="delivered")
+            services.survey_submit(ticket_id=ticket.pk, overall=5, staff=5, speed=5, quality=5, **answers)
+
+    seen = []
+    surveyed(1, recommend=7)
+    surveyed(1)  # skipped the question
+    user = staff(center, role="manager")
+    user.save()
+    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="booking", codename="view_survey"))
+    _login(client, user)
+
+    with CaptureQueriesContext(connection) as few:
+        response = client.get("/admin/booking/survey/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Would recommend (0-10)" in html and '<td class="field-recommend">7</td>' in html
+    assert '<td class="field-recommend">-</td>' in html
+    surveyed(4, recommend=10)
+    with CaptureQueriesContext(connection) as more:
+        assert client.get("/admin/booking/survey/").status_code == 200
+    assert len(more) == len(few) <= 20  # related rows are joined (list_select_related), not fetched per row
