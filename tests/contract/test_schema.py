@@ -34,6 +34,23 @@ API_MD_OPERATIONS = [
     ("post", "/api/v1/shipments/{id}/events/"),
     ("post", "/api/v1/webhooks/"),
 ]
+# The "Additions being built" section of API.md: operations promised for later issues. The list
+# must match the file (so a new promise is noticed here); those already built are checked against
+# the schema like the core ones, the rest are not there yet.
+API_MD_ADDITIONS = {
+    ("post", "/api/v1/verification-codes/"): False,
+    ("get", "/api/v1/track/{service_no}/"): True,
+    ("get", "/api/v1/tickets/{service_no}/"): True,
+    ("post", "/api/v1/tickets/{service_no}/transition/"): True,
+    ("post", "/api/v1/tickets/{service_no}/payments/"): False,
+    ("post", "/api/v1/payments/{id}/refund/"): False,
+    ("get", "/api/v1/centers/{code}/stock/"): False,
+    ("post", "/api/v1/store-reports/"): False,
+    ("get", "/api/v1/official-stores/feed/"): False,
+    ("get", "/api/v1/events/"): False,
+    ("post", "/api/v1/events/{id}/registrations/"): False,
+}
+ADDITIONS_HEADING = "## Additions being built"
 API_MD = Path(__file__).resolve().parents[3] / "shared" / "API.md"
 METHODS = {"get", "post", "put", "patch", "delete"}
 
@@ -62,9 +79,19 @@ def test_schema_is_valid_openapi(schema):
 def test_the_api_md_list_matches_the_shared_file():
     if not API_MD.exists():
         pytest.skip(f"{API_MD} is not beside this checkout")
-    text = API_MD.read_text()
-    found = {(m.lower(), p) for m, p in re.findall(r"\b(GET|POST|PUT|PATCH|DELETE) `(/api/v1/[^`\s]*)`", text)}
-    assert found == set(API_MD_OPERATIONS)
+    core, _sep, additions = API_MD.read_text().partition(ADDITIONS_HEADING)
+
+    def operations(text):
+        return {(m.lower(), p) for m, p in re.findall(r"\b(GET|POST|PUT|PATCH|DELETE) `(/api/v1/[^`\s]*)`", text)}
+
+    assert operations(core) == set(API_MD_OPERATIONS)
+    assert operations(additions) == set(API_MD_ADDITIONS)
+
+
+@pytest.mark.parametrize("method, path", [op for op, built in API_MD_ADDITIONS.items() if built])
+def test_every_built_addition_is_in_the_schema(schema, method, path):
+    shapes = {(m, _shape(p)) for m, p, _op in _operations(schema)}
+    assert (method, _shape(path)) in shapes
 
 
 @pytest.mark.parametrize("method, path", API_MD_OPERATIONS)
