@@ -284,6 +284,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "servicehub.api.idempotency.schema_postprocessing_hook",
+        "servicehub.api.schema.strict_parameters_hook",
     ],
 }
 

@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from centers.choices import SERVICE_VALUES, CenterKind
 from centers.models import OpeningException, OpeningHours, Region, ServiceCenter, ServiceDay
+from servicehub.api.schema import WallClockTimeField
 
 MAX_RADIUS_KM = 500.0
 DEFAULT_RADIUS_KM = 25.0
@@ -22,8 +23,8 @@ class RegionRefSerializer(serializers.ModelSerializer):
 
 
 class OpeningHoursSerializer(serializers.ModelSerializer):
-    opens = serializers.TimeField(format="%H:%M")
-    closes = serializers.TimeField(format="%H:%M")
+    opens = WallClockTimeField()
+    closes = WallClockTimeField()
 
     class Meta:
         model = OpeningHours
@@ -31,8 +32,8 @@ class OpeningHoursSerializer(serializers.ModelSerializer):
 
 
 class OpeningExceptionSerializer(serializers.ModelSerializer):
-    opens = serializers.TimeField(format="%H:%M", allow_null=True)
-    closes = serializers.TimeField(format="%H:%M", allow_null=True)
+    opens = WallClockTimeField(allow_null=True)
+    closes = WallClockTimeField(allow_null=True)
 
     class Meta:
         model = OpeningException

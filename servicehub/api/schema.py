@@ -1,10 +1,44 @@
 """OpenAPI: every operation documents its problem-details errors and security."""
 
 from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
-from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from servicehub.api.permissions import HasScope
+
+
+# A center's wall-clock time ("09:00"). Not `format: time`: that is RFC 3339 `full-time`, which needs
+# seconds AND an offset ("09:00:00+08:00"), and opening hours are local times with no offset. Generated
+# clients get a plain string they can compare and show as is; the pattern tells them its shape.
+WALL_CLOCK_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+@extend_schema_field({"type": "string", "pattern": WALL_CLOCK_PATTERN, "example": "09:00"})
+class WallClockTimeField(serializers.TimeField):
+    """A local time of day as ``HH:MM`` (24 h), declared with a pattern instead of ``format: time``."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("format", "%H:%M")
+        kwargs.setdefault("input_formats", ["%H:%M"])
+        super().__init__(**kwargs)
+
+
+class BlankAsNullChoiceField(serializers.ChoiceField):
+    """An optional choice stored as ``""`` in the database, answered as ``null``.
+
+    ``""`` is not one of the declared enum values, and a generated client raises on an
+    unknown enum value; ``null`` on a nullable enum is what such a client expects.
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("read_only", True)
+        kwargs["allow_null"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        if value in ("", None):
+            return None
+        return super().to_representation(value)
 
 
 class ProblemSerializer(serializers.Serializer):
@@ -68,4 +102,35 @@ class AutoSchema(BaseAutoSchema):
         return [{"ApiKeyAuth": []}, {"cookieAuth": []}]
 
 
-__all__ = ["AutoSchema", "ProblemSerializer", "problem", "inline_serializer"]
+# --- postprocessing: query parameters as strict as the server -----------------------------
+
+
+def strict_parameters_hook(result, generator, request, public):
+    """drf-spectacular hook: a string query parameter that is given must not be blank.
+
+    The filter backend (``servicehub.api.filters``) and the query serializers answer 400 to
+    ``?model=`` or ``?near=`` (a client with a typo must not get an unfiltered list), so the
+    schema says so: ``minLength: 1`` and at least one non-space character. Parameters with an
+    enum, a format or their own pattern already exclude the empty string.
+    """
+    for ops in result.get("paths", {}).values():
+        for method, op in ops.items():
+            if not isinstance(op, dict):
+                continue
+            for param in op.get("parameters", []):
+                if param.get("in") != "query":
+                    continue
+                schema = param.get("schema", {})
+                targets = [schema.get("items", {})] if schema.get("type") == "array" else [schema]
+                for target in targets:
+                    # A filter's `title` is its translated label: generated clients name the enum class after
+                    # it (`loans_list_状态`), so the class name would depend on the schema's language.
+                    target.pop("title", None)
+                    if target.get("type") != "string" or {"enum", "format"} & set(target):
+                        continue
+                    target.setdefault("minLength", 1)
+                    target.setdefault("pattern", r"\S")
+    return result
+
+
+__all__ = ["AutoSchema", "ProblemSerializer", "BlankAsNullChoiceField", "WallClockTimeField", "problem", "strict_parameters_hook", "inline_serializer"]
