@@ -10,6 +10,9 @@ from centers.models import OpeningException, OpeningHours, Region, ServiceCenter
 from servicehub.api.schema import WallClockTimeField
 
 MAX_RADIUS_KM = 500.0
+# What the query parameters accept, also declared in the schema (the range of LAT,LNG is checked by NearField).
+NEAR_PATTERN = r"^ *-?[0-9]+(\.[0-9]+)? *, *-?[0-9]+(\.[0-9]+)? *$"
+ADCODE_PATTERN = r"^[0-9]{6}([0-9]{6})?$"
 DEFAULT_RADIUS_KM = 25.0
 
 
@@ -177,7 +180,7 @@ class CenterListParams(serializers.Serializer):
     kind = serializers.ChoiceField(choices=CenterKind.values, required=False)
     service = serializers.ChoiceField(choices=SERVICE_VALUES, required=False)
     open_now = serializers.BooleanField(required=False, default=False)
-    region = serializers.RegexField(r"^\d{6}(\d{6})?$", required=False)
+    region = serializers.RegexField(ADCODE_PATTERN, required=False)
 
     def validate_radius_km(self, value):
         if value != value or value in (float("inf"), float("-inf")):

@@ -108,11 +108,16 @@ class LoanDetailSerializer(LoanSerializer):
         read_only_fields = fields
 
 
+COUNTER_DEDUCTION_KINDS = [
+    (DeductionKind.DAMAGE.value, "damage"), (DeductionKind.MISSING_ACCESSORY.value, "missing_accessory"),
+]
+
+
 class DeductionSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300, help_text="Required: why this is deducted.")
     amount = serializers.DecimalField(**MONEY, min_value=Decimal("0.01"))
     kind = serializers.ChoiceField(
-        choices=[(DeductionKind.DAMAGE.value, "damage"), (DeductionKind.MISSING_ACCESSORY.value, "missing_accessory")],
+        choices=COUNTER_DEDUCTION_KINDS,
         required=False,
         help_text="damage (default) or missing_accessory (default when condition is missing_accessories). "
         "Late fees and the loss value are computed by the server.",

@@ -1,11 +1,12 @@
 """OpenAPI: every operation documents its problem-details errors and security."""
 
+import re
+
 from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
 from drf_spectacular.utils import OpenApiResponse, extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from servicehub.api.permissions import HasScope
-
 
 # A center's wall-clock time ("09:00"). Not `format: time`: that is RFC 3339 `full-time`, which needs
 # seconds AND an offset ("09:00:00+08:00"), and opening hours are local times with no offset. Generated
@@ -114,7 +115,7 @@ def strict_parameters_hook(result, generator, request, public):
     enum, a format or their own pattern already exclude the empty string.
     """
     for ops in result.get("paths", {}).values():
-        for method, op in ops.items():
+        for op in ops.values():
             if not isinstance(op, dict):
                 continue
             for param in op.get("parameters", []):
@@ -130,7 +131,33 @@ def strict_parameters_hook(result, generator, request, public):
                         continue
                     target.setdefault("minLength", 1)
                     target.setdefault("pattern", r"\S")
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        for prop_name, prop in component.get("properties", {}).items():
+            _tighten_property(name, prop_name, prop)
+            if (name, prop_name) in NON_EMPTY_LISTS:
+                prop["minItems"] = 1
     return result
+
+
+# Nested list serializers with allow_empty=False (drf-spectacular writes no minItems for them).
+NON_EMPTY_LISTS = {("QuoteCreateRequest", "lines")}
+
+
+# DRF's DecimalField pattern as drf-spectacular writes it (`^-?\d{0,8}(?:\.\d{0,2})?$`) matches "" and "-",
+# which the field refuses; the same shape with at least one digit.
+_DECIMAL = re.compile(r"^\^-\?\\d\{0,(\d+)\}\(\?:\\\.\\d\{0,(\d+)\}\)\?\$$")
+
+
+def _tighten_property(component: str, name: str, prop: dict) -> None:
+    if prop.get("format") == "decimal" and isinstance(prop.get("pattern"), str):
+        match = _DECIMAL.match(prop["pattern"])
+        if match:
+            whole, places = match.groups()
+            prop["pattern"] = rf"^-?(?:\d{{1,{whole}}}(?:\.\d{{0,{places}}})?|\.\d{{1,{places}}})$"
+    # Request IMEIs: 15 digits (the Luhn check digit is checked by the server), or blank where a
+    # serial number may stand in for it.
+    if name == "imei" and component.endswith("Request") and prop.get("type") == "string" and "pattern" not in prop:
+        prop["pattern"] = r"^[0-9]{15}$" if prop.get("minLength") else r"^([0-9]{15})?$"
 
 
 __all__ = ["AutoSchema", "ProblemSerializer", "BlankAsNullChoiceField", "WallClockTimeField", "problem", "strict_parameters_hook", "inline_serializer"]
