@@ -13,6 +13,8 @@ MAX_RADIUS_KM = 500.0
 # What the query parameters accept, also declared in the schema (the range of LAT,LNG is checked by NearField).
 NEAR_PATTERN = r"^ *-?[0-9]+(\.[0-9]+)? *, *-?[0-9]+(\.[0-9]+)? *$"
 ADCODE_PATTERN = r"^[0-9]{6}([0-9]{6})?$"
+# Service Days exist from 2000 on; year 0 or 9999-12 would make the month's bounds overflow (a 500).
+MONTH_PATTERN = r"^20[0-9]{2}-(0[1-9]|1[0-2])$"
 DEFAULT_RADIUS_KM = 25.0
 
 
@@ -208,7 +210,7 @@ class VerifyParams(serializers.Serializer):
 
 class ServiceDayParams(serializers.Serializer):
     month = serializers.RegexField(
-        r"^\d{4}-(0[1-9]|1[0-2])$",
+        MONTH_PATTERN,
         required=False,
         error_messages={"invalid": _("Expected YYYY-MM, e.g. 2026-12.")},
     )

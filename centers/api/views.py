@@ -22,6 +22,7 @@ from .serializers import (
     ADCODE_PATTERN,
     DEFAULT_RADIUS_KM,
     MAX_RADIUS_KM,
+    MONTH_PATTERN,
     NEAR_PATTERN,
     CenterDetailSerializer,
     CenterListParams,
@@ -177,9 +178,12 @@ class CenterVerifyView(APIView):
             "name merely contains the query come back as `suggestions`."
         ),
         parameters=[
-            OpenApiParameter("phone", str, description="Phone number as written on the store."),
-            OpenApiParameter("name", str, description="Store name."),
-            OpenApiParameter("city", str, description="Optional: a city/county/province name or adcode."),
+            # Blank values are allowed here (a form's empty field); at least one of phone and name is needed.
+            OpenApiParameter("phone", str, description="Phone number as written on the store.",
+                             extensions={"x-allow-blank": True}),
+            OpenApiParameter("name", str, description="Store name.", extensions={"x-allow-blank": True}),
+            OpenApiParameter("city", str, description="Optional: a city/county/province name or adcode.",
+                             extensions={"x-allow-blank": True}),
         ],
         responses={200: VerifyResultSerializer, 400: problem("validation_error: neither phone nor name (field phone).")},
     )
@@ -199,7 +203,7 @@ class ServiceDayListView(APIView):
         summary="Service Days of a month",
         description="First Friday of the month and the weekend after it, per participating center.",
         parameters=[
-            OpenApiParameter("month", str, pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM; default: the current month (Asia/Shanghai)."),
+            OpenApiParameter("month", str, pattern=MONTH_PATTERN, description="YYYY-MM; default: the current month (Asia/Shanghai)."),
             OpenApiParameter("center", str, description="A center code."),
             OpenApiParameter("region", str, pattern=ADCODE_PATTERN, description="Adcode (6 or 12 digits) of a province, city or county."),
         ],

@@ -119,7 +119,7 @@ def strict_parameters_hook(result, generator, request, public):
             if not isinstance(op, dict):
                 continue
             for param in op.get("parameters", []):
-                if param.get("in") != "query":
+                if param.get("in") != "query" or param.pop("x-allow-blank", False):
                     continue
                 schema = param.get("schema", {})
                 targets = [schema.get("items", {})] if schema.get("type") == "array" else [schema]
@@ -130,10 +130,13 @@ def strict_parameters_hook(result, generator, request, public):
                     if target.get("type") != "string" or {"enum", "format"} & set(target):
                         continue
                     target.setdefault("minLength", 1)
-                    target.setdefault("pattern", r"\S")
+                    target.setdefault("pattern", NOT_BLANK)
     for name, component in result.get("components", {}).get("schemas", {}).items():
         for prop_name, prop in component.get("properties", {}).items():
             _tighten_property(name, prop_name, prop)
+            if name.endswith("Request"):
+                for target in (prop, prop.get("items", {})):
+                    _not_only_spaces(target)
             if (name, prop_name) in NON_EMPTY_LISTS:
                 prop["minItems"] = 1
     return result
@@ -146,6 +149,24 @@ NON_EMPTY_LISTS = {("QuoteCreateRequest", "lines")}
 # DRF's DecimalField pattern as drf-spectacular writes it (`^-?\d{0,8}(?:\.\d{0,2})?$`) matches "" and "-",
 # which the field refuses; the same shape with at least one digit.
 _DECIMAL = re.compile(r"^\^-\?\\d\{0,(\d+)\}\(\?:\\\.\\d\{0,(\d+)\}\)\?\$$")
+
+
+# What Python's str.strip() removes (DRF strips CharField input, the filter backend strips query
+# values): ECMA's \s differs (it lacks U+001C-U+001F and U+0085), so the class is spelled out.
+_SPACE = "\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+# A given query value: at least one character that is not whitespace.
+NOT_BLANK = f"[^{_SPACE}]"
+# DRF CharField input: no NUL anywhere (ProhibitNullCharactersValidator), and when blank is not
+# allowed at least one character that is neither NUL nor whitespace.
+NO_NUL = "^[^\x00]*$"
+NO_NUL_NOT_BLANK = f"^[^\x00]*[^\x00{_SPACE}][^\x00]*$"
+
+
+def _not_only_spaces(prop: dict) -> None:
+    """A request string with no format of its own is a DRF CharField: say what it refuses."""
+    if prop.get("type") != "string" or {"pattern", "format", "enum"} & set(prop) or prop.get("readOnly"):
+        return
+    prop["pattern"] = NO_NUL_NOT_BLANK if prop.get("minLength", 0) >= 1 else NO_NUL
 
 
 def _tighten_property(component: str, name: str, prop: dict) -> None:
