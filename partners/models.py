@@ -97,6 +97,9 @@ class WebhookEndpoint(models.Model):
     active = models.BooleanField(_("active"), default=True)
     disabled_reason = models.CharField(_("disabled because"), max_length=200, blank=True)
     disabled_at = models.DateTimeField(_("disabled at"), null=True, blank=True)
+    # Set by the partner's DELETE: the endpoint is gone from the API (404) but the row and its
+    # deliveries stay for the admin (nothing that matters is deleted).
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:

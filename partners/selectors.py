@@ -8,8 +8,8 @@ from .models import WebhookDelivery, WebhookEndpoint
 
 
 def webhooks_for_actor(*, actor) -> QuerySet[WebhookEndpoint]:
-    """A partner sees its own endpoints; HQ staff and superusers all; other staff none."""
-    qs = WebhookEndpoint.objects.select_related("partner")
+    """A partner sees its own endpoints; HQ staff and superusers all; other staff none. Deleted ones: nobody."""
+    qs = WebhookEndpoint.objects.select_related("partner").filter(deleted_at=None)
     partner = getattr(actor, "partner", None)
     if partner is not None:
         return qs.filter(partner=partner)

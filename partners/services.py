@@ -160,6 +160,24 @@ def webhook_endpoint_disable(*, endpoint_id: int, reason: str, now=None) -> Webh
     return endpoint
 
 
+@transaction.atomic
+def webhook_endpoint_delete(*, endpoint_id: int, now=None) -> WebhookEndpoint:
+    """The partner's DELETE: disable the endpoint (cancelling pending deliveries) and mark it deleted.
+
+    A deleted endpoint answers 404 in the API from then on (GET, DELETE again, rotate-secret,
+    deliveries, redeliver) and leaves the list; the row and its delivery history stay for the admin.
+    Refuses an unknown or already deleted endpoint (``not_found``).
+    """
+    now = now or timezone.now()
+    endpoint = WebhookEndpoint.objects.select_for_update(of=("self",)).filter(pk=endpoint_id, deleted_at=None).first()
+    if endpoint is None:
+        raise NotFound()
+    endpoint = webhook_endpoint_disable(endpoint_id=endpoint.pk, reason=_("Deleted through the API."), now=now)
+    endpoint.deleted_at = now
+    endpoint.save(update_fields=["deleted_at"])
+    return endpoint
+
+
 # --- Deliveries ----------------------------------------------------------------------
 
 

@@ -262,6 +262,10 @@ SPECTACULAR_SETTINGS = {
         # loaners
         "LoanStatusEnum": "loaners.choices.LoanStatus",
         "DepositEntryKindEnum": "loaners.choices.EntryKind",
+        # every deduction kind (answers) vs. the two a counter may enter (requests): two distinct enums
+        "DeductionKindEnum": "loaners.choices.DeductionKind",
+        "CounterDeductionKindEnum": "loaners.api.serializers.COUNTER_DEDUCTION_KINDS",
+        "PaymentMethodEnum": "loaners.choices.PaymentMethod",
         # repairs, logistics
         "TicketStatusEnum": "repairs.choices.TicketStatus",
         "TicketChannelEnum": "repairs.choices.Channel",
@@ -284,6 +288,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "servicehub.api.idempotency.schema_postprocessing_hook",
+        "servicehub.api.schema.strict_parameters_hook",
     ],
 }
 

@@ -36,6 +36,9 @@ from .selectors import normalize_imei, plan_price_for, plan_product_eligible, st
 
 # A purchase/sale time this far ahead of the server clock is still accepted (clock skew of a till).
 CLOCK_SKEW = dt.timedelta(minutes=5)
+# No device of this maker was sold before; an earlier date is a typo (or year 1, which has no sensible
+# UTC offset in Asia/Shanghai: it would be answered with the +08:05:43 local mean time).
+EARLIEST_SALE_DATE = dt.date(2000, 1, 1)
 
 
 # --- helpers -------------------------------------------------------------------
@@ -79,6 +82,12 @@ def _clean_sold_at(sold_at: dt.datetime | None, *, field: str = "sold_at") -> dt
         raise DomainError("validation_error", _("Give the sale time as a date and time."), field=field)
     if timezone.is_naive(sold_at):
         sold_at = timezone.make_aware(sold_at)
+    earliest = timezone.make_aware(dt.datetime.combine(EARLIEST_SALE_DATE, dt.time()))
+    if sold_at < earliest:
+        raise DomainError(
+            "validation_error", _("The sale date cannot be before %(date)s.") % {"date": EARLIEST_SALE_DATE.isoformat()},
+            field=field,
+        )
     if sold_at > timezone.now() + CLOCK_SKEW:
         raise DomainError("validation_error", _("The sale date cannot be in the future."), field=field)
     return sold_at

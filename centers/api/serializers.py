@@ -7,8 +7,14 @@ from rest_framework import serializers
 
 from centers.choices import SERVICE_VALUES, CenterKind
 from centers.models import OpeningException, OpeningHours, Region, ServiceCenter, ServiceDay
+from servicehub.api.schema import WallClockTimeField
 
 MAX_RADIUS_KM = 500.0
+# What the query parameters accept, also declared in the schema (the range of LAT,LNG is checked by NearField).
+NEAR_PATTERN = r"^ *-?[0-9]+(\.[0-9]+)? *, *-?[0-9]+(\.[0-9]+)? *$"
+ADCODE_PATTERN = r"^[0-9]{6}([0-9]{6})?$"
+# Service Days exist from 2000 on; year 0 or 9999-12 would make the month's bounds overflow (a 500).
+MONTH_PATTERN = r"^20[0-9]{2}-(0[1-9]|1[0-2])$"
 DEFAULT_RADIUS_KM = 25.0
 
 
@@ -22,8 +28,8 @@ class RegionRefSerializer(serializers.ModelSerializer):
 
 
 class OpeningHoursSerializer(serializers.ModelSerializer):
-    opens = serializers.TimeField(format="%H:%M")
-    closes = serializers.TimeField(format="%H:%M")
+    opens = WallClockTimeField()
+    closes = WallClockTimeField()
 
     class Meta:
         model = OpeningHours
@@ -31,8 +37,8 @@ class OpeningHoursSerializer(serializers.ModelSerializer):
 
 
 class OpeningExceptionSerializer(serializers.ModelSerializer):
-    opens = serializers.TimeField(format="%H:%M", allow_null=True)
-    closes = serializers.TimeField(format="%H:%M", allow_null=True)
+    opens = WallClockTimeField(allow_null=True)
+    closes = WallClockTimeField(allow_null=True)
 
     class Meta:
         model = OpeningException
@@ -176,7 +182,7 @@ class CenterListParams(serializers.Serializer):
     kind = serializers.ChoiceField(choices=CenterKind.values, required=False)
     service = serializers.ChoiceField(choices=SERVICE_VALUES, required=False)
     open_now = serializers.BooleanField(required=False, default=False)
-    region = serializers.RegexField(r"^\d{6}(\d{6})?$", required=False)
+    region = serializers.RegexField(ADCODE_PATTERN, required=False)
 
     def validate_radius_km(self, value):
         if value != value or value in (float("inf"), float("-inf")):
@@ -204,7 +210,7 @@ class VerifyParams(serializers.Serializer):
 
 class ServiceDayParams(serializers.Serializer):
     month = serializers.RegexField(
-        r"^\d{4}-(0[1-9]|1[0-2])$",
+        MONTH_PATTERN,
         required=False,
         error_messages={"invalid": _("Expected YYYY-MM, e.g. 2026-12.")},
     )

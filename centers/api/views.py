@@ -19,8 +19,11 @@ from servicehub.api.pagination import PageNumberPagination
 from servicehub.api.schema import problem
 
 from .serializers import (
+    ADCODE_PATTERN,
     DEFAULT_RADIUS_KM,
     MAX_RADIUS_KM,
+    MONTH_PATTERN,
+    NEAR_PATTERN,
     CenterDetailSerializer,
     CenterListParams,
     CenterSerializer,
@@ -109,16 +112,17 @@ class CenterListView(GenericAPIView):
             "`distance_km`; otherwise ordered by code. Two SQL queries whatever the filters."
         ),
         parameters=[
-            OpenApiParameter("near", str, description="LAT,LNG in decimal degrees (WGS-84), e.g. `31.2304,121.4737`."),
+            OpenApiParameter("near", str, pattern=NEAR_PATTERN, description="LAT,LNG in decimal degrees (WGS-84), e.g. `31.2304,121.4737`."),
             OpenApiParameter(
-                "radius_km", float, description=f"Search radius with `near`, > 0 and ≤ {MAX_RADIUS_KM:g} km."
+                "radius_km", {"type": "number", "minimum": 0.001, "maximum": MAX_RADIUS_KM},
+                description=f"Search radius with `near` (needed), > 0 and ≤ {MAX_RADIUS_KM:g} km.",
             ),
             OpenApiParameter("kind", str, enum=CenterKind.values),
             OpenApiParameter("service", str, enum=list(SERVICE_VALUES), description="A device category or channel."),
             OpenApiParameter("open_now", bool, description="Only centers open now (local time)."),
-            OpenApiParameter("region", str, description="Adcode (6 or 12 digits) of a province, city or county."),
-            OpenApiParameter("page", int),
-            OpenApiParameter("page_size", int, description="At most 100."),
+            OpenApiParameter("region", str, pattern=ADCODE_PATTERN, description="Adcode (6 or 12 digits) of a province, city or county."),
+            OpenApiParameter("page", {"type": "integer", "minimum": 1}),
+            OpenApiParameter("page_size", {"type": "integer", "minimum": 1}, description="At most 100."),
         ],
         responses={
             200: CenterSerializer(many=True),
@@ -174,9 +178,12 @@ class CenterVerifyView(APIView):
             "name merely contains the query come back as `suggestions`."
         ),
         parameters=[
-            OpenApiParameter("phone", str, description="Phone number as written on the store."),
-            OpenApiParameter("name", str, description="Store name."),
-            OpenApiParameter("city", str, description="Optional: a city/county/province name or adcode."),
+            # Blank values are allowed here (a form's empty field); at least one of phone and name is needed.
+            OpenApiParameter("phone", str, description="Phone number as written on the store.",
+                             extensions={"x-allow-blank": True}),
+            OpenApiParameter("name", str, description="Store name.", extensions={"x-allow-blank": True}),
+            OpenApiParameter("city", str, description="Optional: a city/county/province name or adcode.",
+                             extensions={"x-allow-blank": True}),
         ],
         responses={200: VerifyResultSerializer, 400: problem("validation_error: neither phone nor name (field phone).")},
     )
@@ -196,9 +203,9 @@ class ServiceDayListView(APIView):
         summary="Service Days of a month",
         description="First Friday of the month and the weekend after it, per participating center.",
         parameters=[
-            OpenApiParameter("month", str, description="YYYY-MM; default: the current month (Asia/Shanghai)."),
+            OpenApiParameter("month", str, pattern=MONTH_PATTERN, description="YYYY-MM; default: the current month (Asia/Shanghai)."),
             OpenApiParameter("center", str, description="A center code."),
-            OpenApiParameter("region", str, description="Adcode (6 or 12 digits) of a province, city or county."),
+            OpenApiParameter("region", str, pattern=ADCODE_PATTERN, description="Adcode (6 or 12 digits) of a province, city or county."),
         ],
         responses={
             200: ServiceDayOutSerializer(many=True),
@@ -236,13 +243,14 @@ class CoverageView(APIView):
             "Share of prefecture-level cities and of counties with at least one active site, overall "
             "and per province, with the uncovered ones. Statistical placeholder rows are not counted."
         ),
-        parameters=[OpenApiParameter("province", str, description="Only this province (2, 6 or 12-digit adcode).")],
+        parameters=[OpenApiParameter("province", str, pattern=r"^(\d{2}|\d{6}|\d{12})$", description="Only this province (2, 6 or 12-digit adcode).")],
         responses={200: NetworkCoverageSerializer, 400: problem("validation_error: unknown province (field province).")},
     )
     def get(self, request):
         cov = selectors.coverage_summary()
+        given = "province" in request.query_params
         prefix = (request.query_params.get("province") or "").strip()
-        if prefix:
+        if given:
             if not prefix.isdigit() or len(prefix) not in (2, 6, 12):
                 raise serializers.ValidationError({"province": [_("Expected a province adcode.")]})
             cov.provinces = [p for p in cov.provinces if p.adcode[:2] == prefix[:2]]

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
+from servicehub.api.schema import BlankAsNullChoiceField
 from warranty.choices import Tier
 
 from ..choices import DeductionKind, PaymentMethod, ReturnCondition
@@ -40,6 +41,9 @@ class LoanSerializer(serializers.ModelSerializer):
     loaner = LoanerBriefSerializer(read_only=True)
     ticket = serializers.CharField(source="ticket.service_no", read_only=True)
     center = serializers.CharField(source="center.code", read_only=True)
+    payment_method = BlankAsNullChoiceField(
+        choices=PaymentMethod.choices, help_text="How the deposit was paid; null when the deposit was waived."
+    )
 
     class Meta:
         model = Loan
@@ -65,6 +69,9 @@ class LoanSerializer(serializers.ModelSerializer):
 
 
 class DepositEntrySerializer(serializers.ModelSerializer):
+    deduction_kind = BlankAsNullChoiceField(choices=DeductionKind.choices, help_text="Deductions only; else null.")
+    payment_method = BlankAsNullChoiceField(choices=PaymentMethod.choices, help_text="null when nothing was paid.")
+
     class Meta:
         model = DepositEntry
         fields = [
@@ -101,11 +108,16 @@ class LoanDetailSerializer(LoanSerializer):
         read_only_fields = fields
 
 
+COUNTER_DEDUCTION_KINDS = [
+    (DeductionKind.DAMAGE.value, "damage"), (DeductionKind.MISSING_ACCESSORY.value, "missing_accessory"),
+]
+
+
 class DeductionSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300, help_text="Required: why this is deducted.")
     amount = serializers.DecimalField(**MONEY, min_value=Decimal("0.01"))
     kind = serializers.ChoiceField(
-        choices=[(DeductionKind.DAMAGE.value, "damage"), (DeductionKind.MISSING_ACCESSORY.value, "missing_accessory")],
+        choices=COUNTER_DEDUCTION_KINDS,
         required=False,
         help_text="damage (default) or missing_accessory (default when condition is missing_accessories). "
         "Late fees and the loss value are computed by the server.",

@@ -65,13 +65,17 @@ class WebhookEndpointViewSet(
         return Response({"id": endpoint.pk, "secret": secret}, status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        summary="Disable an endpoint",
-        description="Stops deliveries and cancels pending ones. Nothing is deleted; the history stays readable.",
+        summary="Delete an endpoint",
+        description=(
+            "Stops deliveries and cancels pending ones. From then on the endpoint answers 404 (GET, DELETE, "
+            "rotate-secret, deliveries, redeliver) and leaves the list; the row and its delivery history are "
+            "kept for support. An endpoint disabled by its own `410 Gone` stays visible with `active: false`."
+        ),
         responses={204: None, 404: NOT_FOUND},
     )
     def destroy(self, request, pk=None):
         endpoint = self.get_object()
-        services.webhook_endpoint_disable(endpoint_id=endpoint.pk, reason=_("Disabled through the API."))
+        services.webhook_endpoint_delete(endpoint_id=endpoint.pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(

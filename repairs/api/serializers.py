@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.validators import MinLengthValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -25,7 +26,7 @@ class TicketDeviceInSerializer(serializers.Serializer):
     imei = serializers.CharField(max_length=32, required=False, allow_blank=True)
     serial = serializers.CharField(max_length=64, required=False, allow_blank=True)
     model = serializers.CharField(max_length=32, required=False, allow_blank=True, help_text="Device model code.")
-    sold_at = serializers.DateTimeField(required=False, allow_null=True, help_text="Proof-of-purchase date.")
+    sold_at = serializers.DateTimeField(required=False, allow_null=True, help_text="Proof-of-purchase date, from 2000-01-01 up to now.")
     proof_note = serializers.CharField(max_length=300, required=False, allow_blank=True)
 
     def validate(self, attrs):
@@ -68,7 +69,7 @@ class QuoteLineInSerializer(serializers.Serializer):
 
 
 class QuoteCreateSerializer(serializers.Serializer):
-    lines = QuoteLineInSerializer(many=True, allow_empty=False)
+    lines = QuoteLineInSerializer(many=True, allow_empty=False, validators=[MinLengthValidator(1)])
     exclusions = serializers.ListField(
         child=serializers.CharField(max_length=40), required=False,
         help_text="Warranty exclusions found at diagnosis: accidental_damage, liquid_damage, "

@@ -45,6 +45,7 @@ TTL = timedelta(hours=24)
 STALE_AFTER = timedelta(minutes=5)
 NOT_STORED = {401, 403, 408, 429}
 MAX_KEY_LENGTH = 255
+KEY_PATTERN = r"^[ -~]*[!-~][ -~]*$"
 
 
 def _problem(status: int, code: str, detail: str, **extra) -> JsonResponse:
@@ -194,8 +195,12 @@ def schema_postprocessing_hook(result, generator, request, public):
         "in": "header",
         "name": HEADER,
         "required": False,
-        "schema": {"type": "string", "maxLength": MAX_KEY_LENGTH},
+        # What _valid_key accepts: printable ASCII (space to ~), at least one non-space character
+        # (surrounding spaces are stripped), at most 255 characters.
+        "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": KEY_PATTERN,
+                   "example": "3f1c9a7e-2b4d-4c8e-9a31-5d0e7b6f2a10"},
         "description": (
+            "1-255 printable ASCII characters (a UUID is a good choice); anything else is 400 `validation_error`. "
             "Makes a retry safe: the first response is stored 24 h and replayed (header "
             "`Idempotent-Replayed: true`). Same key with a different body: 422 `idempotency_key_reused`; "
             "while the first request is running: 409 `idempotency_key_in_flight`."

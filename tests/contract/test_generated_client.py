@@ -1,4 +1,9 @@
-"""A client generated from /api/schema/ by openapi-python-client books, checks in and tracks a repair.
+"""A client generated from /api/schema/ by openapi-python-client runs a whole repair.
+
+Book, check in, diagnose, quote, approve, lend a loaner, repair, QC, return the loaner, hand
+over, track: every answer is parsed into its generated model (enums are strict, date-times
+and dates are parsed), so a response that drifts from its schema (a value outside an enum,
+a malformed date-time, a missing required field) fails here as it would in a partner's client.
 
 The client is generated into a temporary directory during the test (nothing generated
 is committed) and talks to the Django app in-process through httpx's WSGI transport.
@@ -18,7 +23,9 @@ from django.core.wsgi import get_wsgi_application
 from drf_spectacular.generators import SchemaGenerator
 
 from tests.factories.booking import SlotRuleFactory, local, open_center, tomorrow
-from tests.factories.loaners import staff_at
+from tests.factories.loaners import DepositRuleFactory, LoanerFactory, flagship_model, staff_at
+from tests.factories.repairs import catalog
+from tests.factories.repairs import staff as staff_member
 from tests.factories.warranty import DeviceModelFactory, make_imei
 
 VENV_BIN = Path(sys.executable).parent
@@ -108,3 +115,103 @@ def test_generated_client_books_checks_in_and_tracks(generated):
     wrong = track.sync_detailed(appointment.service_no, client=anonymous, phone_last4="0000")
     assert wrong.status_code == 404
     assert wrong.parsed.code == "not_found"
+
+
+def _parsed(response, model_cls, status=200):
+    """The answer has the documented status and parses into its model; the model round-trips."""
+    assert response.status_code == status, response.content
+    assert isinstance(response.parsed, model_cls), (type(response.parsed), response.content)
+    again = model_cls.from_dict(response.parsed.to_dict())
+    assert again.to_dict() == response.parsed.to_dict()
+    return response.parsed
+
+
+@pytest.mark.django_db
+def test_generated_client_parses_every_answer_of_a_full_repair(generated):
+    from partners.services import api_key_create
+
+    center = open_center(code="GEN2")
+    day = tomorrow()
+    SlotRuleFactory(center=center, weekday=day.weekday(), desks=2)
+    model = DeviceModelFactory(code="GEN-P2", name="Gen Phone 2")
+    repairs = catalog(model)
+    LoanerFactory(home_center=center, model=flagship_model())
+    DepositRuleFactory(tier="flagship")
+    _k, desk = api_key_create(user=staff_at(center, role="front_desk"))
+    _k, engineer = api_key_create(user=staff_member(center, role="engineer", certified=True))
+    _k, manager = api_key_create(user=staff_at(center, role="manager"))
+
+    transport = httpx.WSGITransport(app=get_wsgi_application())
+    client_mod = _mod(generated, "client")
+    anonymous = client_mod.Client(base_url="http://localhost", httpx_args={"transport": transport})
+
+    def keyed(raw):
+        return client_mod.AuthenticatedClient(base_url="http://localhost", token=raw, httpx_args={"transport": transport})
+
+    desk_c, eng_c, mgr_c = keyed(desk), keyed(engineer), keyed(manager)
+    models = _mod(generated, "models")
+    api = lambda name: _mod(generated, f"api.{name}")  # noqa: E731
+
+    def transition(client, service_no, action, **extra):
+        body = models.TransitionRequest.from_dict({"action": action, **extra})
+        answer = api("tickets.tickets_transition_create").sync_detailed(service_no, client=client, body=body)
+        return _parsed(answer, models.TicketDetail)
+
+    # the center as the public sees it: opening hours are "HH:MM" strings
+    shown = _parsed(api("centers.centers_retrieve").sync_detailed(center.code, client=anonymous), models.CenterDetail)
+    assert [(h.opens, h.closes) for h in shown.opening_hours][:1] == [("09:00", "18:00")]
+
+    # 1. book
+    booked = _parsed(api("booking.appointment_create").sync_detailed(
+        client=anonymous, idempotency_key=str(uuid.uuid4()), body=models.AppointmentInRequest.from_dict({
+            "center": center.code, "start": local(day, 11).isoformat(),
+            "customer": {"name": "王小明", "phone": "13812345679"},
+            "device": {"imei": make_imei(), "model": model.code}, "issue": "屏幕碎了",
+        })), models.AppointmentOut, 201)
+    service_no = booked.service_no
+
+    # 2. check in at the counter
+    ticket = _parsed(api("tickets.tickets_create").sync_detailed(client=desk_c, body=models.TicketCreateRequest.from_dict(
+        {"service_no": service_no, "channel": "appointment"})), models.TicketDetail, 201)
+    assert ticket.status == models.TicketStatusEnum.RECEIVED
+
+    # 3. diagnose and quote
+    transition(eng_c, service_no, "start_diagnosis")
+    quote = _parsed(api("tickets.tickets_quote_create").sync_detailed(service_no, client=eng_c, body=(
+        models.QuoteCreateRequest.from_dict({"lines": [{"repair": repairs["camera"].code}]}))), models.Quote, 201)
+    assert quote.total == "579.00"
+
+    # 4. the customer approves (at the counter)
+    approved = _parsed(api("tickets.tickets_quote_approve_create").sync_detailed(
+        service_no, client=desk_c, body=models.QuoteDecisionRequest.from_dict({})), models.TicketDetail)
+    assert approved.status == models.TicketStatusEnum.REPAIRING
+
+    # 5. a loaner against a deposit
+    loan = _parsed(api("loans.loans_create").sync_detailed(client=desk_c, body=models.LoanCreateRequest.from_dict(
+        {"ticket": service_no, "tier": "flagship", "payment_method": "cash", "terms_accepted": True})), models.Loan, 201)
+    assert loan.payment_method == models.PaymentMethodEnum.CASH
+    detail = _parsed(api("loans.loans_retrieve").sync_detailed(loan.id, client=desk_c), models.LoanDetail)
+    assert [(e.kind, e.deduction_kind) for e in detail.entries] == [(models.DepositEntryKindEnum.HOLD, None)]
+
+    # 6. repair and quality check (by someone else than the engineer)
+    transition(eng_c, service_no, "start_repair")
+    transition(eng_c, service_no, "finish")
+    ready = transition(mgr_c, service_no, "qc_pass")
+    assert ready.status == models.TicketStatusEnum.READY
+
+    # 7. the loaner comes back with a scratch
+    returned = _parsed(api("loans.loans_return_create").sync_detailed(loan.id, client=desk_c, body=(
+        models.LoanReturnRequest.from_dict({"condition": "damaged", "deductions": [
+            {"reason": "scratched back", "amount": "100.00", "kind": "damage"}]}))), models.LoanReturnResult)
+    assert (returned.deducted, returned.balance_due) == ("100.00", "0.00")
+    detail = _parsed(api("loans.loans_retrieve").sync_detailed(loan.id, client=desk_c), models.LoanDetail)
+    assert models.DeductionKindEnum.DAMAGE in [e.deduction_kind for e in detail.entries]
+
+    # 8. hand over and track
+    delivered = transition(desk_c, service_no, "hand_over")
+    assert delivered.status == models.TicketStatusEnum.DELIVERED
+    full = _parsed(api("tickets.tickets_retrieve").sync_detailed(service_no, client=desk_c), models.TicketDetail)
+    assert [t.status for t in full.timeline][-1] == "delivered"
+    tracked = _parsed(api("track.track_retrieve").sync_detailed(service_no, client=anonymous, phone_last4="5679"),
+                      models.Track)
+    assert tracked.status == "delivered"

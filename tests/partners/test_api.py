@@ -76,15 +76,37 @@ def test_another_partners_endpoint_is_404_everywhere(manager):
     assert other.active is True
 
 
-def test_delete_disables_and_keeps_history(manager):
+def test_delete_is_a_documented_soft_delete_gone_from_the_api_kept_in_the_database(manager):
     endpoint = WebhookEndpointFactory(partner=manager.api_key.partner)
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint, event_type="ticket.status_changed", payload={}, msg_id="msg_soft_delete"
+    )
     r = manager.delete(f"/api/v1/webhooks/{endpoint.pk}/")
     assert r.status_code == 204
     endpoint.refresh_from_db()
-    assert endpoint.active is False
-    assert manager.get(f"/api/v1/webhooks/{endpoint.pk}/").json()["active"] is False
-    # A disabled endpoint gets nothing any more.
+    assert (endpoint.active, endpoint.disabled_reason) == (False, "Deleted through the API.")
+    assert endpoint.deleted_at == endpoint.disabled_at
+    # Gone from the API: every call on it answers 404, the list no longer has it.
+    assert manager.get(f"/api/v1/webhooks/{endpoint.pk}/").status_code == 404
+    assert manager.delete(f"/api/v1/webhooks/{endpoint.pk}/").status_code == 404
+    assert manager.post(f"/api/v1/webhooks/{endpoint.pk}/rotate-secret/").status_code == 404
+    assert manager.get(f"/api/v1/webhooks/{endpoint.pk}/deliveries/").status_code == 404
+    assert manager.post(f"/api/v1/webhook-deliveries/{delivery.pk}/redeliver/").status_code == 404
+    assert manager.get("/api/v1/webhooks/").json()["count"] == 0
+    # Kept (nothing that matters is deleted), and a deleted endpoint gets nothing any more.
+    delivery.refresh_from_db()
+    assert delivery.status == "cancelled"
+    assert WebhookEndpoint.objects.filter(pk=endpoint.pk).exists()
     assert webhook_event_emit(event_type="ticket.status_changed", payload={}, partner_ids=[endpoint.partner_id]) == 0
+
+
+def test_an_endpoint_disabled_by_its_own_410_stays_visible_as_inactive(manager):
+    from partners.services import webhook_endpoint_disable
+
+    endpoint = WebhookEndpointFactory(partner=manager.api_key.partner)
+    webhook_endpoint_disable(endpoint_id=endpoint.pk, reason="The endpoint answered 410 Gone.")
+    body = manager.get(f"/api/v1/webhooks/{endpoint.pk}/").json()
+    assert (body["active"], body["disabled_reason"]) == (False, "The endpoint answered 410 Gone.")
 
 
 def test_rotate_secret_returns_a_new_secret_and_the_old_one_keeps_signing(manager):

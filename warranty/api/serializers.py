@@ -125,7 +125,10 @@ class DeviceCreateSerializer(serializers.Serializer):
     imei = ImeiField(required=False, allow_null=True, max_length=32)
     serial = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=64)
     model = serializers.CharField(max_length=32, help_text="Device model code (GET /api/v1/catalog/models/).")
-    sold_at = serializers.DateTimeField(help_text="Sale time (ISO 8601 with offset). Statutory warranty starts here.")
+    sold_at = serializers.DateTimeField(
+        help_text="Sale time (ISO 8601 with offset), from 2000-01-01 up to now (400 otherwise). "
+        "Statutory warranty starts here."
+    )
     retailer = serializers.IntegerField(
         required=False, allow_null=True, help_text="Partner id; partner keys may only give their own (default)."
     )

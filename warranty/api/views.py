@@ -44,7 +44,8 @@ class DeviceCoverageView(APIView):
         operation_id="device_coverage",
         summary="Warranty and plan coverage of a device by IMEI",
         parameters=[
-            OpenApiParameter("imei", OpenApiTypes.STR, OpenApiParameter.PATH, description="15-digit IMEI (Luhn-checked)."),
+            OpenApiParameter("imei", OpenApiTypes.STR, OpenApiParameter.PATH, pattern=r"^[0-9]{15}$",
+                             description="15-digit IMEI (Luhn-checked)."),
             OpenApiParameter(
                 "fault", OpenApiTypes.STR, description="Optional fault category (e.g. `screen`, `battery`, `liquid_damage`)."
             ),
@@ -102,7 +103,8 @@ class PlansOnSaleView(APIView):
         parameters=[
             OpenApiParameter(
                 "model", OpenApiTypes.STR,
-                description="Device model code: only eligible plans with a price for its tier, `price` filled in.",
+                description="Device model code: only eligible plans with a price for its tier, `price` filled in. "
+                "Unknown or blank: 400.",
             )
         ],
         responses={200: PlanOnSaleSerializer(many=True), 400: problem("validation_error: unknown `model`.")},
@@ -111,7 +113,7 @@ class PlansOnSaleView(APIView):
     def get(self, request):
         code = request.query_params.get("model")
         model = None
-        if code:
+        if code is not None:
             model = selectors.device_models_active().filter(code=code).first()
             if model is None:
                 raise DomainError("validation_error", _("Unknown device model: %s.") % code, field="model")
@@ -144,7 +146,10 @@ class DeviceCreateView(APIView):
         request=DeviceCreateSerializer,
         responses={
             201: DeviceSerializer,
-            400: problem("validation_error: bad IMEI (`imei`), unknown model (`model`), future `sold_at`, ..."),
+            400: problem(
+                "validation_error: bad IMEI (`imei`, 15 digits with a valid check digit), unknown model (`model`), "
+                "`sold_at` before 2000-01-01 or in the future, ..."
+            ),
             409: problem("device_exists: this device is already registered as sold."),
         },
         tags=["warranty"],
