@@ -43,7 +43,8 @@ def test_is_open_now_is_recomputed_on_every_read_of_the_cached_center(center, dj
         assert selectors.center_public_detail(code=center.code, at=local(day, 9)).is_open_now is True
 
 
-@pytest.mark.parametrize("hour,expected", [(10, True), (12, False), (17, False)]  # the exception replaces the weekly 13-18)
+# The exception (9-11) replaces the weekly 13-18 of that day.
+@pytest.mark.parametrize("hour,expected", [(10, True), (12, False), (17, False)])
 def test_cached_is_open_now_agrees_with_the_sql_twin(center, commit, hour, expected):
     day = timezone.localdate() + dt.timedelta(days=2)
     with commit():
