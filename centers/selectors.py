@@ -31,6 +31,8 @@ from django.db.models import (
 from django.db.models.functions import ASin, Cast, Cos, Least, Power, Radians, Sin, Sqrt
 from django.utils import timezone
 
+from servicehub.dbrouter import primary_reads
+
 from .choices import CenterKind, RegionLevel
 from .geo import EARTH_RADIUS_KM, bounding_box
 from .models import OpeningException, OpeningHours, Region, ServiceCenter, ServiceDay
@@ -291,7 +293,8 @@ def center_public_detail(*, code: str, at: datetime | None = None) -> ServiceCen
     key = f"centers:pub:{_CACHE_SCHEMA}:{center_cache_version(code=code)}:{code}:{today.isoformat()}"
     center = cache.get(key)
     if center is None:
-        center = _center_public_detail_query(code=code, today=today, at=at)
+        with primary_reads():  # never cache a lagging replica's rows under the new version
+            center = _center_public_detail_query(code=code, today=today, at=at)
         if center is None:
             return None
         cache.set(key, center, PUBLIC_CACHE_SECONDS)
@@ -320,7 +323,9 @@ def center_week_hours(*, center: ServiceCenter, start: date | None = None, days:
     ).order_by().values_list("kind", "wd", "date", "opens", "closes", "closed")
     weekly: dict[int, list] = {}
     exceptions: dict[date, tuple] = {}
-    for kind, weekday, day, opens, closes, closed in weekly_rows.union(exception_rows, all=True):
+    with primary_reads():
+        rows = list(weekly_rows.union(exception_rows, all=True))
+    for kind, weekday, day, opens, closes, closed in rows:
         if kind == 0:
             weekly.setdefault(weekday, []).append((opens, closes))
         else:

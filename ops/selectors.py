@@ -110,7 +110,10 @@ def board_center(*, code: str) -> ServiceCenter | None:
     key = f"ops:board-center:{center_cache_version(code=code)}:{code}"
     found = cache.get(key)
     if found is None:
-        center = ServiceCenter.objects.filter(code=code, active=True).only("pk", "code", "name").first()
+        from servicehub.dbrouter import primary_reads
+
+        with primary_reads():  # cached under a version bumped on commit: not from a lagging replica
+            center = ServiceCenter.objects.filter(code=code, active=True).only("pk", "code", "name").first()
         found = (center.pk, center.code, center.name) if center is not None else ()
         cache.set(key, found, PUBLIC_CACHE_SECONDS)
     if not found:

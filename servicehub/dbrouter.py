@@ -12,6 +12,8 @@ from it:
   (``select_for_update`` and read-your-writes inside ``atomic`` need the primary) or something was
   written earlier in the same request (the scope is then pinned to the primary).
 - Outside the scope (Celery, management commands, staff pages) everything uses the primary.
+- Reads that fill a versioned cache entry (``primary_reads()``) use the primary: a standby a few
+  milliseconds behind must not put old rows under the version the commit just bumped.
 - Migrations run on the primary only; the standby gets them through replication.
 """
 
@@ -38,6 +40,21 @@ def replica_configured() -> bool:
 def replica_reads():
     """Let reads in this block use the replica (if configured); a write pins the rest to the primary."""
     token = _scope.set(REPLICA)
+    try:
+        yield
+    finally:
+        _scope.reset(token)
+
+
+@contextmanager
+def primary_reads():
+    """Reads in this block use the primary, even inside a replica scope.
+
+    For reads whose result is cached under a version bumped on commit: right after the bump a
+    replica may not have replayed the commit yet, and the old rows would be cached under the new
+    version. Cache misses are rare, so they read the primary; the hits never touch a database.
+    """
+    token = _scope.set(PRIMARY if _scope.get() is not None else None)
     try:
         yield
     finally:

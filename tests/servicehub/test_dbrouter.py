@@ -85,3 +85,19 @@ def test_middleware_opens_the_scope_for_public_reads_only(primary, settings, met
 def test_settings_wire_the_router_and_the_middleware(settings):
     assert settings.DATABASE_ROUTERS == ["servicehub.dbrouter.PrimaryReplicaRouter"]
     assert "servicehub.dbrouter.ReplicaReadsMiddleware" in settings.MIDDLEWARE
+
+
+def test_primary_reads_inside_a_replica_scope(primary):
+    """Cache fills read the primary: a lagging standby must not be cached under a fresh version."""
+    from servicehub.dbrouter import primary_reads
+
+    router = PrimaryReplicaRouter()
+    with replica_reads():
+        with primary_reads():
+            assert router.db_for_read(None) == "default"
+        assert router.db_for_read(None) == "replica"  # the scope goes on after the block
+    with primary_reads():  # outside a scope it changes nothing
+        assert router.db_for_read(None) == "default"
+    with replica_reads():
+        assert router.db_for_read(None) == "replica"
+
