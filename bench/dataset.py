@@ -50,7 +50,7 @@ def _copy(cur, table, columns, rows):
 
 
 def build(*, tickets: int, customers: int, devices: int, loaners: int, seed: int, out=sys.stderr,
-          grow_only: bool = False) -> dict:
+          grow_only: bool = False, site_scale: int = 1) -> dict:
     import django
 
     django.setup()
@@ -78,7 +78,7 @@ def build(*, tickets: int, customers: int, devices: int, loaners: int, seed: int
     from repairs import demo as repairs_demo
     from warranty import demo as warranty_demo
 
-    options = {"centers": 2400, "collection_points": 20000, "tickets": 0, "seed": seed, "rng": random.Random(seed)}
+    options = {"centers": 2400 * site_scale, "collection_points": 20000 * site_scale, "tickets": 0, "seed": seed, "rng": random.Random(seed)}
     quiet = _Quiet()
     for module in (centers_demo, warranty_demo):
         module.seed(out=quiet, options=options)
@@ -182,6 +182,8 @@ def main() -> None:
     parser.add_argument("--devices", type=int, default=300_000)
     parser.add_argument("--loaners", type=int, default=18_000)
     parser.add_argument("--seed", type=int, default=20180301)
+    parser.add_argument("--site-scale", type=int, default=1,
+                        help="multiply the network (2,400 centers + 20,000 collection points) by this")
     parser.add_argument("--grow", action="store_true",
                         help="keep the database and only add tickets until there are --tickets")
     args = parser.parse_args()
@@ -189,7 +191,7 @@ def main() -> None:
         sys.exit("Run against PostgreSQL: DATABASE_URL=postgres://postgres@127.0.0.1:5432/sh_ev_bench")
     repairs_growth.ensure_database()
     result = build(tickets=args.tickets, customers=args.customers, devices=args.devices, loaners=args.loaners,
-                   seed=args.seed, grow_only=args.grow)
+                   seed=args.seed, grow_only=args.grow, site_scale=args.site_scale)
     print(json.dumps(result, indent=2))
 
 

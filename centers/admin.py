@@ -220,6 +220,11 @@ class ServiceCenterAdmin(admin.ModelAdmin):
             services.center_update(center_id=obj.pk, actor=actor, region=region, **data)
         obj.refresh_from_db()
 
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # The hours and exceptions inlines are saved here, not through the services.
+        services.center_cache_bump(code=form.instance.code)
+
     # --- actions ---
 
     @admin.action(description=_("Export selected centers as CSV"))
@@ -395,3 +400,7 @@ class ServiceDayAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # untick "active" to opt a center out of a day
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        services.center_cache_bump(code=obj.center.code)

@@ -7,13 +7,16 @@ Everything here is side-effect free. Times are judged in the centers' local zone
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
     BooleanField,
+    DateField,
     Exists,
     ExpressionWrapper,
     F,
@@ -27,6 +30,8 @@ from django.db.models import (
 )
 from django.db.models.functions import ASin, Cast, Cos, Least, Power, Radians, Sin, Sqrt
 from django.utils import timezone
+
+from servicehub.dbrouter import primary_reads
 
 from .choices import CenterKind, RegionLevel
 from .geo import EARTH_RADIUS_KM, bounding_box
@@ -219,9 +224,38 @@ def centers_nearest(
     return list(qs[:limit] if limit is not None else qs)
 
 
-def center_public_detail(*, code: str, at: datetime | None = None) -> ServiceCenter | None:
-    """An active center by code, with ``is_open_now``, hours, upcoming exceptions and Service Days."""
-    today = local_now(at).date()
+# --- cached public data --------------------------------------------------------
+#
+# What every visitor of a center's page (and every tracking page of its tickets) sees is the same
+# until staff change the center, its hours or its exceptions, so it is cached under a *versioned*
+# key: ``centers.services.center_cache_bump`` gives the center (or, for bulk changes, the whole
+# network) a new random version after the writing transaction commits, and the next read misses.
+# Nothing is ever deleted, so a reader that raced the write can only store the old data under the
+# old version, which nobody reads any more. Versions are random tokens, not counters: a version key
+# evicted from Redis comes back as a new token, never as one whose old entries still exist.
+# The TTL is only a safety net for writes that bypass the services (raw SQL, a shell).
+
+PUBLIC_CACHE_SECONDS = 600
+_CACHE_SCHEMA = "1"  # bump when the cached shape changes (entries of old code are then ignored)
+NETWORK_VERSION_KEY = "centers:v:*"
+
+
+def center_version_key(code: str) -> str:
+    return f"centers:v:{code}"
+
+
+def center_cache_version(*, code: str) -> str:
+    """The current cache version of a center (network version + center version), creating either."""
+    keys = [NETWORK_VERSION_KEY, center_version_key(code)]
+    got = cache.get_many(keys)
+    for key in keys:
+        if key not in got:
+            cache.add(key, uuid.uuid4().hex[:12], timeout=None)
+            got[key] = cache.get(key) or "0"
+    return f"{got[keys[0]]}.{got[keys[1]]}"
+
+
+def _center_public_detail_query(*, code: str, today: date, at: datetime | None) -> ServiceCenter | None:
     qs = with_hours(centers_search(at=at)).prefetch_related(
         Prefetch(
             "opening_exceptions",
@@ -235,6 +269,78 @@ def center_public_detail(*, code: str, at: datetime | None = None) -> ServiceCen
         ),
     )
     return qs.filter(code=code).first()
+
+
+def _open_from_prefetched(center: ServiceCenter, now: datetime) -> bool:
+    """``open_at_q`` on a center whose weekly hours and upcoming exceptions are prefetched."""
+    if not center.active:
+        return False
+    today, t = now.date(), now.time().replace(tzinfo=None)
+    exception = next((e for e in center.upcoming_exceptions if e.date == today), None)
+    if exception is not None:
+        return not exception.closed and exception.opens <= t < exception.closes
+    return any(h.weekday == today.weekday() and h.opens <= t < h.closes for h in center.opening_hours.all())
+
+
+def center_public_detail(*, code: str, at: datetime | None = None) -> ServiceCenter | None:
+    """An active center by code, with ``is_open_now``, hours, upcoming exceptions and Service Days.
+
+    Four queries on a cache miss, none on a hit (the entry is per center version and local date;
+    ``is_open_now`` is recomputed from the cached hours on every call).
+    """
+    now = local_now(at)
+    today = now.date()
+    key = f"centers:pub:{_CACHE_SCHEMA}:{center_cache_version(code=code)}:{code}:{today.isoformat()}"
+    center = cache.get(key)
+    if center is None:
+        with primary_reads():  # never cache a lagging replica's rows under the new version
+            center = _center_public_detail_query(code=code, today=today, at=at)
+        if center is None:
+            return None
+        cache.set(key, center, PUBLIC_CACHE_SECONDS)
+    center.is_open_now = _open_from_prefetched(center, now)
+    return center
+
+
+def center_week_hours(*, center: ServiceCenter, start: date | None = None, days: int = 7) -> list[dict]:
+    """``[{"day": date, "hours": [(opens, closes), ...]}]`` for ``days`` local dates from ``start``.
+
+    What ``center_hours_on`` says for each day (exceptions replace the weekly hours), for any
+    center (active or not, any kind). One query on a cache miss (weekly hours UNION the
+    exceptions of the range), none on a hit.
+    """
+    start = start or local_now().date()
+    end = start + timedelta(days=days - 1)
+    key = f"centers:week:{_CACHE_SCHEMA}:{center_cache_version(code=center.code)}:{center.code}:{start}:{days}"
+    week = cache.get(key)
+    if week is not None:
+        return week
+    weekly_rows = OpeningHours.objects.filter(center_id=center.pk).annotate(
+        kind=Value(0), day=Value(None, output_field=DateField()), is_closed=Value(False)
+    ).order_by().values_list("kind", "weekday", "day", "opens", "closes", "is_closed")
+    exception_rows = OpeningException.objects.filter(center_id=center.pk, date__gte=start, date__lte=end).annotate(
+        kind=Value(1), wd=Value(-1)
+    ).order_by().values_list("kind", "wd", "date", "opens", "closes", "closed")
+    weekly: dict[int, list] = {}
+    exceptions: dict[date, tuple] = {}
+    with primary_reads():
+        rows = list(weekly_rows.union(exception_rows, all=True))
+    for kind, weekday, day, opens, closes, closed in rows:
+        if kind == 0:
+            weekly.setdefault(weekday, []).append((opens, closes))
+        else:
+            exceptions[day if isinstance(day, date) else date.fromisoformat(str(day))] = (closed, opens, closes)
+    week = []
+    for i in range(days):
+        day = start + timedelta(days=i)
+        if day in exceptions:
+            closed, opens, closes = exceptions[day]
+            hours = [] if closed else [(opens, closes)]
+        else:
+            hours = sorted(weekly.get(day.weekday(), []))
+        week.append({"day": day, "hours": hours})
+    cache.set(key, week, PUBLIC_CACHE_SECONDS)
+    return week
 
 
 # --- verification ------------------------------------------------------------

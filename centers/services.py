@@ -9,10 +9,12 @@ from __future__ import annotations
 import calendar
 import csv
 import io
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from importlib import resources
 
+from django.core.cache import cache
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -25,7 +27,20 @@ from .choices import (
     RegionLevel,
 )
 from .models import OpeningException, OpeningHours, Region, ServiceCenter, ServiceDay
-from .selectors import phone_digits
+from .selectors import NETWORK_VERSION_KEY, center_version_key, phone_digits
+
+# --- public data cache -----------------------------------------------------------------
+
+
+def center_cache_bump(*, code: str | None = None) -> None:
+    """Give one center (``code``) or the whole network (``None``) a new public-cache version.
+
+    Deferred to after the surrounding transaction commits (at once outside one), so a reader
+    never caches the old rows under the new version. Every write of a center, its hours or
+    exceptions, and every bulk write of Service Days or an import calls this; the admin too.
+    """
+    key = NETWORK_VERSION_KEY if code is None else center_version_key(code)
+    transaction.on_commit(lambda: cache.set(key, uuid.uuid4().hex[:12], timeout=None), robust=True)
 
 # --- regions -------------------------------------------------------------------
 
@@ -259,7 +274,7 @@ def center_create(
     with transaction.atomic():
         if ServiceCenter.objects.filter(code=code).exists():
             raise _invalid("code", _("A center with code %(code)s already exists.") % {"code": code})
-        return ServiceCenter.objects.create(
+        center = ServiceCenter.objects.create(
             code=code,
             region=region,
             city=city,
@@ -267,6 +282,8 @@ def center_create(
             phone_digits=phone_digits(phone),
             **values,
         )
+        center_cache_bump(code=code)
+        return center
 
 
 def center_update(*, center_id: int, actor=None, region: Region | None = None, **changes) -> ServiceCenter:
@@ -294,6 +311,7 @@ def center_update(*, center_id: int, actor=None, region: Region | None = None, *
             center.city, center.province = _region_chain(region)
             center.region = region
         center.save()
+        center_cache_bump(code=center.code)
         return center
 
 
@@ -319,6 +337,7 @@ def center_deactivate(*, center_id: int, actor=None) -> ServiceCenter:
             )
         center.active = False
         center.save(update_fields=["active", "updated_at"])
+        center_cache_bump(code=center.code)
         return center
 
 
@@ -344,6 +363,7 @@ def opening_hours_set(*, center_id: int, weekday: int, intervals: list[tuple[tim
         if center is None:
             raise DomainError("not_found", _("No such center."), status=404)
         OpeningHours.objects.filter(center=center, weekday=weekday).delete()
+        center_cache_bump(code=center.code)
         return OpeningHours.objects.bulk_create(
             [OpeningHours(center=center, weekday=weekday, opens=o, closes=c) for o, c in ordered]
         )
@@ -379,6 +399,7 @@ def opening_exception_set(
                 "reason": reason,
             },
         )
+        center_cache_bump(code=center.code)
         return exception
 
 
@@ -423,6 +444,7 @@ def service_days_generate(*, year: int, month: int, batch_size: int = 3000) -> i
                 batch = []
         if batch:
             ServiceDay.objects.bulk_create(batch, ignore_conflicts=True)
+        center_cache_bump()  # every center's upcoming Service Days may have changed
         return ServiceDay.objects.filter(date__in=days).count() - before
 
 

@@ -91,25 +91,71 @@ class BoardColumn:
         return self.total - len(self.rows)
 
 
+# How long a board answer may be reused at most. A change of any ticket on the board changes the
+# board's fingerprint (counts and latest ``updated_at`` per status) and shows on the next poll; the
+# TTL only bounds what the fingerprint cannot see (a customer renaming themself).
+BOARD_CACHE_SECONDS = 60
+
+
 def board_center(*, code: str) -> ServiceCenter | None:
-    """The active center whose board ``/board/<code>/`` shows (``None`` -> 404)."""
-    return ServiceCenter.objects.filter(code=code, active=True).only("pk", "code", "name").first()
+    """The active center whose board ``/board/<code>/`` shows (``None`` -> 404).
+
+    Cached under the center's public-cache version (``centers.selectors.center_cache_version``),
+    so deactivating or renaming it shows at once; no query on a hit.
+    """
+    from django.core.cache import cache
+
+    from centers.selectors import PUBLIC_CACHE_SECONDS, center_cache_version
+
+    key = f"ops:board-center:{center_cache_version(code=code)}:{code}"
+    found = cache.get(key)
+    if found is None:
+        from servicehub.dbrouter import primary_reads
+
+        with primary_reads():  # cached under a version bumped on commit: not from a lagging replica
+            center = ServiceCenter.objects.filter(code=code, active=True).only("pk", "code", "name").first()
+        found = (center.pk, center.code, center.name) if center is not None else ()
+        cache.set(key, found, PUBLIC_CACHE_SECONDS)
+    if not found:
+        return None
+    pk, code, name = found
+    return ServiceCenter(pk=pk, code=code, name=name, active=True)
 
 
 def board_columns(*, center_id: int, now: dt.datetime | None = None, limit: int = BOARD_ROWS_PER_STAGE) -> list[BoardColumn]:
     """The board's columns for one center: at most ``limit`` rows each, longest-waiting first.
 
-    Two queries whatever the queue length: the counts per status, and the first ``limit``
-    rows of each status (``ROW_NUMBER() OVER (PARTITION BY status)``). Only the masked
-    name and the last four characters of the service number leave this function.
+    At most two queries whatever the queue length: the counts (and latest change) per status,
+    and the first ``limit`` rows of each status (``ROW_NUMBER() OVER (PARTITION BY status)``).
+    The first is the board's fingerprint: while it and the minute are unchanged, the columns come
+    from the cache (one query per poll; 2,400 TVs polling cost 2,400 index look-ups, not 7,200).
+    Only the masked name and the last four characters of the service number leave this function.
     """
+    from django.core.cache import cache
+    from django.db.models import Max
+    from django.utils.translation import get_language
+
+    live = now is None
     now = now or timezone.now()
     statuses = list(BOARD_STATUS_TO_STAGE)
     open_here = RepairTicket.objects.filter(center_id=center_id, status__in=statuses)
+    state = sorted(
+        open_here.order_by().values_list("status").annotate(n=Count("pk"), last=Max("updated_at")).values_list(
+            "status", "n", "last"
+        )
+    )
+    key = None
+    if live:
+        fingerprint = "|".join(f"{st}:{n}:{last.timestamp() if last else ''}" for st, n, last in state)
+        minute = int(now.timestamp() // 60)
+        key = f"ops:board:{center_id}:{limit}:{minute}:{get_language()}:{fingerprint}"
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
     totals: dict[str, int] = {}
-    for status, n in open_here.order_by().values_list("status").annotate(n=Count("pk")).values_list("status", "n"):
-        key = BOARD_STATUS_TO_STAGE[status]
-        totals[key] = totals.get(key, 0) + n
+    for status, n, _last in state:
+        key_ = BOARD_STATUS_TO_STAGE[status]
+        totals[key_] = totals.get(key_, 0) + n
 
     since = F("stage_started_at")
     rows = (
@@ -119,7 +165,7 @@ def board_columns(*, center_id: int, now: dt.datetime | None = None, limit: int 
         .filter(rn__lte=limit)
         .order_by()
         .values_list("status", "customer__name", "service_no", "stage_started_at", "updated_at")
-    )
+    ) if state else []
     by_stage: dict[str, list[tuple]] = {}
     for status, name, service_no, started, updated in rows:
         started = started or updated
@@ -128,10 +174,12 @@ def board_columns(*, center_id: int, now: dt.datetime | None = None, limit: int 
             (started, BoardRow(name=mask_name(name), number=service_no[-4:], minutes_in_stage=minutes))
         )
     columns = []
-    for key, label, _statuses in BOARD_STAGES:
+    for stage, label, _statuses in BOARD_STAGES:
         # awaiting_parts and repairing share a column: merge, re-sort, cut to the limit again.
-        merged = sorted(by_stage.get(key, []), key=lambda item: item[0])[:limit]
-        columns.append(BoardColumn(key=key, label=str(label), rows=tuple(r for _s, r in merged), total=totals.get(key, 0)))
+        merged = sorted(by_stage.get(stage, []), key=lambda item: item[0])[:limit]
+        columns.append(BoardColumn(key=stage, label=str(label), rows=tuple(r for _s, r in merged), total=totals.get(stage, 0)))
+    if key is not None:
+        cache.set(key, columns, BOARD_CACHE_SECONDS)
     return columns
 
 

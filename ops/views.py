@@ -9,7 +9,7 @@ from django.views.decorators.http import require_safe
 from . import selectors
 
 # Seconds between two refreshes of the board body (htmx) and of the whole page (no JS).
-BOARD_POLL_SECONDS = 20
+BOARD_POLL_SECONDS = 10
 BOARD_FALLBACK_REFRESH_SECONDS = 60
 
 

@@ -65,7 +65,12 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # HTML and JSON leave compressed (static files are precompressed by WhiteNoise). Django's
+    # gzip adds random padding to the stream against BREACH (CSRF tokens are in the pages).
+    "django.middleware.gzip.GZipMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Public GET pages and endpoints read from DATABASE_REPLICA_URL when it is set (docs/scaling.md).
+    "servicehub.dbrouter.ReplicaReadsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -92,8 +97,15 @@ TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "servicehub" / "templates"],
-        "APP_DIRS": True,
         "OPTIONS": {
+            # Compiled templates are kept per process (Django's default since 4.1 without a
+            # `loaders` option; spelled out so nobody loses it by adding a loader).
+            "loaders": [
+                (
+                    "django.template.loaders.cached.Loader",
+                    ["django.template.loaders.filesystem.Loader", "django.template.loaders.app_directories.Loader"],
+                )
+            ],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.template.context_processors.i18n",
@@ -118,6 +130,27 @@ else:
     # SQLite: wait for the write lock instead of failing at once.
     DATABASES["default"]["OPTIONS"].setdefault("timeout", 20)
 IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+# PgBouncer in transaction pooling mode: server-side cursors (``.iterator()``) and session state
+# do not survive between transactions there; set DISABLE_SERVER_SIDE_CURSORS=1 behind one.
+if IS_POSTGRES and env.bool("DISABLE_SERVER_SIDE_CURSORS", default=False):
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+
+# A streaming read replica for public reads (servicehub/dbrouter.py, docs/scaling.md). Writes,
+# transactions, staff pages and anything after a write in the same request use the primary.
+DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
+    for _key in ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS", "OPTIONS", "DISABLE_SERVER_SIDE_CURSORS"):
+        if _key in DATABASES["default"]:
+            DATABASES["replica"].setdefault(_key, DATABASES["default"][_key])
+    # Tests read the same test database through both aliases.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["servicehub.dbrouter.PrimaryReplicaRouter"]
+# URL prefixes whose GET/HEAD requests may read from the replica (anonymous public reads only).
+REPLICA_READ_PATHS = env.list(
+    "REPLICA_READ_PATHS",
+    default=["/api/v1/centers/", "/api/v1/service-days/", "/centers/", "/board/", "/api/v1/official-stores/"],
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, Celery --------------------------------------------------------
@@ -145,7 +178,21 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 # Longer than any retry countdown, so a delayed task is never redelivered early.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 3600, "socket_connect_timeout": 5, "socket_timeout": 30}
-CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="celery")
+# CELERY_QUEUE set: every task on that one queue (tests, small installs). Otherwise three queues,
+# so a burst of one kind never waits behind another: notifications (SMS/e-mail to customers),
+# webhooks (partner deliveries, slow receivers), jobs (everything scheduled). A worker per queue in
+# the Procfile and docker-compose.yml; the producer (web) decides the queue, so it needs the same value.
+CELERY_QUEUE = env("CELERY_QUEUE", default="")
+CELERY_SPLIT_QUEUES = env.bool("CELERY_SPLIT_QUEUES", default=not CELERY_QUEUE and not TESTING)
+CELERY_SPLIT_ROUTES = {
+    "notifications.*": {"queue": "notifications"},
+    "partners.tasks.webhook_*": {"queue": "webhooks"},
+}
+if CELERY_SPLIT_QUEUES:
+    CELERY_TASK_DEFAULT_QUEUE = "jobs"
+    CELERY_TASK_ROUTES = CELERY_SPLIT_ROUTES
+else:
+    CELERY_TASK_DEFAULT_QUEUE = CELERY_QUEUE or "celery"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "Asia/Shanghai"

@@ -18,8 +18,8 @@ def command_text(service) -> str:
     return " ".join(command) if isinstance(command, list) else command
 
 
-def test_compose_has_the_five_services(compose):
-    assert set(compose["services"]) == {"postgres", "redis", "web", "worker", "beat"}
+def test_compose_has_the_services_with_a_worker_per_queue(compose):
+    assert set(compose["services"]) == {"postgres", "redis", "web", "worker", "webhooks", "jobs", "beat"}
 
 
 def test_every_service_has_a_health_check(compose):
@@ -41,7 +41,9 @@ def test_worker_and_beat_commands(compose):
     worker = command_text(compose["services"]["worker"])
     beat = command_text(compose["services"]["beat"])
     assert worker.startswith("celery -A servicehub worker")
-    assert "--queues ${CELERY_QUEUE:-celery}" in worker
+    assert "--queues ${CELERY_QUEUE:-notifications}" in worker
+    assert "--queues webhooks" in command_text(compose["services"]["webhooks"])
+    assert "--queues jobs" in command_text(compose["services"]["jobs"])
     assert beat.startswith("celery -A servicehub beat")
     # the schedule lives in the database (django-celery-beat), set by settings, not a local file
     assert "--scheduler" not in beat
@@ -49,7 +51,7 @@ def test_worker_and_beat_commands(compose):
 
 def test_app_services_share_the_environment_and_wait_for_healthy_dependencies(compose):
     services = compose["services"]
-    for name in ("web", "worker", "beat"):
+    for name in ("web", "worker", "webhooks", "jobs", "beat"):
         env = services[name]["environment"]
         assert env["DATABASE_URL"].startswith("postgres://") and "@postgres:5432/" in env["DATABASE_URL"]
         assert env["REDIS_URL"] == "redis://redis:6379/0"
@@ -77,9 +79,11 @@ def test_procfile_runs_gunicorn_worker_and_beat():
     lines = dict(
         line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line and not line.startswith("#")
     )
-    assert set(lines) == {"web", "worker", "beat"}
+    assert set(lines) == {"web", "worker", "webhooks", "jobs", "beat"}
     assert lines["web"].split()[:2] == [".venv/bin/gunicorn", "servicehub.wsgi"]
-    assert lines["worker"].split()[:4] == [".venv/bin/celery", "-A", "servicehub", "worker"]
+    for name, queue in (("worker", "${CELERY_QUEUE:-notifications}"), ("webhooks", "webhooks"), ("jobs", "jobs")):
+        assert lines[name].split()[:4] == [".venv/bin/celery", "-A", "servicehub", "worker"]
+        assert f"--queues {queue} " in lines[name]
     assert lines["beat"].split()[:4] == [".venv/bin/celery", "-A", "servicehub", "beat"]
 
 

@@ -46,7 +46,7 @@ def test_board_shows_stages_masked_names_and_last_four_only(client, center):
     assert "1 h 15 min" in html  # time in stage
     assert html.count("ticket-ready") == 1  # only the ready one is highlighted
     assert "01E5" not in html and "01F6" not in html  # delivered / other center: not on this board
-    assert 'hx-get="/board/SHBOARD1/body/"' in html and 'hx-trigger="every 20s"' in html
+    assert 'hx-get="/board/SHBOARD1/body/"' in html and 'hx-trigger="every 10s"' in html
     assert '<meta http-equiv="refresh"' in html  # no-JS fallback (inside <noscript>)
     assert "/static/ops/htmx.min.js" in html
     assert response["Cache-Control"].startswith("max-age=0")
@@ -79,11 +79,43 @@ def test_board_query_count_does_not_grow_with_the_queue(client, center, django_a
         ticket(center, status=status, stage_started_at=now)
     with CaptureQueriesContext(connection) as small:
         client.get(f"/board/{center.code}/body/")
+    assert len(small.captured_queries) == 3  # center, counts per status, first rows per status
     for status in ("received", "diagnosing", "repairing", "awaiting_parts", "quality_check", "ready") * 5:
         ticket(center, status=status, stage_started_at=now)
-    with django_assert_num_queries(3):  # center, counts per status, first rows per status
+    with django_assert_num_queries(2):  # center cached; counts changed -> rows again
         client.get(f"/board/{center.code}/body/")
-    assert len(small.captured_queries) == 3
+    with django_assert_num_queries(1):  # nothing changed: the counts query alone, columns from the cache
+        client.get(f"/board/{center.code}/body/")
+
+
+def test_a_change_shows_on_the_next_poll_despite_the_cache(client, center):
+    """The cached columns are keyed by the board's fingerprint: any ticket change invalidates them."""
+    from repairs.models import RepairTicket
+
+    t = ticket(center, status="received", name="李小红", stage_started_at=timezone.now())
+    html = client.get(f"/board/{center.code}/body/").content.decode()
+    assert "李*红" in html.split("column-received")[1].split("</section>")[0]
+    assert client.get(f"/board/{center.code}/body/").content.decode() == html  # served from the cache
+    # A transition saves the ticket (updated_at moves): same count per status would not hide it.
+    t.status = "diagnosing"
+    t.save()
+    html = client.get(f"/board/{center.code}/body/").content.decode()
+    assert "李*红" not in html.split("column-received")[1].split("</section>")[0]
+    assert "李*红" in html.split("column-diagnosing")[1].split("</section>")[0]
+    # Same status, new stage (e.g. a re-diagnosis): updated_at alone changes the fingerprint.
+    RepairTicket.objects.filter(pk=t.pk).update(
+        stage_started_at=timezone.now() - dt.timedelta(minutes=42), updated_at=timezone.now() + dt.timedelta(seconds=1)
+    )
+    assert "42 min" in client.get(f"/board/{center.code}/body/").content.decode()
+
+
+def test_deactivating_the_center_closes_its_board_at_once(client, center, django_capture_on_commit_callbacks):
+    from centers.services import center_deactivate
+
+    assert client.get(f"/board/{center.code}/").status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):  # the version bump runs after the commit
+        center_deactivate(center_id=center.pk)
+    assert client.get(f"/board/{center.code}/").status_code == 404
 
 
 def test_unknown_or_closed_center_is_404(client, center):

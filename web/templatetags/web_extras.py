@@ -10,15 +10,34 @@ register = template.Library()
 
 @register.simple_tag
 def track_extras(ticket):
-    """What the customer may do from the tracking page: change the appointment, answer the survey."""
-    from booking.models import Survey
+    """What the customer may do from the tracking page: change the appointment, answer the survey.
 
-    appointment = selectors.appointment_for_ticket(ticket=ticket)
+    One query whatever the ticket has: the ticket row LEFT JOINed to its appointment (and the
+    appointment's center), with whether a survey exists as an EXISTS column.
+    """
+    from django.core.exceptions import ObjectDoesNotExist
+    from django.db.models import Exists, OuterRef
+
+    from booking.models import Survey
+    from repairs.models import RepairTicket
+
+    row = (
+        RepairTicket.objects.filter(pk=ticket.pk)
+        .select_related("appointment__center")
+        .annotate(has_survey=Exists(Survey.objects.filter(ticket_id=OuterRef("pk"))))
+        .first()
+    )
+    try:
+        appointment = row.appointment if row is not None else None
+    except ObjectDoesNotExist:
+        appointment = None
+    if appointment is not None:
+        appointment.ticket = ticket  # appointment_can_change reads the ticket's status: no second query
     return {
         "appointment": appointment,
         "can_change": appointment is not None and selectors.appointment_can_change(appointment=appointment),
         "deadline": selectors.appointment_change_deadline(appointment=appointment) if appointment else None,
-        "survey_open": ticket.status in SURVEY_OPEN_STATUSES and not Survey.objects.filter(ticket_id=ticket.pk).exists(),
+        "survey_open": ticket.status in SURVEY_OPEN_STATUSES and not (row is not None and row.has_survey),
     }
 
 

@@ -1,0 +1,142 @@
+"""The cached public data of a center: served from the cache, and a change shows at once.
+
+The writes bump the center's cache version in ``transaction.on_commit``; tests run inside a
+transaction, so ``django_capture_on_commit_callbacks(execute=True)`` plays the commit.
+"""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from centers import selectors, services
+from tests.factories.booking import local, open_center
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def center(db):
+    return open_center(name="Cache Center", opens=dt.time(9), closes=dt.time(18))
+
+
+@pytest.fixture
+def commit(django_capture_on_commit_callbacks):
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+def test_center_detail_is_served_from_the_cache(client, center, django_assert_num_queries):
+    with django_assert_num_queries(4):
+        first = client.get(f"/api/v1/centers/{center.code}/").json()
+    with django_assert_num_queries(0):
+        second = client.get(f"/api/v1/centers/{center.code}/").json()
+    assert first == second
+    assert len(first["opening_hours"]) == 7
+
+
+def test_is_open_now_is_recomputed_on_every_read_of_the_cached_center(center, django_assert_num_queries):
+    day = timezone.localdate()
+    assert selectors.center_public_detail(code=center.code, at=local(day, 10)).is_open_now is True
+    with django_assert_num_queries(0):
+        assert selectors.center_public_detail(code=center.code, at=local(day, 19)).is_open_now is False
+        assert selectors.center_public_detail(code=center.code, at=local(day, 8, 59)).is_open_now is False
+        assert selectors.center_public_detail(code=center.code, at=local(day, 9)).is_open_now is True
+
+
+# The exception (9-11) replaces the weekly 13-18 of that day.
+@pytest.mark.parametrize("hour,expected", [(10, True), (12, False), (17, False)])
+def test_cached_is_open_now_agrees_with_the_sql_twin(center, commit, hour, expected):
+    day = timezone.localdate() + dt.timedelta(days=2)
+    with commit():
+        services.opening_exception_set(center_id=center.pk, day=day, closed=False, opens=dt.time(9), closes=dt.time(11))
+        services.opening_hours_set(center_id=center.pk, weekday=day.weekday(), intervals=[(dt.time(13), dt.time(18))])
+    at = local(day, hour)
+    sql = selectors.centers_search(at=at).get(pk=center.pk).is_open_now
+    selectors.center_public_detail(code=center.code, at=at)  # fills the cache
+    cached = selectors.center_public_detail(code=center.code, at=at).is_open_now
+    assert cached == sql == expected
+
+
+def test_a_change_of_hours_shows_at_once(client, center, commit):
+    url = f"/api/v1/centers/{center.code}/"
+    assert client.get(url).json()["opening_hours"][0] == {"weekday": 0, "opens": "09:00", "closes": "18:00"}
+    with commit():
+        services.opening_hours_set(center_id=center.pk, weekday=0, intervals=[(dt.time(8), dt.time(12))])
+    assert client.get(url).json()["opening_hours"][0] == {"weekday": 0, "opens": "08:00", "closes": "12:00"}
+
+
+def test_a_holiday_shows_at_once_on_the_center_page_and_the_tracking_hours(client, center, commit):
+    day = timezone.localdate() + dt.timedelta(days=1)
+    url = f"/api/v1/centers/{center.code}/"
+    assert client.get(url).json()["holiday_hours"] == []
+    week = selectors.center_week_hours(center=center)
+    assert week[1] == {"day": day, "hours": [(dt.time(9), dt.time(18))]}
+    with commit():
+        services.opening_exception_set(center_id=center.pk, day=day, closed=True, reason="Spring Festival")
+    assert client.get(url).json()["holiday_hours"] == [
+        {"date": day.isoformat(), "closed": True, "opens": None, "closes": None, "reason": "Spring Festival"}
+    ]
+    assert selectors.center_week_hours(center=center)[1] == {"day": day, "hours": []}
+    assert f"{day:%m-%d}" in client.get(f"/centers/{center.code}/").content.decode()
+
+
+def test_a_rename_and_a_deactivation_show_at_once(client, center, commit):
+    url = f"/api/v1/centers/{center.code}/"
+    assert client.get(url).json()["name"] == "Cache Center"
+    with commit():
+        services.center_update(center_id=center.pk, name="Renamed Center")
+    assert client.get(url).json()["name"] == "Renamed Center"
+    assert "Renamed Center" in client.get(f"/centers/{center.code}/").content.decode()
+    with commit():
+        services.center_deactivate(center_id=center.pk)
+    assert client.get(url).status_code == 404
+    assert client.get(f"/centers/{center.code}/").status_code == 404
+
+
+def test_new_service_days_show_at_once(client, center, commit):
+    url = f"/api/v1/centers/{center.code}/"
+    assert client.get(url).json()["service_days"] == []
+    today = timezone.localdate()
+    year, month = (today.year + (today.month == 12), today.month % 12 + 1)
+    with commit():
+        services.service_days_generate(year=year, month=month)
+    assert len(client.get(url).json()["service_days"]) == 3
+
+
+def test_the_bump_waits_for_the_commit(center, django_capture_on_commit_callbacks):
+    """Inside the writing transaction nothing changes: a reader then still caches the OLD rows,
+    but under the old version, which the bump after the commit makes unreachable."""
+    before = selectors.center_cache_version(code=center.code)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        services.opening_hours_set(center_id=center.pk, weekday=0, intervals=[])
+        assert selectors.center_cache_version(code=center.code) == before
+    assert len(callbacks) == 1
+    callbacks[0]()
+    assert selectors.center_cache_version(code=center.code) != before
+
+
+def test_an_evicted_version_never_comes_back_as_an_old_one(center):
+    from django.core.cache import cache
+
+    first = selectors.center_cache_version(code=center.code)
+    cache.delete(selectors.center_version_key(center.code))  # e.g. Redis evicted it
+    assert selectors.center_cache_version(code=center.code) != first
+
+
+def test_admin_save_of_the_hours_inlines_bumps_the_version(center, commit):
+    """The admin saves the hours/exceptions inlines itself (not through the services)."""
+    from django.contrib.admin.sites import site
+
+    from centers.models import ServiceCenter
+
+    before = selectors.center_cache_version(code=center.code)
+
+    class _Form:
+        instance = center
+
+        def save_m2m(self):
+            pass
+
+    with commit():
+        site._registry[ServiceCenter].save_related(None, _Form(), [], True)
+    assert selectors.center_cache_version(code=center.code) != before
