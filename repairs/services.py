@@ -108,6 +108,42 @@ def customer_get_or_create(*, name: str, phone: str, email: str = "", language: 
             return Customer.objects.get(phone=e164)
 
 
+def customer_contact_update(
+    *, customer_id: int, verified_customer_id: int | None, email: str, language: str, contact_consent: bool
+) -> Customer:
+    """Change who receives a customer's messages: contact e-mail, language, consent. Verified only.
+
+    ``verified_customer_id`` is the customer proven by an SMS code ("my service" session,
+    ``repairs.verification.me_customer_id``). Changes the customer row (one transaction, row
+    locked). Refuses: ``verification_required`` (403) when the caller has not verified this
+    customer's phone; ``validation_error`` (field ``email`` / ``language``).
+    """
+    if verified_customer_id is None or int(verified_customer_id) != int(customer_id):
+        raise DomainError(
+            "verification_required", _("Confirm your phone with a text-message code first."), status=403
+        )
+    email = str(email or "").strip()
+    if email:
+        from django.core.exceptions import ValidationError
+        from django.core.validators import validate_email
+
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise DomainError("validation_error", _("Enter a valid e-mail address."), field="email") from None
+    if language not in Language.values:
+        raise DomainError("validation_error", _("Unknown language."), field="language")
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update(of=("self",)).filter(pk=customer_id).first()
+        if customer is None:
+            raise NotFound(_("No such customer."))
+        customer.email = email[:254]
+        customer.language = language
+        customer.contact_consent = bool(contact_consent)
+        customer.save(update_fields=["email", "language", "contact_consent"])
+    return customer
+
+
 # --- SLA --------------------------------------------------------------------
 
 
