@@ -244,9 +244,13 @@ def notification_send(*, notification_id: int) -> SendOutcome:
             lease_until=None, available_at=timezone.now() + timedelta(seconds=delay),
         )
         return SendOutcome("retry" if ok else "lost_claim", retry_in=delay)
+    secret = {}
+    if notification.kind == NotificationKind.VERIFICATION_CODE:
+        # A one-time code has done its job once sent: do not keep it readable in the outbox.
+        secret = {"body": "", "context": {}}
     ok = _finish(
         notification, token, status=NotificationStatus.SENT, sent_at=timezone.now(),
-        provider_message_id=str(provider_id or "")[:128], last_error="",
+        provider_message_id=str(provider_id or "")[:128], last_error="", **secret,
     )
     return SendOutcome("sent" if ok else "lost_claim")
 
