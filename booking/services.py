@@ -77,7 +77,11 @@ def _customer_and_device(*, name, phone, email, language, imei, serial, model_co
 
     if not (name or "").strip():
         raise DomainError("validation_error", _("Enter your name."), field="name")
-    customer = customer_get_or_create(name=name.strip(), phone=phone, email=email or "", language=language)
+    # Anonymous self-service: the phone finds (or creates) the customer, but the e-mail and
+    # language given here stay on the booking's ticket (``ticket_book(contact_email=...)``) --
+    # unverified input never changes who receives an existing customer's messages. They change
+    # in "my service" (/me/) after an SMS code.
+    customer = customer_get_or_create(name=name.strip(), phone=phone)
     if not (imei or serial):
         raise DomainError("validation_error", _("Enter the IMEI or the serial number."), field="imei")
     device = device_get_or_register(imei=imei or None, serial=serial or None, model_code=model_code or None)
@@ -191,6 +195,8 @@ def appointment_book(
                 needs=clean_needs,
                 channel="appointment",
                 actor=actor,
+                contact_email=email or "",
+                contact_language=language or "",
             )
             return Appointment.objects.create(
                 ticket=ticket,
@@ -388,7 +394,7 @@ def mail_in_request_create(
         )
         ticket = ticket_book(
             center=hub, customer=customer, device=device, fault_category=fault_category or "other",
-            fault_description=issue.strip(), channel="mail_in", actor=actor,
+            fault_description=issue.strip(), channel="mail_in", actor=actor, contact_email=email or "", contact_language=language or "",
         )
         request = MailInRequest.objects.create(
             ticket=ticket, hub=hub, pickup_address=pickup_address.strip(), province=parsed.province,
@@ -452,7 +458,7 @@ def on_site_request_create(
             )
         ticket = ticket_book(
             center=center, customer=customer, device=device, fault_category=fault_category or "other",
-            fault_description=issue.strip(), channel="on_site", actor=actor,
+            fault_description=issue.strip(), channel="on_site", actor=actor, contact_email=email or "", contact_language=language or "",
         )
         return OnSiteRequest.objects.create(
             ticket=ticket, center=center, address=address.strip(), province=parsed.province, city=parsed.city,

@@ -15,6 +15,8 @@ class NotificationKind(models.TextChoices):
     SERVICE_DAY_REMINDER = "service_day_reminder", _("Service Day reminder")
     SURVEY_INVITATION = "survey_invitation", _("Survey invitation")
     SLA_BREACHED = "sla_breached", _("Stage overdue (staff)")
+    VERIFICATION_CODE = "verification_code", _("Verification code")
+    LOOKUP_LOCKED = "lookup_locked", _("Tracking locked after wrong digits")
 
 
 class NotificationChannel(models.TextChoices):

@@ -25,7 +25,7 @@ from servicehub.errors import DomainError
 
 from .choices import NotificationChannel, NotificationKind
 from .selectors import public_url, ticket_link
-from .services import job_run_claim, job_run_finish, notification_enqueue
+from .services import job_run_claim, job_run_finish, notification_enqueue, notification_enqueue_for_ticket
 
 logger = logging.getLogger("notifications.jobs")
 
@@ -247,12 +247,11 @@ def job_loaners_overdue(*, now: datetime | None = None) -> dict | None:
 
 
 def _loan_notify(loan, kind: str, dedupe_key: str) -> None:
-    ticket, customer, center = loan.ticket, loan.customer, loan.center
+    ticket, center = loan.ticket, loan.center
     model = loan.loaner.model
     with transaction.atomic():
-        notification_enqueue(
+        notification_enqueue_for_ticket(
             kind=kind,
-            customer=customer,
             context={
                 "service_no": ticket.service_no,
                 "center_name": center.name,
@@ -261,7 +260,6 @@ def _loan_notify(loan, kind: str, dedupe_key: str) -> None:
                 "loaner_model": model.name,
                 "link": ticket_link(ticket),
             },
-            channels=_customer_channels(customer),
             dedupe_key=dedupe_key,
             ticket=ticket,
         )
@@ -281,13 +279,12 @@ def job_appointment_reminders(*, now: datetime | None = None) -> dict | None:
     def work() -> dict:
         count = 0
         for appointment in appointments_for_reminder(day=tomorrow):
-            ticket, customer, center = appointment.ticket, appointment.customer, appointment.center
+            ticket, center = appointment.ticket, appointment.center
             with transaction.atomic():
                 if not appointment_mark_reminded(appointment_id=appointment.pk, now=local_now):
                     continue  # reminded meanwhile (a manual run, or a crashed run's rows)
-                notification_enqueue(
+                notification_enqueue_for_ticket(
                     kind=NotificationKind.APPOINTMENT_REMINDER,
-                    customer=customer,
                     context={
                         "service_no": ticket.service_no,
                         "center_name": center.name,
@@ -295,7 +292,6 @@ def job_appointment_reminders(*, now: datetime | None = None) -> dict | None:
                         "start": timezone.localtime(appointment.start),
                         "link": ticket_link(ticket),
                     },
-                    channels=_customer_channels(customer),
                     dedupe_key=f"appointment:{appointment.pk}:reminder",
                     ticket=ticket,
                 )
@@ -343,15 +339,13 @@ def job_survey_invitations(*, now: datetime | None = None) -> dict | None:
         count = 0
         for ticket in tickets.iterator(chunk_size=500):
             with transaction.atomic():
-                notification_enqueue(
+                notification_enqueue_for_ticket(
                     kind=NotificationKind.SURVEY_INVITATION,
-                    customer=ticket.customer,
                     context={
                         "service_no": ticket.service_no,
                         "center_name": ticket.center.name,
                         "link": ticket_link(ticket, "survey"),
                     },
-                    channels=_customer_channels(ticket.customer),
                     dedupe_key=f"ticket:{ticket.pk}:survey",
                     ticket=ticket,
                 )

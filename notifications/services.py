@@ -244,9 +244,13 @@ def notification_send(*, notification_id: int) -> SendOutcome:
             lease_until=None, available_at=timezone.now() + timedelta(seconds=delay),
         )
         return SendOutcome("retry" if ok else "lost_claim", retry_in=delay)
+    secret = {}
+    if notification.kind == NotificationKind.VERIFICATION_CODE:
+        # A one-time code has done its job once sent: do not keep it readable in the outbox.
+        secret = {"body": "", "context": {}}
     ok = _finish(
         notification, token, status=NotificationStatus.SENT, sent_at=timezone.now(),
-        provider_message_id=str(provider_id or "")[:128], last_error="",
+        provider_message_id=str(provider_id or "")[:128], last_error="", **secret,
     )
     return SendOutcome("sent" if ok else "lost_claim")
 
@@ -369,16 +373,36 @@ def notifications_for_ticket_event(*, ticket, event) -> list[Notification]:
     kind = KIND_FOR_STATUS.get(event.to_status)
     if kind is None or event.from_status == event.to_status:
         return []
-    customer = ticket.customer
     dedupe_key = (
         f"ticket:{ticket.pk}:received" if kind == NotificationKind.TICKET_RECEIVED else f"ticket_event:{event.pk}"
     )
-    channels = [NotificationChannel.SMS] + ([NotificationChannel.EMAIL] if customer.email else [])
-    return notification_enqueue(
-        kind=kind,
-        customer=customer,
-        context=ticket_notification_context(ticket=ticket, kind=kind),
-        channels=channels,
-        dedupe_key=dedupe_key,
-        ticket=ticket,
+    return notification_enqueue_for_ticket(
+        kind=kind, ticket=ticket, context=ticket_notification_context(ticket=ticket, kind=kind), dedupe_key=dedupe_key
+    )
+
+
+def notification_enqueue_for_ticket(*, kind: str, ticket, context: dict, dedupe_key: str) -> list[Notification]:
+    """A customer message about ``ticket``: SMS to the customer's phone, e-mail to the ticket's contact.
+
+    The e-mail goes to the booking's own contact e-mail when it has one (unverified: given
+    with an anonymous booking), else to the customer record's. An unverified address gets
+    the plain tracking link instead of ``context["link"]`` -- no signed quote-approval link,
+    no phone digits (approving from the tracking page then asks for an SMS code). Language:
+    the booking's, else the customer's. See ``notification_enqueue`` for consent and dedupe.
+    """
+    from repairs.selectors import ticket_contact
+
+    customer = ticket.customer
+    contact = ticket_contact(ticket=ticket)
+    common = {"kind": kind, "customer": customer, "language": contact["language"], "dedupe_key": dedupe_key,
+              "ticket": ticket}
+    if not contact["email"] or contact["email_verified"]:
+        channels = [NotificationChannel.SMS] + ([NotificationChannel.EMAIL] if contact["email"] else [])
+        return notification_enqueue(context=context, channels=channels, to_email=contact["email"], **common)
+    from repairs.tracking import tracking_url
+
+    rows = notification_enqueue(context=context, channels=[NotificationChannel.SMS], **common)
+    return rows + notification_enqueue(
+        context={**context, "link": tracking_url(ticket.service_no)}, channels=[NotificationChannel.EMAIL],
+        to_email=contact["email"], **common,
     )

@@ -24,3 +24,37 @@ def ticket_changed(*, ticket, event) -> None:
     ticket_webhooks_emit(ticket=ticket, event=event)
     # --- end webhooks ----------------------------------------------------
     return None
+
+
+# --- customer verification (verified work) ---------------------------------------------------
+
+
+def verification_code_issued(*, verification, code: str, minutes: int, language: str | None) -> None:
+    """Queue the SMS carrying a one-time code, in the caller's transaction (``repairs.verification``).
+
+    Sent to the phone that asked, customer or not, consent or not: the person asked for it.
+    """
+    from notifications.services import notification_enqueue
+
+    notification_enqueue(
+        kind="verification_code",
+        to_phone=verification.phone,
+        language=language,
+        context={"code": code, "minutes": minutes},
+        channels=("sms",),
+        dedupe_key=f"verification:{verification.pk}",
+    )
+
+
+def tracking_locked(*, ticket, link: str, lock_id: str) -> None:
+    """Tell the customer that digit lookups of their repair are locked (once per lock)."""
+    from notifications.services import notification_enqueue
+
+    notification_enqueue(
+        kind="lookup_locked",
+        customer=ticket.customer,
+        context={"service_no": ticket.service_no, "link": link},
+        channels=("sms",),
+        dedupe_key=f"lookup_locked:{ticket.pk}:{lock_id}",
+        ticket=ticket,
+    )

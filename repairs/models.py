@@ -54,6 +54,16 @@ class RepairTicket(models.Model):
     repair_mode_enabled = models.BooleanField(_("repair mode enabled"), default=False)
     data_backup_consent = models.BooleanField(_("data backup consent"), default=False)
     needs = models.JSONField(_("accessibility needs"), default=dict, blank=True)
+    # Contact details given with an unverified booking (web form, public API). They are used for
+    # THIS ticket's own messages only and never reach the customer record or other tickets:
+    # unverified input must not change who receives a customer's messages (docs/security.md).
+    contact_email = models.EmailField(
+        _("contact e-mail for this booking"), blank=True,
+        help_text=_("Given with the booking, not verified; used only for this repair's messages."),
+    )
+    contact_language = models.CharField(
+        _("language for this booking"), max_length=8, choices=Language.choices, blank=True
+    )
     engineer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("engineer")
     )
@@ -258,3 +268,29 @@ class QuoteLine(models.Model):
 
     def __str__(self) -> str:
         return self.description
+
+
+class PhoneVerification(models.Model):
+    """One SMS one-time code sent to a phone (``repairs.verification``).
+
+    Only an HMAC of the code is stored (keyed with the server's secret, so a copy of the table
+    alone does not give the 10^6 candidates away); a code is valid for a few minutes, allows a
+    few tries and is used once.
+    """
+
+    phone = models.CharField(_("phone"), max_length=20)
+    code_hash = models.CharField(_("code hash"), max_length=64)
+    salt = models.CharField(max_length=32, verbose_name=_("salt"))
+    created_at = models.DateTimeField(_("created at"))
+    expires_at = models.DateTimeField(_("expires at"))
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("phone verification")
+        verbose_name_plural = _("phone verifications")
+        indexes = [models.Index(fields=["phone", "-created_at"], name="phoneverif_phone_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.pk} ({self.created_at:%Y-%m-%d %H:%M})"

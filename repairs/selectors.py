@@ -108,6 +108,25 @@ def ticket_track(*, service_no: str, phone_last4: str) -> RepairTicket | None:
     return ticket
 
 
+def ticket_contact(*, ticket: RepairTicket) -> dict:
+    """Where THIS ticket's messages go besides the customer's phone, and in which language.
+
+    ``{"email", "language", "email_verified"}``: the booking's own unverified contact details
+    (``contact_email``/``contact_language``) when it has them, else the customer record's
+    (changed only by staff or after an SMS code). Other tickets never see a booking's details.
+    """
+    customer = ticket.customer
+    if ticket.contact_email:
+        email, verified = ticket.contact_email, False
+    else:
+        email, verified = customer.email or "", True
+    return {
+        "email": email,
+        "language": ticket.contact_language or customer.language,
+        "email_verified": verified,
+    }
+
+
 def ticket_timeline(*, ticket: RepairTicket) -> list[TicketEvent]:
     return list(TicketEvent.objects.filter(ticket_id=ticket.pk).order_by("at", "pk"))
 

@@ -79,9 +79,12 @@ def phone_normalize(phone: str) -> str:
 def customer_get_or_create(*, name: str, phone: str, email: str = "", language: str | None = None) -> Customer:
     """Find the customer by phone (normalised to E.164) or create them.
 
-    An existing customer keeps their name; an empty e-mail is filled in. Refuses
-    an invalid phone (``validation_error``, field ``phone``) and an empty name
-    (field ``name``).
+    For trusted callers only: staff at the desk (who see the person) and verified
+    self-service. An existing customer keeps their name; an empty e-mail is filled in.
+    Anonymous bookings call it without ``email``/``language`` and keep those on their
+    ticket (``ticket_book(contact_email=...)``): unverified input never changes who
+    receives a customer's messages. Refuses an invalid phone (``validation_error``,
+    field ``phone``) and an empty name (field ``name``).
     """
     e164 = phone_normalize(phone)
     name = str(name or "").strip()
@@ -103,6 +106,42 @@ def customer_get_or_create(*, name: str, phone: str, email: str = "", language: 
                 )
         except IntegrityError:  # created concurrently by another request
             return Customer.objects.get(phone=e164)
+
+
+def customer_contact_update(
+    *, customer_id: int, verified_customer_id: int | None, email: str, language: str, contact_consent: bool
+) -> Customer:
+    """Change who receives a customer's messages: contact e-mail, language, consent. Verified only.
+
+    ``verified_customer_id`` is the customer proven by an SMS code ("my service" session,
+    ``repairs.verification.me_customer_id``). Changes the customer row (one transaction, row
+    locked). Refuses: ``verification_required`` (403) when the caller has not verified this
+    customer's phone; ``validation_error`` (field ``email`` / ``language``).
+    """
+    if verified_customer_id is None or int(verified_customer_id) != int(customer_id):
+        raise DomainError(
+            "verification_required", _("Confirm your phone with a text-message code first."), status=403
+        )
+    email = str(email or "").strip()
+    if email:
+        from django.core.exceptions import ValidationError
+        from django.core.validators import validate_email
+
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise DomainError("validation_error", _("Enter a valid e-mail address."), field="email") from None
+    if language not in Language.values:
+        raise DomainError("validation_error", _("Unknown language."), field="language")
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update(of=("self",)).filter(pk=customer_id).first()
+        if customer is None:
+            raise NotFound(_("No such customer."))
+        customer.email = email[:254]
+        customer.language = language
+        customer.contact_consent = bool(contact_consent)
+        customer.save(update_fields=["email", "language", "contact_consent"])
+    return customer
 
 
 # --- SLA --------------------------------------------------------------------
@@ -174,14 +213,29 @@ def ticket_book(
     needs: dict | None = None,
     channel: str = Channel.APPOINTMENT,
     actor=None,
+    contact_email: str = "",
+    contact_language: str = "",
 ) -> RepairTicket:
     """Create a ticket in status ``booked`` with a new service number and the timeline event ``book``.
 
     A collection point's booking is repaired at its hub (``origin_center`` keeps the
-    collection point). Refuses an inactive center, unknown fault or channel
-    (``validation_error``).
+    collection point). ``contact_email``/``contact_language`` are the unverified contact
+    details of this booking: used for this ticket's messages only. Refuses an inactive
+    center, unknown fault or channel, a bad e-mail or language (``validation_error``).
     """
     _check_choices(fault_category, channel)
+    contact_email = str(contact_email or "").strip()
+    if contact_email:
+        from django.core.exceptions import ValidationError
+        from django.core.validators import validate_email
+
+        try:
+            validate_email(contact_email)
+        except ValidationError:
+            raise DomainError("validation_error", _("Enter a valid e-mail address."), field="email") from None
+    contact_language = str(contact_language or "").lower()
+    if contact_language and contact_language not in Language.values:
+        contact_language = ""  # a browser's language we do not speak: the customer's own applies
     if not center.active:
         raise DomainError("validation_error", _("This center is closed for good."), field="center")
     actor = actor or SYSTEM
@@ -197,6 +251,8 @@ def ticket_book(
             fault_category=fault_category,
             fault_description=fault_description or "",
             needs=needs or {},
+            contact_email=contact_email[:254],
+            contact_language=contact_language,
             status=S.BOOKED,
             stage_started_at=now,
         )

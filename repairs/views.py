@@ -13,16 +13,18 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from servicehub.api.throttling import LookupThrottle
 from servicehub.errors import DomainError
+from servicehub.masking import mask_phone
 
-from . import selectors, services
+from . import services, verification
 from .choices import QuoteStatus, TicketStatus
 from .models import Quote, RepairTicket
-from .tracking import quote_decision_check, quote_decision_token, track_payload
+from .tracking import quote_decision_check, track_payload
 from .workflow import CustomerActor
 
 
@@ -51,40 +53,79 @@ def track_form(request):
     return render(request, "repairs/track_form.html", {"service_no": number, "error": None})
 
 
+def _form_error(request, number, message, status):
+    return render(request, "repairs/track_form.html", {"service_no": number, "error": message}, status=status)
+
+
+def _ticket_by_number(number: str):
+    return RepairTicket.objects.select_related("center", "customer", "device__model").filter(service_no=number).first()
+
+
+def _authorize(request, number: str, params):
+    """Who may see this repair, from what the request carries; ``(ticket, access, response)``.
+
+    ``access``: ``"me"`` (signed in to "my service" as the ticket's customer), ``"link"`` (the
+    signed link from our SMS, ``k``), ``"digits"`` (the phone's last 4: throttled per address and
+    locked per service number). ``response`` is the page to answer with when access is refused.
+    """
+    me_id = verification.me_customer_id(request)
+    if me_id is not None:
+        ticket = _ticket_by_number(number)
+        if ticket is not None and ticket.customer_id == me_id:
+            return ticket, "me", None
+    k = params.get("k", "")
+    if k:
+        ticket = _ticket_by_number(number)
+        if ticket is not None and verification.track_access_check(
+            token=k, service_no=number, customer_id=ticket.customer_id
+        ):
+            return ticket, "link", None
+        return None, "", _form_error(
+            request, number, _("This link is invalid or has expired. Look your repair up again."), 404
+        )
+    last4 = str(params.get("phone_last4", "")).strip()
+    if not last4:
+        return None, "", render(request, "repairs/track_form.html", {"service_no": number, "error": None})
+    if _throttled(request):
+        return None, "", _form_error(request, number, _("Too many lookups from your network. Please wait a minute."), 429)
+    try:
+        ticket = verification.track_lookup(service_no=number, phone_last4=last4)
+    except DomainError as exc:  # lookup_locked
+        return None, "", render(
+            request, "repairs/track_form.html", {"service_no": number, "error": exc.message, "locked": True}, status=429
+        )
+    if ticket is None:
+        return None, "", _form_error(request, number, _("We found no repair with this number and phone digits."), 404)
+    return ticket, "digits", None
+
+
 def track_detail(request, service_no):
     number = services.service_no_normalize(service_no)
-    last4 = request.GET.get("phone_last4", "").strip()
-    if not last4:
-        return render(request, "repairs/track_form.html", {"service_no": number, "error": None})
-    if _throttled(request):
-        return render(
-            request, "repairs/track_form.html",
-            {"service_no": number, "error": _("Too many lookups from your network. Please wait a minute.")},
-            status=429,
-        )
-    ticket = selectors.ticket_track(service_no=number, phone_last4=last4)
-    if ticket is None:
-        return render(
-            request, "repairs/track_form.html",
-            {"service_no": number, "error": _("We found no repair with this number and phone digits.")},
-            status=404,
-        )
-    return _render_ticket(request, ticket, phone_last4=last4)
+    ticket, access, refused = _authorize(request, number, request.GET)
+    if refused is not None:
+        return refused
+    return _render_ticket(request, ticket, access=access)
 
 
-def _render_ticket(request, ticket, *, phone_last4="", message=None, error=None, status=200):
-    data = track_payload(ticket)
-    token = None
-    if data["quote_awaiting"]:
-        token = quote_decision_token(ticket=ticket, quote=data["quote"])
+def _render_ticket(
+    request, ticket, *, access, token=None, message=None, error=None, status=200, code_sent=False, data=None
+):
+    """The repair page. A quote-approval ``token`` is rendered only when the caller came with the
+    signed link of the CURRENT pending quote (``track_quote``); other visitors approve after an
+    SMS code (digits, SMS link) or as the signed-in customer ("my service")."""
+    data = data or track_payload(ticket)
+    params = request.POST if request.method == "POST" else request.GET
     return render(
         request,
         "repairs/track_detail.html",
         {
             "ticket": ticket,
             "track": data,
-            "phone_last4": phone_last4,
-            "token": token,
+            "access": access,
+            "phone_last4": str(params.get("phone_last4", "")).strip() if access == "digits" else "",
+            "access_k": params.get("k", "") if access == "link" else "",
+            "token": token if data["quote_awaiting"] else None,
+            "code_sent": code_sent,
             "hours": _week_hours(ticket.center),
             "message": message,
             "error": error,
@@ -94,27 +135,72 @@ def _render_ticket(request, ticket, *, phone_last4="", message=None, error=None,
     )
 
 
+@require_http_methods(["POST"])
+def track_quote_code(request, service_no):
+    """Send the customer an SMS code to approve the quote from a digits lookup or the SMS link."""
+    number = services.service_no_normalize(service_no)
+    ticket, access, refused = _authorize(request, number, request.POST)
+    if refused is not None:
+        return refused
+    try:
+        verification.verification_code_send(
+            phone=ticket.customer.phone, address=LookupThrottle().get_ident(request), language=get_language()
+        )
+    except DomainError as exc:
+        return _render_ticket(request, ticket, access=access, error=exc.message, status=exc.status)
+    return _render_ticket(
+        request, ticket, access=access, code_sent=True,
+        message=_("We sent a 6-digit code to your phone %(phone)s. It is valid for 5 minutes.")
+        % {"phone": mask_phone(ticket.customer.phone)},
+    )
+
+
 @require_http_methods(["GET", "POST"])
 def track_quote(request, service_no):
-    """GET: the quote behind a signed link; POST: approve or decline it (one transaction, via the service)."""
+    """The quote behind a signed link (GET/POST ``t``), or a decision from the tracking page.
+
+    The signed link is bound to one quote version: for a superseded version it opens nothing
+    (no page of the ticket, no token for the current quote). Without a link the decision needs
+    the signed-in customer ("my service") or the phone digits / SMS link plus an SMS code.
+    """
     number = services.service_no_normalize(service_no)
     token = request.POST.get("t") or request.GET.get("t") or ""
-    quote_id = quote_decision_check(token=token, service_no=number)
-    ticket = RepairTicket.objects.select_related("center", "customer", "device__model").filter(service_no=number).first()
-    if quote_id is None or ticket is None:
-        return render(
-            request, "repairs/track_form.html",
-            {"service_no": number, "error": _("This link is invalid or has expired. Look your repair up again.")},
-            status=404,
-        )
-    quote = Quote.objects.filter(pk=quote_id, ticket=ticket).first()
-    if request.method == "GET":
-        if quote is None or quote.status != QuoteStatus.PENDING:
-            return _render_ticket(request, ticket, error=_("This quote is no longer waiting for a decision."))
-        return _render_ticket(request, ticket)
+    if token or request.method == "GET":
+        quote_id = quote_decision_check(token=token, service_no=number)
+        ticket = _ticket_by_number(number) if quote_id is not None else None
+        quote = Quote.objects.filter(pk=quote_id, ticket=ticket).first() if ticket is not None else None
+        if quote is None:
+            return _form_error(request, number, _("This link is invalid or has expired. Look your repair up again."), 404)
+        if quote.status == QuoteStatus.SUPERSEDED:
+            return _form_error(
+                request, number,
+                _("This quote was replaced by a newer version. Open the newest link we sent you, or look your "
+                  "repair up again."),
+                410,
+            )
+        if request.method == "GET":
+            if quote.status != QuoteStatus.PENDING:
+                return _render_ticket(request, ticket, access="token", error=_("This quote is no longer waiting for a decision."))
+            return _render_ticket(request, ticket, access="token", token=token)
+        access = "token"
+    else:
+        ticket, access, refused = _authorize(request, number, request.POST)
+        if refused is not None:
+            return refused
+        raw = request.POST.get("quote", "")
+        quote_id = int(raw) if raw.isdigit() else None
+        if quote_id is None:
+            return _render_ticket(request, ticket, access=access, error=_("Choose approve or decline."), status=400)
     decision = request.POST.get("decision")
     if decision not in ("approve", "decline"):
-        return _render_ticket(request, ticket, error=_("Choose approve or decline."), status=400)
+        return _render_ticket(
+            request, ticket, access=access, token=token or None, error=_("Choose approve or decline."), status=400
+        )
+    if access in ("digits", "link"):
+        try:
+            verification.verification_code_check(phone=ticket.customer.phone, code=request.POST.get("code", ""))
+        except DomainError as exc:
+            return _render_ticket(request, ticket, access=access, code_sent=True, error=exc.message, status=400)
     try:
         services.ticket_transition(
             ticket_id=ticket.pk, action=decision, actor=CustomerActor(ticket_id=ticket.pk), quote_id=quote_id,
@@ -122,9 +208,9 @@ def track_quote(request, service_no):
         )
     except DomainError as exc:
         ticket.refresh_from_db()
-        return _render_ticket(request, ticket, error=exc.message, status=409 if exc.status == 409 else 400)
+        return _render_ticket(request, ticket, access=access, error=exc.message, status=409 if exc.status == 409 else 400)
     ticket.refresh_from_db()
     msg = _("Thank you: the repair will start now.") if decision == "approve" else _(
         "Noted: we will return your device unrepaired."
     )
-    return _render_ticket(request, ticket, message=msg)
+    return _render_ticket(request, ticket, access=access, message=msg)

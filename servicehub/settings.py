@@ -346,6 +346,17 @@ SERVICEHUB = {
     "PUBLIC_BASE_URL": env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000"),
 }
 
+# --- Customer verification (repairs.verification, docs/security.md) ----------
+VERIFICATION = {
+    "CODE_TTL_SECONDS": 300,  # an SMS code is valid 5 minutes
+    "CODE_MAX_ATTEMPTS": 5,  # tries per code
+    "CODES_PER_PHONE_PER_HOUR": env.int("VERIFICATION_CODES_PER_PHONE_PER_HOUR", default=5),
+    "CODES_PER_ADDRESS_PER_HOUR": env.int("VERIFICATION_CODES_PER_ADDRESS_PER_HOUR", default=20),
+    "ME_SESSION_SECONDS": env.int("ME_SESSION_SECONDS", default=30 * 60),  # "my service" sign-in
+    "LOOKUP_FAILURES_BEFORE_LOCK": 10,  # wrong last-4 per service number within the lock time ...
+    "LOOKUP_LOCK_SECONDS": 3600,  # ... lock that number's digit lookups this long
+}
+
 # --- Customer self-service (booking app) -----------------------------------
 BOOKING = {
     # Customers may cancel or reschedule until this many minutes before the slot.

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import me, views
 
 # No namespace: the base template links to "home" (kept from the skeleton).
 urlpatterns = [
@@ -18,4 +18,7 @@ urlpatterns = [
     path("warranty/checkout/", views.checkout, name="web_checkout"),
     path("survey/<str:service_no>/", views.survey, name="web_survey"),
     path("callback/", views.callback, name="web_callback"),
+    path("me/", me.me, name="web_me"),
+    path("me/sign-in/", me.me_sign_in, name="web_me_sign_in"),
+    path("me/logout/", me.me_logout, name="web_me_logout"),
 ]

@@ -46,20 +46,35 @@ def _verified_ticket(request, service_no: str):
     Guessing the 4 digits is throttled per client exactly like the tracking page and API
     (the ``tracking`` rate): over the budget the answer is 429, whatever the digits.
     """
-    from repairs.selectors import ticket_track
+    from repairs import verification
+    from repairs.models import RepairTicket
+    from repairs.services import service_no_normalize
     from servicehub.api.throttling import LookupThrottle
 
+    me_id = verification.me_customer_id(request)
+    if me_id is not None:  # signed in to "my service": their own tickets open without digits
+        ticket = (
+            RepairTicket.objects.select_related("center", "origin_center", "customer", "device__model")
+            .filter(service_no=service_no_normalize(service_no), customer_id=me_id)
+            .first()
+        )
+        if ticket is not None:
+            return ticket, ""
     if not LookupThrottle().allow_request(request, _TrackingScope()):
         raise _TooManyLookups
     last4 = request.POST.get("phone_last4") or request.GET.get("phone_last4") or ""
-    ticket = ticket_track(service_no=service_no, phone_last4=last4)
+    try:
+        # Locked per service number after 10 wrong digits within an hour (repairs.verification).
+        ticket = verification.track_lookup(service_no=service_no, phone_last4=last4)
+    except DomainError as exc:
+        raise _TooManyLookups(exc.message) from None
     if ticket is None:
         raise Http404(_("No repair with this number and phone."))
     return ticket, last4
 
 
 class _TooManyLookups(Exception):
-    pass
+    """Over the per-address budget (no message) or the service number is locked (its message)."""
 
 
 def _customer_page(view):
@@ -70,8 +85,8 @@ def _customer_page(view):
     def wrapped(request, *args, **kwargs):
         try:
             return view(request, *args, **kwargs)
-        except _TooManyLookups:
-            return render(request, "web/too_many.html", status=429)
+        except _TooManyLookups as exc:
+            return render(request, "web/too_many.html", {"locked_message": str(exc)}, status=429)
 
     return wrapped
 
@@ -85,7 +100,7 @@ def _track_url(request, ticket, last4: str) -> str:
         path = reverse("repairs:track-detail", args=[ticket.service_no])
     except NoReverseMatch:
         path = f"/track/{ticket.service_no}/"
-    return request.build_absolute_uri(path + "?" + urlencode({"phone_last4": last4}))
+    return request.build_absolute_uri(path + ("?" + urlencode({"phone_last4": last4}) if last4 else ""))
 
 
 def _slot_choices(slots) -> list[tuple[str, str]]:

@@ -282,3 +282,11 @@ class CatalogRepairSerializer(serializers.ModelSerializer):
             grades.append({"grade": PartGrade.REFURBISHED, "part_price": op.refurbished_price, "warranty_days": 90})
         return CatalogGradeSerializer(grades, many=True).data
 
+
+
+class VerificationCodeRequestSerializer(serializers.Serializer):
+    phone = serializers.CharField(max_length=32, help_text="The phone to send the 6-digit code to (+86 optional).")
+
+
+class VerificationCodeSentSerializer(serializers.Serializer):
+    expires_in = serializers.IntegerField(help_text="Seconds the code stays valid (300).")

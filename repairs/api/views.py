@@ -20,7 +20,7 @@ from servicehub.api.schema import problem
 from servicehub.api.throttling import LookupThrottle, PublicAnonThrottle
 from servicehub.errors import DomainError, NotFound
 
-from .. import selectors, services
+from .. import selectors, services, verification
 from ..tracking import track_payload
 from .filters import TicketFilter
 from .serializers import (
@@ -33,6 +33,8 @@ from .serializers import (
     TicketSerializer,
     TrackSerializer,
     TransitionSerializer,
+    VerificationCodeRequestSerializer,
+    VerificationCodeSentSerializer,
 )
 
 TICKET_404 = problem("not_found: no such ticket among the caller's centers.")
@@ -250,13 +252,43 @@ class TrackView(APIView):
         responses={
             200: TrackSerializer,
             404: problem("not_found: unknown number or wrong phone digits (indistinguishable)."),
-            429: problem("throttled"),
+            429: problem(
+                "throttled: too many lookups from this address; or lookup_locked: 10 wrong `phone_last4` for "
+                "this service number within an hour, from any address -- digit lookups of it are locked for an "
+                "hour (the customer gets an SMS with a link that still opens the repair)."
+            ),
         },
     )
     def get(self, request, service_no):
-        ticket = selectors.ticket_track(service_no=service_no, phone_last4=request.query_params.get("phone_last4", ""))
+        ticket = verification.track_lookup(
+            service_no=service_no, phone_last4=request.query_params.get("phone_last4", "")
+        )
         if ticket is None:
             raise NotFound(_("No repair matches this number and phone."))
         payload = track_payload(ticket)
         payload.pop("quote_awaiting", None)
         return Response(TrackSerializer(payload).data)
+
+
+class VerificationCodeView(APIView):
+    """Send a 6-digit SMS code to a phone (sign-in to "my service", quote approval)."""
+
+    public = True
+    throttle_classes = [PublicAnonThrottle]
+
+    @extend_schema(
+        summary="Send a verification code by SMS",
+        request=VerificationCodeRequestSerializer,
+        responses={
+            202: VerificationCodeSentSerializer,
+            400: problem("validation_error: not a valid phone number (field `phone`)."),
+            429: problem("throttled: too many codes for this phone or from this address (per hour)."),
+        },
+    )
+    def post(self, request):
+        ser = VerificationCodeRequestSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        verification.verification_code_send(
+            phone=ser.validated_data["phone"], address=PublicAnonThrottle().get_ident(request),
+        )
+        return Response({"expires_in": verification.conf("CODE_TTL_SECONDS")}, status=status.HTTP_202_ACCEPTED)

@@ -29,7 +29,7 @@ def _look_up(page, ticket, last4):
     page.wait_for_url(re.compile(f"/track/{ticket.service_no}/"))
 
 
-def test_track_and_approve_a_quote(page, live_server):
+def test_track_and_approve_a_quote(page, live_server, settings):
     # given a booked appointment, checked in, diagnosed and quoted (device out of warranty)
     center = open_center()
     StatutoryPolicyFactory(category="phone")
@@ -53,6 +53,15 @@ def test_track_and_approve_a_quote(page, live_server):
     assert page.locator("table.quote").count() == 1
     assert_accessible(page)
     shot(page, "track-quote")
+    # approving from a digits lookup asks for the SMS code first (docs/security.md)
+    from tests.notifications.conftest import SENT_SMS
+
+    settings.SMS_BACKEND = "tests.notifications.conftest.MemorySMSBackend"
+    SENT_SMS.clear()
+    page.get_by_role("button", name="Send me a code").click()
+    page.locator("#id_code").wait_for()
+    code = re.search(r"\b(\d{6})\b", SENT_SMS[-1]["text"]).group(1)
+    page.locator("#id_code").fill(code)
     page.get_by_role("button", name="Approve and repair").click()
 
     # then the repair starts, and the page says so

@@ -24,6 +24,8 @@ CONTEXT = {
     "perks": ["Free screen film", "Free cleaning"],
     "status": "repairing",
     "stage_due_at": timezone.now(),
+    "code": "123456",
+    "minutes": 5,
 }
 
 
@@ -34,7 +36,7 @@ def test_every_kind_renders(kind, channel, language):
     rendered = render_notification(kind=kind, channel=channel, language=language, context=CONTEXT)
     assert rendered.body
     assert "{" not in rendered.body and "}" not in rendered.body
-    assert "SH2026ABC" in rendered.body or kind == "service_day_reminder"
+    assert "SH2026ABC" in rendered.body or kind in ("service_day_reminder", "verification_code")
     if channel == "email":
         assert rendered.subject and "\n" not in rendered.subject
         assert rendered.html_body.startswith("<!doctype html>")

@@ -33,7 +33,11 @@ def test_repair_page_shows_status_timeline_quote_and_buttons(client, quoted_tick
     assert "王*明" in html and "138****5678" in html
     assert "13812345678" not in html
     assert "659.00" in html
-    assert 'name="decision" value="approve"' in html
+    # A digits lookup shows the quote; deciding asks for an SMS code first (no approval token here).
+    assert 'name="decision" value="approve"' not in html
+    assert 'name="t"' not in html
+    assert r.context["token"] is None
+    assert "Send me a code" in html
     assert quoted_ticket.center.name in html
     assert "repairs/_track_extras.html" not in html  # included, not printed
     assert r.templates[0].name == "repairs/track_detail.html"
@@ -50,8 +54,11 @@ def test_wrong_phone_and_unknown_number_look_the_same(client, quoted_ticket):
 
 def test_customer_approves_through_the_signed_link(quoted_ticket):
     c = Client(enforce_csrf_checks=False)
-    page = c.get(f"/track/{quoted_ticket.service_no}/", {"phone_last4": "5678"})
-    token = page.context["token"]
+    # The link of the quote_ready SMS (sent to the customer's own phone).
+    token = quote_decision_token(ticket=quoted_ticket, quote=Quote.objects.get(ticket=quoted_ticket))
+    page = c.get(f"/track/{quoted_ticket.service_no}/quote/", {"t": token})
+    assert page.status_code == 200
+    assert page.context["token"] == token
     r = c.post(f"/track/{quoted_ticket.service_no}/quote/", {"t": token, "decision": "approve"})
     assert r.status_code == 200
     assert "the repair will start now" in r.content.decode()
@@ -86,10 +93,11 @@ def test_link_to_a_superseded_quote_cannot_approve_the_new_one(client, quoted_ti
     old_token = quote_decision_token(ticket=quoted_ticket, quote=Quote.objects.get(ticket=quoted_ticket))
     run(quoted_ticket, ("send_quote", people["eng"], {"lines": [{"repair": "screen"}, {"repair": "camera"}]}))
     r = client.post(f"/track/{quoted_ticket.service_no}/quote/", {"t": old_token, "decision": "approve"})
-    assert r.status_code == 409
+    assert r.status_code == 410
     assert "replaced by a newer version" in r.content.decode()
     quoted_ticket.refresh_from_db()
     assert quoted_ticket.status == "awaiting_approval"
+    assert Quote.objects.get(ticket=quoted_ticket, version=2).status == "pending"
 
 
 def test_page_lookups_are_throttled(client, quoted_ticket):
