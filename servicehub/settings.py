@@ -35,7 +35,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "servicehub.admin_apps.StaffAdminConfig",  # django.contrib.admin with the ServiceHub staff site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
