@@ -158,11 +158,12 @@ class QuoteForm(forms.Form):
     )
     note = forms.CharField(label=_("Note"), required=False)
 
-    def __init__(self, *args, ticket=None, **kwargs):
+    def __init__(self, *args, ticket=None, ops=None, **kwargs):
         super().__init__(*args, **kwargs)
         from warranty.choices import Exclusion
 
-        ops = list(selectors.catalog_for_model(model=ticket.device.model)) if ticket else []
+        if ops is None:
+            ops = list(selectors.catalog_for_model(model=ticket.device.model)) if ticket else []
         self.fields["repairs"].choices = [(op.code, f"{op.name} ({op.part_price} + {op.labor})") for op in ops]
         self.fields["refurbished"].choices = [
             (op.code, f"{op.name} ({op.refurbished_price})") for op in ops if op.refurbished_price is not None
@@ -265,9 +266,9 @@ class RepairTicketAdmin(_MemberAccess, admin.ModelAdmin):
 
         actor = _actor(request)
         ws = ticket_workspace(ticket=ticket, actor=actor)
-        if ws.can_quote and quote_form is None:
-            quote_form = QuoteForm(ticket=ticket)
         catalog = list(selectors.catalog_for_model(model=ticket.device.model)) if ws.can_quote else []
+        if ws.can_quote and quote_form is None:
+            quote_form = QuoteForm(ticket=ticket, ops=catalog)
         chosen = set(quote_form["repairs"].value() or []) if quote_form is not None else set()
         refurb = set(quote_form["refurbished"].value() or []) if quote_form is not None else set()
         excl = set(quote_form["exclusions"].value() or []) if quote_form is not None else set()
