@@ -289,7 +289,9 @@ def test_loaner_checkout_and_return_with_a_deduction_from_the_ticket_page(staff_
         "returned", Decimal("150.00"), Decimal("1850.00"), shop["users"]["desk"])
     deduction = DepositEntry.objects.get(loan=loan, kind="deduction")
     assert (deduction.amount, deduction.reason) == (Decimal("150.00"), "屏幕划痕")
-    open_ticket(desk, ticket)
+    with desk.expect_navigation():
+        desk.locator("#back-to-ticket").click()  # the receipt leads back to the ticket
+    assert desk.url.endswith(f"/admin/repairs/repairticket/{ticket.pk}/change/")
     assert desk.locator("#lend-loaner").count() == 1 and desk.locator("#loan-return").count() == 0
 
 
