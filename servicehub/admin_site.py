@@ -18,7 +18,7 @@ class StaffAdminSite(admin.AdminSite):
     index_title = _("Staff desk")
 
 
-def staff_permission_denied(request, exception=None):
+def staff_permission_denied(request, exception=None, *, csrf: bool = False):
     """403 inside the staff site: the admin's look, words instead of "403 Forbidden", a way back.
 
     Says which page it was and offers the previous page (when it is on this site) and the staff
@@ -33,6 +33,7 @@ def staff_permission_denied(request, exception=None):
         "title": _("Not for your role"),
         "back_url": back,
         "path": request.path,
+        "csrf": csrf,
     }
     return TemplateResponse(request, "admin/403.html", context, status=403)
 
@@ -44,3 +45,12 @@ def permission_denied(request, exception=None):
     from django.views.defaults import permission_denied as default
 
     return default(request, exception)
+
+
+def csrf_failure(request, reason=""):
+    """``CSRF_FAILURE_VIEW``: under ``/admin/`` a readable "the form expired" page, Django's elsewhere."""
+    if request.path.startswith("/admin/"):
+        return staff_permission_denied(request, csrf=True)
+    from django.views.csrf import csrf_failure as default
+
+    return default(request, reason=reason)

@@ -209,3 +209,16 @@ def test_403_outside_the_staff_site_stays_djangos(rf):
     r = permission_denied(rf.get("/track/"), PermissionDenied())
     assert r.status_code == 403
     assert b"not for your role" not in r.content
+
+
+def test_an_expired_form_in_the_staff_site_gets_a_readable_page(center, people, old_device):
+    t = walk_in(center, people["desk"], device=old_device)
+    c = Client(enforce_csrf_checks=True)
+    c.force_login(people["desk"].user)
+    r = c.post(reverse("admin:repairs_repairticket_transition", args=[t.pk]), {"action": "start_diagnosis"})
+    assert r.status_code == 403
+    html = r.content.decode()
+    assert "This form has expired" in html and "ServiceHub staff" in html
+    assert "CSRF verification failed" not in html
+    t.refresh_from_db()
+    assert t.status == "received"
