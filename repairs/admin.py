@@ -158,11 +158,12 @@ class QuoteForm(forms.Form):
     )
     note = forms.CharField(label=_("Note"), required=False)
 
-    def __init__(self, *args, ticket=None, **kwargs):
+    def __init__(self, *args, ticket=None, ops=None, **kwargs):
         super().__init__(*args, **kwargs)
         from warranty.choices import Exclusion
 
-        ops = list(selectors.catalog_for_model(model=ticket.device.model)) if ticket else []
+        if ops is None:
+            ops = list(selectors.catalog_for_model(model=ticket.device.model)) if ticket else []
         self.fields["repairs"].choices = [(op.code, f"{op.name} ({op.part_price} + {op.labor})") for op in ops]
         self.fields["refurbished"].choices = [
             (op.code, f"{op.name} ({op.refurbished_price})") for op in ops if op.refurbished_price is not None
@@ -206,7 +207,7 @@ class RepairTicketAdmin(_MemberAccess, admin.ModelAdmin):
     ordering = ["-created_at", "-pk"]
     show_full_result_count = False
     inlines = [TicketEventInline]
-    change_form_template = "admin/repairs/repairticket/change_form.html"
+    change_form_template = "admin/repairs/repairticket/workspace.html"
     change_list_template = "admin/repairs/repairticket/change_list.html"
     fieldsets = [
         (None, {"fields": ["service_no", "status", "channel", "center", "origin_center", "engineer"]}),
@@ -258,65 +259,135 @@ class RepairTicketAdmin(_MemberAccess, admin.ModelAdmin):
     def _ctx(self, request, title, **extra):
         return {**self.admin_site.each_context(request), "opts": self.model._meta, "title": title, **extra}
 
+    # --- the ticket workspace (change view), its action and quote posts ---------------------------
+
+    def _workspace_response(self, request, ticket, *, quote_form=None, preview=None, preview_error=None, status=200):
+        from .workspace import ticket_workspace
+
+        actor = _actor(request)
+        ws = ticket_workspace(ticket=ticket, actor=actor)
+        catalog = list(selectors.catalog_for_model(model=ticket.device.model)) if ws.can_quote else []
+        if ws.can_quote and quote_form is None:
+            quote_form = QuoteForm(ticket=ticket, ops=catalog)
+        chosen = set(quote_form["repairs"].value() or []) if quote_form is not None else set()
+        refurb = set(quote_form["refurbished"].value() or []) if quote_form is not None else set()
+        excl = set(quote_form["exclusions"].value() or []) if quote_form is not None else set()
+        from warranty.choices import Exclusion
+
+        center_ids = {ticket.center_id, ticket.origin_center_id} - {None}
+        sees_hq_board = actor.sees_all_centers or any(actor.has_role("manager", c) for c in center_ids)
+        context = self._ctx(
+            request,
+            gettext("Ticket %(no)s") % {"no": ticket.service_no},
+            ws=ws,
+            ticket=ticket,
+            original=ticket,
+            quote_form=quote_form if ws.can_quote else None,
+            catalog=[
+                {"op": op, "chosen": op.code in chosen, "refurbished": op.code in refurb} for op in catalog
+            ],
+            exclusion_choices=[(v, label, v in excl) for v, label in Exclusion.choices],
+            preview=preview,
+            preview_error=preview_error,
+            tracking_link=tracking_url(ticket.service_no),
+            loaner_url=reverse("admin:loaners_loan_checkout") + f"?ticket={ticket.service_no}",
+            loan_return_url=(reverse("admin:loaners_loan_return", args=[ws.open_loan_id]) if ws.open_loan_id else None),
+            cash_report_url=reverse("admin:loaners_loan_cash_report") + f"?center={ticket.center.code}",
+            dashboard_url=reverse("admin:ops_dashboard_changelist") + f"?center={ticket.center.code}",
+            hq_dashboard_url=(
+                reverse("admin:ops_hq_changelist") + f"?center={ticket.center.code}" if sees_hq_board else None
+            ),
+        )
+        return TemplateResponse(request, "admin/repairs/repairticket/workspace.html", context, status=status)
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = extra_context or {}
-        ticket = self.get_queryset(request).filter(pk=object_id).first()
-        if ticket is not None:
-            actor = _actor(request)
-            actions = selectors.allowed_actions(ticket=ticket, actor=actor)
-            extra_context.update(
-                {
-                    "ticket": ticket,
-                    "quote": selectors.ticket_current_quote(ticket=ticket),
-                    "action_buttons": [(a, Action(a).label) for a in actions if a != Action.SEND_QUOTE],
-                    "quote_form": QuoteForm(ticket=ticket) if Action.SEND_QUOTE in actions else None,
-                    "loan": selectors.ticket_loan_summary(ticket=ticket),
-                    "loaner_url": f"/admin/loaners/loan/checkout/?ticket={ticket.service_no}",
-                    "tracking_link": tracking_url(ticket.service_no),
-                }
-            )
-        return super().change_view(request, object_id, form_url, extra_context)
+        """The ticket workspace. Nothing on it is a model form: every change is its own action form."""
+        ticket = self.get_queryset(request).filter(pk=object_id).first() if str(object_id).isdigit() else None
+        if ticket is None:
+            raise Http404(gettext("No such ticket at your centers."))
+        if request.method == "POST":
+            # Nothing is edited by hand; a stray post to the change URL changes nothing.
+            return HttpResponseRedirect(reverse("admin:repairs_repairticket_change", args=[ticket.pk]))
+        return self._workspace_response(request, ticket)
 
     def transition_view(self, request, pk):
+        """Apply one action from the workspace; cancel, decline and no-show ask for a confirmation first."""
+        from .workspace import DESTRUCTIVE_ACTIONS, staff_action, staff_status
+
         ticket = self._ticket_or_404(request, pk)
         back = reverse("admin:repairs_repairticket_change", args=[ticket.pk])
         if request.method != "POST":
             return HttpResponseRedirect(back)
         action = request.POST.get("action", "")
+        note = request.POST.get("note", "").strip()
+        quote_id = request.POST.get("quote_id") or None
+        if action in DESTRUCTIVE_ACTIONS and request.POST.get("confirmed") != "yes":
+            return TemplateResponse(
+                request,
+                "admin/repairs/repairticket/confirm_action.html",
+                self._ctx(
+                    request,
+                    gettext("Are you sure?"),
+                    ticket=ticket,
+                    action=action,
+                    action_label=staff_action(action),
+                    status_label=staff_status(ticket.status),
+                    note=note,
+                    quote_id=quote_id,
+                    back=back,
+                ),
+            )
+        params = {}
+        if action in (Action.APPROVE, Action.DECLINE) and quote_id and str(quote_id).isdigit():
+            params["quote_id"] = int(quote_id)
         try:
-            services.ticket_transition(
-                ticket_id=ticket.pk, action=action, actor=_actor(request), note=request.POST.get("note", "")
+            ticket = services.ticket_transition(
+                ticket_id=ticket.pk, action=action, actor=_actor(request), note=note, **params
             )
         except DomainError as exc:
             self.message_user(request, exc.message, level=messages.ERROR)
         else:
-            label = Action(action).label if action in Action.values else action
-            self.message_user(request, gettext("Done: %(action)s.") % {"action": label}, level=messages.SUCCESS)
+            self.message_user(
+                request,
+                gettext("Done: %(action)s. The ticket is now “%(status)s”.")
+                % {"action": staff_action(action), "status": staff_status(ticket.status)},
+                level=messages.SUCCESS,
+            )
         return HttpResponseRedirect(back)
 
     def quote_view(self, request, pk):
+        """The quote builder: ``preview`` prices the lines (``repairs.pricing``) without saving; otherwise send."""
+        from .pricing import quote_price
+
         ticket = self._ticket_or_404(request, pk)
         back = reverse("admin:repairs_repairticket_change", args=[ticket.pk])
         if request.method != "POST":
             return HttpResponseRedirect(back)
         form = QuoteForm(request.POST, ticket=ticket)
         if not form.is_valid():
-            self.message_user(request, gettext("Choose at least one repair."), level=messages.ERROR)
-            return HttpResponseRedirect(back)
+            return self._workspace_response(
+                request, ticket, quote_form=form, preview_error=gettext("Choose at least one repair."), status=400
+            )
         refurbished = set(form.cleaned_data["refurbished"])
         lines = [
             {"repair": code, "grade": PartGrade.REFURBISHED if code in refurbished else PartGrade.NEW}
             for code in form.cleaned_data["repairs"]
         ]
+        exclusions = form.cleaned_data["exclusions"]
+        if "preview" in request.POST:
+            try:
+                priced = quote_price(ticket=ticket, lines=lines, exclusions=exclusions)
+            except DomainError as exc:
+                return self._workspace_response(request, ticket, quote_form=form, preview_error=exc.message, status=400)
+            return self._workspace_response(request, ticket, quote_form=form, preview=priced)
         try:
             services.ticket_transition(
                 ticket_id=ticket.pk, action=Action.SEND_QUOTE, actor=_actor(request),
-                note=form.cleaned_data["note"], lines=lines, exclusions=form.cleaned_data["exclusions"],
+                note=form.cleaned_data["note"], lines=lines, exclusions=exclusions,
             )
         except DomainError as exc:
-            self.message_user(request, exc.message, level=messages.ERROR)
-        else:
-            self.message_user(request, gettext("Quote sent."), level=messages.SUCCESS)
+            return self._workspace_response(request, ticket, quote_form=form, preview_error=exc.message, status=400)
+        self.message_user(request, gettext("Quote sent."), level=messages.SUCCESS)
         return HttpResponseRedirect(back)
 
     def checkin_view(self, request):

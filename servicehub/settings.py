@@ -33,9 +33,11 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# A failed CSRF check in the staff site is a readable page, not Django's bare "403 Forbidden".
+CSRF_FAILURE_VIEW = "servicehub.admin_site.csrf_failure"
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "servicehub.admin_apps.StaffAdminConfig",  # django.contrib.admin with the ServiceHub staff site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from servicehub import views
 
 handler400 = "servicehub.api.errors.api_or_page_400"
+handler403 = "servicehub.admin_site.permission_denied"
 handler404 = "servicehub.api.errors.api_or_page_404"
 handler500 = "servicehub.api.errors.api_or_page_500"
 
