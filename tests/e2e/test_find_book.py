@@ -117,6 +117,13 @@ def test_county_town_find_book_sms_track_360_chinese(browser, live_server, setti
     assert page.locator("li.place h3").first.inner_text() in (center.name, point.name)
     _check(page, "web-find-nearest-outside")
 
+    # Step 1 of booking answers the same search with the centers that take appointments.
+    page.goto("/book/?q=邵阳市")
+    assert "第 1 步，共 3 步" in page.locator("#step-of").inner_text()
+    assert page.locator("li.place h3").all_inner_texts() == [center.name]
+    _check(page, "web-book-center")
+    page.go_back()
+
     # Book at the service center from its card.
     page.locator(f"#place-{center.code}").get_by_role("link", name=re.compile("在此预约")).click()
     page.wait_for_url(re.compile(rf"/book/\?center={center.code}"))
