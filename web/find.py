@@ -42,10 +42,6 @@ class FindResult:
     page: int = 1
     other_regions: list = field(default_factory=list)  # same name elsewhere ("朝阳区": Beijing, Changchun)
 
-    @property
-    def searched(self) -> bool:
-        return True
-
 
 def region_full_name(region: Region) -> str:
     """"北京市朝阳区", "吉林省长春市朝阳区": the region with its (non-placeholder) parents."""

@@ -130,6 +130,16 @@ def test_book_step_one_lists_nearest_bookable_with_distance_and_steps(en, django
     assert html.index("Bookable 0<") < html.index("Bookable 1<")
 
 
+def test_book_step_one_by_place_query_count(en, huangpu, django_assert_max_num_queries):
+    for n in range(3):
+        open_center(name=f"Huangpu {n}", lat=31.231 + n / 1000, lng=121.471)
+    # session + region by name (none) + the parsed region + page + weekly hours + the week's exceptions
+    with django_assert_max_num_queries(6):
+        response = en.get("/book/", {"q": "上海市黄浦区"})
+    html = response.content.decode()
+    assert html.count("Choose this center") == 3 and "Step 1 of 3" in html
+
+
 # --- book: steps 2 and 3 -----------------------------------------------------------------------
 
 
