@@ -119,7 +119,7 @@ def test_county_town_find_book_sms_track_360_chinese(browser, live_server, setti
 
     # Step 1 of booking answers the same search with the centers that take appointments.
     page.goto("/book/?q=邵阳市")
-    assert "第 1 步，共 3 步" in page.locator("#step-of").inner_text()
+    assert "第 1 步（共 3 步）" in page.locator("#step-of").inner_text()
     assert page.locator("li.place h3").all_inner_texts() == [center.name]
     _check(page, "web-book-center")
     page.go_back()
@@ -127,8 +127,8 @@ def test_county_town_find_book_sms_track_360_chinese(browser, live_server, setti
     # Book at the service center from its card.
     page.locator(f"#place-{center.code}").get_by_role("link", name=re.compile("在此预约")).click()
     page.wait_for_url(re.compile(rf"/book/\?center={center.code}"))
-    assert "第 2 步，共 3 步" in page.locator("#step-2").inner_text()
-    assert "第 3 步，共 3 步" in page.locator("#step-3").inner_text()
+    assert "第 2 步（共 3 步）" in page.locator("#step-2").inner_text()
+    assert "第 3 步（共 3 步）" in page.locator("#step-3").inner_text()
     fault = page.locator("[name=fault_category]")
     assert fault.input_value() == ""  # nothing preselected
     _check(page, "web-book-form")
