@@ -17,7 +17,9 @@ from django.utils.translation import gettext as _
 from centers.models import Certification, ServiceCenter, StaffMembership
 from servicehub.actors import SYSTEM, Actor
 from servicehub.errors import DomainError
+from servicehub.phones import mobile_normalize
 
+from . import events
 from .addresses import address_parse
 from .choices import (
     NEED_KEYS,
@@ -80,7 +82,9 @@ def _customer_and_device(*, name, phone, email, language, imei, serial, model_co
     # Anonymous self-service: the phone finds (or creates) the customer, but the e-mail and
     # language given here stay on the booking's ticket (``ticket_book(contact_email=...)``) --
     # unverified input never changes who receives an existing customer's messages. They change
-    # in "my service" (/me/) after an SMS code.
+    # in "my service" (/me/) after an SMS code. A booking's confirmation and updates go by SMS:
+    # a landline is refused here (the one check).
+    phone = mobile_normalize(phone)
     customer = customer_get_or_create(name=name.strip(), phone=phone)
     if not (imei or serial):
         raise DomainError("validation_error", _("Enter the IMEI or the serial number."), field="imei")
@@ -161,7 +165,8 @@ def appointment_book(
     actor: Actor | None = None,
     now: dt.datetime | None = None,
 ) -> Appointment:
-    """Book one seat of a slot: a ticket (status ``booked``, channel ``appointment``) and its Appointment.
+    """Book one seat of a slot: a ticket (status ``booked``, channel ``appointment``) and its Appointment,
+    and queue the confirmation SMS with the tracking link (``booking.events``, same transaction).
 
     Locks the slot's counter row, re-checks the seats left under the lock, then writes.
     Refuses: ``validation_error`` (400; field ``start``/``name``/``phone``/``imei``/``model``/
@@ -198,7 +203,7 @@ def appointment_book(
                 contact_email=email or "",
                 contact_language=language or "",
             )
-            return Appointment.objects.create(
+            appointment = Appointment.objects.create(
                 ticket=ticket,
                 center=center,
                 start=slot_start,
@@ -208,6 +213,8 @@ def appointment_book(
                 issue=issue.strip(),
                 needs=clean_needs,
             )
+            events.appointment_booked(appointment=appointment)
+            return appointment
     except DomainError as err:
         raise _with_alternatives(err, center=center, start=slot_start, now=now) from None
 

@@ -120,6 +120,31 @@ def center_is_open(*, center, at: datetime | None = None) -> bool:
     return any(opens <= t < closes for opens, closes in center_hours_on(center=center, day=now.date()))
 
 
+def center_next_opening(*, center, at: datetime | None = None, days: int = 8) -> datetime | None:
+    """When a closed center opens next (local, aware), looking ``days`` ahead; None when it is open
+    now or has no opening in that window. Uses prefetched hours/exceptions when present."""
+    now = local_now(at)
+    t = now.time().replace(tzinfo=None)
+    for offset in range(days):
+        day = date.fromordinal(now.date().toordinal() + offset)
+        for opens, closes in center_hours_on(center=center, day=day):
+            if offset == 0 and opens <= t < closes:
+                return None
+            if offset > 0 or opens > t:
+                return datetime.combine(day, opens, tzinfo=CENTER_TZ)
+    return None
+
+
+def regions_named(*, name: str) -> list[Region]:
+    """Non-placeholder regions whose name is exactly ``name`` (provinces first, then cities, counties)."""
+    name = (name or "").strip()
+    if not name:
+        return []
+    order = {RegionLevel.PROVINCE: 0, RegionLevel.CITY: 1, RegionLevel.COUNTY: 2}
+    rows = list(Region.objects.filter(name=name, is_placeholder=False).select_related("parent__parent"))
+    return sorted(rows, key=lambda r: (order.get(r.level, 3), r.adcode))
+
+
 def open_at_q(at: datetime | None = None) -> Q:
     """SQL twin of ``center_is_open``, usable in ``filter()`` or as an annotation (one query)."""
     now = local_now(at)
@@ -168,8 +193,10 @@ def centers_search(
     """Centers matching the filters, annotated with ``is_open_now`` (and ``distance_km`` with ``near``).
 
     With ``near`` the rows are limited to ``radius_km`` by an indexed bounding box on (lat, lng)
-    and then the exact haversine distance, and sorted by distance (ties by code). Without it they
-    are sorted by code. One SQL query; add the opening hours prefetch for a second.
+    and then the exact haversine distance, and sorted by distance (ties by code); ``radius_km=None``
+    with ``near`` sorts by distance without a limit (the "nearest anywhere" fallback, usually
+    together with ``region``). Without ``near`` they are sorted by code. One SQL query; add the
+    opening hours prefetch for a second.
     """
     qs = ServiceCenter.objects.select_related("region")
     if active_only:
@@ -189,6 +216,8 @@ def centers_search(
     if near is None:
         return qs.order_by("code")
     lat, lng = near
+    if radius_km is None:
+        return qs.annotate(distance_km=distance_km_expression(lat=lat, lng=lng)).order_by("distance_km", "code")
     box = bounding_box(lat, lng, radius_km)
     qs = qs.filter(lat__gte=box.min_lat, lat__lte=box.max_lat)
     if not box.all_lng:

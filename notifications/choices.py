@@ -12,6 +12,7 @@ class NotificationKind(models.TextChoices):
     LOANER_DUE_TOMORROW = "loaner_due_tomorrow", _("Loaner due tomorrow")
     LOANER_OVERDUE = "loaner_overdue", _("Loaner overdue")
     APPOINTMENT_REMINDER = "appointment_reminder", _("Appointment reminder")
+    APPOINTMENT_BOOKED = "appointment_booked", _("Appointment booked")
     SERVICE_DAY_REMINDER = "service_day_reminder", _("Service Day reminder")
     SURVEY_INVITATION = "survey_invitation", _("Survey invitation")
     SLA_BREACHED = "sla_breached", _("Stage overdue (staff)")

@@ -28,11 +28,19 @@ PLAIN_STATUS = {
     TicketStatus.CLOSED: gettext_lazy("This repair is closed. Thank you!"),
     TicketStatus.CANCELLED: gettext_lazy("This repair was cancelled; the device is returned unrepaired."),
 }
+# A booking cancelled before anything was handed in: nothing is "returned".
+CANCELLED_BEFORE_HAND_IN = gettext_lazy(
+    "Your booking is cancelled. You never handed a device in, so there is nothing to collect."
+)
 EVENT_TEXT = {"book": gettext_lazy("Booked")}
 SIGN_SALT = "repairs.quote-decision"
 
 
-def plain_status(status: str) -> str:
+def plain_status(status: str, *, handed_in: bool = True) -> str:
+    """What ``status`` means for the customer; ``handed_in=False`` for a ticket whose device the
+    network never received (a cancelled booking is then just cancelled, not "returned unrepaired")."""
+    if status == TicketStatus.CANCELLED and not handed_in:
+        return str(CANCELLED_BEFORE_HAND_IN)
     return str(PLAIN_STATUS.get(status, ""))
 
 
@@ -82,7 +90,7 @@ def track_payload(ticket) -> dict:
         "service_no": ticket.service_no,
         "status": ticket.status,
         "status_display": str(TicketStatus(ticket.status).label),
-        "status_text": plain_status(ticket.status),
+        "status_text": plain_status(ticket.status, handed_in=ticket.received_at is not None),
         "center": {
             "code": ticket.center.code,
             "name": ticket.center.name,

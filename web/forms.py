@@ -37,12 +37,24 @@ class ContactDeviceForm(Form):
                            widget=forms.TextInput(attrs={"inputmode": "numeric"}))
     serial = forms.CharField(label=_("Serial number"), max_length=64, required=False)
     model = forms.ChoiceField(label=_("Device model"), required=False)
-    fault_category = forms.ChoiceField(label=_("What is wrong?"), choices=FaultCategory.choices)
+    # No fault is preselected: an empty "Choose…" option, and the field is required.
+    fault_category = forms.ChoiceField(label=_("What is wrong?"),
+                                       choices=[("", _("Choose…"))] + list(FaultCategory.choices))
     issue = forms.CharField(label=_("Describe the problem"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["model"].choices = _model_choices()
+
+    def clean_phone(self):
+        from servicehub.errors import DomainError
+        from servicehub.phones import mobile_normalize
+
+        try:
+            mobile_normalize(self.cleaned_data["phone"])
+        except DomainError as err:
+            raise forms.ValidationError(err.message, code="invalid") from None
+        return self.cleaned_data["phone"]
 
     def clean(self):
         data = super().clean()
@@ -96,9 +108,30 @@ class OnSiteForm(ContactDeviceForm):
 
 
 class CenterSearchForm(Form):
-    q = forms.CharField(label=_("City or address"), max_length=100, required=False)
+    q = forms.CharField(
+        label=_("Province, city, district or street address"), max_length=100, required=False,
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "street-address",
+                                      "placeholder": _("e.g. 邵阳市, 武冈市 or 深圳市南山区科技园路1号")}),
+    )
+    # "Use my location" (web/static/web/find.js) sends near=lat,lng; lat/lng are the older pair.
+    near = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
     lat = forms.FloatField(required=False, min_value=-90, max_value=90, widget=forms.HiddenInput)
     lng = forms.FloatField(required=False, min_value=-180, max_value=180, widget=forms.HiddenInput)
+    page = forms.IntegerField(required=False, min_value=1, max_value=100, widget=forms.HiddenInput)
+
+    def clean(self):
+        from .find import parse_near
+
+        data = super().clean()
+        position = None
+        if data.get("near"):
+            position = parse_near(data["near"])
+            if position is None:
+                self.add_error("q", _("Your location could not be read. Type a place instead."))
+        elif data.get("lat") is not None and data.get("lng") is not None:
+            position = (data["lat"], data["lng"])
+        data["position"] = position
+        return data
 
 
 class VerifyForm(Form):

@@ -126,42 +126,42 @@ def home(request):
     return render(request, "web/home.html", {"search_form": forms.CenterSearchForm()})
 
 
-def _centers_for_query(q: str):
-    """Centers near the place named in ``q`` (cpca parses city/district names), else by name."""
-    from booking.addresses import address_parse
+def _find(request, *, service: str | None = None):
+    """The search form and its answer (``web.find``) for /centers/ and step 1 of /book/."""
+    from .find import find_places
 
-    parsed = address_parse(q)
-    region = None
-    if parsed is not None and parsed.adcode:
-        region = center_selectors.region_by_adcode(adcode=parsed.adcode)
-        if region is None and parsed.city:
-            region = center_selectors.region_by_adcode(adcode=parsed.adcode[:4] + "00")
-        if region is None:
-            region = center_selectors.region_by_adcode(adcode=parsed.adcode[:2] + "0000")
-    if region is not None and region.lat is not None and region.lng is not None:
-        return center_selectors.centers_nearest(lat=region.lat, lng=region.lng, radius_km=60, limit=30), region
-    if region is not None:
-        return list(center_selectors.with_hours(center_selectors.centers_search(region=region))[:30]), region
-    qs = center_selectors.centers_search().filter(name__icontains=q) | center_selectors.centers_search().filter(
-        address__icontains=q
-    )
-    return list(center_selectors.with_hours(qs.order_by("code"))[:30]), None
+    form = forms.CenterSearchForm(request.GET or None)
+    result = None
+    if form.is_bound and form.is_valid():
+        d = form.cleaned_data
+        q, position, page = (d["q"] or "").strip(), d["position"], d["page"] or 1
+        if position is not None:
+            result = find_places(near=position, service=service, page=page)
+        elif q:
+            result = find_places(q=q, service=service, page=page)
+        elif "q" in request.GET:
+            form.add_error("q", _("Enter a province, city, district or address, or use your location."))
+    return form, result
+
+
+def _page_url(request, page: int) -> str:
+    params = request.GET.copy()
+    params["page"] = str(page)
+    return "?" + params.urlencode()
+
+
+def _find_context(request, form, result) -> dict:
+    return {
+        "form": form, "result": result, "results": result.places if result else [],
+        "searched": result is not None,
+        "next_url": _page_url(request, result.page + 1) if result and result.has_more else "",
+        "prev_url": _page_url(request, result.page - 1) if result and result.page > 1 else "",
+    }
 
 
 def centers(request):
-    form = forms.CenterSearchForm(request.GET or None)
-    results, region, searched = [], None, False
-    if form.is_bound and form.is_valid():
-        q, lat, lng = form.cleaned_data["q"], form.cleaned_data["lat"], form.cleaned_data["lng"]
-        if lat is not None and lng is not None:
-            results = center_selectors.centers_nearest(lat=lat, lng=lng, radius_km=60, limit=30)
-            searched = True
-        elif q:
-            results, region = _centers_for_query(q.strip())
-            searched = True
-        else:
-            form.add_error("q", _("Enter a city or an address, or use your location."))
-    context = {"form": form, "results": results, "region": region, "searched": searched}
+    form, result = _find(request)
+    context = _find_context(request, form, result)
     template = "web/_center_results.html" if request.htmx else "web/centers.html"
     return render(request, template, context)
 
@@ -196,28 +196,66 @@ def verify(request):
 # --- booking -------------------------------------------------------------------------------
 
 
+def _booking_window(today: dt.date) -> tuple[dt.date, dt.date]:
+    """First and last day the booking page offers (tomorrow … DAYS_SHOWN days ahead)."""
+    return today + dt.timedelta(days=1), today + dt.timedelta(days=DAYS_SHOWN)
+
+
+def _chosen_day(raw: str, days: list[dict], today: dt.date) -> tuple[dt.date, str]:
+    """The day to show and, for a hand-edited date that cannot be booked, the words why."""
+    first_open = next((d["date"] for d in days if d["open"]), today + dt.timedelta(days=1))
+    if not raw:
+        return first_open, ""
+    day = parse_date(raw) if len(raw) == 10 else None
+    first, last = _booking_window(today)
+    if day is None:
+        return first_open, _("That is not a date. Choose one of the days below.")
+    if not first <= day <= last:
+        return first_open, _("%(day)s cannot be booked: you can book from %(first)s to %(last)s. "
+                             "Choose one of the days below.") % {
+            "day": day.isoformat(), "first": first.isoformat(), "last": last.isoformat()}
+    if not any(d["date"] == day and d["open"] for d in days):
+        return first_open, _("The center takes no appointments on %(day)s. Choose one of the days below.") % {
+            "day": day.isoformat()}
+    return day, ""
+
+
+def _book_again_initial(request) -> dict:
+    """Device fields of an earlier repair ("book again"), when the link carries its phone digits."""
+    from repairs.selectors import ticket_track
+
+    again, last4 = request.GET.get("again", ""), request.GET.get("phone_last4", "")
+    if not again or not last4:
+        return {}
+    ticket = ticket_track(service_no=again, phone_last4=last4)
+    if ticket is None:
+        return {}
+    device = ticket.device
+    return {"imei": device.imei or "", "serial": device.serial or "",
+            "model": getattr(device.model, "code", "") or "", "fault_category": ticket.fault_category}
+
+
 @require_http_methods(["GET", "POST"])
 def book(request):
     code = request.GET.get("center") or request.POST.get("center") or ""
     center = booking_selectors.center_for_booking(code=code) if code else None
     if center is None or not booking_selectors.center_takes_appointments(center=center):
-        q = request.GET.get("q", "").strip()[:100]
-        if q:
-            found, _region = _centers_for_query(q)
-            centers_list = [c for c in found if booking_selectors.center_takes_appointments(center=c)]
-        else:
-            centers_list = list(center_selectors.centers_search(service="appointment").order_by("code")[:50])
-        return render(request, "web/book_center.html", {"centers": centers_list, "q": q})
+        form, result = _find(request, service=ServiceOffering.APPOINTMENT)
+        context = _find_context(request, form, result) | {
+            "unknown_center": bool(code), "again": request.GET.get("again", ""),
+            "phone_last4": request.GET.get("phone_last4", ""),
+        }
+        template = "web/_center_results.html" if request.htmx else "web/book_center.html"
+        return render(request, template, context | {"choose": True})
 
     today = timezone.localdate()
     days = _days_with_slots(center, today)
-    day = parse_date(request.GET.get("date") or request.POST.get("date") or "") or next(
-        (d["date"] for d in days if d["open"]), today + dt.timedelta(days=1)
-    )
+    day, date_error = _chosen_day(request.GET.get("date") or request.POST.get("date") or "", days, today)
     slots = booking_selectors.slots_for_day(center=center, day=day)
     choices = _slot_choices(slots)
     alternatives = []
     if request.method == "POST":
+        date_error = ""  # the posted time is what counts; the service judges it
         # The chosen time may come from the nearest-free list, not the day shown.
         posted = request.POST.get("start", "")
         if posted and posted not in dict(choices):
@@ -241,17 +279,19 @@ def book(request):
                 if err.code == "slot_full":
                     alternatives = err.extra.get("alternatives", [])
                     # Offer only slots with seats left again.
-                    form.fields["start"].choices = _slot_choices(
-                        booking_selectors.slots_for_day(center=center, day=day)
-                    )
+                    slots = booking_selectors.slots_for_day(center=center, day=day)
+                    form.fields["start"].choices = _slot_choices(slots)
             else:
                 last4 = appointment.customer.phone[-4:]
                 url = reverse("web_book_done", args=[appointment.ticket.service_no])
                 return redirect(f"{url}?{urlencode({'phone_last4': last4})}")
     else:
-        form = forms.BookingForm(slot_choices=choices)
+        form = forms.BookingForm(slot_choices=choices, initial=_book_again_initial(request))
+    posted_start = form["start"].value() if form.is_bound else ""
     context = {
-        "center": center, "days": days, "day": day, "slots": slots, "form": form,
+        "center": center, "days": days, "day": day, "slots": slots, "form": form, "date_error": date_error,
+        "slot_rows": _slot_rows(slots, posted_start or ""),
+        "again_query": urlencode({k: request.GET[k] for k in ("again", "phone_last4") if request.GET.get(k)}),
         "alternatives": [
             {"value": a["start"], "start": parse_datetime(a["start"]), "end": parse_datetime(a["end"])}
             for a in alternatives
@@ -259,7 +299,8 @@ def book(request):
     }
     if request.htmx and request.method == "GET":
         return render(request, "web/_slot_picker.html", context)
-    return render(request, "web/book.html", context, status=409 if alternatives else 200)
+    status = 409 if alternatives else (400 if date_error else 200)
+    return render(request, "web/book.html", context, status=status)
 
 
 @_customer_page
@@ -291,9 +332,24 @@ def book_ics(request, service_no: str):
 # --- cancel / reschedule (forms on the tracking page) ----------------------------------------
 
 
+def _slot_rows(slots, posted: str = "") -> list[dict]:
+    return [{"value": s.start.isoformat(), "start": s.start, "end": s.end, "available": s.available,
+             "checked": posted == s.start.isoformat()} for s in slots]
+
+
+def _book_again_url(ticket, last4: str, center) -> str:
+    return reverse("web_book") + "?" + urlencode({"center": center.code, "again": ticket.service_no,
+                                                  "phone_last4": last4})
+
+
 @require_http_methods(["GET", "POST"])
 @_customer_page
 def appointment_change(request, service_no: str):
+    """Move or cancel a booking; each asks "are you sure?" before anything changes.
+
+    POST ``action``: ``reschedule`` (a new time chosen → confirmation page), ``reschedule_confirmed``
+    (moves it), ``cancel`` (confirmation page), ``cancel_confirmed`` (cancels it).
+    """
     ticket, last4 = _verified_ticket(request, service_no)
     appointment = booking_selectors.appointment_for_ticket(ticket=ticket)
     if appointment is None:
@@ -302,33 +358,51 @@ def appointment_change(request, service_no: str):
     center = booking_selectors.center_for_booking(code=appointment.center.code) or appointment.center
     today = timezone.localdate()
     days = _days_with_slots(center, today)
-    day = parse_date(request.GET.get("date") or request.POST.get("date") or "") or timezone.localtime(
-        appointment.start).date()
-    choices = _slot_choices(booking_selectors.slots_for_day(center=center, day=day))
+    raw_day = request.GET.get("date") or request.POST.get("date") or ""
+    if raw_day:
+        day, date_error = _chosen_day(raw_day, days, today)
+    else:
+        day, date_error = timezone.localtime(appointment.start).date(), ""
+    slots = booking_selectors.slots_for_day(center=center, day=day)
+    choices = _slot_choices(slots)
+    action = request.POST.get("action", "")
     error = None
     form = forms.RescheduleForm(slot_choices=choices)
+    base = {"ticket": ticket, "appointment": appointment, "phone_last4": last4, "track_url": track_url,
+            "book_again_url": _book_again_url(ticket, last4, appointment.center)}
     if request.method == "POST":
         try:
-            if request.POST.get("action") == "cancel":
+            if action == "cancel":
+                return render(request, "web/appointment_confirm.html", base | {"confirm": "cancel"})
+            if action == "cancel_confirmed":
                 booking_services.appointment_cancel(appointment_id=appointment.pk)
-                return redirect(track_url)
+                return render(request, "web/appointment_changed.html", base | {"done": "cancelled"})
             form = forms.RescheduleForm(request.POST, slot_choices=choices)
             if form.is_valid():
-                booking_services.appointment_reschedule(
-                    appointment_id=appointment.pk, start=parse_datetime(form.cleaned_data["start"])
-                )
-                return redirect(track_url)
+                new_start = parse_datetime(form.cleaned_data["start"])
+                if action == "reschedule_confirmed":
+                    appointment = booking_services.appointment_reschedule(
+                        appointment_id=appointment.pk, start=new_start
+                    )
+                    return render(request, "web/appointment_changed.html",
+                                  base | {"appointment": appointment, "done": "moved"})
+                slot = next(s for s in slots if s.start == new_start)
+                return render(request, "web/appointment_confirm.html", base | {
+                    "confirm": "reschedule", "new_start": slot.start, "new_end": slot.end,
+                    "new_value": form.cleaned_data["start"], "day": day,
+                })
         except DomainError as err:
-            if request.POST.get("action") == "cancel":
+            if action.startswith("cancel"):
                 error = err.message
             else:
                 forms.add_domain_error(form, err, fallback="start")
-    return render(request, "web/appointment_change.html", {
-        "ticket": ticket, "appointment": appointment, "form": form, "days": days, "day": day,
-        "phone_last4": last4, "track_url": track_url, "error": error,
+    posted = form["start"].value() if form.is_bound else ""
+    return render(request, "web/appointment_change.html", base | {
+        "form": form, "days": days, "day": day, "date_error": date_error, "error": error,
+        "slot_rows": _slot_rows(slots, posted or ""),
         "can_change": booking_selectors.appointment_can_change(appointment=appointment),
         "deadline": booking_selectors.appointment_change_deadline(appointment=appointment),
-    })
+    }, status=400 if date_error else 200)
 
 
 # --- mail-in, on-site ----------------------------------------------------------------------

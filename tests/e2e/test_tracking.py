@@ -83,6 +83,10 @@ def test_cancel_an_appointment_from_the_tracking_page(page, live_server):
     assert_accessible(page)
     shot(page, "appointment-change")
     page.get_by_role("button", name="Cancel my appointment").click()
+    assert page.locator("h1").inner_text() == "Cancel your booking?"  # asked first
+    page.get_by_role("button", name="Yes, cancel my booking").click()
+    assert page.locator("h1").inner_text() == "Your booking is cancelled"
+    page.get_by_role("link", name="Back to tracking").click()
     page.wait_for_url(re.compile(f"/track/{appointment.ticket.service_no}/"))
     appointment.refresh_from_db()
     assert appointment.status == "cancelled" and appointment.ticket.status == "cancelled"
@@ -96,6 +100,10 @@ def test_reschedule_from_the_tracking_page(page, live_server):
     page.goto(f"/appointments/{appointment.ticket.service_no}/?phone_last4={appointment.customer.phone[-4:]}")
     page.get_by_label("14:00–14:30").check()
     page.get_by_role("button", name="Move my appointment").click()
+    assert page.locator("#new-time").inner_text().endswith("14:00–14:30")  # asked first
+    page.get_by_role("button", name="Yes, move my booking").click()
+    assert page.locator("h1").inner_text() == "Your booking is moved"
+    page.get_by_role("link", name="Back to tracking").click()
     page.wait_for_url(re.compile(f"/track/{appointment.ticket.service_no}/"))
     appointment.refresh_from_db()
     assert appointment.start == local(tomorrow(), 14)

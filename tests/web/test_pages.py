@@ -78,7 +78,7 @@ def test_center_search_by_location(en, django_assert_max_num_queries):
 
 def test_center_search_needs_input(en):
     response = en.get("/centers/", {"q": ""})
-    assert "Enter a city or an address" in response.content.decode()
+    assert "Enter a province, city, district or address, or use your location." in response.content.decode()
 
 
 def test_center_page_shows_hours_holiday_and_service_day(en, django_assert_max_num_queries):
@@ -165,9 +165,12 @@ def test_booking_full_slot_offers_nearest_free_slots(en):
 
 
 def test_booking_center_list_when_no_center(en):
+    region_chain()
     open_center(name="Bookable")
     open_center(name="Walk-in only", services=["phone", "walk_in"])
     html = en.get("/book/").content.decode()
+    assert "Step 1 of 3" in html and "Bookable" not in html  # no list of every center before a search
+    html = en.get("/book/", {"q": "上海市黄浦区"}).content.decode()
     assert "Bookable" in html and "Walk-in only" not in html
 
 
@@ -200,8 +203,13 @@ def test_track_extras_offers_change_link(en):
 def test_cancel_from_tracking(en):
     appointment = _booked()
     last4 = appointment.customer.phone[-4:]
-    response = en.post(f"/appointments/{appointment.ticket.service_no}/", {"phone_last4": last4, "action": "cancel"})
-    assert response.status_code == 302
+    url = f"/appointments/{appointment.ticket.service_no}/"
+    response = en.post(url, {"phone_last4": last4, "action": "cancel"})
+    assert response.status_code == 200 and "Cancel your booking?" in response.content.decode()
+    appointment.refresh_from_db()
+    assert appointment.status == "booked"  # nothing changes before the customer confirms
+    response = en.post(url, {"phone_last4": last4, "action": "cancel_confirmed"})
+    assert response.status_code == 200 and "Your booking is cancelled" in response.content.decode()
     appointment.refresh_from_db()
     assert appointment.status == "cancelled"
 
@@ -218,10 +226,13 @@ def test_reschedule_from_tracking(en):
     appointment = _booked()
     last4 = appointment.customer.phone[-4:]
     new = local(tomorrow(), 14)
-    response = en.post(f"/appointments/{appointment.ticket.service_no}/",
-                       {"phone_last4": last4, "action": "reschedule", "date": tomorrow().isoformat(),
-                        "start": new.isoformat()})
-    assert response.status_code == 302
+    data = {"phone_last4": last4, "action": "reschedule", "date": tomorrow().isoformat(), "start": new.isoformat()}
+    response = en.post(f"/appointments/{appointment.ticket.service_no}/", data)
+    assert response.status_code == 200 and "Move your booking?" in response.content.decode()
+    appointment.refresh_from_db()
+    assert appointment.start == local(tomorrow(), 10)  # not moved before the customer confirms
+    response = en.post(f"/appointments/{appointment.ticket.service_no}/", data | {"action": "reschedule_confirmed"})
+    assert response.status_code == 200 and "Your booking is moved" in response.content.decode()
     appointment.refresh_from_db()
     assert appointment.start == new
 

@@ -48,3 +48,52 @@ def service_label(value: str) -> str:
 
     labels = dict(ServiceOffering.choices) | dict(DeviceCategory.choices)
     return str(labels.get(value, value))
+
+
+# --- find a center (journeys) ------------------------------------------------------------
+
+
+@register.simple_tag
+def center_maps(center):
+    """Links that open ``center`` in a map app (see ``web.maps``), for the page's language."""
+    from django.utils.translation import get_language
+
+    from web.maps import map_links
+
+    return map_links(name=center.name, address=center.address, lat=center.lat, lng=center.lng,
+                     language=get_language() or "")
+
+
+@register.simple_tag
+def opening_note(center):
+    """"until 18:00" when open now, "opens Mon 09:00" (today/tomorrow by name) when closed."""
+    from django.utils import formats
+    from django.utils.translation import gettext as _
+
+    from centers import selectors as center_selectors
+
+    now = center_selectors.local_now()
+    if getattr(center, "is_open_now", False):
+        t = now.time().replace(tzinfo=None)
+        closes = next((c for o, c in center_selectors.center_hours_on(center=center, day=now.date()) if o <= t < c),
+                      None)
+        return _("until %(time)s") % {"time": closes.strftime("%H:%M")} if closes else ""
+    nxt = getattr(center, "next_opening", None)
+    if nxt is None:
+        return _("no opening hours in the coming week")
+    days = (nxt.date() - now.date()).days
+    hhmm = nxt.strftime("%H:%M")
+    if days == 0:
+        return _("opens today %(time)s") % {"time": hhmm}
+    if days == 1:
+        return _("opens tomorrow %(time)s") % {"time": hhmm}
+    return _("opens %(day)s %(time)s") % {"day": formats.date_format(nxt, "D"), "time": hhmm}
+
+
+
+@register.filter
+def tel_href(phone: str) -> str:
+    """``tel:`` URI of a displayed phone number (digits and a leading +)."""
+    phone = (phone or "").strip()
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    return ("tel:+" if phone.startswith("+") else "tel:") + digits
