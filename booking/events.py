@@ -12,15 +12,18 @@ from django.utils import timezone
 
 
 def appointment_booked(*, appointment) -> None:
-    """Queue the confirmation SMS (and e-mail, if the customer gave one) with the tracking link."""
-    from notifications.choices import NotificationChannel, NotificationKind
+    """Queue the confirmation SMS (and e-mail to the booking's contact) with the tracking link."""
+    from notifications.choices import NotificationKind
     from notifications.selectors import ticket_link
-    from notifications.services import notification_enqueue
+    from notifications.services import notification_enqueue_for_ticket
 
     ticket, customer, center = appointment.ticket, appointment.customer, appointment.center
-    notification_enqueue(
+    # For the ticket: SMS to the phone; e-mail to the booking's own contact (an unverified one
+    # gets the plain tracking link only) -- never to an address an anonymous caller typed in
+    # for somebody else's customer record.
+    notification_enqueue_for_ticket(
         kind=NotificationKind.APPOINTMENT_BOOKED,
-        customer=customer,
+        ticket=ticket,
         context={
             "service_no": ticket.service_no,
             "customer_name": customer.name,
@@ -30,7 +33,5 @@ def appointment_booked(*, appointment) -> None:
             "start": timezone.localtime(appointment.start),
             "link": ticket_link(ticket),
         },
-        channels=[NotificationChannel.SMS] + ([NotificationChannel.EMAIL] if customer.email else []),
         dedupe_key=f"appointment:{appointment.pk}:booked",
-        ticket=ticket,
     )
