@@ -12,7 +12,7 @@ import datetime as dt
 import segno
 from django import forms
 from django.contrib import admin, messages
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect, QueryDict
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -160,7 +160,8 @@ class CheckInForm(forms.Form):
             centers = centers.filter(pk__in=actor.center_ids)
         centers = list(centers)
         self.fields["center"].queryset = ServiceCenter.objects.filter(pk__in=[c.pk for c in centers])
-        self.fields["center"].choices = [(c.pk, str(c)) for c in centers]  # no second query on render
+        # Rendered from the list (no second query); several centers: the desk picks one on purpose.
+        self.fields["center"].choices = [("", "---------")] * (len(centers) != 1) + [(c.pk, str(c)) for c in centers]
         if len(centers) == 1:
             self.fields["center"].initial = centers[0].pk
         self.fields["model"].choices = [("", "—")] + list(
@@ -366,10 +367,20 @@ class RepairTicketAdmin(_MemberAccess, admin.ModelAdmin):
     def checkin_view(self, request):
         actor = _actor(request)
         if request.method != "POST":
-            form = CheckInForm(initial={"imei": request.GET.get("imei", ""),
-                                        "service_no": request.GET.get("service_no", "")}, actor=actor)
-            form.fields["imei"].widget.attrs["autofocus"] = True
-            return self._checkin_page(request, form, None)
+            form = CheckInForm(actor=actor)
+            asked = {k: request.GET[k] for k in ("service_no", "imei") if request.GET.get(k)}
+            if not asked:  # a blank page: the cursor waits for the scanner
+                form.fields["imei"].widget.attrs["autofocus"] = True
+                return self._checkin_page(request, form, None)
+            # From "today at the desk" (?service_no=…): looked up at once, as if Enter was pressed.
+            data = QueryDict(mutable=True)
+            data.update({"center": form.fields["center"].initial or "", "channel": Channel.WALK_IN,
+                         "fault_category": FaultCategory.SCREEN, **asked})
+            form = CheckInForm(data, actor=actor)
+            if not form.is_valid():
+                return self._checkin_page(request, form, None)
+            lookup = _lookup(form.cleaned_data, actor=actor)
+            return self._checkin_page(request, _prefilled(form, data, lookup, actor=actor), lookup)
         form = CheckInForm(request.POST, actor=actor)
         lookup = None
         if form.is_valid():

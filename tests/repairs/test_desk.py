@@ -312,3 +312,28 @@ def test_qc_fail_needs_a_note(center, people, model, ops):
     assert (err.value.code, err.value.field) == ("validation_error", "note")
     t.refresh_from_db()
     assert t.status == "quality_check"
+
+
+def test_check_in_link_from_today_looks_the_booking_up_at_once(center, people, model):
+    device = DeviceFactory(model=model)
+    ticket = booked(center, device=device)
+    html = login(people["desk"].user).get(reverse(CHECKIN), {"service_no": ticket.service_no}).content.decode()
+    assert 'id="booking"' in html and f'value="{device.imei}"' in html and 'value="张三"' in html
+    assert RepairTicket.objects.get().status == "booked"
+
+
+def test_list_and_receipt_query_counts_do_not_grow_with_rows(center, people, model, django_assert_max_num_queries):
+    c = login(people["desk"].user)
+    url = reverse("admin:repairs_repairticket_changelist")
+    t = walk_in(center, people["desk"], device=DeviceFactory(model=model))
+    one = _count(lambda: c.get(url, {"q": "138 1234 5678"}))
+    for i in range(5):
+        walk_in(center, people["desk"], device=DeviceFactory(model=model), phone=f"1391234000{i}")
+    many = _count(lambda: c.get(url, {"q": "138 1234 5678"}))
+    assert many == one
+    with django_assert_max_num_queries(12):
+        assert c.get(url).status_code == 200
+    with django_assert_max_num_queries(8):
+        assert c.get(reverse("admin:repairs_repairticket_receipt", args=[t.pk])).status_code == 200
+    with django_assert_max_num_queries(8):
+        assert c.get(reverse(CHECKIN)).status_code == 200
