@@ -335,5 +335,7 @@ def test_list_and_receipt_query_counts_do_not_grow_with_rows(center, people, mod
         assert c.get(url).status_code == 200
     with django_assert_max_num_queries(8):
         assert c.get(reverse("admin:repairs_repairticket_receipt", args=[t.pk])).status_code == 200
-    with django_assert_max_num_queries(8):
+    # session, user, memberships, centers, models, permissions x2, and the nav sidebar's other apps
+    # asking for their own actors (4): fixed
+    with django_assert_max_num_queries(11):
         assert c.get(reverse(CHECKIN)).status_code == 200
