@@ -125,7 +125,7 @@ def test_booked_arrival_by_service_number_checks_in_that_ticket(desk_page, world
     customer = services.customer_get_or_create(name="张三", phone="13900007777")
     booked = services.ticket_book(center=center, customer=customer, device=device, fault_category="battery",
                                   fault_description="电池鼓包")
-    start = timezone.now() + dt.timedelta(hours=1)
+    start = timezone.localtime().replace(hour=12, minute=0, second=0, microsecond=0)
     Appointment.objects.create(ticket=booked, center=center, start=start, end=start + dt.timedelta(minutes=30),
                                customer=customer, device=device, issue="电池鼓包")
     page = desk_page
@@ -197,6 +197,11 @@ def test_engineer_starts_and_finishes_a_repair_from_the_bench(desk_page, world, 
     t = walk_in(world["center"], a["desk"], device=DeviceFactory(model=world["model"]))
     run(t, ("start_diagnosis", a["eng"]), ("send_quote", a["eng"], {"lines": [{"repair": "screen"}]}))
     assert RepairTicket.objects.get(pk=t.pk).status == "repairing"  # free in warranty: waits for an engineer
+    # and more on the bench: a device waiting for diagnosis, a colleague's repair waiting for QC
+    queued = walk_in(world["center"], a["desk"], device=DeviceFactory(model=world["model"]), fault="battery")
+    theirs = walk_in(world["center"], a["desk"], device=DeviceFactory(model=world["model"]))
+    run(theirs, ("start_diagnosis", a["eng2"]), ("send_quote", a["eng2"], {"lines": [{"repair": "screen"}]}),
+        ("start_repair", a["eng2"]), ("finish", a["eng2"]))
     page = desk_page
     set_english(page, live_server)
     login(page, world["users"]["eng"])
@@ -204,6 +209,8 @@ def test_engineer_starts_and_finishes_a_repair_from_the_bench(desk_page, world, 
     page.wait_for_url(re.compile("/bench/"))
     assert_accessible(page)
 
+    assert page.locator(f'#bench-diagnosis tr[data-service-no="{queued.service_no}"]').count() == 1
+    assert page.locator(f'#bench-qc tr[data-service-no="{theirs.service_no}"]').count() == 1
     page.locator(f'#bench-to-start tr[data-service-no="{t.service_no}"] button').click()
     _bench(page)
     t.refresh_from_db()
@@ -214,6 +221,7 @@ def test_engineer_starts_and_finishes_a_repair_from_the_bench(desk_page, world, 
     _bench(page)
     t.refresh_from_db()
     assert t.status == "quality_check"
+    assert RepairTicket.objects.get(pk=queued.pk).status == "received"  # the other rows were not touched
     # nobody checks their own repair: it is not on this bench
     assert page.locator(f'#bench-qc tr[data-service-no="{t.service_no}"]').count() == 0
 
@@ -241,6 +249,17 @@ def test_today_at_the_desk_shows_a_ready_ticket_with_its_number(desk_page, world
                 name="王小明")
     run(t, ("start_diagnosis", a["eng"]), ("send_quote", a["eng"], {"lines": [{"repair": "screen"}]}),
         ("start_repair", a["eng"]), ("finish", a["eng"]), ("qc_pass", a["eng2"]))
+    # and a booking for today, and a stage past its target
+    center = world["center"]
+    device = DeviceFactory(model=world["model"])
+    customer = services.customer_get_or_create(name="张三", phone="13900007777")
+    arrival = services.ticket_book(center=center, customer=customer, device=device, fault_category="battery",
+                                   fault_description="电池鼓包")
+    noon = timezone.localtime().replace(hour=12, minute=0, second=0, microsecond=0)
+    Appointment.objects.create(ticket=arrival, center=center, start=noon, end=noon + dt.timedelta(minutes=30),
+                               customer=customer, device=device, issue="电池鼓包")
+    late = walk_in(center, a["desk"], device=DeviceFactory(model=world["model"]), phone="13700007777")
+    RepairTicket.objects.filter(pk=late.pk).update(stage_due_at=timezone.now() - dt.timedelta(minutes=40))
     page = desk_page
     set_english(page, live_server)
     login(page, world["users"]["desk"])
@@ -249,6 +268,13 @@ def test_today_at_the_desk_shows_a_ready_ticket_with_its_number(desk_page, world
     row = page.locator(f'#today-ready tr[data-service-no="{t.service_no}"]')
     assert "王小明" in row.inner_text()
     assert row.locator('a[href="tel:+8613800138000"]').inner_text() == "+8613800138000"
+    assert page.locator(f'#today-overdue tr[data-service-no="{late.service_no}"]').count() == 1
     assert_accessible(page)
     doc_shot(page, "today")
     assert RepairTicket.objects.get(pk=t.pk).status == "ready"
+
+    # the arrival's "Check in" opens the check-in with the booking looked up
+    page.locator(f'#today-arrivals tr[data-service-no="{arrival.service_no}"] a').click()
+    page.locator("#booking").wait_for()
+    assert page.input_value("#id_imei") == device.imei
+    assert RepairTicket.objects.get(pk=arrival.pk).status == "booked"

@@ -42,7 +42,8 @@ def booked(center, *, device, phone="13900007777", name="张三", fault="battery
     customer = services.customer_get_or_create(name=name, phone=phone)
     ticket = services.ticket_book(center=center, customer=customer, device=device, fault_category=fault,
                                   fault_description=description)
-    start = start or timezone.now() + dt.timedelta(hours=1)
+    # today at noon, local time: "today" whatever the hour the test runs
+    start = start or timezone.localtime().replace(hour=12, minute=0, second=0, microsecond=0)
     Appointment.objects.create(ticket=ticket, center=center, start=start, end=start + dt.timedelta(minutes=30),
                                customer=customer, device=device, issue=description)
     return ticket
