@@ -12,7 +12,7 @@ import datetime as dt
 import segno
 from django import forms
 from django.contrib import admin, messages
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect, QueryDict
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -26,6 +26,7 @@ from servicehub.errors import DomainError
 
 from . import selectors, services
 from .choices import OPEN_STATUSES, Action, Channel, FaultCategory, PartGrade
+from .desk import desk_urls
 from .models import Customer, Quote, QuoteLine, RepairOperation, RepairTicket, StageSLA, TicketEvent
 from .tracking import tracking_url
 
@@ -106,22 +107,23 @@ class EngineerFilter(admin.SimpleListFilter):
 
 
 class CheckInForm(forms.Form):
-    center = forms.ModelChoiceField(queryset=None, label=_("Center"))
+    """One screen, keyboard first: the IMEI (a scanner types it and presses Enter = look up), then
+    who, then what is wrong. The field order is the tab order."""
+
+    imei = forms.CharField(label=_("IMEI"), max_length=32, required=False,
+                           widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+                           help_text=_("Scan or type; Enter looks the device up."))
+    serial = forms.CharField(label=_("Serial number"), max_length=64, required=False,
+                             widget=forms.TextInput(attrs={"autocomplete": "off"}))
     service_no = forms.CharField(
         label=_("Service number of a booking"), required=False, max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
         help_text=_("Leave empty for a walk-in."),
     )
-    phone = forms.CharField(label=_("Customer phone"), max_length=32, required=False)
-    name = forms.CharField(label=_("Customer name"), max_length=100, required=False)
-    email = forms.EmailField(label=_("E-mail"), required=False)
-    contact_consent = forms.BooleanField(label=_("Customer agrees to be contacted"), required=False, initial=True)
-    imei = forms.CharField(label=_("IMEI"), max_length=32, required=False)
-    serial = forms.CharField(label=_("Serial number"), max_length=64, required=False)
-    model = forms.ChoiceField(label=_("Model (if the device is not registered)"), required=False)
-    sold_on = forms.DateField(label=_("Purchase date on the proof of purchase"), required=False,
-                              widget=forms.DateInput(attrs={"type": "date"}))
-    proof_note = forms.CharField(label=_("Proof of purchase"), max_length=300, required=False)
-    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices, initial=Channel.WALK_IN)
+    phone = forms.CharField(label=_("Customer phone"), max_length=32, required=False,
+                            widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "tel"}))
+    name = forms.CharField(label=_("Customer name"), max_length=100, required=False,
+                           widget=forms.TextInput(attrs={"autocomplete": "off"}))
     fault_category = forms.ChoiceField(label=_("Fault"), choices=FaultCategory.choices, initial=FaultCategory.SCREEN)
     fault_description = forms.CharField(label=_("Fault description"), widget=forms.Textarea(attrs={"rows": 2}),
                                         required=False)
@@ -131,6 +133,22 @@ class CheckInForm(forms.Form):
                                        required=False)
     repair_mode_enabled = forms.BooleanField(label=_("Repair mode switched on by the customer"), required=False)
     data_backup_consent = forms.BooleanField(label=_("Customer consents to a data backup"), required=False)
+    contact_consent = forms.BooleanField(label=_("Customer agrees to be contacted"), required=False, initial=True)
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    model = forms.ChoiceField(label=_("Model (if the device is not registered)"), required=False)
+    sold_on = forms.DateField(label=_("Purchase date on the proof of purchase"), required=False,
+                              widget=forms.DateInput(attrs={"type": "date"}))
+    proof_note = forms.CharField(label=_("Proof of purchase"), max_length=300, required=False)
+    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices, initial=Channel.WALK_IN)
+    center = forms.ModelChoiceField(queryset=None, label=_("Center"))
+    confirm_duplicate = forms.BooleanField(
+        label=_("Open another ticket although this device already has an open one"), required=False
+    )
+
+    WHO = ("phone", "name", "email", "contact_consent")
+    REGISTER = ("model", "sold_on", "proof_note")
+    INTAKE = ("fault_category", "fault_description", "accessories", "appearance_notes", "repair_mode_enabled",
+              "data_backup_consent", "channel", "center")
 
     def __init__(self, *args, actor=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -140,12 +158,25 @@ class CheckInForm(forms.Form):
         centers = ServiceCenter.objects.filter(active=True).order_by("code")
         if actor is not None and actor.center_ids is not None:
             centers = centers.filter(pk__in=actor.center_ids)
-        self.fields["center"].queryset = centers
-        if centers.count() == 1:
-            self.fields["center"].initial = centers.first()
+        centers = list(centers)
+        self.fields["center"].queryset = ServiceCenter.objects.filter(pk__in=[c.pk for c in centers])
+        # Rendered from the list (no second query); several centers: the desk picks one on purpose.
+        self.fields["center"].choices = [("", "---------")] * (len(centers) != 1) + [(c.pk, str(c)) for c in centers]
+        if len(centers) == 1:
+            self.fields["center"].initial = centers[0].pk
         self.fields["model"].choices = [("", "—")] + list(
             DeviceModel.objects.filter(active=True).order_by("code").values_list("code", "name")
         )
+
+    # The template lays the form out in these groups (in this order: the tab order).
+    def who_fields(self):
+        return [self[n] for n in self.WHO]
+
+    def register_fields(self):
+        return [self[n] for n in self.REGISTER]
+
+    def intake_fields(self):
+        return [self[n] for n in self.INTAKE]
 
 
 class QuoteForm(forms.Form):
@@ -199,11 +230,10 @@ class TicketEventInline(admin.TabularInline):
 
 @admin.register(RepairTicket)
 class RepairTicketAdmin(_MemberAccess, admin.ModelAdmin):
-    list_display = ["service_no", "status", "channel", "center", "fault_category", "engineer", "created_at",
-                    "stage_due_at", "overdue"]
     list_filter = ["status", "channel", EngineerFilter, OverdueFilter, TodayFilter]
-    search_fields = ["=service_no", "=customer__phone", "=device__imei", "=device__serial"]
-    list_select_related = ["center", "engineer"]
+    search_fields = ["=service_no", "=customer__phone", "=device__imei", "=device__serial", "customer__name"]
+    search_help_text = _("Service number, phone (any form), IMEI, serial or customer name.")
+    list_select_related = ["center", "origin_center", "customer", "device__model", "engineer"]
     ordering = ["-created_at", "-pk"]
     show_full_result_count = False
     inlines = [TicketEventInline]
@@ -235,6 +265,20 @@ class RepairTicketAdmin(_MemberAccess, admin.ModelAdmin):
     def overdue(self, obj):
         return obj.is_sla_breached()
 
+    def get_list_display(self, request):
+        from .desk import ticket_list_columns
+
+        return ticket_list_columns(_actor(request))
+
+    def get_search_results(self, request, queryset, search_term):
+        from .desk import ticket_search_q
+
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        extra = ticket_search_q(search_term)
+        if extra is not None:
+            found = found | queryset.filter(extra)
+        return found, may_have_duplicates
+
     def get_queryset(self, request):
         return selectors.tickets_visible(actor=_actor(request)).select_related(
             "center", "origin_center", "customer", "device__model", "engineer"
@@ -247,6 +291,7 @@ class RepairTicketAdmin(_MemberAccess, admin.ModelAdmin):
             path("<int:pk>/transition/", wrap(self.transition_view), name="repairs_repairticket_transition"),
             path("<int:pk>/quote/", wrap(self.quote_view), name="repairs_repairticket_quote"),
             path("<int:pk>/receipt/", wrap(self.receipt_view), name="repairs_repairticket_receipt"),
+            *desk_urls(self, wrap),
             *super().get_urls(),
         ]
 
@@ -392,61 +437,100 @@ class RepairTicketAdmin(_MemberAccess, admin.ModelAdmin):
 
     def checkin_view(self, request):
         actor = _actor(request)
-        data = request.POST if request.method == "POST" else None
-        form = CheckInForm(data, actor=actor)
+        if request.method != "POST":
+            form = CheckInForm(actor=actor)
+            asked = {k: request.GET[k] for k in ("service_no", "imei") if request.GET.get(k)}
+            if not asked:  # a blank page: the cursor waits for the scanner
+                form.fields["imei"].widget.attrs["autofocus"] = True
+                return self._checkin_page(request, form, None)
+            # From "today at the desk" (?service_no=…): looked up at once, as if Enter was pressed.
+            data = QueryDict(mutable=True)
+            data.update({"center": form.fields["center"].initial or "", "channel": Channel.WALK_IN,
+                         "fault_category": FaultCategory.SCREEN, **asked})
+            form = CheckInForm(data, actor=actor)
+            if not form.is_valid():
+                return self._checkin_page(request, form, None)
+            lookup = _lookup(form.cleaned_data, actor=actor)
+            return self._checkin_page(request, _prefilled(form, data, lookup, actor=actor), lookup)
+        form = CheckInForm(request.POST, actor=actor)
         lookup = None
-        if request.method == "POST" and form.is_valid():
+        if form.is_valid():
             cd = form.cleaned_data
-            lookup = _lookup(phone=cd["phone"], imei=cd["imei"], serial=cd["serial"], actor=actor)
+            lookup = _lookup(cd, actor=actor)
             if "check_in" in request.POST:
                 try:
                     ticket = _check_in(cd, actor=actor)
                 except DomainError as exc:
                     field = (exc.field or "").split(".")[-1]
                     field = {"category": "fault_category"}.get(field, field)
-                    if field in form.fields:
-                        form.add_error(field, exc.message)
-                    else:
-                        form.add_error(None, exc.message)
+                    form.add_error(field if field in form.fields else None, exc.message)
                 else:
-                    self.message_user(
-                        request, gettext("Checked in: %(no)s.") % {"no": ticket.service_no}, level=messages.SUCCESS
-                    )
-                    return HttpResponseRedirect(reverse("admin:repairs_repairticket_receipt", args=[ticket.pk]))
+                    # The confirmation belongs to this ticket's receipt only (not a session message
+                    # that would pop up on whatever page the desk opens next).
+                    url = reverse("admin:repairs_repairticket_receipt", args=[ticket.pk])
+                    return HttpResponseRedirect(f"{url}?checked_in=1")
+            else:
+                form = _prefilled(form, request.POST, lookup, actor=actor)
+        return self._checkin_page(request, form, lookup)
+
+    def _checkin_page(self, request, form, lookup):
         return TemplateResponse(
             request, "admin/repairs/repairticket/checkin.html",
             self._ctx(request, gettext("Check a device in"), form=form, lookup=lookup),
         )
 
     def receipt_view(self, request, pk):
+        from urllib.parse import urlsplit
+
+        from django.conf import settings
+
         ticket = self._ticket_or_404(request, pk)
         url = tracking_url(ticket.service_no)
+        paper = "80mm" if request.GET.get("paper") == "80mm" else "a4"
+        base_host = urlsplit(settings.SERVICEHUB["PUBLIC_BASE_URL"]).netloc
         return TemplateResponse(
             request,
             "admin/repairs/repairticket/receipt.html",
-            {"ticket": ticket, "tracking_link": url, "qr": mark_safe(qr_svg(url)), "printed_at": timezone.now()},  # noqa: S308 (segno output)
+            {
+                "ticket": ticket, "tracking_link": url, "printed_at": timezone.now(),
+                "qr": mark_safe(qr_svg(url)),  # noqa: S308 (segno output)
+                "paper": paper, "checked_in": request.GET.get("checked_in") == "1",
+                # A QR that points at another host than the one serving this page is worth a word.
+                "public_base_url": settings.SERVICEHUB["PUBLIC_BASE_URL"],
+                "base_differs": base_host != request.get_host(),
+            },
         )
 
 
-def _lookup(*, phone, imei, serial, actor) -> dict:
-    """What the desk sees before checking in: the customer, the device, its coverage and history."""
-    from warranty.selectors import device_coverage, device_find
+def _lookup(cd: dict, *, actor) -> dict:
+    """What the desk sees before checking in (the rules: ``selectors.desk_lookup``)."""
+    return selectors.desk_lookup(
+        actor=actor, phone=cd.get("phone") or "", imei=cd.get("imei") or "", serial=cd.get("serial") or "",
+        service_no=cd.get("service_no") or "",
+    )
 
-    out: dict = {"customer": None, "device": None, "coverage": None, "history": [], "phone_error": None}
-    if phone:
-        try:
-            out["customer"] = Customer.objects.filter(phone=services.phone_normalize(phone)).first()
-        except DomainError as exc:
-            out["phone_error"] = exc.message
-    try:
-        device = device_find(imei=imei or None, serial=serial or None) if (imei or serial) else None
-    except DomainError:
-        device = None
-    if device is not None:
-        out["device"] = device
-        out["coverage"] = device_coverage(device=device)
-        out["history"] = list(selectors.device_history(device=device)[:10])
-    return out
+
+def _prefilled(form: CheckInForm, data, lookup: dict, *, actor) -> CheckInForm:
+    """The same form with what the lookup knows filled into the fields the desk left empty; the cursor
+    goes to the first field still to fill."""
+    prefill = lookup["prefill"]
+    merged = data.copy()
+    booking = lookup["booking"] is not None
+    for key, value in prefill.items():
+        if key in ("fault_category", "channel"):
+            if booking and not data.get("fault_description"):
+                merged[key] = value
+        elif key == "fault_description":
+            if not data.get(key):
+                merged[key] = value
+        elif not data.get(key):
+            merged[key] = value
+    new = CheckInForm(merged, actor=actor)
+    new.is_valid()
+    todo = [n for n in ("phone", "name") if not merged.get(n) and not (n == "name" and lookup["customer"])]
+    focus = todo[0] if todo else ("model" if lookup["device"] is None and merged.get("imei") else "fault_description")
+    new.fields[focus].widget.attrs["autofocus"] = True
+    return new
 
 
 def _check_in(cd: dict, *, actor) -> RepairTicket:
@@ -469,6 +553,7 @@ def _check_in(cd: dict, *, actor) -> RepairTicket:
         appearance_notes=cd.get("appearance_notes", ""),
         repair_mode_enabled=cd.get("repair_mode_enabled", False),
         data_backup_consent=cd.get("data_backup_consent", False),
+        refuse_open_duplicate=not cd.get("confirm_duplicate"),
     )
 
 

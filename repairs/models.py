@@ -294,3 +294,42 @@ class PhoneVerification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pk} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+# --- the counter's pages on the admin index (no tables) -----------------------------------------
+# Unmanaged, permission-less models: they only give the check-in, the engineer's bench and
+# "today at the desk" an entry in the admin index and the nav sidebar (see ``repairs/desk.py``),
+# shown to the roles that use them. Same pattern as ``ops.models.Dashboard``.
+
+
+class CounterCheckIn(models.Model):
+    class Meta:
+        managed = False
+        default_permissions = ()
+        verbose_name = _("check a device in")
+        verbose_name_plural = _("check a device in")
+
+    def __str__(self) -> str:
+        return str(self._meta.verbose_name)
+
+
+class Bench(models.Model):
+    class Meta:
+        managed = False
+        default_permissions = ()
+        verbose_name = _("engineer's bench")
+        verbose_name_plural = _("engineer's bench")
+
+    def __str__(self) -> str:
+        return str(self._meta.verbose_name)
+
+
+class DeskToday(models.Model):
+    class Meta:
+        managed = False
+        default_permissions = ()
+        verbose_name = _("today at the desk")
+        verbose_name_plural = _("today at the desk")
+
+    def __str__(self) -> str:
+        return str(self._meta.verbose_name)

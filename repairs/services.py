@@ -264,6 +264,13 @@ _INTAKE_FIELDS = ("accessories", "appearance_notes", "repair_mode_enabled", "dat
 
 
 def _intake(ticket: RepairTicket, params: dict) -> None:
+    # What the desk typed about the fault replaces the booking's words (the form starts from them).
+    if params.get("fault_category"):
+        if params["fault_category"] not in FaultCategory.values:
+            raise DomainError("validation_error", _("Unknown fault category."), field="fault.category")
+        ticket.fault_category = params["fault_category"]
+    if params.get("fault_description"):
+        ticket.fault_description = str(params["fault_description"])
     if "accessories" in params:
         accessories = params["accessories"] or []
         if not isinstance(accessories, list | tuple) or not all(isinstance(a, str) for a in accessories):
@@ -302,13 +309,14 @@ def ticket_check_in(
     channel: str = Channel.WALK_IN,
     customer: dict | None = None,
     device: dict | None = None,
-    fault_category: str = FaultCategory.OTHER,
+    fault_category: str | None = None,
     fault_description: str = "",
     accessories: list | None = None,
     appearance_notes: str = "",
     repair_mode_enabled: bool = False,
     data_backup_consent: bool = False,
     note: str = "",
+    refuse_open_duplicate: bool = False,
 ) -> RepairTicket:
     """Receive a device at the counter: a booked ticket (``service_no``) or a walk-in, in one transaction.
 
@@ -317,6 +325,11 @@ def ticket_check_in(
     already ``received``. Refuses what the actor may not do at that center
     (``invalid_transition``), bad phone/IMEI (``validation_error`` with field
     ``customer.phone`` / ``device.imei``), unknown center (``validation_error``).
+    A booked ticket takes the fault the desk gives (``fault_category``/``fault_description``, when
+    not empty) with the intake fields. With ``refuse_open_duplicate`` (the counter, until the desk
+    confirms) a walk-in for a device that already has an open ticket is refused
+    (``open_ticket_exists``, 409, field ``confirm_duplicate``); the device row is locked so two
+    desks cannot both open one.
     """
     intake = {
         "accessories": accessories or [],
@@ -328,6 +341,10 @@ def ticket_check_in(
         ticket = RepairTicket.objects.filter(service_no=service_no_normalize(service_no)).only("pk").first()
         if ticket is None:
             raise NotFound(_("No ticket with this service number."))
+        if fault_description:
+            intake["fault_description"] = fault_description
+        if fault_category:
+            intake["fault_category"] = fault_category
         return ticket_transition(ticket_id=ticket.pk, action=Action.CHECK_IN, actor=actor, note=note, **intake)
 
     if center is None or not actor.can_see_center(center.pk):
@@ -336,6 +353,7 @@ def ticket_check_in(
 
     if channel == Channel.WALK_IN and center.kind == CenterKind.COLLECTION_POINT:
         channel = Channel.COLLECTION_POINT
+    fault_category = fault_category or FaultCategory.OTHER
     _check_choices(fault_category, channel)
     customer = customer or {}
     device = device or {}
@@ -354,6 +372,19 @@ def ticket_check_in(
             cust.contact_consent = bool(customer["contact_consent"])
             cust.save(update_fields=["contact_consent"])
         dev = _device_for_check_in(device, actor)
+        if refuse_open_duplicate:
+            from warranty.models import Device
+
+            Device.objects.select_for_update().filter(pk=dev.pk).first()
+            from .selectors import DUPLICATE_GUARD_STATUSES
+
+            if RepairTicket.objects.filter(device=dev, status__in=DUPLICATE_GUARD_STATUSES).exists():
+                raise DomainError(
+                    "open_ticket_exists",
+                    _("This device already has an open ticket. Confirm to open another one."),
+                    status=409,
+                    field="confirm_duplicate",
+                )
         ticket = ticket_book(
             center=center,
             customer=cust,
@@ -419,6 +450,8 @@ def ticket_transition(*, ticket_id: int, action: str, actor, note: str = "", **p
         why = refusal(move, ticket, actor)
         if why:
             raise _refuse(ticket, actor, why)
+        if action == Action.QC_FAIL and not str(note or "").strip():
+            raise DomainError("validation_error", _("Say what failed the quality check."), field="note")
 
         now = timezone.now()
         from_status = ticket.status

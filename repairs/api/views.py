@@ -132,7 +132,7 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             channel=data["channel"],
             customer=data.get("customer"),
             device=data.get("device"),
-            fault_category=fault.get("category", "other"),
+            fault_category=fault.get("category"),  # None: a booked ticket keeps its fault
             fault_description=fault.get("description", ""),
             accessories=data.get("accessories"),
             appearance_notes=data.get("appearance_notes", ""),

@@ -49,7 +49,7 @@ def test_check_in_creates_ticket_and_prints_receipt_with_qr(center, people, mode
     })
     ticket = RepairTicket.objects.get()
     assert r.status_code == 302
-    assert r["Location"] == reverse("admin:repairs_repairticket_receipt", args=[ticket.pk])
+    assert r["Location"] == reverse("admin:repairs_repairticket_receipt", args=[ticket.pk]) + "?checked_in=1"
     assert (ticket.status, ticket.accessories, ticket.repair_mode_enabled, ticket.data_backup_consent) == (
         "received", ["case", "charger"], True, True)
     assert ticket.customer.contact_consent is False
