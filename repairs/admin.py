@@ -17,6 +17,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -363,6 +364,12 @@ class RepairTicketAdmin(_MemberAccess, admin.ModelAdmin):
         back = reverse("admin:repairs_repairticket_change", args=[ticket.pk])
         if request.method != "POST":
             return HttpResponseRedirect(back)
+        # The bench and today pages post ``next`` to come back to their list after one click.
+        wanted = request.POST.get("next", "")
+        if wanted.startswith("/admin/") and url_has_allowed_host_and_scheme(
+            wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            back = wanted
         action = request.POST.get("action", "")
         note = request.POST.get("note", "").strip()
         quote_id = request.POST.get("quote_id") or None

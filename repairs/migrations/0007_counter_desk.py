@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('repairs', '0005_backfill_time_in_stage'),
+        ('repairs', '0006_verified_phone_codes'),
     ]
 
     operations = [

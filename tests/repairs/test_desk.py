@@ -200,7 +200,7 @@ def test_confirmation_shows_on_its_own_receipt_only(center, people, model, setti
     assert f"https://fix.example.cn/track/{ticket.service_no}/" in receipt
     older = walk_in(center, people["desk"], device=DeviceFactory(model=model), phone="13900001111")
     other_page = c.get(reverse("admin:repairs_repairticket_change", args=[older.pk])).content.decode()
-    assert "Checked in" not in other_page
+    assert "Checked in:" not in other_page and ticket.service_no not in other_page
     again = c.get(reverse("admin:repairs_repairticket_receipt", args=[ticket.pk])).content.decode()
     assert "Checked in:" not in again
 
@@ -340,3 +340,19 @@ def test_list_and_receipt_query_counts_do_not_grow_with_rows(center, people, mod
     # asking for their own actors (4): fixed
     with django_assert_max_num_queries(11):
         assert c.get(reverse(CHECKIN)).status_code == 200
+
+
+def test_a_click_on_the_bench_comes_back_to_the_bench_and_never_leaves_the_site(center, people, model):
+    # given a ticket waiting for diagnosis and the engineer on the bench
+    t = walk_in(center, people["desk"], device=DeviceFactory(model=model))
+    c = login(people["eng"].user)
+    move = reverse("admin:repairs_repairticket_transition", args=[t.pk])
+    bench = reverse("admin:repairs_repairticket_bench")
+    # when the engineer starts the diagnosis from the bench, then it moved and the bench is shown again
+    r = c.post(move, {"action": "start_diagnosis", "note": "", "next": bench})
+    assert (r.status_code, r["Location"]) == (302, bench)
+    t.refresh_from_db()
+    assert t.status == "diagnosing"
+    # an outside address in ``next`` is ignored: back to the ticket
+    r = c.post(move, {"action": "send_quote", "note": "", "next": "https://evil.example/admin/"})
+    assert r["Location"] == reverse("admin:repairs_repairticket_change", args=[t.pk])
