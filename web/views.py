@@ -14,7 +14,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.dateparse import parse_datetime
 from django.utils.http import urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -25,6 +25,7 @@ from booking import services as booking_services
 from booking.payments import payment_provider
 from centers import selectors as center_selectors
 from centers.choices import ServiceOffering
+from servicehub.dates import parse_day, parse_moment
 from servicehub.errors import DomainError
 
 from . import forms
@@ -196,7 +197,7 @@ def book(request):
 
     today = timezone.localdate()
     days = _days_with_slots(center, today)
-    day = parse_date(request.GET.get("date") or request.POST.get("date") or "") or next(
+    day = parse_day(request.GET.get("date") or request.POST.get("date")) or next(
         (d["date"] for d in days if d["open"]), today + dt.timedelta(days=1)
     )
     slots = booking_selectors.slots_for_day(center=center, day=day)
@@ -206,7 +207,7 @@ def book(request):
         # The chosen time may come from the nearest-free list, not the day shown.
         posted = request.POST.get("start", "")
         if posted and posted not in dict(choices):
-            when = parse_datetime(posted)
+            when = parse_moment(posted)
             if when is not None:
                 choices += _slot_choices(
                     booking_selectors.slots_for_day(center=center, day=timezone.localtime(when).date())
@@ -287,7 +288,7 @@ def appointment_change(request, service_no: str):
     center = booking_selectors.center_for_booking(code=appointment.center.code) or appointment.center
     today = timezone.localdate()
     days = _days_with_slots(center, today)
-    day = parse_date(request.GET.get("date") or request.POST.get("date") or "") or timezone.localtime(
+    day = parse_day(request.GET.get("date") or request.POST.get("date")) or timezone.localtime(
         appointment.start).date()
     choices = _slot_choices(booking_selectors.slots_for_day(center=center, day=day))
     error = None
