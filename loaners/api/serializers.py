@@ -6,7 +6,6 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from servicehub.money import MONEY_MAX
-
 from warranty.choices import Tier
 
 from ..choices import DeductionKind, PaymentMethod, ReturnCondition
