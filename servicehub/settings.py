@@ -153,6 +153,9 @@ CELERY_TIMEZONE = "Asia/Shanghai"
 # --- E-mail, SMS ----------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+if EMAIL_CONFIG.get("EMAIL_BACKEND") == "django.core.mail.backends.console.EmailBackend":
+    # Prints signed links redacted unless DEBUG (servicehub/mail.py).
+    EMAIL_BACKEND = "servicehub.mail.RedactingConsoleEmailBackend"
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="ServiceHub <service@servicehub.local>")
 SMS_BACKEND = env("SMS_BACKEND", default="servicehub.sms.ConsoleSMSBackend")
 # servicehub.sms.HttpSMSBackend: a JSON-over-HTTPS provider.
@@ -333,5 +336,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # runserver's access lines ("GET /admin/...?q=13800138000"): Django's default handler for
+        # them has no filter, so they get the masking one (phones, and tokens outside DEBUG).
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
