@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_htmx",
     "axes",
+    "csp",
     "servicehub",
     "centers",
     "partners",
@@ -65,6 +66,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy (django-csp): strict on public pages, looser under /admin/ (servicehub/csp.py).
+    "servicehub.csp.ServiceHubCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -325,6 +328,24 @@ if not DEBUG and not TESTING:
     SECURE_HSTS_PRELOAD = True
     # The local production-like runner (Procfile) serves plain HTTP on 127.0.0.1;
     # it sets these three to 0. A real deployment keeps the defaults.
+
+# Content-Security-Policy (django-csp 4). Public pages carry no inline script or style (their
+# JavaScript is in static files), so nothing inline runs there; /admin/ and /api/docs/ get the
+# looser replacements of servicehub/csp.py. No third-party origin is needed anywhere.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 LOGGING = {
     "version": 1,
