@@ -52,3 +52,30 @@ def parse_moment(value: str | None) -> dt.datetime | None:
     if moment is None or not MIN_YEAR <= moment.year <= MAX_YEAR:
         return None
     return moment
+
+
+_installed = False
+
+
+def install_datetime_input_guards() -> None:
+    """Make every DRF ``DateTimeField`` answer ``overflow`` (400) for a date-time at the calendar's edge.
+
+    DRF converts an aware input to the current zone to check it; ``0001-01-01T00:00:00``
+    (Asia/Shanghai is ahead of UTC) or ``9999-12-31T23:59:59-12:00`` then raise
+    ``OverflowError`` and the request was a 500. Idempotent; called from ``ServiceHubConfig.ready``.
+    """
+    global _installed
+    if _installed:
+        return
+    from rest_framework import fields as drf_fields
+
+    to_internal = drf_fields.DateTimeField.to_internal_value
+
+    def guarded(self, value):
+        try:
+            return to_internal(self, value)
+        except OverflowError:
+            self.fail("overflow")  # DRF's own "Datetime value out of range."
+
+    drf_fields.DateTimeField.to_internal_value = guarded
+    _installed = True

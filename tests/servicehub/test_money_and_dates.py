@@ -107,3 +107,26 @@ def test_dashboards_with_far_off_periods_fall_back_to_the_default(client, url):
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     for start, end in (("9999-12-31", "9999-12-31"), ("0001-01-01", "0001-01-02"), ("2026-02-31", "2026-03-01")):
         assert client.get(url, {"start": start, "end": end}).status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("start", ["0001-01-01T00:00:00", "9999-12-31T23:59:59-12:00"])
+def test_a_date_time_at_the_calendars_edge_is_400_not_500(client, start):
+    center = open_center()
+    r = client.post("/api/v1/appointments/", {
+        "center": center.code, "start": start, "customer": {"name": "王小明", "phone": "13800138000"},
+        "device": {"imei": "860123450007785", "model": "X"}, "issue": "Cracked screen"}, content_type="application/json")
+    assert r.status_code == 400, r.content
+    assert r.json()["code"] == "validation_error"
+    assert r.json()["errors"]["start"] == ["Datetime value out of range."]
+
+
+class _When(serializers.Serializer):
+    at = serializers.DateTimeField()
+
+
+def test_drf_datetime_fields_refuse_overflowing_values_and_keep_real_ones():
+    bad = _When(data={"at": "0001-01-01T00:00:00"})
+    assert not bad.is_valid() and bad.errors["at"] == ["Datetime value out of range."]
+    good = _When(data={"at": "2026-12-04T10:00:00+08:00"})
+    assert good.is_valid() and good.validated_data["at"].hour in (2, 10)
