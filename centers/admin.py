@@ -5,7 +5,6 @@ Writes go through ``centers.services`` (create/update/deactivate, CSV import); n
 
 from __future__ import annotations
 
-import csv
 from datetime import date
 
 from django import forms
@@ -19,6 +18,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from servicehub.actors import actor_from_request
+from servicehub.csvsafe import csv_writer
 from servicehub.errors import DomainError
 
 from . import services
@@ -232,7 +232,7 @@ class ServiceCenterAdmin(admin.ModelAdmin):
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="centers-{date.today():%Y%m%d}.csv"'
         response.write("\ufeff")  # so spreadsheet programs read UTF-8
-        writer = csv.writer(response)
+        writer = csv_writer(response)  # formula-neutral: a name like =HYPERLINK(...) is text
         writer.writerow(services.CSV_COLUMNS)
         for center in queryset.select_related("region", "hub").order_by("code").iterator(chunk_size=2000):
             writer.writerow(services.center_csv_row(center))

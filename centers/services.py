@@ -18,6 +18,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from servicehub.csvsafe import csv_unescape
 from servicehub.errors import DomainError
 
 from .choices import (
@@ -522,7 +523,8 @@ def centers_import_csv(*, text: str, actor=None) -> ImportResult:
             status=400,
             field="file",
         )
-    rows = list(reader)
+    # Our export quotes cells a spreadsheet would run as formulas ('=..., '+86...); read them back as typed.
+    rows = [{k: csv_unescape(v) if isinstance(v, str) else v for k, v in row.items()} for row in reader]
     if not rows:
         raise DomainError("validation_error", _("The file has no rows."), status=400, field="file")
 

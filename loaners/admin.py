@@ -13,8 +13,6 @@ Counter views (under ``/admin/loaners/loan/``):
 
 from __future__ import annotations
 
-from datetime import date
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
@@ -30,6 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from centers.models import ServiceCenter
 from repairs.models import RepairTicket
 from servicehub.actors import actor_for_user
+from servicehub.dates import parse_day
 from servicehub.errors import DomainError
 from warranty.choices import Tier
 
@@ -499,9 +498,8 @@ class LoanAdmin(CenterScopedAdmin):
     def cash_report_view(self, request):
         self._require_scope(request)
         actor = _actor(request)
-        try:
-            day = date.fromisoformat(request.GET.get("day", "")) if request.GET.get("day") else timezone.localdate()
-        except ValueError:
+        day = parse_day(request.GET.get("day")) if request.GET.get("day") else timezone.localdate()
+        if day is None:  # malformed, impossible (02-31) or out of range (9999-12-31 has no next day)
             day = timezone.localdate()
             messages.error(request, _("Dates look like 2026-03-01; showing today."))
         centers = _visible_centers(request)

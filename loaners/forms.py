@@ -5,6 +5,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from servicehub.money import MONEY_MAX
 from warranty.choices import Tier
 
 from .choices import DeductionKind, PaymentMethod, ReturnCondition
@@ -46,12 +47,26 @@ class DeductionForm(forms.Form):
             return data  # an empty row
         if not reason:
             self.add_error("reason", _("A deduction needs a reason."))
-        if amount is None or amount <= Decimal("0"):
+        if "amount" not in self.errors and (amount is None or amount <= Decimal("0")):
             self.add_error("amount", _("A deduction must be a positive amount."))
         return data
 
 
-DeductionFormSet = forms.formset_factory(DeductionForm, extra=3, max_num=20)
+class BaseDeductionFormSet(forms.BaseFormSet):
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        total = sum((form.cleaned_data.get("amount") or Decimal("0") for form in self.forms), Decimal("0"))
+        if total > MONEY_MAX:
+            raise forms.ValidationError(
+                _("These deductions add up to %(total)s; the most one return can deduct is %(max)s.")
+                % {"total": total, "max": MONEY_MAX},
+                code="total_out_of_range",
+            )
+
+
+DeductionFormSet = forms.formset_factory(DeductionForm, formset=BaseDeductionFormSet, extra=3, max_num=20)
 
 
 def deductions_from(formset) -> list[dict]:

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from servicehub.errors import DomainError, NotFound
-from servicehub.money import ZERO, money
+from servicehub.money import MONEY_MAX, ZERO, money
 
 from .choices import (
     OPEN_LOAN_STATUSES,
@@ -369,6 +369,16 @@ def loan_settlement(*, loan, condition: str, deductions=(), at: datetime | None 
         raw.append((DeductionKind.LOSS.value, _("Loaner not returned: replacement value"), loan.loaner.replacement_value))
     raw.extend(manual)
 
+    total = sum((amount for _kind, _reason, amount in raw), ZERO)
+    # Each line fits a money column, but twenty of them (or a late fee on a loan kept for
+    # years) may not: the loan's running totals and the receipt must stay below 1e8.
+    if loan.deducted + total > MONEY_MAX:
+        raise DomainError(
+            "validation_error",
+            _("These deductions add up to %(total)s; the most one return can deduct is %(max)s.")
+            % {"total": total, "max": MONEY_MAX - loan.deducted},
+            field="deductions",
+        )
     remaining = loan.held - loan.refunded - (loan.deducted - loan.balance_due)
     held = remaining
     lines = []

@@ -9,8 +9,6 @@ Everyone else gets 403. Views hold no rules: scope comes from the actor, figures
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
@@ -21,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from centers.choices import StaffRole
 from centers.models import ServiceCenter
 from servicehub.actors import actor_for_user
+from servicehub.csvsafe import csv_writer
 
 from .figures import FIGURES, Ctx, cached_figure
 from .models import HQ, Dashboard
@@ -140,20 +139,11 @@ class _DashboardAdmin(admin.ModelAdmin):
         name = f"servicehub-{key}-{ctx.period.start:%Y%m%d}-{ctx.period.end:%Y%m%d}.csv"
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         response.write("\ufeff")  # BOM: spreadsheet programs then read the Chinese names as UTF-8
-        writer = csv.writer(response)
+        writer = csv_writer(response)  # formula-neutral (servicehub.csvsafe)
         writer.writerow(table.header())
         for row in table.values():
-            writer.writerow([_csv_cell(v) for v in row])
+            writer.writerow(row)
         return response
-
-
-def _csv_cell(value):
-    """Blank for None; text cells that a spreadsheet would run as a formula get a leading quote."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 @admin.register(Dashboard)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from servicehub.dates import parse_day
+
 
 def local_midnight(day: dt.date) -> dt.datetime:
     """00:00 of ``day`` in the project's zone (Asia/Shanghai), timezone-aware."""
@@ -54,10 +56,9 @@ class Period:
 
         Capped at 366 days so a typo cannot ask the database for ten years.
         """
-        try:
-            s = dt.date.fromisoformat(start) if start else default.start
-            e = dt.date.fromisoformat(end) if end else default.end
-        except ValueError:
+        s = parse_day(start) if start else default.start
+        e = parse_day(end) if end else default.end
+        if s is None or e is None:  # malformed, impossible, or a year with no day after it
             return default
         if s > e or (e - s).days > 366:
             return default

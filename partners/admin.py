@@ -72,9 +72,10 @@ class ApiKeyAddForm(forms.ModelForm):
         data = super().clean()
         partner, centers = data.get("partner"), data.get("centers")
         if partner is not None and centers:
-            own = set(partner.centers.values_list("pk", flat=True))
-            if own and not {c.pk for c in centers} <= own:
-                self.add_error("centers", _("A key can only be limited to centers its partner operates."))
+            try:
+                services.api_key_centers_check(partner=partner, centers=centers)
+            except DomainError as exc:
+                self.add_error("centers", exc.message)
         return data
 
 
@@ -82,6 +83,15 @@ class ApiKeyChangeForm(forms.ModelForm):
     class Meta:
         model = ApiKey
         fields = ("name", "centers", "throttle_rate", "expires_at")
+
+    def clean_centers(self):
+        centers = self.cleaned_data.get("centers")
+        if self.instance.partner_id and centers:
+            try:
+                services.api_key_centers_check(partner=self.instance.partner, centers=centers)
+            except DomainError as exc:
+                raise forms.ValidationError(exc.message) from exc
+        return centers
 
 
 @admin.register(ApiKey)

@@ -41,6 +41,30 @@ def _validate_scopes(scopes) -> list[str]:
     return sorted(set(scopes))
 
 
+def api_key_centers_check(*, partner: Partner, centers) -> None:
+    """Refuse limiting a partner key to centers the partner does not operate (``center_not_partner``, 400).
+
+    A key limited to centers reads those centers' tickets and customers, so they must be
+    sites the partner runs (``Partner.centers``). A partner that runs no site gets no
+    center-scoped key at all: scoping is not a way to hand out a center's data. Used by
+    ``api_key_create``, ``create_api_key`` and the key admin (add and change).
+    """
+    centers = list(centers or ())
+    if not centers:
+        return
+    own = set(partner.centers.values_list("pk", flat=True)) if partner.pk else set()
+    foreign = sorted(c.code for c in centers if c.pk not in own)
+    if foreign:
+        raise DomainError(
+            "center_not_partner",
+            _("%(partner)s does not run %(codes)s: a partner key can only be limited to centers its partner "
+              "operates (add them to the partner's centers first).")
+            % {"partner": partner.name, "codes": ", ".join(foreign)},
+            field="centers",
+            centers=foreign,
+        )
+
+
 @transaction.atomic
 def api_key_create(
     *, partner: Partner | None = None, user=None, scopes=None, centers=(), name: str = "",
@@ -50,19 +74,15 @@ def api_key_create(
 
     The raw key is returned once and never stored. Refuses unknown scopes
     (``validation_error``), a key for both or neither of partner and user, and
-    centers the partner does not operate (``validation_error``, field ``centers``)
-    when the partner operates any.
+    for a partner key, centers the partner does not operate (``center_not_partner``,
+    400, field ``centers``) -- also when it operates none.
     """
     if (partner is None) == (user is None):
         raise DomainError("validation_error", "A key acts for exactly one partner or one user.")
     scope_list = _validate_scopes(scopes)
     centers = list(centers or ())
-    if partner is not None and centers and partner.pk:
-        own = set(partner.centers.values_list("pk", flat=True))
-        if own and not {c.pk for c in centers} <= own:
-            raise DomainError(
-                "validation_error", _("A key can only be limited to centers its partner operates."), field="centers"
-            )
+    if partner is not None:
+        api_key_centers_check(partner=partner, centers=centers)
     prefix = secrets.token_hex(6)
     raw = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     key = ApiKey.objects.create(

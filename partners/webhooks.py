@@ -137,11 +137,18 @@ def _refuse(message: str):
 def webhook_url_check(url: str, *, resolve: bool = True) -> tuple[str, str, int, list[str]]:
     """Validate a webhook URL; return ``(scheme, host, port, public_ips)``.
 
-    Refuses (``invalid_webhook_url``, field ``url``): schemes other than https (http
+    Refuses ``validation_error`` (field ``url``) for whitespace or control characters
+    (CR/LF) anywhere in it, and (``invalid_webhook_url``, field ``url``): schemes other than https (http
     only with DEBUG/TESTING), credentials in the URL, and hosts that are or resolve to
     private, loopback, link-local, multicast or reserved addresses (every resolved
     address must be public, against DNS tricks).
     """
+    # urlsplit() silently drops CR, LF and tab, so a URL carrying a header injection
+    # ("https://x/\r\nX-Evil: 1") would pass every check below and be stored as sent.
+    if any(ord(ch) < 0x21 or ord(ch) == 0x7F or ch.isspace() for ch in url):
+        raise DomainError(
+            "validation_error", _("A URL must not contain spaces, line breaks or control characters."), field="url"
+        )
     try:
         parts = urlsplit(url)
         port = parts.port

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_htmx",
     "axes",
+    "csp",
     "servicehub",
     "centers",
     "partners",
@@ -70,6 +71,8 @@ MIDDLEWARE = [
     # HTML and JSON leave compressed (static files are precompressed by WhiteNoise). Django's
     # gzip adds random padding to the stream against BREACH (CSRF tokens are in the pages).
     "django.middleware.gzip.GZipMiddleware",
+    # Content-Security-Policy (django-csp): strict on public pages, looser under /admin/ (servicehub/csp.py).
+    "servicehub.csp.ServiceHubCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Public GET pages and endpoints read from DATABASE_REPLICA_URL when it is set (docs/scaling.md).
     "servicehub.dbrouter.ReplicaReadsMiddleware",
@@ -202,6 +205,9 @@ CELERY_TIMEZONE = "Asia/Shanghai"
 # --- E-mail, SMS ----------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+if EMAIL_CONFIG.get("EMAIL_BACKEND") == "django.core.mail.backends.console.EmailBackend":
+    # Prints signed links redacted unless DEBUG (servicehub/mail.py).
+    EMAIL_BACKEND = "servicehub.mail.RedactingConsoleEmailBackend"
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="ServiceHub <service@servicehub.local>")
 SMS_BACKEND = env("SMS_BACKEND", default="servicehub.sms.ConsoleSMSBackend")
 # servicehub.sms.HttpSMSBackend: a JSON-over-HTTPS provider.
@@ -388,6 +394,24 @@ if not DEBUG and not TESTING:
     # The local production-like runner (Procfile) serves plain HTTP on 127.0.0.1;
     # it sets these three to 0. A real deployment keeps the defaults.
 
+# Content-Security-Policy (django-csp 4). Public pages carry no inline script or style (their
+# JavaScript is in static files), so nothing inline runs there; /admin/ and /api/docs/ get the
+# looser replacements of servicehub/csp.py. No third-party origin is needed anywhere.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -398,5 +422,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # runserver's access lines ("GET /admin/...?q=13800138000"): Django's default handler for
+        # them has no filter, so they get the masking one (phones, and tokens outside DEBUG).
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }

@@ -3,7 +3,7 @@
 ``SMS_BACKEND`` (a dotted path) picks the backend:
 
 - ``servicehub.sms.ConsoleSMSBackend`` (default): writes the message to the log
-  (the logging filter masks phone numbers there).
+  (phone numbers masked, signed-link tokens redacted unless DEBUG).
 - ``servicehub.sms.HttpSMSBackend``: a generic HTTP provider adapter (JSON POST),
   configured by ``SMS_HTTP_URL``, ``SMS_HTTP_TOKEN``, ``SMS_HTTP_SENDER``,
   ``SMS_HTTP_TIMEOUT``.
@@ -21,6 +21,7 @@ import logging
 import urllib.error
 import urllib.request
 
+from servicehub.logging import scrub
 from servicehub.masking import mask_phone
 
 logger = logging.getLogger("servicehub.sms")
@@ -41,10 +42,14 @@ class BaseSMSBackend:
 
 
 class ConsoleSMSBackend(BaseSMSBackend):
-    """Default backend: writes the message to the log (phone numbers masked there)."""
+    """Default backend: writes the message to the log.
+
+    Phone numbers are masked; signed links (``?t=...``: whoever holds one can approve
+    a quote) are redacted unless DEBUG, where a developer needs to click them.
+    """
 
     def send(self, *, to: str, text: str, idempotency_key: str = "") -> str:
-        logger.info("SMS to %s: %s", mask_phone(to), text)
+        logger.info("SMS to %s: %s", mask_phone(to), scrub(text))
         return f"console:{idempotency_key}" if idempotency_key else "console"
 
 

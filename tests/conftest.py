@@ -77,6 +77,8 @@ def partner_key(db):
         counter["n"] += 1
         if partner is None:
             partner = Partner.objects.create(name=name or f"Partner {counter['n']}")
+            # A key can only be limited to sites its partner runs: the new partner runs them.
+            partner.centers.add(*centers)
         return api_key_create(partner=partner, scopes=scopes, centers=centers)
 
     return make

@@ -14,7 +14,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.dateparse import parse_datetime
 from django.utils.http import urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -25,6 +25,7 @@ from booking import services as booking_services
 from booking.payments import payment_provider
 from centers import selectors as center_selectors
 from centers.choices import ServiceOffering
+from servicehub.dates import parse_day, parse_moment
 from servicehub.errors import DomainError
 
 from . import forms
@@ -206,7 +207,7 @@ def _chosen_day(raw: str, days: list[dict], today: dt.date) -> tuple[dt.date, st
     first_open = next((d["date"] for d in days if d["open"]), today + dt.timedelta(days=1))
     if not raw:
         return first_open, ""
-    day = parse_date(raw) if len(raw) == 10 else None
+    day = parse_day(raw)  # None for 2026-02-31, 0000-01-01 and the like
     first, last = _booking_window(today)
     if day is None:
         return first_open, _("That is not a date. Choose one of the days below.")
@@ -259,7 +260,7 @@ def book(request):
         # The chosen time may come from the nearest-free list, not the day shown.
         posted = request.POST.get("start", "")
         if posted and posted not in dict(choices):
-            when = parse_datetime(posted)
+            when = parse_moment(posted)
             if when is not None:
                 choices += _slot_choices(
                     booking_selectors.slots_for_day(center=center, day=timezone.localtime(when).date())

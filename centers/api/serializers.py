@@ -8,6 +8,7 @@ from rest_framework import serializers
 from centers.choices import SERVICE_VALUES, CenterKind
 from centers.models import OpeningException, OpeningHours, Region, ServiceCenter, ServiceDay
 from servicehub.api.schema import WallClockTimeField
+from servicehub.dates import MAX_YEAR, MIN_YEAR, parse_month
 
 MAX_RADIUS_KM = 500.0
 # What the query parameters accept, also declared in the schema (the range of LAT,LNG is checked by NearField).
@@ -216,3 +217,12 @@ class ServiceDayParams(serializers.Serializer):
     )
     center = serializers.CharField(required=False, max_length=32)
     region = serializers.RegexField(r"^\d{6}(\d{6})?$", required=False)
+
+    def validate_month(self, value):
+        # The regex lets through years the calendar cannot hold (0000-01 has no first day,
+        # 9999-12 no month after it); Service Days exist only within the supported years.
+        if parse_month(value) is None:
+            raise serializers.ValidationError(
+                _("Expected a month between %(first)s and %(last)s.") % {"first": f"{MIN_YEAR}-01", "last": f"{MAX_YEAR}-12"}
+            )
+        return value

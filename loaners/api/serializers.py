@@ -2,9 +2,11 @@
 
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from servicehub.api.schema import BlankAsNullChoiceField
+from servicehub.money import MONEY_MAX
 from warranty.choices import Tier
 
 from ..choices import DeductionKind, PaymentMethod, ReturnCondition
@@ -127,6 +129,16 @@ class DeductionSerializer(serializers.Serializer):
 class LoanReturnSerializer(serializers.Serializer):
     condition = serializers.ChoiceField(choices=ReturnCondition.choices)
     deductions = DeductionSerializer(many=True, required=False, default=list)
+
+    def validate_deductions(self, value):
+        # Each amount fits max_digits; their sum must too (the service re-checks with late fees).
+        total = sum((item["amount"] for item in value), Decimal("0"))
+        if total > MONEY_MAX:
+            raise serializers.ValidationError(
+                _("These deductions add up to %(total)s; the most one return can deduct is %(max)s.")
+                % {"total": total, "max": MONEY_MAX}
+            )
+        return value
 
 
 class LoanReturnResultSerializer(serializers.Serializer):

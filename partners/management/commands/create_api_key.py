@@ -29,7 +29,10 @@ class Command(BaseCommand):
         parser.add_argument("--role", choices=StaffRole.values, help="With --user: create the user/membership if missing.")
         parser.add_argument("--center", help="With --role (except hq): the center code of the membership.")
         parser.add_argument("--scopes", help="Comma-separated scopes; none = all scopes.")
-        parser.add_argument("--centers", help="Comma-separated center codes the key is limited to.")
+        parser.add_argument(
+            "--centers",
+            help="Comma-separated center codes the key is limited to; for --partner, only sites the partner runs.",
+        )
         parser.add_argument("--name", default="", help="A label for the key.")
 
     @transaction.atomic
@@ -50,7 +53,8 @@ class Command(BaseCommand):
                 user = self._staff_user(opts)
                 key, raw = api_key_create(user=user, scopes=_split(opts["scopes"]), centers=centers, name=opts["name"])
         except DomainError as exc:
-            raise CommandError(exc.message) from exc
+            # e.g. "center_not_partner: Acme does not run SC-GD-001: ..." (nothing is written: one transaction)
+            raise CommandError(f"{exc.code}: {exc.message}") from exc
         self.stdout.write(f"Scopes: {', '.join(key.scopes)}")
         self.stdout.write("Store this key now; it is not shown again:")
         self.stdout.write(raw)
