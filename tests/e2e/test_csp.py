@@ -57,7 +57,7 @@ def test_home_and_centers_run_under_the_strict_policy(watched, live_server):
 
     _strict(page.goto("/centers/"))
     button = page.locator("#use-location")
-    # centers.js (a static file now, no inline script) un-hides the button and runs the search.
+    # find.js (a static file, no inline script) un-hides the button and runs the search.
     assert button.is_visible()
     button.click()
     page.locator("#center-results .card").first.wait_for()
