@@ -433,3 +433,18 @@ def test_schema_documents_the_new_endpoint_and_lookup_locked(api_client):
     assert {"202", "400", "429"} <= set(post["responses"])
     track = schema["paths"]["/api/v1/track/{service_no}/"]["get"]
     assert "lookup_locked" in track["responses"]["429"]["description"]
+
+
+def test_my_service_sign_in_pages_query_counts(
+    quoted_ticket, sms_outbox, django_capture_on_commit_callbacks, django_assert_num_queries,  # noqa: F811
+    django_assert_max_num_queries,
+):
+    c = Client()
+    with django_assert_num_queries(0):  # not signed in: the phone form, no database
+        assert c.get("/me/").status_code == 200
+    with django_capture_on_commit_callbacks(execute=True), django_assert_max_num_queries(9):
+        assert c.post("/me/sign-in/", {"phone": "13812345678"}).status_code == 200
+    code = _code_from(sms_outbox)
+    # savepoint, lock + read the code row, count the try / mark used, release, find the customer
+    with django_assert_max_num_queries(5):
+        assert c.post("/me/sign-in/", {"phone": "13812345678", "code": code}).status_code == 302
