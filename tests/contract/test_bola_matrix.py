@@ -190,6 +190,7 @@ MATRIX: dict[tuple[str, str], Case] = {
     ),
     # repairs
     ("GET", "/api/v1/track/{service_no}/"): PUBLIC("tracking needs the service number and the phone's last 4 digits"),
+    ("POST", "/api/v1/verification-codes/"): PUBLIC("sends a code to the phone given; nothing is read back"),
     ("GET", "/api/v1/tickets/"): LIST("/api/v1/tickets/", ident=lambda s: s.ticket.service_no),
     ("POST", "/api/v1/tickets/"): OBJ(
         "/api/v1/tickets/", body=lambda s: {

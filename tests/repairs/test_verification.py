@@ -433,3 +433,39 @@ def test_schema_documents_the_new_endpoint_and_lookup_locked(api_client):
     assert {"202", "400", "429"} <= set(post["responses"])
     track = schema["paths"]["/api/v1/track/{service_no}/"]["get"]
     assert "lookup_locked" in track["responses"]["429"]["description"]
+
+
+def test_my_service_sign_in_pages_query_counts(
+    quoted_ticket, sms_outbox, django_capture_on_commit_callbacks, django_assert_num_queries,  # noqa: F811
+    django_assert_max_num_queries,
+):
+    c = Client()
+    with django_assert_num_queries(0):  # not signed in: the phone form, no database
+        assert c.get("/me/").status_code == 200
+    with django_capture_on_commit_callbacks(execute=True), django_assert_max_num_queries(9):
+        assert c.post("/me/sign-in/", {"phone": "13812345678"}).status_code == 200
+    code = _code_from(sms_outbox)
+    # savepoint, lock + read the code row, count the try / mark used, release, find the customer
+    with django_assert_max_num_queries(5):
+        assert c.post("/me/sign-in/", {"phone": "13812345678", "code": code}).status_code == 302
+
+
+def test_my_service_cancels_an_appointment_without_digits(sms_outbox, django_capture_on_commit_callbacks):  # noqa: F811
+    from booking import services as booking_services
+    from tests.factories.booking import booking_input
+
+    appointment = booking_services.appointment_book(
+        center=open_center(), start=local(tomorrow(), 10), **booking_input(phone="13812345678")
+    )
+    c = Client()
+    _sign_in(c, sms_outbox, django_capture_on_commit_callbacks)
+    home = c.get("/me/")
+    assert [a.pk for a in home.context["appointments"]] == [appointment.pk]
+    number = appointment.ticket.service_no
+    assert f"/appointments/{number}/" in home.content.decode()
+    r = c.post(f"/appointments/{number}/", {"action": "cancel"})
+    assert r.status_code == 302 and r["Location"].endswith(f"/track/{number}/")
+    appointment.refresh_from_db()
+    assert appointment.status == "cancelled" and appointment.ticket.status == "cancelled"
+    # Without the session the same request needs the digits.
+    assert Client().post(f"/appointments/{number}/", {"action": "cancel"}).status_code == 404
