@@ -67,6 +67,7 @@ RULES_BEYOND_SCHEMA = {
                                    "device.sold_at": "between 2000-01-01 and now"},
     ("POST", "/api/v1/devices/"): {"imei": IMEI, "model": "a known model code",
                                    "retailer": "an existing partner; a partner key registers only its own sales",
+                                   "region": "an existing adcode",
                                    "sold_at": "between 2000-01-01 and now (a time-dependent bound)"},
     ("POST", "/api/v1/plan-purchases/"): {"imei": IMEI, "plan": "a plan on sale", "purchased_at": "not in the future",
                                           "price": "not negative (a decimal string)",
