@@ -111,7 +111,7 @@ def strict_parameters_hook(result, generator, request, public):
 
     The filter backend (``servicehub.api.filters``) and the query serializers answer 400 to
     ``?model=`` or ``?near=`` (a client with a typo must not get an unfiltered list), so the
-    schema says so: ``minLength: 1`` and at least one non-space character. Parameters with an
+    schema says so: ``minLength: 1``, at least one non-space character and no NUL. Parameters with an
     enum, a format or their own pattern already exclude the empty string.
     """
     for ops in result.get("paths", {}).values():
@@ -119,7 +119,10 @@ def strict_parameters_hook(result, generator, request, public):
             if not isinstance(op, dict):
                 continue
             for param in op.get("parameters", []):
-                if param.get("in") != "query" or param.pop("x-allow-blank", False):
+                if param.get("in") != "query":
+                    continue
+                if param.pop("x-allow-blank", False):  # blank allowed, NUL still refused
+                    param.get("schema", {}).setdefault("pattern", NO_NUL)
                     continue
                 schema = param.get("schema", {})
                 targets = [schema.get("items", {})] if schema.get("type") == "array" else [schema]
@@ -130,7 +133,7 @@ def strict_parameters_hook(result, generator, request, public):
                     if target.get("type") != "string" or {"enum", "format"} & set(target):
                         continue
                     target.setdefault("minLength", 1)
-                    target.setdefault("pattern", NOT_BLANK)
+                    target.setdefault("pattern", NO_NUL_NOT_BLANK)
     for name, component in result.get("components", {}).get("schemas", {}).items():
         for prop_name, prop in component.get("properties", {}).items():
             _tighten_property(name, prop_name, prop)
@@ -154,10 +157,9 @@ _DECIMAL = re.compile(r"^\^-\?\\d\{0,(\d+)\}\(\?:\\\.\\d\{0,(\d+)\}\)\?\$$")
 # What Python's str.strip() removes (DRF strips CharField input, the filter backend strips query
 # values): ECMA's \s differs (it lacks U+001C-U+001F and U+0085), so the class is spelled out.
 _SPACE = "\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
-# A given query value: at least one character that is not whitespace.
-NOT_BLANK = f"[^{_SPACE}]"
-# DRF CharField input: no NUL anywhere (ProhibitNullCharactersValidator), and when blank is not
-# allowed at least one character that is neither NUL nor whitespace.
+# DRF CharField input and django-filter values: no NUL anywhere (ProhibitNullCharactersValidator), and
+# when blank is not allowed (every given query value) at least one character that is neither NUL nor
+# whitespace.
 NO_NUL = "^[^\x00]*$"
 NO_NUL_NOT_BLANK = f"^[^\x00]*[^\x00{_SPACE}][^\x00]*$"
 

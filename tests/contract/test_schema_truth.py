@@ -161,3 +161,19 @@ def test_date_time_answers_are_valid_rfc3339(schema, api_client):
     assert jsonschema_rs.validator_for({"type": "string", "format": "date-time"}, validate_formats=True).is_valid(
         stamp.isoformat()
     )
+
+
+# --- request strings: what DRF's CharField refuses, the schema refuses ---------------------------
+
+
+@pytest.mark.parametrize("component, prop", [("DeductionRequest", "reason"), ("WebhookEndpointCreateRequest", "url")])
+def test_a_required_request_string_is_declared_as_drf_reads_it(schema, component, prop):
+    declared = jsonschema_rs.validator_for(schema["components"]["schemas"][component]["properties"][prop])
+    samples = ["a", " b ", "", " ", "\x85", "\x1c", "\u3000", "\x00", "a\x00", "\ufeffa", "中"]
+    assert [declared.is_valid(s) for s in samples] == [bool(s.strip()) and "\x00" not in s for s in samples]
+
+
+def test_a_given_query_value_is_declared_as_the_filters_read_it(schema):
+    declared = jsonschema_rs.validator_for(_param(schema, "get", "/api/v1/tickets/", "engineer")["schema"])
+    samples = ["alice", " alice", "", " ", "\x85", "a\x00"]
+    assert [declared.is_valid(s) for s in samples] == [True, True, False, False, False, False]

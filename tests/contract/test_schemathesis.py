@@ -4,7 +4,9 @@ Every check schemathesis has for a single request is on: no 5xx, status codes do
 content types, response headers, response bodies against their schemas, negative
 (schema-violating) data rejected with a 4xx, positive (schema-valid) data accepted, a missing
 required header rejected, an undocumented method answered 405 with ``Allow``, ``Allow`` on
-OPTIONS matching the schema. The run is repeated anonymously, with a staff key (front desk of
+OPTIONS matching the schema, a keyed operation refusing the same request without a key or with a
+wrong one (ignored_auth). 422 counts as accepted (a business rule), and a 400 on schema-valid
+data only when every refused field is a rule the schema cannot state (``RULES_BEYOND_SCHEMA``). The run is repeated anonymously, with a staff key (front desk of
 the seeded center) and with a partner key, because each sees different answers (401, 403,
 404 for another's objects, 200 for its own).
 
@@ -31,9 +33,11 @@ MAX_EXAMPLES = 10
 IDENTITIES = ["anonymous", "staff", "partner"]
 
 load_all_checks()
-# Checks that need a sequence of calls (stateful links) or several users configured as WFC peers
-# cannot run on a single generated request; every other registered check runs on every response.
-MULTI_REQUEST_CHECKS = {"use_after_free", "ensure_resource_availability", "ignored_auth", "object_level_authorization"}
+# Checks that need a sequence of calls (stateful links: use after free, resource availability) or several
+# users configured as WFC peers (object level authorization: tests/contract/test_bola_matrix.py does that
+# with two partners) cannot run on one generated request; every other registered check runs on every
+# response, ignored_auth included (it re-sends a keyed request without and with a wrong key).
+MULTI_REQUEST_CHECKS = {"use_after_free", "ensure_resource_availability", "object_level_authorization"}
 SINGLE_REQUEST_CHECKS = [CHECKS.get_one(name) for name in CHECKS.get_all_names() if name not in MULTI_REQUEST_CHECKS]
 
 # Positive data acceptance: a schema-valid request must not be refused as malformed. 2xx, 3xx, 401, 403,
@@ -63,6 +67,7 @@ RULES_BEYOND_SCHEMA = {
                                    "device.sold_at": "between 2000-01-01 and now"},
     ("POST", "/api/v1/devices/"): {"imei": IMEI, "model": "a known model code",
                                    "retailer": "an existing partner; a partner key registers only its own sales",
+                                   "region": "an existing adcode",
                                    "sold_at": "between 2000-01-01 and now (a time-dependent bound)"},
     ("POST", "/api/v1/plan-purchases/"): {"imei": IMEI, "plan": "a plan on sale", "purchased_at": "not in the future",
                                           "price": "not negative (a decimal string)",
@@ -112,7 +117,7 @@ def test_every_single_request_check_is_on():
     assert names == {
         "not_a_server_error", "status_code_conformance", "content_type_conformance", "response_headers_conformance",
         "response_schema_conformance", "negative_data_rejection", "positive_data_acceptance",
-        "missing_required_header", "unsupported_method", "allow_header_conformance",
+        "missing_required_header", "unsupported_method", "allow_header_conformance", "ignored_auth",
     }
 
 
