@@ -448,4 +448,4 @@ def callback(request):
             forms.add_domain_error(form, err)
         else:
             return render(request, "web/callback_done.html", {"callback": cb})
-    return render(request, "web/callback.html", {"form": form, "hotline": getattr(settings, "HOTLINE", "400-830-8300")})
+    return render(request, "web/callback.html", {"form": form})
