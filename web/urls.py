@@ -16,6 +16,8 @@ urlpatterns = [
     path("on-site/", views.on_site, name="web_on_site"),
     path("warranty/", views.warranty, name="web_warranty"),
     path("warranty/checkout/", views.checkout, name="web_checkout"),
+    path("prices/", views.prices, name="web_prices"),
+    path("prices/<str:code>/", views.price_model, name="web_price_model"),
     path("survey/<str:service_no>/", views.survey, name="web_survey"),
     path("callback/", views.callback, name="web_callback"),
 ]

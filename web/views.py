@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 
 import segno
-from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -366,6 +365,9 @@ def on_site(request):
 
 
 def warranty(request):
+    """Coverage by IMEI. An unknown sale date is said as such (bring the proof of purchase), never
+    "out of warranty"; out of warranty shows the model's published fixed prices and a booking link."""
+    from warranty.models import PlanProduct
     from warranty.selectors import device_coverage, device_for_coverage
 
     form = forms.WarrantyForm(request.GET or None)
@@ -376,11 +378,61 @@ def warranty(request):
         except DomainError as err:
             forms.add_domain_error(form, err, fallback="imei")
         else:
+            coverage = device_coverage(device=device)
+            held = {p.code: p for p in PlanProduct.objects.filter(code__in=[c.code for c in coverage.plans])}
             context.update({
-                "device": device, "coverage": device_coverage(device=device),
+                "device": device, "coverage": coverage,
+                "sale_date_unknown": device.sold_at is None,
+                "held_plans": [{"plan": c, "product": held.get(c.code)} for c in coverage.plans],
                 "plans": booking_selectors.plans_buyable(device=device),
             })
+            if not coverage.in_warranty:
+                context["prices"] = _price_rows(device.model)
     return render(request, "web/warranty.html", context)
+
+
+# --- published repair prices ---------------------------------------------------------------
+
+PRICE_KINDS = ("battery", "screen", "mainboard")
+
+
+def _price_rows(model) -> list:
+    """The model's published repairs (repairs.selectors.catalog_for_model, the data of
+    GET /api/v1/catalog/repairs/): battery, screen and board first, then the rest."""
+    from repairs.selectors import catalog_for_model
+
+    ops = list(catalog_for_model(model=model))
+    order = {code: i for i, code in enumerate(PRICE_KINDS)}
+    ops.sort(key=lambda op: (order.get(op.code, len(order)), op.code))
+    for op in ops:
+        op.new_total = op.part_price + op.labor
+        op.refurbished_total = op.refurbished_price + op.labor if op.refurbished_price is not None else None
+    return ops
+
+
+def prices(request):
+    """Every active model with published repair prices, grouped by category."""
+    from warranty.models import DeviceModel
+
+    models_with_prices = (
+        DeviceModel.objects.filter(active=True, repair_operations__published=True).distinct().order_by("category", "name")
+    )
+    groups: dict[str, dict] = {}
+    for m in models_with_prices:
+        groups.setdefault(m.category, {"label": m.get_category_display(), "models": []})["models"].append(m)
+    return render(request, "web/prices.html", {"groups": list(groups.values())})
+
+
+def price_model(request, code: str):
+    from warranty.models import DeviceModel
+
+    model = DeviceModel.objects.filter(code=code, active=True).first()
+    if model is None:
+        raise Http404(_("No such device model."))
+    rows = _price_rows(model)
+    if not rows:
+        raise Http404(_("No published prices for this model."))
+    return render(request, "web/price_model.html", {"model": model, "rows": rows})
 
 
 @require_http_methods(["GET", "POST"])

@@ -44,9 +44,29 @@ def test_public_pages_render_in_both_languages(client, name):
 
 
 def test_pages_load_no_third_party_assets(client):
-    html = client.get("/").content.decode()
-    assert "htmx-2.0.11.min.js" in html
+    html = client.get("/centers/").content.decode()
+    assert "htmx-2.0.11.min.js" in html  # the page swaps its result list
     assert "http://" not in html.replace("http://testserver", "") and "https://" not in html
+
+
+@pytest.mark.parametrize("path", ["/", "/mail-in/", "/on-site/", "/warranty/", "/prices/", "/callback/",
+                                  "/centers/verify/", "/track/"])
+def test_htmx_only_on_pages_that_use_it(client, path):
+    html = client.get(path).content.decode()
+    assert "hx-get" not in html
+    assert "htmx-2.0.11.min.js" not in html
+
+
+@pytest.mark.parametrize("path", ["/centers/"])
+def test_htmx_on_pages_that_swap(client, path):
+    html = client.get(path).content.decode()
+    assert "htmx-2.0.11.min.js" in html
+
+
+def test_footer_hotline_tel_link(client, settings):
+    settings.SERVICEHUB = {**settings.SERVICEHUB, "HOTLINE": "400-123-4567"}
+    html = client.get("/warranty/").content.decode()
+    assert '<a class="hotline" href="tel:4001234567">400-123-4567</a>' in html
 
 
 def test_language_switch_sets_english(client):
