@@ -15,6 +15,8 @@ class NotificationKind(models.TextChoices):
     SERVICE_DAY_REMINDER = "service_day_reminder", _("Service Day reminder")
     SURVEY_INVITATION = "survey_invitation", _("Survey invitation")
     SLA_BREACHED = "sla_breached", _("Stage overdue (staff)")
+    PICKUP_SCHEDULED = "pickup_scheduled", _("Mail-in pickup scheduled")
+    COURIER_ASSIGNED = "courier_assigned", _("Mail-in courier number")
 
 
 class NotificationChannel(models.TextChoices):

@@ -382,3 +382,30 @@ def notifications_for_ticket_event(*, ticket, event) -> list[Notification]:
         dedupe_key=dedupe_key,
         ticket=ticket,
     )
+
+
+# --------------------------------------------------------------------------- shipments
+
+
+def notifications_for_shipment(*, shipment, what: str) -> list[Notification]:
+    """Tell the customer when the courier comes (``pickup_scheduled``) and the courier's number
+    (``courier_assigned``), called from ``logistics.events`` in the shipment's transaction.
+
+    Changes: one SMS (plus e-mail when the customer has an address) per shipment and message
+    (dedupe key ``shipment:<id>:<what>``). Refuses nothing: an unknown ``what`` writes no row.
+    """
+    from .selectors import shipment_notification_context
+
+    if what not in (NotificationKind.PICKUP_SCHEDULED, NotificationKind.COURIER_ASSIGNED):
+        return []
+    ticket = shipment.ticket
+    customer = ticket.customer
+    channels = [NotificationChannel.SMS] + ([NotificationChannel.EMAIL] if customer.email else [])
+    return notification_enqueue(
+        kind=what,
+        customer=customer,
+        context=shipment_notification_context(shipment=shipment),
+        channels=channels,
+        dedupe_key=f"shipment:{shipment.pk}:{what}",
+        ticket=ticket,
+    )
