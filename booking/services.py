@@ -21,11 +21,11 @@ from servicehub.errors import DomainError
 from .addresses import address_parse
 from .choices import (
     NEED_KEYS,
+    TIME_WINDOW_HOURS,
     AppointmentStatus,
     CallbackStatus,
     CallbackTopic,
     OnSiteStatus,
-    TIME_WINDOW_HOURS,
     PaymentStatus,
     TimeWindow,
 )

@@ -316,49 +316,107 @@ def appointment_change(request, service_no: str):
 
 
 # --- mail-in, on-site ----------------------------------------------------------------------
+# Both answer a successful POST with a redirect to their confirmation (POST/redirect/GET), which
+# is a customer page behind the service number and phone digits: a refresh never resubmits.
 
 
 @require_http_methods(["GET", "POST"])
 def mail_in(request):
     form = forms.MailInForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
         try:
             request_obj = booking_services.mail_in_request_create(
-                pickup_address=form.cleaned_data["pickup_address"], language=get_language(), **form.person_kwargs()
+                pickup_address=d["pickup_address"], pickup_date=d["pickup_date"], pickup_window=d["pickup_window"],
+                language=get_language(), **form.person_kwargs()
             )
         except DomainError as err:
             forms.add_domain_error(form, err, fallback="pickup_address")
         else:
-            return render(request, "web/mail_in_done.html", {
-                "req": request_obj, "track_url": _track_url(request, request_obj.ticket,
-                                                             request_obj.ticket.customer.phone[-4:]),
-            })
+            return _redirect_done("web_mail_in_done", request_obj.ticket)
     return render(request, "web/mail_in.html", {"form": form})
+
+
+def _redirect_done(name: str, ticket):
+    url = reverse(name, args=[ticket.service_no])
+    return redirect(f"{url}?{urlencode({'phone_last4': ticket.customer.phone[-4:]})}")
+
+
+@_customer_page
+def mail_in_done(request, service_no: str):
+    from booking.models import MailInRequest
+    from logistics.models import Shipment
+
+    ticket, last4 = _verified_ticket(request, service_no)
+    req = MailInRequest.objects.select_related("hub").filter(ticket_id=ticket.pk).first()
+    if req is None:
+        raise Http404(_("No mail-in request for this repair."))
+    pickup = Shipment.objects.filter(ticket_id=ticket.pk, leg="customer_to_hub").order_by("-pk").first()
+    return render(request, "web/mail_in_done.html", {
+        "req": req, "ticket": ticket, "pickup": pickup, "track_url": _track_url(request, ticket, last4),
+    })
 
 
 def _on_site_centers():
     return list(center_selectors.centers_search(service="on_site").order_by("code")[:200])
 
 
+def _on_site_center_for(address: str):
+    """The first center offering on-site visits in the address's city, else its province; None when none does."""
+    from booking.addresses import address_parse
+
+    parsed = address_parse(address)
+    if parsed is None or not parsed.adcode:
+        return None
+    for code in (parsed.adcode[:4] + "00", parsed.adcode[:2] + "0000"):
+        region = center_selectors.region_by_adcode(adcode=code)
+        if region is not None:
+            found = center_selectors.centers_search(service="on_site", region=region).order_by("code").first()
+            if found is not None:
+                return found
+    return None
+
+
 @require_http_methods(["GET", "POST"])
 def on_site(request):
     centers_list = _on_site_centers()
     form = forms.OnSiteForm(request.POST or None, centers=centers_list)
+    no_center = False
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
-        center = next(c for c in centers_list if c.code == d["center"])
-        try:
-            req = booking_services.on_site_request_create(
-                center=center, address=d["address"], preferred_date=d["preferred_date"], window=d["window"],
-                language=get_language(), **form.person_kwargs(),
-            )
-        except DomainError as err:
-            forms.add_domain_error(form, err, fallback="address")
+        center = next((c for c in centers_list if c.code == d["center"]), None) if d["center"] else None
+        center = center or _on_site_center_for(d["address"])
+        if center is None:
+            no_center = True
+            form.add_error("address", _(
+                "No service center visits this address yet. You can mail the device in (free both ways) or call "
+                "the hotline."
+            ))
         else:
-            return render(request, "web/on_site_done.html", {
-                "req": req, "track_url": _track_url(request, req.ticket, req.ticket.customer.phone[-4:]),
-            })
-    return render(request, "web/on_site.html", {"form": form})
+            try:
+                req = booking_services.on_site_request_create(
+                    center=center, address=d["address"], preferred_date=d["preferred_date"], window=d["window"],
+                    cannot_travel=form.cannot_travel, language=get_language(), **form.person_kwargs(),
+                )
+            except DomainError as err:
+                forms.add_domain_error(form, err, fallback="address")
+            else:
+                return _redirect_done("web_on_site_done", req.ticket)
+    return render(request, "web/on_site.html", {"form": form, "no_center": no_center,
+                                                "centers_count": len(centers_list)})
+
+
+@_customer_page
+def on_site_done(request, service_no: str):
+    from booking.models import OnSiteRequest
+
+    ticket, last4 = _verified_ticket(request, service_no)
+    req = OnSiteRequest.objects.select_related("center").filter(ticket_id=ticket.pk).first()
+    if req is None:
+        raise Http404(_("No on-site request for this repair."))
+    return render(request, "web/on_site_done.html", {
+        "req": req, "ticket": ticket, "track_url": _track_url(request, ticket, last4),
+    })
 
 
 # --- warranty and plans --------------------------------------------------------------------
