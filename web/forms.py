@@ -118,7 +118,7 @@ class MailInForm(ContactDeviceForm):
         help_text=_("Province, city, district, street and number, e.g. 广东省深圳市南山区科技园路1号"),
         widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
     )
-    pickup_date = forms.DateField(label=_("Pickup day"), widget=forms.DateInput(attrs={"type": "date"}),
+    pickup_date = forms.DateField(label=_("Pickup day"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
                                   help_text=_("Tomorrow or up to 7 days ahead."))
     pickup_window = forms.ChoiceField(label=_("Pickup time"), choices=TimeWindow.choices, initial=TimeWindow.MORNING,
                                       widget=forms.RadioSelect)
@@ -154,7 +154,7 @@ class OnSiteForm(ContactDeviceForm):
     )
     center = forms.ChoiceField(label=_("Service center"), required=False,
                                help_text=_("Leave it to us: the nearest center that visits your address."))
-    preferred_date = forms.DateField(label=_("Preferred date"), widget=forms.DateInput(attrs={"type": "date"}),
+    preferred_date = forms.DateField(label=_("Preferred date"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
                                      help_text=_("Tomorrow or up to 30 days ahead."))
     window = forms.ChoiceField(label=_("Preferred time"), choices=TimeWindow.choices, widget=forms.RadioSelect)
 
