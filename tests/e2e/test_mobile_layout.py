@@ -2,6 +2,7 @@
 forms at least 44 px tall and wide, inputs at 16 px or more (iOS zooms into smaller ones)."""
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -19,6 +20,7 @@ from tests.factories.warranty import DeviceFactory, DeviceModelFactory, Statutor
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 WIDTHS = (320, 360, 414)
+DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 
 # What the page measures: [overflowing?, small tap targets, small inputs] with a description of each.
 MEASURE = """() => {
@@ -116,6 +118,9 @@ def test_every_public_page_fits_phones(browser, live_server, site, zh_translatio
             found = page.evaluate(MEASURE)
             if found["scroll"] > found["vw"] or found["small"] or found["tiny"]:
                 problems[f"{width} {path}"] = found
+            if width == 360 and language == "zh-hans" and path.startswith(f"/track/{site['quoted'].service_no}/"):
+                page.locator("table.quote").scroll_into_view_if_needed()
+                page.screenshot(path=str(DOCS_IMG / "web-tracking-quote.png"))
         # A form with its errors shown (the longest state of a form page).
         page.goto("/mail-in/")
         page.locator("main form button[type=submit]").last.click()
