@@ -24,11 +24,14 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(PY)
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-## make run: embedded mode (SQLite, Celery eager, console e-mail/SMS), demo data, http://127.0.0.1:8000
+## make run: embedded mode (SQLite, Celery eager, console e-mail/SMS), demo data, http://$(HOST):$(PORT)
+## PUBLIC_BASE_URL (SMS links, receipts, QR codes) follows HOST and PORT unless set in the environment:
+## `make run PORT=8123` links to http://127.0.0.1:8123.
+RUN_BASE_URL = $${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)}
 run: install
 	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput
 	DEBUG=$${DEBUG:-1} $(PY) manage.py seed_demo
-	DEBUG=$${DEBUG:-1} $(PY) manage.py runserver $(HOST):$(PORT)
+	DEBUG=$${DEBUG:-1} PUBLIC_BASE_URL=$(RUN_BASE_URL) $(PY) manage.py runserver $(HOST):$(PORT)
 
 ## make test: the whole suite (PostgreSQL + Redis when DATABASE_URL / REDIS_URL are set)
 test: install-dev

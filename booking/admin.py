@@ -120,14 +120,14 @@ class MailInRequestAdmin(ReadOnlyMixin, CenterScopedAdmin):
 
 @admin.register(OnSiteRequest)
 class OnSiteRequestAdmin(CenterScopedAdmin):
-    list_display = ("ticket", "center", "preferred_date", "window", "status", "engineer")
-    list_filter = ("status", "window")
+    list_display = ("ticket", "center", "preferred_date", "window", "cannot_travel", "status", "engineer")
+    list_filter = ("status", "window", "cannot_travel")
     list_select_related = ("ticket", "center", "engineer")
     search_fields = ("ticket__service_no",)
-    fields = ("ticket", "center", "address", "province", "city", "county", "preferred_date", "window", "status",
-              "engineer")
+    fields = ("ticket", "center", "address", "province", "city", "county", "preferred_date", "window",
+              "cannot_travel", "status", "engineer")
     readonly_fields = ("ticket", "center", "address", "province", "city", "county", "preferred_date", "window",
-                       "status")
+                       "cannot_travel", "status")
 
     def has_add_permission(self, request, obj=None):
         return False

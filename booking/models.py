@@ -168,6 +168,8 @@ class OnSiteRequest(models.Model):
     county = models.CharField(_("county / district"), max_length=64, blank=True)
     preferred_date = models.DateField(_("preferred date"))
     window = models.CharField(_("preferred time"), max_length=16, choices=TimeWindow.choices)
+    # The customer cannot travel to a center (age, illness, disability): a visit for a carried device.
+    cannot_travel = models.BooleanField(_("cannot travel"), default=False)
     engineer = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

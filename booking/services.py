@@ -23,6 +23,7 @@ from . import events
 from .addresses import address_parse
 from .choices import (
     NEED_KEYS,
+    TIME_WINDOW_HOURS,
     AppointmentStatus,
     CallbackStatus,
     CallbackTopic,
@@ -49,6 +50,16 @@ from .selectors import (
 )
 
 ON_SITE_CATEGORIES = ("smart_screen", "pc")
+# Devices people carry: on-site only for someone who cannot travel to a center (flagged on the request).
+ON_SITE_CANNOT_TRAVEL_CATEGORIES = ("phone", "tablet", "wearable")
+MAIL_IN_PICKUP_DAYS_AHEAD = 7
+
+
+def pickup_window_bounds(*, day: dt.date, window: str) -> tuple[dt.datetime, dt.datetime]:
+    """The aware start and end (Asia/Shanghai) of a pickup/visit ``window`` on ``day``."""
+    start_h, end_h = TIME_WINDOW_HOURS[window]
+    tz = timezone.get_default_timezone()
+    return (dt.datetime.combine(day, dt.time(start_h), tzinfo=tz), dt.datetime.combine(day, dt.time(end_h), tzinfo=tz))
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -363,14 +374,30 @@ def mail_in_request_create(
     model_code: str = "",
     fault_category: str = "other",
     actor: Actor | None = None,
+    pickup_date: dt.date | None = None,
+    pickup_window: str = "",
+    now: dt.datetime | None = None,
 ) -> MailInRequest:
     """Free two-way mail-in: parse the pickup address (cpca), route to the province's mail-in hub,
-    book a ticket (channel ``mail_in``) and create the outbound pickup shipment.
+    book a ticket (channel ``mail_in``) and create the outbound pickup shipment with the pickup
+    window (``pickup_date`` tomorrow … 7 days ahead, ``pickup_window`` a ``TimeWindow``; default
+    tomorrow morning). The shipment tells the customer the window by SMS (logistics.events).
 
     Refuses: ``validation_error`` (field ``pickup_address``) when no province is recognised,
+    (field ``pickup_date``/``pickup_window``) for a day or window out of range,
     (field ``issue``/``name``/``phone``/``imei``/``model``) for bad input; ``no_hub`` (422) when
     the province has no mail-in hub. Nothing is written when it refuses.
     """
+    today = timezone.localdate(now or timezone.now())
+    pickup_date = pickup_date or today + dt.timedelta(days=1)
+    pickup_window = pickup_window or TimeWindow.MORNING
+    if not (today < pickup_date <= today + dt.timedelta(days=MAIL_IN_PICKUP_DAYS_AHEAD)):
+        raise DomainError(
+            "validation_error", _("Choose a pickup day between tomorrow and 7 days ahead."), field="pickup_date"
+        )
+    if pickup_window not in TimeWindow.values:
+        raise DomainError("validation_error", _("Choose a time window."), field="pickup_window")
+    pickup_from, pickup_until = pickup_window_bounds(day=pickup_date, window=pickup_window)
     from centers.models import Region
     from centers.selectors import province_mail_in_hub
     from logistics.services import shipment_create
@@ -410,6 +437,7 @@ def mail_in_request_create(
         request.shipment = shipment_create(
             ticket=ticket, leg="customer_to_hub", address=pickup_address.strip(),
             courier=booking_settings()["MAIL_IN_COURIER"], actor=actor,
+            pickup_from=pickup_from, pickup_until=pickup_until,
         )
     return request
 
@@ -431,11 +459,15 @@ def on_site_request_create(
     fault_category: str = "other",
     actor: Actor | None = None,
     now: dt.datetime | None = None,
+    cannot_travel: bool = False,
 ) -> OnSiteRequest:
-    """An engineer visit for a smart screen or PC: a ticket (channel ``on_site``) and the request.
+    """An engineer visit for a smart screen or PC -- or for a phone, tablet or watch of someone who
+    cannot travel to a center (``cannot_travel``, flagged on the request for the center):
+    a ticket (channel ``on_site``) and the request.
 
     Refuses ``validation_error`` for: a center without on-site service (``center``), a device
-    that is not a smart screen or PC (``model``), a date in the past or over 30 days ahead
+    that is not a smart screen or PC (``model``) unless ``cannot_travel`` and a carried device,
+    a date in the past or over 30 days ahead
     (``preferred_date``), an unknown window (``window``), an address without a province
     (``address``), bad customer/device data. Nothing is written when it refuses.
     """
@@ -459,9 +491,12 @@ def on_site_request_create(
         customer, device = _customer_and_device(
             name=name, phone=phone, email=email, language=language, imei=imei, serial=serial, model_code=model_code
         )
-        if device.model.category not in ON_SITE_CATEGORIES:
+        allowed = ON_SITE_CATEGORIES + (ON_SITE_CANNOT_TRAVEL_CATEGORIES if cannot_travel else ())
+        if device.model.category not in allowed:
             raise DomainError(
-                "validation_error", _("On-site service is for smart screens and PCs."), field="model"
+                "validation_error",
+                _("On-site service is for smart screens and PCs, and for phones of people who cannot travel."),
+                field="model",
             )
         ticket = ticket_book(
             center=center, customer=customer, device=device, fault_category=fault_category or "other",
@@ -469,7 +504,7 @@ def on_site_request_create(
         )
         return OnSiteRequest.objects.create(
             ticket=ticket, center=center, address=address.strip(), province=parsed.province, city=parsed.city,
-            county=parsed.county, preferred_date=preferred_date, window=window,
+            county=parsed.county, preferred_date=preferred_date, window=window, cannot_travel=bool(cannot_travel),
         )
 
 

@@ -112,7 +112,7 @@ class OpeningHoursInline(admin.TabularInline):
 class OpeningExceptionInline(admin.TabularInline):
     model = OpeningException
     extra = 0
-    fields = ["date", "closed", "opens", "closes", "reason"]
+    fields = ["date", "closed", "opens", "closes", "reason_code", "reason"]
 
     def get_queryset(self, request):
         # Past exceptions are history; show today onwards.

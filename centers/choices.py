@@ -65,3 +65,14 @@ class ServiceDayPerk(models.TextChoices):
 
 
 DEFAULT_SERVICE_DAY_PERKS = [p.value for p in ServiceDayPerk]
+
+
+class ExceptionReason(models.TextChoices):
+    """Why a day's hours differ (shown in the page's language); ``other`` shows the free-text reason."""
+
+    SPRING_FESTIVAL = "spring_festival", _("Spring Festival: open with holiday hours")
+    PUBLIC_HOLIDAY = "public_holiday", _("Public holiday")
+    NATIONAL_DAY = "national_day", _("National Day holiday")
+    STAFF_TRAINING = "staff_training", _("Staff training")
+    RENOVATION = "renovation", _("Renovation")
+    OTHER = "other", _("Other")

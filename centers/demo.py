@@ -15,7 +15,7 @@ from datetime import date, time, timedelta
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from .choices import CenterKind, RegionLevel, StaffRole
+from .choices import CenterKind, ExceptionReason, RegionLevel, StaffRole
 from .models import Certification, OpeningException, OpeningHours, Region, ServiceCenter, StaffMembership
 from .selectors import local_now, phone_digits
 from .services import regions_load, service_days_generate
@@ -35,6 +35,9 @@ MUNICIPALITY_AREA_CODES = {"11": "010", "12": "022", "31": "021", "50": "023"}
 
 REPAIR_SERVICES = ["phone", "tablet", "pc", "wearable", "walk_in", "appointment", "mail_in", "loaners"]
 FLAGSHIP_SERVICES = REPAIR_SERVICES + ["smart_screen", "on_site"]
+# The first service center of each province also sends engineers out (smart screens, PCs, and people who
+# cannot travel), so the demo has on-site service everywhere a province has a center.
+ON_SITE_SERVICES = FLAGSHIP_SERVICES
 HUB_SERVICES = ["phone", "tablet", "pc", "wearable", "smart_screen", "mail_in"]
 STORE_SERVICES = ["phone", "tablet", "wearable", "walk_in"]
 POINT_SERVICES = ["phone", "tablet", "wearable", "walk_in"]
@@ -164,7 +167,7 @@ class _Network:
                         county=county,
                         prov=prov,
                         name=name,
-                        services=FLAGSHIP_SERVICES if kind == CenterKind.FLAGSHIP else REPAIR_SERVICES,
+                        services=FLAGSHIP_SERVICES if kind == CenterKind.FLAGSHIP or j == 0 else REPAIR_SERVICES,
                     )
                 )
             for j in range(self.store_alloc.get(p, 0)):
@@ -242,7 +245,7 @@ def _create_hours(centers: list[ServiceCenter]) -> tuple[int, int]:
                     closed=False,
                     opens=SPRING_FESTIVAL_HOURS[0],
                     closes=SPRING_FESTIVAL_HOURS[1],
-                    reason="Spring Festival: open with holiday hours",
+                    reason_code=ExceptionReason.SPRING_FESTIVAL,
                 )
                 for d in SPRING_FESTIVAL
             ]
@@ -286,6 +289,18 @@ def _demo_staff(out) -> None:
     out.write(f"  Staff logins (password '{DEMO_PASSWORD}'): hq (HQ, sees all), frontdesk, engineer, manager @ {DEMO_CENTER_CODE}")
 
 
+def _on_site_upgrade() -> None:
+    """Databases seeded before on-site existed in the demo: give each province's first center on-site service,
+    and name the Spring Festival exceptions by code (their English note then reads in the page's language)."""
+    for center in ServiceCenter.objects.filter(code__regex=r"^SC-[A-Z]{2}-001$", active=True):
+        if "on_site" not in (center.services or []):
+            center.services = list(dict.fromkeys([*(center.services or []), "smart_screen", "on_site"]))
+            center.save(update_fields=["services"])
+    OpeningException.objects.filter(reason="Spring Festival: open with holiday hours", reason_code="").update(
+        reason_code=ExceptionReason.SPRING_FESTIVAL, reason=""
+    )
+
+
 def seed(*, out, options) -> None:
     """Load regions and the demo network; safe to run again (creates only what is missing)."""
     regions = regions_load()
@@ -320,6 +335,7 @@ def seed(*, out, options) -> None:
 
         created += _create_sites([p for p in plan if p["kind"] == CenterKind.COLLECTION_POINT], existing, hub_of)
         n_hours, n_exc = _create_hours(created)
+        _on_site_upgrade()
     today = local_now().date()
     next_month = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
     days = sum(service_days_generate(year=d.year, month=d.month) for d in (today, next_month))

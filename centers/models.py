@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .choices import (
     CenterKind,
+    ExceptionReason,
     RegionLevel,
     ServiceDayPerk,
     StaffRole,
@@ -126,7 +127,13 @@ class OpeningException(models.Model):
     closed = models.BooleanField(_("closed all day"), default=False)
     opens = models.TimeField(_("opens"), null=True, blank=True)
     closes = models.TimeField(_("closes"), null=True, blank=True)
-    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    # The reason as a code, shown in the page's language; the free text is shown for "other" (or no code),
+    # in the language it was typed in.
+    reason_code = models.CharField(
+        _("reason"), max_length=20, choices=ExceptionReason.choices, blank=True, default="",
+        help_text=_("Shown in the customer's language. Choose “Other” to show the note below as typed."),
+    )
+    reason = models.CharField(_("note"), max_length=200, blank=True)
 
     class Meta:
         ordering = ["center", "date"]
@@ -143,6 +150,13 @@ class OpeningException(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date}: {'closed' if self.closed else f'{self.opens}-{self.closes}'}"
+
+    @property
+    def reason_display(self) -> str:
+        """The reason in the active language (the typed note for "other" or rows without a code)."""
+        if self.reason_code and self.reason_code != ExceptionReason.OTHER:
+            return str(self.get_reason_code_display())
+        return self.reason
 
 
 class StaffMembership(models.Model):

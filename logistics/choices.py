@@ -32,3 +32,29 @@ ALLOWED_FROM = {
     ShipmentEventKind.IN_TRANSIT: (ShipmentStatus.PICKED_UP, ShipmentStatus.IN_TRANSIT),
     ShipmentEventKind.DELIVERED: (ShipmentStatus.PICKED_UP, ShipmentStatus.IN_TRANSIT),
 }
+
+
+# Couriers by the name stored on a shipment (and on the courier partner) -> their name in the page's language.
+# A name not listed here is shown as it was stored.
+CARRIER_LABELS = {
+    "sf_express": _("SF Express"),
+    "sf express": _("SF Express"),
+    "顺丰速运": _("SF Express"),
+    "顺丰": _("SF Express"),
+    "jd logistics": _("JD Logistics"),
+    "京东物流": _("JD Logistics"),
+    "ems": _("EMS"),
+    "china post ems": _("EMS"),
+    "中国邮政ems": _("EMS"),
+    "zto express": _("ZTO Express"),
+    "中通快递": _("ZTO Express"),
+    "yto express": _("YTO Express"),
+    "圆通速递": _("YTO Express"),
+}
+
+
+def carrier_label(courier: str) -> str:
+    """A courier's name in the active language (as stored when unknown; empty stays empty)."""
+    key = " ".join((courier or "").split()).lower()
+    label = CARRIER_LABELS.get(key)
+    return str(label) if label is not None else (courier or "")

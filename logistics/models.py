@@ -27,6 +27,9 @@ class Shipment(models.Model):
     seal_no = models.CharField(_("seal / bag number"), max_length=64, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=ShipmentStatus.choices, default=ShipmentStatus.CREATED)
     address = models.CharField(_("address"), max_length=300, blank=True)
+    # When the courier comes to the door (mail-in pickup): told to the customer by SMS.
+    pickup_from = models.DateTimeField(_("pickup from"), null=True, blank=True)
+    pickup_until = models.DateTimeField(_("pickup until"), null=True, blank=True)
     origin_center = models.ForeignKey(
         "centers.ServiceCenter", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         verbose_name=_("from"),
@@ -59,6 +62,13 @@ class Shipment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_leg_display()} {self.tracking_no or self.pk}"
+
+    @property
+    def courier_display(self) -> str:
+        """The courier's name in the active language (``logistics.choices.carrier_label``)."""
+        from .choices import carrier_label
+
+        return carrier_label(self.courier)
 
 
 class ShipmentEvent(models.Model):

@@ -55,16 +55,28 @@ def _courier_partner(courier: str):
 
 def shipment_create(
     *, ticket, leg: str, address: str = "", courier: str = "", actor=None, seal_no: str = "", tracking_no: str = "",
-    courier_partner=None,
+    courier_partner=None, pickup_from=None, pickup_until=None,
 ) -> Shipment:
     """Create one leg of a ticket's journey (status ``created``).
 
     ``courier`` is the carrier's name; when a courier partner of that name exists,
-    it is assigned (its key may then post this shipment's events). Refuses
+    it is assigned (its key may then post this shipment's events). ``pickup_from`` /
+    ``pickup_until`` (aware) are when the courier comes to the door; a customer
+    pickup tells the customer (``logistics.events.shipment_created``: SMS with the
+    window, and the courier's number when already known). Refuses
     (``validation_error``): an unknown leg, a collection-point leg for a ticket
-    without a collection point; (409 ``shipment_exists``) a second open shipment
-    for the same ticket and leg; (409 ``invalid_state``) a closed/cancelled ticket.
+    without a collection point, a pickup window that is not aware or ends before
+    it starts; (409 ``shipment_exists``) a second open shipment for the same
+    ticket and leg; (409 ``invalid_state``) a closed/cancelled ticket.
     """
+    from . import events
+
+    if (pickup_from is None) != (pickup_until is None) or (
+        pickup_from is not None
+        and (timezone.is_naive(pickup_from) or timezone.is_naive(pickup_until) or pickup_until <= pickup_from)
+    ):
+        raise DomainError("validation_error", _("Give the pickup window as two times with their offset, start first."),
+                          field="pickup_from")
     if leg not in Leg.values:
         raise DomainError("validation_error", _("Unknown leg."), field="leg")
     if ticket.status in ("closed", "cancelled"):
@@ -78,7 +90,9 @@ def shipment_create(
                 ticket=ticket, leg=leg, address=address[:300], courier=courier[:120],
                 courier_partner=courier_partner or _courier_partner(courier), seal_no=seal_no[:64],
                 tracking_no=tracking_no[:64], origin_center=origin, destination_center=destination,
+                pickup_from=pickup_from, pickup_until=pickup_until,
             )
+            events.shipment_created(shipment=shipment)
     except IntegrityError:
         raise DomainError(
             "shipment_exists", _("This ticket already has an open shipment on this leg."), status=409
@@ -127,6 +141,7 @@ def shipment_event_record(
     the future or before the previous event (400 ``validation_error``, field ``at``).
     A repeat of the last event with the same time and seal returns it unchanged.
     """
+    from . import events
     from .selectors import shipments_for_actor
 
     if event not in ShipmentEventKind.values:
@@ -182,7 +197,8 @@ def shipment_event_record(
                     "seal_mismatch", _("No seal was recorded at pickup for this shipment."), status=409
                 )
             shipment.seal_no = seal_no
-        if tracking_no and not shipment.tracking_no:
+        tracking_assigned = bool(tracking_no and not shipment.tracking_no)
+        if tracking_assigned:
             shipment.tracking_no = tracking_no
         shipment.status = {
             ShipmentEventKind.PICKED_UP: ShipmentStatus.PICKED_UP,
@@ -202,7 +218,44 @@ def shipment_event_record(
             row.ticket_action = action
             row.save(update_fields=["ticket_action"])
         _emit(shipment, row)
+        if tracking_assigned:
+            events.shipment_tracking_assigned(shipment=shipment)
     return row
+
+
+def shipment_tracking_assign(*, shipment_id: int, tracking_no: str, courier: str = "", actor=None) -> Shipment:
+    """Record the courier's waybill number when the courier accepts the order (before any scan).
+
+    Changes: the shipment's ``tracking_no`` (and ``courier`` when given and none was set);
+    tells the customer of a pickup leg (``logistics.events.shipment_tracking_assigned``).
+    The same number again changes nothing. Refuses: a shipment the actor may not see
+    (404 ``not_found``); an empty number (``validation_error``, field ``tracking_no``);
+    another number than the one recorded (409 ``tracking_mismatch``).
+    """
+    from . import events
+    from .selectors import shipments_for_actor
+
+    tracking_no = (tracking_no or "").strip()[:64]
+    if not tracking_no:
+        raise DomainError("validation_error", _("Give the tracking number."), field="tracking_no")
+    with transaction.atomic():
+        shipment = shipments_for_actor(actor=actor or SYSTEM).select_for_update(of=("self",)).filter(
+            pk=shipment_id).first()
+        if shipment is None:
+            raise NotFound(_("No such shipment."))
+        if shipment.tracking_no == tracking_no:
+            return shipment
+        if shipment.tracking_no:
+            raise DomainError(
+                "tracking_mismatch", _("This shipment has another tracking number."), status=409,
+                tracking_no=shipment.tracking_no,
+            )
+        shipment.tracking_no = tracking_no
+        if courier and not shipment.courier:
+            shipment.courier = courier.strip()[:120]
+        shipment.save(update_fields=["tracking_no", "courier", "updated_at"])
+        events.shipment_tracking_assigned(shipment=shipment)
+    return shipment
 
 
 def _emit(shipment: Shipment, row: ShipmentEvent) -> None:

@@ -18,6 +18,8 @@ class NotificationKind(models.TextChoices):
     SLA_BREACHED = "sla_breached", _("Stage overdue (staff)")
     VERIFICATION_CODE = "verification_code", _("Verification code")
     LOOKUP_LOCKED = "lookup_locked", _("Tracking locked after wrong digits")
+    PICKUP_SCHEDULED = "pickup_scheduled", _("Mail-in pickup scheduled")
+    COURIER_ASSIGNED = "courier_assigned", _("Mail-in courier number")
 
 
 class NotificationChannel(models.TextChoices):

@@ -66,7 +66,41 @@ def ticket_notification_context(*, ticket, kind: str) -> dict:
                 Shipment.objects.filter(ticket=ticket, leg="hub_to_customer").order_by("-pk").first()
             )
             if shipment is not None:
-                context["tracking_no"], context["courier"] = shipment.tracking_no, shipment.courier
+                from django.utils import translation
+
+                from logistics.choices import carrier_label
+
+                from .rendering import normalise_language
+
+                with translation.override(normalise_language(getattr(ticket.customer, "language", None))):
+                    context["tracking_no"], context["courier"] = shipment.tracking_no, carrier_label(shipment.courier)
+    return context
+
+
+def shipment_notification_context(*, shipment) -> dict:
+    """A pickup message's context: the window in local time, the courier's name in the customer's language."""
+    from django.utils import timezone, translation
+
+    from logistics.choices import carrier_label
+
+    from .rendering import normalise_language
+
+    ticket = shipment.ticket
+    with translation.override(normalise_language(getattr(ticket.customer, "language", None))):
+        courier = carrier_label(shipment.courier)
+    context = {
+        "service_no": ticket.service_no,
+        "customer_name": ticket.customer.name,
+        "courier": courier,
+        "tracking_no": shipment.tracking_no,
+        "address": shipment.address,
+        "pickup_day": "", "pickup_from": "", "pickup_until": "",
+        "link": ticket_link(ticket),
+    }
+    if shipment.pickup_from is not None and shipment.pickup_until is not None:
+        start, end = timezone.localtime(shipment.pickup_from), timezone.localtime(shipment.pickup_until)
+        context.update({"pickup_day": f"{start:%Y-%m-%d}", "pickup_from": f"{start:%H:%M}",
+                        "pickup_until": f"{end:%H:%M}"})
     return context
 
 

@@ -594,7 +594,7 @@ class QuoteLineInline(admin.TabularInline):
 
     @admin.display(description=_("rules"))
     def rules_text(self, obj):
-        return "; ".join(f"{r['code']}: {r['reason']}" for r in obj.rules)
+        return "; ".join(f"{r['code']}: {r['reason']}" for r in obj.rules_display)
 
     def has_add_permission(self, request, obj=None):
         return False

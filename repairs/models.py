@@ -244,13 +244,18 @@ class QuoteLine(models.Model):
     position = models.PositiveSmallIntegerField(verbose_name=_("position"))
     operation = models.ForeignKey(RepairOperation, on_delete=models.PROTECT, related_name="+", verbose_name=_("operation"))
     description = models.CharField(_("description"), max_length=200)
+    # The repair as a code (RepairKind), put into words when shown; empty on lines written before codes
+    # (their stored description is shown as it was written).
+    code = models.CharField(_("repair code"), max_length=20, blank=True, default="")
     grade = models.CharField(_("part grade"), max_length=16, choices=PartGrade.choices, default=PartGrade.NEW)
     list_part_price = models.DecimalField(max_digits=10, decimal_places=2, verbose_name=_("list part price"))
     list_labor = models.DecimalField(max_digits=10, decimal_places=2, verbose_name=_("list labor"))
     part_price = models.DecimalField(_("part"), max_digits=10, decimal_places=2)
     labor = models.DecimalField(_("labor"), max_digits=10, decimal_places=2)
     amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2)
-    # [{"code": "statutory_warranty", "reason": "..."}] in the order applied.
+    # [{"code": "statutory_warranty", "msg": "statutory_warranty", "params": {"until": "2027-01-31"},
+    #   "reason": "..."}] in the order applied; msg + params are rendered when shown (repairs.pricing.rule_reason),
+    # "reason" is the text of the moment (the only one on rows written before the codes).
     rules = models.JSONField(default=list, verbose_name=_("rules"))
     # The plan purchase whose claim this line uses (claimed on approval, released on cancel).
     plan_purchase_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("plan purchase id"))
@@ -269,6 +274,19 @@ class QuoteLine(models.Model):
     def __str__(self) -> str:
         return self.description
 
+    @property
+    def description_display(self) -> str:
+        """The repair in the active language (the stored text on lines without a code)."""
+        from .pricing import line_description
+
+        return line_description(code=self.code, stored=self.description)
+
+    @property
+    def rules_display(self) -> list[dict]:
+        """The rules with their reasons in the active language."""
+        from .pricing import rule_reason
+
+        return [{"code": r.get("code", ""), "reason": rule_reason(r)} for r in self.rules or []]
 
 class PhoneVerification(models.Model):
     """One SMS one-time code sent to a phone (``repairs.verification``).

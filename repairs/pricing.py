@@ -15,6 +15,12 @@ reason:
 A line that an earlier rule made free skips the later ones. Everything is
 ``Decimal`` rounded to the cent (``servicehub.money``). Reads only; the quote
 service stores the result.
+
+Each rule is stored as a code, a message key and its parameters
+(``{"code", "msg", "params", "reason"}``) and put into words when it is shown
+(``rule_reason``), so a quote made in Chinese reads in English on an English
+page; ``reason`` is the text in the language of the moment the quote was made
+(kept for the API and for rows written before the codes).
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from servicehub.errors import DomainError
 from servicehub.money import ZERO, money
@@ -36,6 +43,59 @@ from .models import QuoteLine, RepairOperation
 REPAIR_WARRANTY_DAYS = 90
 NEW_STORE_DAYS = 30
 ACCIDENT_EXCLUSIONS = ("accidental_damage", "liquid_damage")
+
+# Message key -> English text with %(name)s parameters; translated when shown (rule_reason).
+RULE_MESSAGES = {
+    "refurbished_part": gettext_noop("Refurbished original part with a 90-day warranty."),
+    "statutory_warranty": gettext_noop("Within the statutory warranty: free repair until %(until)s."),
+    "statutory_warranty_plain": gettext_noop("Within the statutory warranty."),
+    "extended_warranty": gettext_noop("Within the extended warranty (until %(until)s)."),
+    "extended_warranty_plain": gettext_noop("Within the extended warranty."),
+    "warranty_excluded": gettext_noop("In warranty, but %(reason)s is not covered by free repair."),
+    "repair_warranty": gettext_noop("Same repair delivered on %(day)s: replaced parts are covered for 90 days."),
+    "plan_claim": gettext_noop("Covered by your %(plan)s plan (one claim used on approval)."),
+    "care_plus_same_claim": gettext_noop("Covered by the same Care+ claim as the first line."),
+    "care_plus": gettext_noop(
+        "Accidental damage covered by your Care+ plan at a fixed fee of %(fee)s CNY (one claim)."
+    ),
+    "fixed_price": gettext_noop("One-price offer for this model: %(price)s CNY including labor."),
+    "service_day": gettext_noop("Service Day at %(center)s on %(day)s: out-of-warranty labor waived."),
+    "new_store_month": gettext_noop("New-store month (opened %(opened)s): out-of-warranty labor waived."),
+}
+
+
+def _param_words(msg: str, params: dict) -> dict:
+    """Parameters that are codes themselves, put into words in the active language."""
+    from warranty.choices import PlanKind
+
+    words = dict(params)
+    if msg == "warranty_excluded" and "exclusion" in params:
+        words["reason"] = str(dict(Exclusion.choices).get(params["exclusion"], params["exclusion"])).lower()
+    if msg == "plan_claim" and "kind" in params:
+        words["plan"] = str(dict(PlanKind.choices).get(params["kind"], params["kind"]))
+    return words
+
+
+def rule_text(msg: str, params: dict) -> str:
+    """A rule's reason in the active language (``msg`` a key of ``RULE_MESSAGES``)."""
+    return _(RULE_MESSAGES[msg]) % _param_words(msg, params or {})
+
+
+def rule_reason(rule: dict) -> str:
+    """What a stored rule says, in the active language; the stored text for rows without a message key."""
+    msg = rule.get("msg")
+    if msg in RULE_MESSAGES:
+        try:
+            return rule_text(msg, rule.get("params") or {})
+        except (KeyError, TypeError, ValueError):
+            pass  # parameters from another version of the text: fall back to what was stored
+    return str(rule.get("reason", ""))
+
+
+def line_description(*, code: str, stored: str) -> str:
+    """A quote line's repair in the active language (``code`` a RepairKind); the stored text otherwise."""
+    labels = dict(RepairKind.choices)
+    return str(labels[code]) if code in labels else stored
 
 
 @dataclass
@@ -58,12 +118,19 @@ class PricedLine:
     def free(self) -> bool:
         return self.part_price == ZERO and self.labor == ZERO
 
-    def apply(self, code: str, reason: str, *, part: Decimal | None = None, labor: Decimal | None = None) -> None:
+    def note(self, code: str, msg: str, **params) -> None:
+        """Record a rule (without a price change): its code, message key and parameters, and today's words."""
+        params = {k: str(v) for k, v in params.items()}
+        self.rules.append({"code": code, "msg": msg, "params": params, "reason": rule_text(msg, params)})
+
+    def apply(
+        self, code: str, msg: str, *, part: Decimal | None = None, labor: Decimal | None = None, **params
+    ) -> None:
         if part is not None:
             self.part_price = money(part)
         if labor is not None:
             self.labor = money(labor)
-        self.rules.append({"code": code, "reason": str(reason)})
+        self.note(code, msg, **params)
 
 
 @dataclass
@@ -137,19 +204,14 @@ def _recent_repairs(ticket, codes: list[str], since: dt.datetime) -> dict[str, d
     return found
 
 
-def _labor_waiver(ticket, day: dt.date) -> tuple[str, str] | None:
+def _labor_waiver(ticket, day: dt.date) -> tuple[str, dict] | None:
     from centers.models import ServiceDay
 
     center = checkin_center(ticket)
     if ServiceDay.objects.filter(center_id=center.pk, date=day, active=True).exists():
-        return "service_day", _("Service Day at %(center)s on %(day)s: out-of-warranty labor waived.") % {
-            "center": center.name,
-            "day": day.isoformat(),
-        }
+        return "service_day", {"center": center.name, "day": day.isoformat()}
     if center.opened_on and 0 <= (day - center.opened_on).days < NEW_STORE_DAYS:
-        return "new_store_month", _("New-store month (opened %(opened)s): out-of-warranty labor waived.") % {
-            "opened": center.opened_on.isoformat()
-        }
+        return "new_store_month", {"opened": center.opened_on.isoformat()}
     return None
 
 
@@ -191,9 +253,7 @@ def quote_price(*, ticket, lines: list[dict], exclusions=(), at: dt.datetime | N
             labor=money(op.labor),
         )
         if grade == PartGrade.REFURBISHED:
-            line.rules.append(
-                {"code": "refurbished_part", "reason": str(_("Refurbished original part with a 90-day warranty."))}
-            )
+            line.note("refurbished_part", "refurbished_part")
         fault = op.fault_category
         if fault not in coverages:
             coverages[fault] = device_coverage(device=ticket.device, at=at, fault=fault, exclusions=exclusions)
@@ -205,31 +265,21 @@ def quote_price(*, ticket, lines: list[dict], exclusions=(), at: dt.datetime | N
         if cov.free_repair:
             statutory = cov.repair_until is not None and cov.repair_until >= day
             code = "statutory_warranty" if statutory else "extended_warranty"
-            reason = " ".join(str(r) for r in cov.reasons) or (
-                _("Within the statutory warranty.") if statutory else _("Within the extended warranty.")
-            )
-            line.apply(code, reason, part=ZERO, labor=ZERO)
+            until = cov.repair_until if statutory else cov.extended_until
+            if until is not None:
+                line.apply(code, code, part=ZERO, labor=ZERO, until=until.isoformat())
+            else:
+                line.apply(code, f"{code}_plain", part=ZERO, labor=ZERO)
             priced.append(line)
             continue
         if cov.in_warranty and cov.excluded_reason:
-            line.rules.append(
-                {
-                    "code": "warranty_excluded",
-                    "reason": str(
-                        _("In warranty, but %(reason)s is not covered by free repair.")
-                        % {"reason": str(dict(Exclusion.choices).get(cov.excluded_reason, cov.excluded_reason)).lower()}
-                    ),
-                }
-            )
+            line.note("warranty_excluded", "warranty_excluded", exclusion=cov.excluded_reason)
 
         # 2. repair warranty (90 days on a replaced part)
         if op.code in recent:
             line.apply(
-                "repair_warranty",
-                _("Same repair delivered on %(day)s: replaced parts are covered for 90 days.")
-                % {"day": timezone.localdate(recent[op.code]).isoformat()},
-                part=ZERO,
-                labor=ZERO,
+                "repair_warranty", "repair_warranty", part=ZERO, labor=ZERO,
+                day=timezone.localdate(recent[op.code]).isoformat(),
             )
             priced.append(line)
             continue
@@ -245,12 +295,8 @@ def quote_price(*, ticket, lines: list[dict], exclusions=(), at: dt.datetime | N
             None,
         )
         if plan is not None:
-            line.apply(
-                plan_kind,
-                _("Covered by your %(plan)s plan (one claim used on approval).") % {"plan": plan.code},
-                part=ZERO,
-                labor=ZERO,
-            )
+            # The plan's kind in words, never its internal product code.
+            line.apply(plan_kind, "plan_claim", part=ZERO, labor=ZERO, kind=plan_kind)
             line.plan_purchase_id = plan.purchase_id
             if claims_left[plan.purchase_id] is not None:
                 claims_left[plan.purchase_id] -= 1
@@ -260,9 +306,7 @@ def quote_price(*, ticket, lines: list[dict], exclusions=(), at: dt.datetime | N
         # 4. care_plus: accidental damage at a fixed fee, one claim for the whole quote
         if accidental:
             if care_plus_purchase is not None:
-                line.apply(
-                    "care_plus", _("Covered by the same Care+ claim as the first line."), part=ZERO, labor=ZERO
-                )
+                line.apply("care_plus", "care_plus_same_claim", part=ZERO, labor=ZERO)
                 priced.append(line)
                 continue
             plan = next(
@@ -270,13 +314,7 @@ def quote_price(*, ticket, lines: list[dict], exclusions=(), at: dt.datetime | N
             )
             if plan is not None:
                 fee = money(plan.fee_per_claim or ZERO)
-                line.apply(
-                    "care_plus",
-                    _("Accidental damage covered by your Care+ plan at a fixed fee of %(fee)s CNY (one claim).")
-                    % {"fee": fee},
-                    part=fee,
-                    labor=ZERO,
-                )
+                line.apply("care_plus", "care_plus", part=fee, labor=ZERO, fee=fee)
                 line.plan_purchase_id = plan.purchase_id
                 care_plus_purchase = plan.purchase_id
                 if claims_left[plan.purchase_id] is not None:
@@ -286,16 +324,11 @@ def quote_price(*, ticket, lines: list[dict], exclusions=(), at: dt.datetime | N
 
         # 5. fixed-price offer (all-in) when it is cheaper than part + labor
         if grade == PartGrade.NEW and op.fixed_price is not None and money(op.fixed_price) < line.amount:
-            line.apply(
-                "fixed_price",
-                _("One-price offer for this model: %(price)s CNY including labor.") % {"price": money(op.fixed_price)},
-                part=op.fixed_price,
-                labor=ZERO,
-            )
+            line.apply("fixed_price", "fixed_price", part=op.fixed_price, labor=ZERO, price=money(op.fixed_price))
 
         # 6. Service Day / new-store month: labor waived
         if waiver is not None and line.labor > ZERO:
-            line.apply(waiver[0], waiver[1], labor=ZERO)
+            line.apply(waiver[0], waiver[0], labor=ZERO, **waiver[1])
         priced.append(line)
 
     return PricedQuote(lines=priced, exclusions=exclusions)

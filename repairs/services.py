@@ -575,6 +575,7 @@ def _quote_create(ticket, *, actor, lines, exclusions, note) -> Quote:
             position=i,
             operation=line.operation,
             description=line.description,
+            code=line.operation.code,
             grade=line.grade,
             list_part_price=line.list_part_price,
             list_labor=line.list_labor,

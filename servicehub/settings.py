@@ -116,6 +116,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "servicehub.context_processors.site",
             ],
         },
     },
@@ -352,6 +353,8 @@ SERVICEHUB = {
     # How long a tracking link signature stays valid (seconds).
     "SIGNED_LINK_MAX_AGE": env.int("SIGNED_LINK_MAX_AGE", default=14 * 24 * 3600),
     "PUBLIC_BASE_URL": env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000"),
+    # The customer hotline, in every public page's footer as a tel: link (default: a demo number).
+    "HOTLINE": env("HOTLINE", default="400-830-8300"),
 }
 
 # --- Customer verification (repairs.verification, docs/security.md) ----------

@@ -61,17 +61,17 @@ POLICIES = {
     "smart_screen": (7, 15, 12, 12, 12, 3, 3),
 }
 
-# code, name, kind, term months, claims, fee, screen fee, categories, window days, cooling-off days, prices
+# code, (name, English name), kind, term months, claims, fee, screen fee, categories, window days, cooling-off days, prices
 PLANS = [
-    ("EXT6", "延长服务宝 6个月 / Extended warranty +6 months", PlanKind.EXTENDED_WARRANTY, 6, None, "0", None,
+    ("EXT6", ("延长服务宝 6个月", "Extended warranty +6 months"), PlanKind.EXTENDED_WARRANTY, 6, None, "0", None,
      ["phone", "tablet", "pc", "wearable"], 180, 7, {F: "199.00", S: "99.00"}),
-    ("EXT12", "延长服务宝 1年 / Extended warranty +12 months", PlanKind.EXTENDED_WARRANTY, 12, None, "0", None,
+    ("EXT12", ("延长服务宝 1年", "Extended warranty +12 months"), PlanKind.EXTENDED_WARRANTY, 12, None, "0", None,
      ["phone", "tablet", "pc", "wearable", "smart_screen"], 180, 7, {F: "349.00", S: "179.00"}),
-    ("SCREEN12", "碎屏服务宝 1年 / Screen care 1 year", PlanKind.SCREEN_CARE, 12, 1, "0", None,
+    ("SCREEN12", ("碎屏服务宝 1年", "Screen care 1 year"), PlanKind.SCREEN_CARE, 12, 1, "0", None,
      ["phone", "tablet"], 30, 7, {F: "399.00", S: "199.00"}),
-    ("CAREPLUS24", "无忧服务 2年 / Care+ 2 years", PlanKind.CARE_PLUS, 24, 2, "299.00", "99.00",
+    ("CAREPLUS24", ("无忧服务 2年", "Care+ 2 years"), PlanKind.CARE_PLUS, 24, 2, "299.00", "99.00",
      ["phone"], 14, 7, {F: "899.00", S: "499.00"}),
-    ("BATTERY24", "电池服务宝 2年 / Battery care 2 years", PlanKind.BATTERY_CARE, 24, 1, "0", None,
+    ("BATTERY24", ("电池服务宝 2年", "Battery care 2 years"), PlanKind.BATTERY_CARE, 24, 1, "0", None,
      ["phone", "tablet", "wearable"], 90, 7, {F: "129.00", S: "79.00"}),
 ]
 
@@ -137,7 +137,7 @@ def seed(*, out, options) -> None:
         product, _ = PlanProduct.objects.update_or_create(
             code=code,
             defaults={
-                "name": name, "kind": kind, "term_months": term, "claims_allowed": claims,
+                "name": name[0], "name_en": name[1], "kind": kind, "term_months": term, "claims_allowed": claims,
                 "fee_per_claim": Decimal(fee), "screen_fee_per_claim": Decimal(screen_fee) if screen_fee else None,
                 "eligible_categories": cats, "purchase_window_days": window, "cooling_off_days": cooling,
             },

@@ -133,9 +133,12 @@ class PlanProduct(models.Model):
     """A protection plan on sale (延长服务宝, 碎屏服务宝, 无忧服务, 电池服务)."""
 
     code = models.CharField(_("code"), max_length=32, unique=True)
-    name = models.CharField(_("name"), max_length=120)
+    name = models.CharField(_("name"), max_length=120, help_text=_("In Chinese (shown on Chinese pages)."))
+    name_en = models.CharField(_("name (English)"), max_length=120, blank=True,
+                               help_text=_("Shown on English pages; empty = the plan's kind in English."))
     kind = models.CharField(_("kind"), max_length=20, choices=PlanKind.choices)
     description = models.TextField(_("description"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
     # extended_warranty: months added after the statutory repair period; other kinds: months from the purchase.
     term_months = models.PositiveSmallIntegerField(_("term (months)"))
     claims_allowed = models.PositiveSmallIntegerField(
@@ -177,6 +180,23 @@ class PlanProduct(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
+
+    @property
+    def display_name(self) -> str:
+        """The plan's name in the active language (never its internal code)."""
+        from django.utils.translation import get_language
+
+        if (get_language() or "").startswith("en"):
+            return self.name_en or str(self.get_kind_display())
+        return self.name
+
+    @property
+    def display_description(self) -> str:
+        from django.utils.translation import get_language
+
+        if (get_language() or "").startswith("en"):
+            return self.description_en
+        return self.description
 
     def fee_for(self, fault: str | None):
         if fault == "screen" and self.screen_fee_per_claim is not None:

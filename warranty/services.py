@@ -96,7 +96,11 @@ def _clean_sold_at(sold_at: dt.datetime | None, *, field: str = "sold_at") -> dt
 def _model_by_code(model_code: str | None) -> DeviceModel:
     model = DeviceModel.objects.filter(code=(model_code or "").strip()).first() if model_code else None
     if model is None:
-        raise DomainError("validation_error", _("Unknown device model: %s.") % (model_code or "-"), field="model")
+        if not model_code:
+            raise DomainError(
+                "validation_error", _("We do not know this device yet: choose its model from the list."), field="model"
+            )
+        raise DomainError("validation_error", _("Unknown device model: %s.") % model_code, field="model")
     return model
 
 

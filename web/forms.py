@@ -1,6 +1,9 @@
 """Public forms. They check shape only; rules live in booking/warranty/repairs services."""
 
+import datetime as dt
+
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from booking.choices import CallbackTopic, TimeWindow
@@ -58,9 +61,32 @@ class ContactDeviceForm(Form):
 
     def clean(self):
         data = super().clean()
-        if not data.get("imei") and not data.get("serial") and "imei" not in self.errors:
-            self.add_error("imei", _("Enter the IMEI or the serial number."))
+        self._clean_device(data)
         return data
+
+    def _clean_device(self, data) -> None:
+        """Every device problem at once, in words: no number, a malformed IMEI, a device we do not
+        know yet without its model (the service would refuse each of them, one per submit)."""
+        from django.core.exceptions import ValidationError
+
+        from warranty.models import validate_imei
+        from warranty.selectors import device_find, normalize_imei
+
+        imei, serial = data.get("imei") or "", (data.get("serial") or "").strip()
+        if "imei" in self.errors or "serial" in self.errors:
+            return
+        if not imei and not serial:
+            self.add_error("imei", _("Enter the IMEI or the serial number."))
+            return
+        if imei:
+            try:
+                validate_imei(normalize_imei(imei))
+            except ValidationError as exc:
+                self.add_error("imei", exc.messages[0])
+                return
+        if not data.get("model") and "model" not in self.errors and device_find(imei=imei or None,
+                                                                               serial=serial or None) is None:
+            self.add_error("model", _("We do not know this device yet: choose its model from the list."))
 
     def person_kwargs(self) -> dict:
         d = self.cleaned_data
@@ -87,24 +113,98 @@ class BookingForm(ContactDeviceForm):
         return {k: True for k in ("sign_language", "wheelchair", "elderly_assistance") if self.cleaned_data.get(k)}
 
 
+def _tomorrow() -> dt.date:
+    return timezone.localdate() + dt.timedelta(days=1)
+
+
+def _check_address(form, field: str, value: str) -> None:
+    from booking.addresses import address_parse
+
+    if value and address_parse(value) is None:
+        form.add_error(field, _("We could not find the province in this address; start with the province and city."))
+
+
 class MailInForm(ContactDeviceForm):
     pickup_address = forms.CharField(
         label=_("Pickup address"), max_length=300,
         help_text=_("Province, city, district, street and number, e.g. 广东省深圳市南山区科技园路1号"),
         widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
     )
+    pickup_date = forms.DateField(label=_("Pickup day"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+                                  help_text=_("Tomorrow or up to 7 days ahead."))
+    pickup_window = forms.ChoiceField(label=_("Pickup time"), choices=TimeWindow.choices, initial=TimeWindow.MORNING,
+                                      widget=forms.RadioSelect)
+
+    field_order = ["pickup_address", "pickup_date", "pickup_window"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["pickup_date"].initial = _tomorrow()
+
+    def clean(self):
+        data = super().clean()
+        _check_address(self, "pickup_address", data.get("pickup_address") or "")
+        day = data.get("pickup_date")
+        if day is not None and not (_tomorrow() <= day <= _tomorrow() + dt.timedelta(days=6)):
+            self.add_error("pickup_date", _("Choose a pickup day between tomorrow and 7 days ahead."))
+        return data
+
+
+ON_SITE_DEVICES = [
+    ("smart_screen", _("Smart screen (TV)")),
+    ("pc", _("PC or laptop")),
+    ("phone", _("Phone, tablet or watch: I cannot travel to a center (age, illness, disability)")),
+]
 
 
 class OnSiteForm(ContactDeviceForm):
-    center = forms.ChoiceField(label=_("Service center"))
-    address = forms.CharField(label=_("Address of the visit"), max_length=300,
-                              widget=forms.TextInput(attrs={"autocomplete": "street-address"}))
-    preferred_date = forms.DateField(label=_("Preferred date"), widget=forms.DateInput(attrs={"type": "date"}))
-    window = forms.ChoiceField(label=_("Preferred time"), choices=TimeWindow.choices)
+    device_kind = forms.ChoiceField(label=_("Which device?"), choices=ON_SITE_DEVICES, widget=forms.RadioSelect)
+    address = forms.CharField(
+        label=_("Address of the visit"), max_length=300,
+        help_text=_("Province, city, district, street and number, e.g. 广东省深圳市南山区科技园路1号"),
+        widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
+    )
+    center = forms.ChoiceField(label=_("Service center"), required=False,
+                               help_text=_("Leave it to us: the nearest center that visits your address."))
+    preferred_date = forms.DateField(label=_("Preferred date"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+                                     help_text=_("Tomorrow or up to 30 days ahead."))
+    window = forms.ChoiceField(label=_("Preferred time"), choices=TimeWindow.choices, widget=forms.RadioSelect)
+
+    field_order = ["device_kind", "address", "center", "preferred_date", "window"]
 
     def __init__(self, *args, centers=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["center"].choices = [("", _("Choose a center"))] + [(c.code, c.name) for c in centers]
+        self.fields["center"].choices = [("", _("The nearest center for my address"))] + [
+            (c.code, c.name) for c in centers
+        ]
+        self.fields["preferred_date"].initial = _tomorrow()
+        # Phones have an IMEI; smart screens and PCs a serial number (no *#06# on a TV).
+        self.fields["imei"].help_text = _("Phones, tablets and watches: dial *#06# or see Settings > About.")
+        self.fields["serial"].help_text = _(
+            "Smart screens and PCs: on the label on the back or underneath, or in Settings > About."
+        )
+
+    def _clean_device(self, data) -> None:
+        kind = data.get("device_kind")
+        if kind == "phone" and not data.get("imei") and "imei" not in self.errors:
+            self.add_error("imei", _("Enter the IMEI of the phone (dial *#06# to see it)."))
+            return
+        if kind in ("smart_screen", "pc") and not (data.get("serial") or "").strip() and "serial" not in self.errors:
+            self.add_error("serial", _("Enter the serial number: it is on the label on the back of the device."))
+            return
+        super()._clean_device(data)
+
+    def clean(self):
+        data = super().clean()
+        _check_address(self, "address", data.get("address") or "")
+        day = data.get("preferred_date")
+        if day is not None and not (_tomorrow() <= day <= _tomorrow() + dt.timedelta(days=29)):
+            self.add_error("preferred_date", _("Choose a date between tomorrow and 30 days ahead."))
+        return data
+
+    @property
+    def cannot_travel(self) -> bool:
+        return self.cleaned_data.get("device_kind") == "phone"
 
 
 class CenterSearchForm(Form):
@@ -202,7 +302,8 @@ class RescheduleForm(Form):
 def add_domain_error(form: forms.Form, err, *, fallback: str | None = None) -> None:
     """Show a service's DomainError next to its field (or at the top of the form)."""
     field = getattr(err, "field", None)
-    aliases = {"model_code": "model", "fault.category": "fault_category", "sold_at": "imei"}
+    aliases = {"model_code": "model", "fault.category": "fault_category", "sold_at": "imei",
+               "pickup_from": "pickup_date"}
     field = aliases.get(field, field)
     if field not in form.fields:
         field = fallback if fallback in form.fields else None

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 
 import segno
-from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -407,55 +406,116 @@ def appointment_change(request, service_no: str):
 
 
 # --- mail-in, on-site ----------------------------------------------------------------------
+# Both answer a successful POST with a redirect to their confirmation (POST/redirect/GET), which
+# is a customer page behind the service number and phone digits: a refresh never resubmits.
 
 
 @require_http_methods(["GET", "POST"])
 def mail_in(request):
     form = forms.MailInForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
         try:
             request_obj = booking_services.mail_in_request_create(
-                pickup_address=form.cleaned_data["pickup_address"], language=get_language(), **form.person_kwargs()
+                pickup_address=d["pickup_address"], pickup_date=d["pickup_date"], pickup_window=d["pickup_window"],
+                language=get_language(), **form.person_kwargs()
             )
         except DomainError as err:
             forms.add_domain_error(form, err, fallback="pickup_address")
         else:
-            return render(request, "web/mail_in_done.html", {
-                "req": request_obj, "track_url": _track_url(request, request_obj.ticket,
-                                                             request_obj.ticket.customer.phone[-4:]),
-            })
+            return _redirect_done("web_mail_in_done", request_obj.ticket)
     return render(request, "web/mail_in.html", {"form": form})
+
+
+def _redirect_done(name: str, ticket):
+    url = reverse(name, args=[ticket.service_no])
+    return redirect(f"{url}?{urlencode({'phone_last4': ticket.customer.phone[-4:]})}")
+
+
+@_customer_page
+def mail_in_done(request, service_no: str):
+    from booking.models import MailInRequest
+    from logistics.models import Shipment
+
+    ticket, last4 = _verified_ticket(request, service_no)
+    req = MailInRequest.objects.select_related("hub").filter(ticket_id=ticket.pk).first()
+    if req is None:
+        raise Http404(_("No mail-in request for this repair."))
+    pickup = Shipment.objects.filter(ticket_id=ticket.pk, leg="customer_to_hub").order_by("-pk").first()
+    return render(request, "web/mail_in_done.html", {
+        "req": req, "ticket": ticket, "pickup": pickup, "track_url": _track_url(request, ticket, last4),
+    })
 
 
 def _on_site_centers():
     return list(center_selectors.centers_search(service="on_site").order_by("code")[:200])
 
 
+def _on_site_center_for(address: str):
+    """The first center offering on-site visits in the address's city, else its province; None when none does."""
+    from booking.addresses import address_parse
+
+    parsed = address_parse(address)
+    if parsed is None or not parsed.adcode:
+        return None
+    for code in (parsed.adcode[:4] + "00", parsed.adcode[:2] + "0000"):
+        region = center_selectors.region_by_adcode(adcode=code)
+        if region is not None:
+            found = center_selectors.centers_search(service="on_site", region=region).order_by("code").first()
+            if found is not None:
+                return found
+    return None
+
+
 @require_http_methods(["GET", "POST"])
 def on_site(request):
     centers_list = _on_site_centers()
     form = forms.OnSiteForm(request.POST or None, centers=centers_list)
+    no_center = False
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
-        center = next(c for c in centers_list if c.code == d["center"])
-        try:
-            req = booking_services.on_site_request_create(
-                center=center, address=d["address"], preferred_date=d["preferred_date"], window=d["window"],
-                language=get_language(), **form.person_kwargs(),
-            )
-        except DomainError as err:
-            forms.add_domain_error(form, err, fallback="address")
+        center = next((c for c in centers_list if c.code == d["center"]), None) if d["center"] else None
+        center = center or _on_site_center_for(d["address"])
+        if center is None:
+            no_center = True
+            form.add_error("address", _(
+                "No service center visits this address yet. You can mail the device in (free both ways) or call "
+                "the hotline."
+            ))
         else:
-            return render(request, "web/on_site_done.html", {
-                "req": req, "track_url": _track_url(request, req.ticket, req.ticket.customer.phone[-4:]),
-            })
-    return render(request, "web/on_site.html", {"form": form})
+            try:
+                req = booking_services.on_site_request_create(
+                    center=center, address=d["address"], preferred_date=d["preferred_date"], window=d["window"],
+                    cannot_travel=form.cannot_travel, language=get_language(), **form.person_kwargs(),
+                )
+            except DomainError as err:
+                forms.add_domain_error(form, err, fallback="address")
+            else:
+                return _redirect_done("web_on_site_done", req.ticket)
+    return render(request, "web/on_site.html", {"form": form, "no_center": no_center,
+                                                "centers_count": len(centers_list)})
+
+
+@_customer_page
+def on_site_done(request, service_no: str):
+    from booking.models import OnSiteRequest
+
+    ticket, last4 = _verified_ticket(request, service_no)
+    req = OnSiteRequest.objects.select_related("center").filter(ticket_id=ticket.pk).first()
+    if req is None:
+        raise Http404(_("No on-site request for this repair."))
+    return render(request, "web/on_site_done.html", {
+        "req": req, "ticket": ticket, "track_url": _track_url(request, ticket, last4),
+    })
 
 
 # --- warranty and plans --------------------------------------------------------------------
 
 
 def warranty(request):
+    """Coverage by IMEI. An unknown sale date is said as such (bring the proof of purchase), never
+    "out of warranty"; out of warranty shows the model's published fixed prices and a booking link."""
+    from warranty.models import PlanProduct
     from warranty.selectors import device_coverage, device_for_coverage
 
     form = forms.WarrantyForm(request.GET or None)
@@ -466,11 +526,61 @@ def warranty(request):
         except DomainError as err:
             forms.add_domain_error(form, err, fallback="imei")
         else:
+            coverage = device_coverage(device=device)
+            held = {p.code: p for p in PlanProduct.objects.filter(code__in=[c.code for c in coverage.plans])}
             context.update({
-                "device": device, "coverage": device_coverage(device=device),
+                "device": device, "coverage": coverage,
+                "sale_date_unknown": device.sold_at is None,
+                "held_plans": [{"plan": c, "product": held.get(c.code)} for c in coverage.plans],
                 "plans": booking_selectors.plans_buyable(device=device),
             })
+            if not coverage.in_warranty:
+                context["prices"] = _price_rows(device.model)
     return render(request, "web/warranty.html", context)
+
+
+# --- published repair prices ---------------------------------------------------------------
+
+PRICE_KINDS = ("battery", "screen", "mainboard")
+
+
+def _price_rows(model) -> list:
+    """The model's published repairs (repairs.selectors.catalog_for_model, the data of
+    GET /api/v1/catalog/repairs/): battery, screen and board first, then the rest."""
+    from repairs.selectors import catalog_for_model
+
+    ops = list(catalog_for_model(model=model))
+    order = {code: i for i, code in enumerate(PRICE_KINDS)}
+    ops.sort(key=lambda op: (order.get(op.code, len(order)), op.code))
+    for op in ops:
+        op.new_total = op.part_price + op.labor
+        op.refurbished_total = op.refurbished_price + op.labor if op.refurbished_price is not None else None
+    return ops
+
+
+def prices(request):
+    """Every active model with published repair prices, grouped by category."""
+    from warranty.models import DeviceModel
+
+    models_with_prices = (
+        DeviceModel.objects.filter(active=True, repair_operations__published=True).distinct().order_by("category", "name")
+    )
+    groups: dict[str, dict] = {}
+    for m in models_with_prices:
+        groups.setdefault(m.category, {"label": m.get_category_display(), "models": []})["models"].append(m)
+    return render(request, "web/prices.html", {"groups": list(groups.values())})
+
+
+def price_model(request, code: str):
+    from warranty.models import DeviceModel
+
+    model = DeviceModel.objects.filter(code=code, active=True).first()
+    if model is None:
+        raise Http404(_("No such device model."))
+    rows = _price_rows(model)
+    if not rows:
+        raise Http404(_("No published prices for this model."))
+    return render(request, "web/price_model.html", {"model": model, "rows": rows})
 
 
 @require_http_methods(["GET", "POST"])
@@ -538,4 +648,4 @@ def callback(request):
             forms.add_domain_error(form, err)
         else:
             return render(request, "web/callback_done.html", {"callback": cb})
-    return render(request, "web/callback.html", {"form": form, "hotline": getattr(settings, "HOTLINE", "400-830-8300")})
+    return render(request, "web/callback.html", {"form": form})

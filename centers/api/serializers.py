@@ -40,10 +40,12 @@ class OpeningHoursSerializer(serializers.ModelSerializer):
 class OpeningExceptionSerializer(serializers.ModelSerializer):
     opens = WallClockTimeField(allow_null=True)
     closes = WallClockTimeField(allow_null=True)
+    # The reason in the request's language (the typed note for "other"); reason_code for machines.
+    reason = serializers.CharField(source="reason_display", read_only=True)
 
     class Meta:
         model = OpeningException
-        fields = ["date", "closed", "opens", "closes", "reason"]
+        fields = ["date", "closed", "opens", "closes", "reason", "reason_code"]
 
 
 class UpcomingServiceDaySerializer(serializers.ModelSerializer):

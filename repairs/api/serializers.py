@@ -108,7 +108,8 @@ class RuleSerializer(serializers.Serializer):
 
 class QuoteLineSerializer(serializers.ModelSerializer):
     repair = serializers.CharField(source="operation.code", read_only=True)
-    rules = RuleSerializer(many=True, read_only=True)
+    # Reasons in the request's language (stored as codes + parameters, repairs.pricing.rule_reason).
+    rules = RuleSerializer(source="rules_display", many=True, read_only=True)
 
     class Meta:
         model = QuoteLine

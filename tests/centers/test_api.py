@@ -161,7 +161,8 @@ def test_detail_shape_with_holiday_hours_and_service_days(api_client, network, f
     assert body["is_open_now"] is True
     assert len(body["opening_hours"]) == 10
     assert body["holiday_hours"] == [
-        {"date": "2027-02-06", "closed": False, "opens": "10:00", "closes": "16:00", "reason": "Spring Festival"}
+        {"date": "2027-02-06", "closed": False, "opens": "10:00", "closes": "16:00", "reason": "Spring Festival",
+         "reason_code": ""}
     ]
     # today is 2026-12-07: December's Service Days (4-6) are over
     assert body["service_days"] == []

@@ -58,7 +58,8 @@ def test_seed_builds_the_demo_network_and_a_second_run_changes_nothing():
     # sites sit near their county's centroid
     for c in ServiceCenter.objects.select_related("region")[:50]:
         assert abs(c.lat - c.region.lat) <= 0.031 and abs(c.lng - c.region.lng) <= 0.031
-    assert OpeningException.objects.filter(center=sh, reason__contains="Spring Festival").count() == 7
+    assert OpeningException.objects.filter(center=sh, reason_code="spring_festival", reason="").count() == 7
+    assert "on_site" in sh.services  # the first center of each province visits customers
     assert sh.opening_hours.filter(weekday=6).count() == 1  # Sunday: shorter hours
 
     User = get_user_model()

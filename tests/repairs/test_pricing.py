@@ -54,7 +54,9 @@ def test_statutory_warranty_makes_it_free_and_skips_approval(center, people, ops
     assert summary(q) == [("screen", D("0.00"), D("0.00"), D("0.00"), ["statutory_warranty"])]
     assert q.status == "auto_approved"
     assert t.status == "repairing"
-    assert "Statutory warranty" in q.lines.get().rules[0]["reason"]
+    assert q.lines.get().rules[0]["reason"] == (
+        f"Within the statutory warranty: free repair until {q.lines.get().rules[0]['params']['until']}.")
+    assert q.lines.get().rules[0]["msg"] == "statutory_warranty"
 
 
 def test_exclusion_voids_warranty_and_is_explained(center, people, ops, model):

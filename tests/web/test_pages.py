@@ -44,9 +44,30 @@ def test_public_pages_render_in_both_languages(client, name):
 
 
 def test_pages_load_no_third_party_assets(client):
-    html = client.get("/").content.decode()
-    assert "htmx-2.0.11.min.js" in html
+    html = client.get("/centers/").content.decode()
     assert "http://" not in html.replace("http://testserver", "") and "https://" not in html
+
+
+@pytest.mark.parametrize("path", ["/", "/centers/", "/mail-in/", "/on-site/", "/warranty/", "/prices/", "/callback/",
+                                  "/centers/verify/", "/track/"])
+def test_htmx_only_on_pages_that_use_it(client, path):
+    html = client.get(path).content.decode()
+    assert "hx-get" not in html
+    assert "htmx-2.0.11.min.js" not in html
+
+
+def test_htmx_on_pages_that_swap(client):
+    # the booking's day switch swaps the slot picker in place (the center search reloads the page)
+    center = open_center()
+    html = client.get(f"/book/?center={center.code}").content.decode()
+    assert "hx-get" in html
+    assert "htmx-2.0.11.min.js" in html
+
+
+def test_footer_hotline_tel_link(client, settings):
+    settings.SERVICEHUB = {**settings.SERVICEHUB, "HOTLINE": "400-123-4567"}
+    html = client.get("/warranty/").content.decode()
+    assert '<a class="hotline" href="tel:4001234567">400-123-4567</a>' in html
 
 
 def test_language_switch_sets_english(client):
@@ -252,13 +273,18 @@ def test_mail_in_page_creates_ticket_and_pickup(en):
     response = en.post("/mail-in/", {
         "pickup_address": "广东省深圳市南山区科技园路1号", "name": "张三", "phone": next_phone(), "imei": make_imei(),
         "model": "PHN-1", "fault_category": "battery", "issue": "Battery drains",
+        "pickup_date": tomorrow().isoformat(), "pickup_window": "afternoon",
     })
-    html = response.content.decode()
-    assert response.status_code == 200, html
     req = MailInRequest.objects.get()
+    assert response.status_code == 302  # POST/redirect/GET: a refresh of the confirmation never resubmits
+    assert response["Location"] == (
+        f"/mail-in/{req.ticket.service_no}/done/?phone_last4={req.ticket.customer.phone[-4:]}"
+    )
     assert req.hub == hub and (req.province, req.city, req.county) == ("广东省", "深圳市", "南山区")
     assert req.ticket.channel == "mail_in" and req.ticket.shipments.get().leg == "customer_to_hub"
+    html = en.get(response["Location"]).content.decode()
     assert req.ticket.service_no in html
+    assert f"{tomorrow():%Y-%m-%d}" in html and "13:00–17:00" in html
 
 
 def test_mail_in_unparseable_address_keeps_input(en):
@@ -278,11 +304,11 @@ def test_on_site_request_for_smart_screen(en):
     response = en.post("/on-site/", {
         "center": center.code, "address": "上海市黄浦区南京东路100号", "preferred_date": tomorrow().isoformat(),
         "window": "morning", "name": "李四", "phone": next_phone(), "serial": "TVSERIAL001", "model": "TV-1",
-        "fault_category": "other", "issue": "No picture",
+        "fault_category": "other", "issue": "No picture", "device_kind": "smart_screen",
     })
-    assert response.status_code == 200
+    assert response.status_code == 302
     req = OnSiteRequest.objects.get()
-    assert req.ticket.channel == "on_site" and req.window == "morning"
+    assert req.ticket.channel == "on_site" and req.window == "morning" and req.cannot_travel is False
 
 
 def test_on_site_refuses_phones_and_saves_nothing(en):
@@ -291,9 +317,10 @@ def test_on_site_refuses_phones_and_saves_nothing(en):
     response = en.post("/on-site/", {
         "center": center.code, "address": "上海市黄浦区南京东路100号", "preferred_date": tomorrow().isoformat(),
         "window": "morning", "name": "李四", "phone": next_phone(), "imei": make_imei(), "model": "PHN-1",
-        "fault_category": "other", "issue": "No picture",
+        "fault_category": "other", "issue": "No picture", "device_kind": "pc",
     })
-    assert "smart screens and PCs" in response.content.decode()
+    # A PC was chosen but an IMEI given: the form asks for the serial number, in words.
+    assert "Enter the serial number" in response.content.decode()
     assert not RepairTicket.objects.exists() and not OnSiteRequest.objects.exists()
 
 
@@ -309,7 +336,8 @@ def _device():
 def test_warranty_check_lists_buyable_plans(en):
     device = _device()
     html = en.get("/warranty/", {"imei": device.imei}).content.decode()
-    assert "In warranty" in html and "SCREEN12" in html and "199.00" in html
+    assert "In warranty" in html and "199.00" in html
+    assert "SCREEN12" not in html.replace("plan=SCREEN12", "")  # the code only in the checkout link
 
 
 def test_warranty_check_bad_imei_message(en):

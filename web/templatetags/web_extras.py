@@ -97,3 +97,27 @@ def tel_href(phone: str) -> str:
     phone = (phone or "").strip()
     digits = "".join(ch for ch in phone if ch.isdigit())
     return ("tel:+" if phone.startswith("+") else "tel:") + digits
+
+
+@register.simple_tag
+def track_shipments(ticket):
+    """The courier legs to and from the customer (mail-in), pickup first; one query.
+
+    ``[{"leg", "title", "shipment"}]`` with both legs always listed, ``shipment`` None for a
+    leg not booked yet (the return is booked when the repair is done).
+    """
+    from django.utils.translation import gettext as _
+
+    from logistics.models import Shipment
+
+    if getattr(ticket, "channel", "") != "mail_in":
+        return []
+    rows = {}
+    for shipment in Shipment.objects.filter(
+        ticket_id=ticket.pk, leg__in=("customer_to_hub", "hub_to_customer")
+    ).order_by("pk"):
+        rows[shipment.leg] = shipment  # the newest of each leg
+    return [
+        {"leg": "customer_to_hub", "title": _("Pickup (to the repair center)"), "shipment": rows.get("customer_to_hub")},
+        {"leg": "hub_to_customer", "title": _("Return (to you)"), "shipment": rows.get("hub_to_customer")},
+    ]
