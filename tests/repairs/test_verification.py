@@ -172,6 +172,12 @@ def test_anonymous_booking_with_a_victims_phone_does_not_take_their_messages(
     with django_capture_on_commit_callbacks(execute=True):
         r = api_client.post("/api/v1/appointments/", body, format="json")
     assert r.status_code == 201
+    # The booking's own confirmation goes to the address given with it -- the plain tracking
+    # link of that booking only, no signed link and no phone digits -- and nothing else ever does.
+    assert [m.to for m in mailoutbox] == [["attacker@evil.example"]]
+    assert r.json()["service_no"] in mailoutbox[0].body
+    assert "?t=" not in mailoutbox[0].body and "phone_last4" not in mailoutbox[0].body
+    mailoutbox.clear()
     victim.refresh_from_db()
     assert victim.email == "" and victim.name == "王小明" and victim.language == "zh-hans"
     booked = victim.tickets.get(service_no=r.json()["service_no"])
@@ -189,7 +195,8 @@ def test_anonymous_booking_with_a_victims_phone_does_not_take_their_messages(
         t = walk_in(center, people["desk"], device=old_device, phone="13812345678")
         run(t, ("start_diagnosis", people["eng"]), ("send_quote", people["eng"], SCREEN))
     assert [m.to for m in mailoutbox] == []
-    assert not Notification.objects.filter(recipient="attacker@evil.example").exists()
+    assert set(Notification.objects.filter(recipient="attacker@evil.example").values_list("kind", flat=True)) == {
+        "appointment_booked"}
     quote_sms = [m for m in sms_outbox if "/quote/?t=" in m["text"]]
     assert [m["to"] for m in quote_sms] == [VICTIM]
 
@@ -253,7 +260,7 @@ def test_ten_wrong_digits_from_many_addresses_lock_the_number_for_the_api(
         for i in range(5):
             assert _guess_api(api_client, number, "0000", 100 + i).status_code == 429
     # One SMS per lock, to the customer, with a link that still opens the repair.
-    lock_sms = [m for m in sms_outbox if "paused" in m["text"]]
+    lock_sms = [m for m in sms_outbox if f"/track/{number}/?k=" in m["text"]]  # in the customer's language
     assert len(lock_sms) == 1 and lock_sms[0]["to"] == VICTIM
     assert Notification.objects.filter(kind="lookup_locked").count() == 1
     link = re.search(r"(/track/\S+)", lock_sms[0]["text"]).group(1)
@@ -464,7 +471,10 @@ def test_my_service_cancels_an_appointment_without_digits(sms_outbox, django_cap
     number = appointment.ticket.service_no
     assert f"/appointments/{number}/" in home.content.decode()
     r = c.post(f"/appointments/{number}/", {"action": "cancel"})
-    assert r.status_code == 302 and r["Location"].endswith(f"/track/{number}/")
+    assert r.status_code == 200 and r.context["confirm"] == "cancel"  # "are you sure?" first
+    r = c.post(f"/appointments/{number}/", {"action": "cancel_confirmed"})
+    assert r.status_code == 200 and r.context["done"] == "cancelled"
+    assert f"/track/{number}/" in r.context["track_url"]
     appointment.refresh_from_db()
     assert appointment.status == "cancelled" and appointment.ticket.status == "cancelled"
     # Without the session the same request needs the digits.
