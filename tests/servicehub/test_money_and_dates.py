@@ -82,10 +82,13 @@ def test_service_days_real_month_still_answers(client):
 @pytest.mark.django_db
 @pytest.mark.parametrize("day", ["0000-01-01", "2026-02-31", "2026-13-01", "9999-12-31"])
 def test_book_page_with_an_impossible_day_shows_the_default_day(client, day):
+    # a hand-edited impossible or far-off date: refused at once in words (400), never a 500,
+    # and the page goes on with a bookable day
     center = open_center()
     r = client.get("/book/", {"center": center.code, "date": day})
-    assert r.status_code == 200
-    assert 'name="date" value="' in r.content.decode()
+    assert r.status_code == 400
+    assert r.context["date_error"]
+    assert r.context["day"].isoformat() != day and r.context["slots"]
     assert f'name="date" value="{day}"' not in r.content.decode()
 
 

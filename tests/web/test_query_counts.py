@@ -81,11 +81,11 @@ PAGES = {
 EXPECTED = {
     "home": 0,
     "centers form": 0,
-    "centers near me": 2,          # centers in the radius + their hours
-    "centers by place name": 3,    # region by adcode, centers, hours
-    "centers by name": 2,
+    "centers near me": 3,          # centers by distance, their hours, their dated exceptions (next opening)
+    "centers by place name": 5,    # region by exact name, cpca's region, centers, hours, exceptions
+    "centers by name": 4,          # region by exact name (none), centers by name, hours, exceptions
     "center detail": 4,            # center + hours + exceptions + Service Days; 0 when cached
-    "book: choose a center": 1,
+    "book: choose a center": 0,    # a search box: no list of centers until the customer searches
     "book: choose a time": 7,
     "book: another day": 7,
     "mail-in": 1,
