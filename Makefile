@@ -30,7 +30,7 @@ install-dev: $(VENV)/.installed-dev
 RUN_BASE_URL = $${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)}
 run: install
 	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput
-	DEBUG=$${DEBUG:-1} $(PY) manage.py seed_demo
+	DEBUG=$${DEBUG:-1} PUBLIC_BASE_URL=$(RUN_BASE_URL) $(PY) manage.py seed_demo
 	DEBUG=$${DEBUG:-1} PUBLIC_BASE_URL=$(RUN_BASE_URL) $(PY) manage.py runserver $(HOST):$(PORT)
 
 ## make test: the whole suite (PostgreSQL + Redis when DATABASE_URL / REDIS_URL are set)
