@@ -78,16 +78,18 @@ def ticket_notification_context(*, ticket, kind: str) -> dict:
 
 
 def shipment_notification_context(*, shipment) -> dict:
-    """A pickup message's context: the window in local time, the courier's name in the customer's language."""
-    from django.utils import timezone, translation
+    """A pickup message's context: the window in local time, the courier's name in the message's language.
+
+    The name is left lazy: it is put into words when the message is rendered, in the language the
+    message is written in (the booking's, else the customer's: ``repairs.selectors.ticket_contact``).
+    """
+    from django.utils import timezone
+    from django.utils.functional import lazy
 
     from logistics.choices import carrier_label
 
-    from .rendering import normalise_language
-
     ticket = shipment.ticket
-    with translation.override(normalise_language(getattr(ticket.customer, "language", None))):
-        courier = carrier_label(shipment.courier)
+    courier = lazy(carrier_label, str)(shipment.courier)
     context = {
         "service_no": ticket.service_no,
         "customer_name": ticket.customer.name,

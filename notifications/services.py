@@ -415,21 +415,17 @@ def notifications_for_shipment(*, shipment, what: str) -> list[Notification]:
     """Tell the customer when the courier comes (``pickup_scheduled``) and the courier's number
     (``courier_assigned``), called from ``logistics.events`` in the shipment's transaction.
 
-    Changes: one SMS (plus e-mail when the customer has an address) per shipment and message
-    (dedupe key ``shipment:<id>:<what>``). Refuses nothing: an unknown ``what`` writes no row.
+    Changes: one SMS (plus e-mail to the ticket's contact, see ``notification_enqueue_for_ticket``)
+    per shipment and message (dedupe key ``shipment:<id>:<what>``), in the booking's language.
+    Refuses nothing: an unknown ``what`` writes no row.
     """
     from .selectors import shipment_notification_context
 
     if what not in (NotificationKind.PICKUP_SCHEDULED, NotificationKind.COURIER_ASSIGNED):
         return []
-    ticket = shipment.ticket
-    customer = ticket.customer
-    channels = [NotificationChannel.SMS] + ([NotificationChannel.EMAIL] if customer.email else [])
-    return notification_enqueue(
+    return notification_enqueue_for_ticket(
         kind=what,
-        customer=customer,
+        ticket=shipment.ticket,
         context=shipment_notification_context(shipment=shipment),
-        channels=channels,
         dedupe_key=f"shipment:{shipment.pk}:{what}",
-        ticket=ticket,
     )

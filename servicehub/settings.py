@@ -68,6 +68,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A NUL in a query parameter is a 400 before PostgreSQL sees it (servicehub/nul.py).
+    "servicehub.nul.RejectNulMiddleware",
     # HTML and JSON leave compressed (static files are precompressed by WhiteNoise). Django's
     # gzip adds random padding to the stream against BREACH (CSRF tokens are in the pages).
     "django.middleware.gzip.GZipMiddleware",

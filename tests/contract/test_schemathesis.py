@@ -55,6 +55,7 @@ IMEI_OR_SERIAL = "an IMEI or a serial number: one of two optional fields"
 PHONE = "a reachable mainland mobile number"
 CENTER = "the code of an existing center"
 RULES_BEYOND_SCHEMA = {
+    ("POST", "/api/v1/verification-codes/"): {"phone": PHONE},
     ("POST", "/api/v1/appointments/"): {"device.imei": IMEI_OR_SERIAL, "customer.phone": PHONE, "center": CENTER,
                                         "start": "a free slot of that center, in the future", "device.model": "a known model"},
     ("POST", "/api/v1/mail-in-requests/"): {"device.imei": IMEI_OR_SERIAL, "customer.phone": PHONE,
@@ -199,4 +200,7 @@ if os.environ.get("SCHEMATHESIS_PATHS"):  # a regex: re-run some operations whil
 @schema.parametrize()
 @settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_api_conforms_to_its_schema(case, api_world, identity):
-    case.call_and_validate(headers=api_world["headers"][identity], checks=CHECKS_ON)
+    # The in-process WSGI transport does not undo GZipMiddleware's compression (an HTTP client
+    # would): ask for the plain body, as the response checks need to read it.
+    headers = {"Accept-Encoding": "identity", **api_world["headers"][identity]}
+    case.call_and_validate(headers=headers, checks=CHECKS_ON)

@@ -61,7 +61,7 @@ def test_home_and_centers_run_under_the_strict_policy(watched, live_server):
     assert button.is_visible()
     button.click()
     page.locator("#center-results .card").first.wait_for()
-    assert "lat=31.2304" in page.url  # htmx pushed the search into the address bar
+    assert "near=31.2304" in page.url  # find.js sent the position as near=LAT,LNG
     assert "近的服务中心" in page.locator("#center-results").inner_text()
     assert _violations(page) == []
 

@@ -122,6 +122,7 @@ def test_on_site_smart_screen_with_serial_zh_360(browser, live_server, zh_transl
     page.locator("label:has(input[name=window][value=morning])").click()
     page.locator("#id_serial").fill("TV-SN-20261201")
     page.locator("#id_model").select_option("TV-1")
+    page.locator("#id_fault_category").select_option("screen")  # nothing is preselected
     page.locator("#id_issue").fill("没有画面")
     page.locator("#id_name").fill("李四")
     # Forgot the phone: every error at once, in words, and what was typed is kept.

@@ -41,7 +41,9 @@ def test_registered_for_deploy_only():
 
 
 def _check_deploy(**env_overrides):
-    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL", "PYTEST_XDIST_WORKER")}
+    # Not the browser tests' DJANGO_ALLOW_ASYNC_UNSAFE either (check --deploy rightly flags it).
+    dropped = ("REDIS_URL", "DATABASE_URL", "PYTEST_XDIST_WORKER", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update(DEBUG="0", SECRET_KEY="t-" + "x9Q" * 20, ALLOWED_HOSTS="servicehub.example.com", **env_overrides)
     return subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
                           cwd=ROOT, env=env, capture_output=True, text=True)

@@ -98,3 +98,20 @@ def test_schema_and_docs_served(client):
 
 def test_healthz(client):
     assert client.get("/healthz").json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/api/v1/catalog/repairs/?model=P%0060", "/api/v1/plans/?model=%00",
+                                 "/api/v1/centers/?kind=a%00b"])
+def test_a_nul_in_a_query_parameter_is_a_400_problem_not_a_500(client, url):
+    r = client.get(url)
+    assert r.status_code == 400
+    assert r["Content-Type"] == "application/problem+json"
+    body = r.json()
+    assert body["code"] == "validation_error" and list(body["errors"]) == [url.split("?")[1].split("=")[0]]
+
+
+@pytest.mark.django_db
+def test_a_nul_in_a_page_query_is_a_400_page(client):
+    assert client.get("/centers/?q=%00").status_code == 400
+    assert client.get("/centers/?q=a").status_code == 200  # the control: no NUL, the page answers
