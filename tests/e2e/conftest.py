@@ -90,3 +90,17 @@ def assert_accessible(page) -> None:
 
 def set_english(page, live_server) -> None:
     page.context.add_cookies([{"name": "django_language", "value": "en", "url": live_server.url}])
+
+
+def docs_img_dir() -> Path:
+    """Where the journeys save the screenshots the docs show.
+
+    ``docs/img`` (committed) only when asked for with ``DOCS_SCREENSHOTS=1``, so that an ordinary
+    ``make test`` leaves the work tree clean; otherwise ``test-artifacts/docs-img`` (git-ignored).
+    """
+    if os.environ.get("DOCS_SCREENSHOTS") == "1":
+        folder = Path(__file__).resolve().parents[2] / "docs" / "img"
+    else:
+        folder = ARTIFACTS / "docs-img"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -4,7 +4,6 @@ step and books again. At 360 px in Chinese and at 1366 px in English. Every page
 overflow, no serious/critical axe-core violation; every journey ends with the database outcome."""
 
 import re
-from pathlib import Path
 
 import pytest
 
@@ -17,11 +16,11 @@ from tests.factories.booking import SlotRuleFactory, booking_input, local, next_
 from tests.factories.centers import RegionFactory
 from tests.factories.warranty import DeviceModelFactory, make_imei
 
-from .conftest import assert_accessible
+from .conftest import assert_accessible, docs_img_dir
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+DOCS_IMG = docs_img_dir()  # docs/img with DOCS_SCREENSHOTS=1 (tests/e2e/conftest.py)
 
 
 def _context(browser, live_server, *, width, english=False, position=None):

@@ -4,7 +4,6 @@ and the outcome checked in the database."""
 
 import datetime as dt
 import re
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -20,10 +19,10 @@ from tests.factories.centers import ServiceCenterFactory, region_chain
 from tests.factories.repairs import catalog
 from tests.factories.warranty import DeviceFactory, DeviceModelFactory, StatutoryPolicyFactory, make_imei
 
-from .conftest import assert_accessible
+from .conftest import assert_accessible, docs_img_dir
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+DOCS_IMG = docs_img_dir()  # docs/img with DOCS_SCREENSHOTS=1 (tests/e2e/conftest.py)
 
 
 def _page(browser, live_server, *, width=360, height=780, language="zh-hans"):

@@ -2,7 +2,6 @@
 forms at least 44 px tall and wide, inputs at 16 px or more (iOS zooms into smaller ones)."""
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -12,6 +11,7 @@ from centers.choices import CenterKind
 from repairs.models import RepairTicket
 from repairs.services import ticket_check_in, ticket_transition
 from servicehub.actors import actor_for_user
+from tests.e2e.conftest import docs_img_dir
 from tests.factories.booking import booking_input, local, open_center, tomorrow
 from tests.factories.centers import ServiceCenterFactory, region_chain
 from tests.factories.repairs import catalog, staff
@@ -20,7 +20,7 @@ from tests.factories.warranty import DeviceFactory, DeviceModelFactory, Statutor
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 WIDTHS = (320, 360, 414)
-DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+DOCS_IMG = docs_img_dir()  # docs/img with DOCS_SCREENSHOTS=1 (tests/e2e/conftest.py)
 
 # What the page measures: [overflowing?, small tap targets, small inputs] with a description of each.
 MEASURE = """() => {

@@ -3,7 +3,6 @@ open one, approve its quote; and approving from a digits lookup with a code (doc
 
 import datetime as dt
 import re
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -14,11 +13,11 @@ from tests.factories.repairs import catalog, run, staff, walk_in
 from tests.factories.warranty import DeviceFactory, DeviceModelFactory, StatutoryPolicyFactory
 from tests.notifications.conftest import SENT_SMS, MemorySMSBackend  # noqa: F401 (dotted path below)
 
-from .conftest import assert_accessible
+from .conftest import assert_accessible, docs_img_dir
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+DOCS_IMG = docs_img_dir()  # docs/img with DOCS_SCREENSHOTS=1 (tests/e2e/conftest.py)
 
 
 @pytest.fixture

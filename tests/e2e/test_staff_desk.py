@@ -4,7 +4,6 @@ Every journey logs in through /admin/login/ and ends with an assertion on the da
 
 import datetime as dt
 import re
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -18,13 +17,13 @@ from tests.factories.centers import ServiceCenterFactory
 from tests.factories.repairs import catalog, run, staff, walk_in
 from tests.factories.warranty import DeviceFactory, DeviceModelFactory, StatutoryPolicyFactory
 
-from .conftest import assert_accessible, set_english
+from .conftest import assert_accessible, docs_img_dir, set_english
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 DESK = {"width": 1366, "height": 900}
 PASSWORD = "correct horse battery"  # tests/factories/users.py
-DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+DOCS_IMG = docs_img_dir()  # docs/img with DOCS_SCREENSHOTS=1 (tests/e2e/conftest.py)
 PUBLIC = "https://service.example.cn"
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -24,13 +23,13 @@ from tests.factories.loaners import DepositRuleFactory, LoanerFactory
 from tests.factories.repairs import catalog, run, staff, walk_in
 from tests.factories.warranty import DeviceFactory, DeviceModelFactory, StatutoryPolicyFactory
 
-from .conftest import assert_accessible
+from .conftest import assert_accessible, docs_img_dir
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 STAFF_SCREEN = {"width": 1366, "height": 900}
 PASSWORD = "correct horse battery"  # tests.factories.users.StaffUserFactory
-DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+DOCS_IMG = docs_img_dir()  # docs/img with DOCS_SCREENSHOTS=1 (tests/e2e/conftest.py)
 
 
 def doc_shot(page, name: str) -> None:
