@@ -56,8 +56,16 @@ def _center(capacity: int) -> ServiceCenter:
     tag = uuid.uuid4().hex[:8]
     province, _ = Region.objects.get_or_create(adcode="990000000000", defaults={"name": "Bench", "level": "province"})
     center = ServiceCenter.objects.create(
-        code=f"BENCH-{tag}", name=f"Bench {tag}", kind="service_center", region=province, city=province,
-        province=province, address="bench", lat=30.0, lng=120.0, services=["phone", "appointment"],
+        code=f"BENCH-{tag}",
+        name=f"Bench {tag}",
+        kind="service_center",
+        region=province,
+        city=province,
+        province=province,
+        address="bench",
+        lat=30.0,
+        lng=120.0,
+        services=["phone", "appointment"],
     )
     OpeningHours.objects.bulk_create(
         [OpeningHours(center=center, weekday=d, opens=dt.time(8), closes=dt.time(20)) for d in range(7)]
@@ -68,15 +76,21 @@ def _center(capacity: int) -> ServiceCenter:
 
 
 def _run(center, starts: list, workers: int) -> tuple[float, int, int]:
-    DeviceModel.objects.get_or_create(code="BENCH-PHONE", defaults={"name": "Bench", "category": "phone",
-                                                                     "tier": "standard"})
+    DeviceModel.objects.get_or_create(
+        code="BENCH-PHONE", defaults={"name": "Bench", "category": "phone", "tier": "standard"}
+    )
 
     def book(start):
         n = _next()
         try:
             services.appointment_book(
-                center=center, start=start, name="Bench", phone=f"137{n % 10**8:08d}", imei=_imei(n),
-                model_code="BENCH-PHONE", issue="bench",
+                center=center,
+                start=start,
+                name="Bench",
+                phone=f"137{n % 10**8:08d}",
+                imei=_imei(n),
+                model_code="BENCH-PHONE",
+                issue="bench",
             )
             return "booked"
         except DomainError as err:
@@ -116,10 +130,13 @@ def main() -> None:
     s_time, s_booked, s_full = _run(spread, s_starts, args.workers)
 
     print(f"customers={args.customers} capacity={args.capacity} workers={args.workers}")
-    print(f"one slot     : {c_time:.3f} s, booked {c_booked}, slot_full {c_full}, "
-          f"{args.customers / c_time:.1f} answers/s")
-    print(f"{slots} slots   : {s_time:.3f} s, booked {s_booked}, slot_full {s_full}, "
-          f"{args.customers / s_time:.1f} answers/s")
+    print(
+        f"one slot     : {c_time:.3f} s, booked {c_booked}, slot_full {c_full}, {args.customers / c_time:.1f} answers/s"
+    )
+    print(
+        f"{slots} slots   : {s_time:.3f} s, booked {s_booked}, slot_full {s_full}, "
+        f"{args.customers / s_time:.1f} answers/s"
+    )
     print(f"ratio one-slot/spread wall time: {c_time / s_time:.2f}")
 
 

@@ -54,11 +54,13 @@ def setup(*, slots: int, desks: int):
     from warranty.models import DeviceModel
 
     day = timezone.localdate() + dt.timedelta(days=10)
-    for center in ServiceCenter.objects.filter(kind="service_center", active=True,
-                                               services__contains=["appointment"]).order_by("-code"):
+    for center in ServiceCenter.objects.filter(
+        kind="service_center", active=True, services__contains=["appointment"]
+    ).order_by("-code"):
         if not Appointment.objects.filter(ticket__center=center).exists():
-            SlotRule.objects.update_or_create(center=center, weekday=day.weekday(),
-                                              defaults={"slot_minutes": 30, "desks": desks, "active": True})
+            SlotRule.objects.update_or_create(
+                center=center, weekday=day.weekday(), defaults={"slot_minutes": 30, "desks": desks, "active": True}
+            )
             starts = [slot.start.isoformat() for slot in selectors.slots_for_day(center=center, day=day)][:slots]
             if len(starts) == slots:
                 model = DeviceModel.objects.filter(category="phone", active=True).order_by("code").first()
@@ -98,11 +100,15 @@ def main() -> None:
     base = (int(time.time()) % 100_000) * 10_000
 
     def customer(i: int) -> None:
-        body = json.dumps({
-            "center": code, "start": starts[i % len(starts)],
-            "customer": {"name": f"抢号 {i}", "phone": f"136{(base + i) % 100_000_000:08d}"},
-            "device": {"imei": luhn_imei(f"87{(base + i):012d}"[:14]), "model": model}, "issue": "rush",
-        }).encode()
+        body = json.dumps(
+            {
+                "center": code,
+                "start": starts[i % len(starts)],
+                "customer": {"name": f"抢号 {i}", "phone": f"136{(base + i) % 100_000_000:08d}"},
+                "device": {"imei": luhn_imei(f"87{(base + i):012d}"[:14]), "model": model},
+                "issue": "rush",
+            }
+        ).encode()
         req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"}, method="POST")
         barrier.wait()
         t = time.monotonic()
@@ -135,18 +141,31 @@ def main() -> None:
     per_slot = count_in_db(center_pk, day)
     places = args.slots * args.desks
     summary = {
-        "center": code, "day": day.isoformat(), "slots": args.slots, "desks": args.desks, "places": places,
-        "customers": args.customers, "gunicorn_workers": args.workers, "wall_seconds": round(wall, 1),
-        "responses": dict(outcome), "booked_201": sum(1 for r in results if r[0] == 201),
+        "center": code,
+        "day": day.isoformat(),
+        "slots": args.slots,
+        "desks": args.desks,
+        "places": places,
+        "customers": args.customers,
+        "gunicorn_workers": args.workers,
+        "wall_seconds": round(wall, 1),
+        "responses": dict(outcome),
+        "booked_201": sum(1 for r in results if r[0] == 201),
         "slot_full_409": sum(1 for r in results if r[0] == 409 and r[1] == "slot_full"),
         "server_errors_5xx": sum(1 for r in results if r[0] >= 500),
-        "connection_errors": sum(1 for r in results if r[0] == 0), "409_not_problem_json": non_problem_409,
+        "connection_errors": sum(1 for r in results if r[0] == 0),
+        "409_not_problem_json": non_problem_409,
         "appointments_in_db_per_slot": per_slot,
         "max_response_seconds": round(max(r[3] for r in results), 2),
     }
-    ok = (summary["booked_201"] == places and summary["slot_full_409"] == args.customers - places
-          and summary["server_errors_5xx"] == 0 and summary["connection_errors"] == 0
-          and sum(per_slot.values()) == places and all(v == args.desks for v in per_slot.values()))
+    ok = (
+        summary["booked_201"] == places
+        and summary["slot_full_409"] == args.customers - places
+        and summary["server_errors_5xx"] == 0
+        and summary["connection_errors"] == 0
+        and sum(per_slot.values()) == places
+        and all(v == args.desks for v in per_slot.values())
+    )
     summary["held"] = ok
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     print(json.dumps(summary, indent=2))

@@ -49,8 +49,17 @@ def _copy(cur, table, columns, rows):
     repairs_growth._copy(cur, table, columns, rows)
 
 
-def build(*, tickets: int, customers: int, devices: int, loaners: int, seed: int, out=sys.stderr,
-          grow_only: bool = False, site_scale: int = 1) -> dict:
+def build(
+    *,
+    tickets: int,
+    customers: int,
+    devices: int,
+    loaners: int,
+    seed: int,
+    out=sys.stderr,
+    grow_only: bool = False,
+    site_scale: int = 1,
+) -> dict:
     import django
 
     django.setup()
@@ -78,7 +87,13 @@ def build(*, tickets: int, customers: int, devices: int, loaners: int, seed: int
     from repairs import demo as repairs_demo
     from warranty import demo as warranty_demo
 
-    options = {"centers": 2400 * site_scale, "collection_points": 20000 * site_scale, "tickets": 0, "seed": seed, "rng": random.Random(seed)}
+    options = {
+        "centers": 2400 * site_scale,
+        "collection_points": 20000 * site_scale,
+        "tickets": 0,
+        "seed": seed,
+        "rng": random.Random(seed),
+    }
     quiet = _Quiet()
     for module in (centers_demo, warranty_demo):
         module.seed(out=quiet, options=options)
@@ -94,19 +109,51 @@ def build(*, tickets: int, customers: int, devices: int, loaners: int, seed: int
     have = Loaner.objects.count()
     if have < loaners:
         template = Loaner.objects.order_by("pk").first()
-        center_ids = list(ServiceCenter.objects.filter(kind__in=("service_center", "flagship"))
-                          .order_by("pk").values_list("pk", flat=True))
+        center_ids = list(
+            ServiceCenter.objects.filter(kind__in=("service_center", "flagship"))
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
         now = timezone.now()
         rows = []
         for i in range(loaners - have):
             c = center_ids[i % len(center_ids)]
-            rows.append((f"99{i:013d}", template.model_id, c, c, template.condition, "available",
-                         json.dumps(template.accessories), str(template.replacement_value), now.isoformat(), "f",
-                         now.isoformat(), now.isoformat()))
+            rows.append(
+                (
+                    f"99{i:013d}",
+                    template.model_id,
+                    c,
+                    c,
+                    template.condition,
+                    "available",
+                    json.dumps(template.accessories),
+                    str(template.replacement_value),
+                    now.isoformat(),
+                    "f",
+                    now.isoformat(),
+                    now.isoformat(),
+                )
+            )
         with transaction.atomic(), connection.cursor() as cur:
-            _copy(cur, "loaners_loaner", ["imei", "model_id", "home_center_id", "current_center_id", "condition",
-                                          "status", "accessories", "replacement_value", "last_wiped_at",
-                                          "needs_wipe", "created_at", "updated_at"], rows)
+            _copy(
+                cur,
+                "loaners_loaner",
+                [
+                    "imei",
+                    "model_id",
+                    "home_center_id",
+                    "current_center_id",
+                    "condition",
+                    "status",
+                    "accessories",
+                    "replacement_value",
+                    "last_wiped_at",
+                    "needs_wipe",
+                    "created_at",
+                    "updated_at",
+                ],
+                rows,
+            )
     phase("loaners_topup", t)
 
     rng = random.Random(seed)
@@ -115,23 +162,59 @@ def build(*, tickets: int, customers: int, devices: int, loaners: int, seed: int
     models = list(DeviceModel.objects.filter(category="phone").order_by("code").values_list("pk", flat=True))
     plan = PlanProduct.objects.filter(kind="screen_care").order_by("code").first()
     with transaction.atomic(), connection.cursor() as cur:
-        _copy(cur, "repairs_customer", ["name", "phone", "email", "language", "contact_consent", "created_at"],
-              ((f"客户{i}", f"+86138{i:08d}", "", "zh-hans", "t", now.isoformat()) for i in range(customers)))
+        _copy(
+            cur,
+            "repairs_customer",
+            ["name", "phone", "email", "language", "contact_consent", "created_at"],
+            ((f"客户{i}", f"+86138{i:08d}", "", "zh-hans", "t", now.isoformat()) for i in range(customers)),
+        )
         sold = [now - dt.timedelta(days=rng.randint(1, 900)) for _ in range(devices)]
-        _copy(cur, "warranty_device", ["imei", "model_id", "sold_at", "channel", "proof_of_purchase_note",
-                                       "created_at"],
-              ((f"35{i:013d}", rng.choice(models), sold[i].isoformat(), "retail", "", now.isoformat())
-               for i in range(devices)))
+        _copy(
+            cur,
+            "warranty_device",
+            ["imei", "model_id", "sold_at", "channel", "proof_of_purchase_note", "created_at"],
+            (
+                (f"35{i:013d}", rng.choice(models), sold[i].isoformat(), "retail", "", now.isoformat())
+                for i in range(devices)
+            ),
+        )
         if plan is not None:
             cur.execute("SELECT id FROM warranty_device WHERE imei LIKE '35%%' ORDER BY id")
             ids = [r[0] for r in cur.fetchall()]
-            _copy(cur, "warranty_planpurchase",
-                  ["device_id", "product_id", "purchased_at", "starts_on", "ends_on", "price_paid", "channel",
-                   "status", "claims_allowed", "claims_used", "created_at"],
-                  ((pk, plan.pk, sold[i].isoformat(), sold[i].date().isoformat(),
-                    (sold[i].date() + dt.timedelta(days=365)).isoformat(), "199.00", "partner",
-                    "active" if (now - sold[i]).days < 365 else "expired", 1, 0, now.isoformat())
-                   for i, pk in enumerate(ids) if i % 3 == 0))
+            _copy(
+                cur,
+                "warranty_planpurchase",
+                [
+                    "device_id",
+                    "product_id",
+                    "purchased_at",
+                    "starts_on",
+                    "ends_on",
+                    "price_paid",
+                    "channel",
+                    "status",
+                    "claims_allowed",
+                    "claims_used",
+                    "created_at",
+                ],
+                (
+                    (
+                        pk,
+                        plan.pk,
+                        sold[i].isoformat(),
+                        sold[i].date().isoformat(),
+                        (sold[i].date() + dt.timedelta(days=365)).isoformat(),
+                        "199.00",
+                        "partner",
+                        "active" if (now - sold[i]).days < 365 else "expired",
+                        1,
+                        0,
+                        now.isoformat(),
+                    )
+                    for i, pk in enumerate(ids)
+                    if i % 3 == 0
+                ),
+            )
     phase("customers_devices_plans", t)
 
     return _grow_tickets(tickets=tickets, seed=seed, phase=phase, timings=timings)
@@ -149,8 +232,11 @@ def _grow_tickets(*, tickets, seed, phase, timings) -> dict:
     t = time.monotonic()
     customer_rows = list(Customer.objects.filter(phone__startswith="+86138").values_list("pk", "phone"))
     base = {
-        "center_ids": list(ServiceCenter.objects.filter(kind__in=("service_center", "flagship"))
-                           .order_by("pk").values_list("pk", flat=True)),
+        "center_ids": list(
+            ServiceCenter.objects.filter(kind__in=("service_center", "flagship"))
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        ),
         "customer_ids": [pk for pk, _ in customer_rows],
         "customer_phones": dict(customer_rows),
         "device_ids": list(Device.objects.filter(imei__startswith="35").order_by("pk").values_list("pk", flat=True)),
@@ -166,8 +252,16 @@ def _grow_tickets(*, tickets, seed, phase, timings) -> dict:
 
     counts = {}
     with connection.cursor() as cur:
-        for table in ("centers_servicecenter", "loaners_loaner", "repairs_customer", "warranty_device",
-                      "warranty_planpurchase", "repairs_repairticket", "repairs_ticketevent", "repairs_quote"):
+        for table in (
+            "centers_servicecenter",
+            "loaners_loaner",
+            "repairs_customer",
+            "warranty_device",
+            "warranty_planpurchase",
+            "repairs_repairticket",
+            "repairs_ticketevent",
+            "repairs_quote",
+        ):
             cur.execute(f"SELECT count(*) FROM {table}")
             counts[table] = cur.fetchone()[0]
         cur.execute("SELECT kind, count(*) FROM centers_servicecenter GROUP BY kind ORDER BY kind")
@@ -182,16 +276,28 @@ def main() -> None:
     parser.add_argument("--devices", type=int, default=300_000)
     parser.add_argument("--loaners", type=int, default=18_000)
     parser.add_argument("--seed", type=int, default=20180301)
-    parser.add_argument("--site-scale", type=int, default=1,
-                        help="multiply the network (2,400 centers + 20,000 collection points) by this")
-    parser.add_argument("--grow", action="store_true",
-                        help="keep the database and only add tickets until there are --tickets")
+    parser.add_argument(
+        "--site-scale",
+        type=int,
+        default=1,
+        help="multiply the network (2,400 centers + 20,000 collection points) by this",
+    )
+    parser.add_argument(
+        "--grow", action="store_true", help="keep the database and only add tickets until there are --tickets"
+    )
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("Run against PostgreSQL: DATABASE_URL=postgres://postgres@127.0.0.1:5432/sh_ev_bench")
     repairs_growth.ensure_database()
-    result = build(tickets=args.tickets, customers=args.customers, devices=args.devices, loaners=args.loaners,
-                   seed=args.seed, grow_only=args.grow, site_scale=args.site_scale)
+    result = build(
+        tickets=args.tickets,
+        customers=args.customers,
+        devices=args.devices,
+        loaners=args.loaners,
+        seed=args.seed,
+        grow_only=args.grow,
+        site_scale=args.site_scale,
+    )
     print(json.dumps(result, indent=2))
 
 

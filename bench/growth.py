@@ -32,19 +32,25 @@ def compare(small: dict, large: dict, target: float) -> dict:
         if big is None:
             continue
         p50 = ratio(big["p50_ms"], s["p50_ms"])
-        rows.append({
-            "endpoint": endpoint,
-            "p50_ms": [s["p50_ms"], big["p50_ms"]],
-            "p95_ms": [s["p95_ms"], big["p95_ms"]],
-            "rps": [s["rps"], big["rps"]],
-            "p50_ratio": p50,
-            "p95_ratio": ratio(big["p95_ms"], s["p95_ms"]),
-            "rps_ratio_small_over_large": ratio(s["rps"], big["rps"]),
-            "failures": [s["failures"], big["failures"]],
-            "held": p50 is not None and p50 < target and not s["failures"] and not big["failures"],
-        })
-    return {"tickets": [small["tickets"], large["tickets"]], "target_p50_ratio": target, "rows": rows,
-            "held": bool(rows) and all(r["held"] for r in rows)}
+        rows.append(
+            {
+                "endpoint": endpoint,
+                "p50_ms": [s["p50_ms"], big["p50_ms"]],
+                "p95_ms": [s["p95_ms"], big["p95_ms"]],
+                "rps": [s["rps"], big["rps"]],
+                "p50_ratio": p50,
+                "p95_ratio": ratio(big["p95_ms"], s["p95_ms"]),
+                "rps_ratio_small_over_large": ratio(s["rps"], big["rps"]),
+                "failures": [s["failures"], big["failures"]],
+                "held": p50 is not None and p50 < target and not s["failures"] and not big["failures"],
+            }
+        )
+    return {
+        "tickets": [small["tickets"], large["tickets"]],
+        "target_p50_ratio": target,
+        "rows": rows,
+        "held": bool(rows) and all(r["held"] for r in rows),
+    }
 
 
 def main() -> None:
@@ -56,12 +62,17 @@ def main() -> None:
     result = compare(load(args.small), load(args.large), args.target)
     print(json.dumps(result, indent=2))
     t_small, t_large = result["tickets"]
-    print(f"\n| endpoint | p50 ms {t_small:,} -> {t_large:,} | p50 ratio | p95 ratio | rps ratio (small/large) | held |",
-          file=sys.stderr)
+    print(
+        f"\n| endpoint | p50 ms {t_small:,} -> {t_large:,} | p50 ratio | p95 ratio | rps ratio (small/large) | held |",
+        file=sys.stderr,
+    )
     print("|---|---|---|---|---|---|", file=sys.stderr)
     for r in result["rows"]:
-        print(f'| {r["endpoint"]} | {r["p50_ms"][0]:.0f} -> {r["p50_ms"][1]:.0f} | {r["p50_ratio"]} | '
-              f'{r["p95_ratio"]} | {r["rps_ratio_small_over_large"]} | {"yes" if r["held"] else "NO"} |', file=sys.stderr)
+        print(
+            f"| {r['endpoint']} | {r['p50_ms'][0]:.0f} -> {r['p50_ms'][1]:.0f} | {r['p50_ratio']} | "
+            f"{r['p95_ratio']} | {r['rps_ratio_small_over_large']} | {'yes' if r['held'] else 'NO'} |",
+            file=sys.stderr,
+        )
     sys.exit(0 if result["held"] else 1)
 
 

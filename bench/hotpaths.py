@@ -42,8 +42,15 @@ GUNICORN_ARGS = ["-w", "2", "--threads", "4", "-k", "gthread", "--timeout", "60"
 
 # Goals from issue #17 (ratio to the bare view's requests/s in the same run).
 GOALS = {
-    "tracking_api": 0.5, "tracking_page": 0.3, "center_detail_api": 0.4, "center_page": 0.4,
-    "nearest_10": 0.4, "home": 0.4, "centers_text_search": 0.3, "board_body": 0.5, "board_page": 0.5,
+    "tracking_api": 0.5,
+    "tracking_page": 0.3,
+    "center_detail_api": 0.4,
+    "center_page": 0.4,
+    "nearest_10": 0.4,
+    "home": 0.4,
+    "centers_text_search": 0.3,
+    "board_body": 0.5,
+    "board_page": 0.5,
 }
 
 
@@ -69,10 +76,20 @@ def wait_http(url: str, proc: subprocess.Popen, log: Path) -> None:
 def our_env(db: str, redis: str) -> dict:
     env = dict(os.environ)
     env.update(
-        DATABASE_URL=db, REDIS_URL=redis, CACHE_KEY_PREFIX=f"bench-{secrets.token_hex(4)}", DEBUG="0",
-        SECRET_KEY=secrets.token_urlsafe(50), ALLOWED_HOSTS="127.0.0.1,localhost", SECURE_SSL_REDIRECT="0",
-        SESSION_COOKIE_SECURE="0", CSRF_COOKIE_SECURE="0", SECURE_HSTS_SECONDS="0", NUM_PROXIES="1",
-        LOG_LEVEL="WARNING", DJANGO_SETTINGS_MODULE="servicehub.settings", CELERY_QUEUE="bench-nobody",
+        DATABASE_URL=db,
+        REDIS_URL=redis,
+        CACHE_KEY_PREFIX=f"bench-{secrets.token_hex(4)}",
+        DEBUG="0",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        SECURE_SSL_REDIRECT="0",
+        SESSION_COOKIE_SECURE="0",
+        CSRF_COOKIE_SECURE="0",
+        SECURE_HSTS_SECONDS="0",
+        NUM_PROXIES="1",
+        LOG_LEVEL="WARNING",
+        DJANGO_SETTINGS_MODULE="servicehub.settings",
+        CELERY_QUEUE="bench-nobody",
     )
     env.pop("TESTING", None)
     env.pop("DATABASE_REPLICA_URL", None)
@@ -80,8 +97,14 @@ def our_env(db: str, redis: str) -> dict:
 
 
 def start(cmd: list, cwd: Path, env: dict, log: Path, port: int, probe: str) -> subprocess.Popen:
-    proc = subprocess.Popen(cmd + ["-b", f"127.0.0.1:{port}"], cwd=cwd, env=env, stdout=open(log, "w"),
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        cmd + ["-b", f"127.0.0.1:{port}"],
+        cwd=cwd,
+        env=env,
+        stdout=open(log, "w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     wait_http(f"http://127.0.0.1:{port}{probe}", proc, log)
     return proc
 
@@ -100,8 +123,13 @@ def prime(port: int, paths: list[str]) -> None:
 
     def get(path):
         try:
-            urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={
-                "X-Forwarded-For": f"127.9.{random.randint(0, 255)}.{random.randint(1, 254)}"}), timeout=30).read()
+            urllib.request.urlopen(
+                urllib.request.Request(
+                    f"http://127.0.0.1:{port}{path}",
+                    headers={"X-Forwarded-For": f"127.9.{random.randint(0, 255)}.{random.randint(1, 254)}"},
+                ),
+                timeout=30,
+            ).read()
         except OSError:
             pass
 
@@ -114,13 +142,28 @@ def wrk(port: int, paths: list[str], seconds: int, out: Path, name: str) -> dict
         prime(port, paths)
     pfile = out / f"{name}.paths"
     pfile.write_text("\n".join(paths) + "\n")
-    warm = subprocess.run(["wrk", "-t2", "-c16", "-d3s", "-s", str(ROOT / "bench" / "wrk_paths.lua"),
-                           f"http://127.0.0.1:{port}"], env=dict(os.environ, WRK_PATHS=str(pfile)),
-                          capture_output=True, text=True)
+    warm = subprocess.run(
+        ["wrk", "-t2", "-c16", "-d3s", "-s", str(ROOT / "bench" / "wrk_paths.lua"), f"http://127.0.0.1:{port}"],
+        env=dict(os.environ, WRK_PATHS=str(pfile)),
+        capture_output=True,
+        text=True,
+    )
     del warm
-    run = subprocess.run(["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", "-s",
-                          str(ROOT / "bench" / "wrk_paths.lua"), f"http://127.0.0.1:{port}"],
-                         env=dict(os.environ, WRK_PATHS=str(pfile)), capture_output=True, text=True)
+    run = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            "-c16",
+            f"-d{seconds}s",
+            "--latency",
+            "-s",
+            str(ROOT / "bench" / "wrk_paths.lua"),
+            f"http://127.0.0.1:{port}",
+        ],
+        env=dict(os.environ, WRK_PATHS=str(pfile)),
+        capture_output=True,
+        text=True,
+    )
     (out / f"{name}.wrk.txt").write_text(run.stdout + run.stderr)
     m = re.search(r"WRK_JSON (\{.*\})", run.stdout)
     if not m:
@@ -138,10 +181,13 @@ def sample(db: str) -> dict:
         cur.execute(
             "SELECT t.service_no, right(c.phone, 4) FROM repairs_repairticket t JOIN repairs_customer c"
             " ON c.id = t.customer_id WHERE t.id IN (SELECT id FROM repairs_repairticket TABLESAMPLE SYSTEM (1)"
-            " REPEATABLE (42) LIMIT 2000)")
+            " REPEATABLE (42) LIMIT 2000)"
+        )
         tracking = cur.fetchall()
-        cur.execute("SELECT code, lat, lng FROM centers_servicecenter WHERE active AND kind IN"
-                    " ('service_center', 'flagship') ORDER BY code")
+        cur.execute(
+            "SELECT code, lat, lng FROM centers_servicecenter WHERE active AND kind IN"
+            " ('service_center', 'flagship') ORDER BY code"
+        )
         centers = cur.fetchall()
         cur.execute("SELECT name FROM centers_region WHERE level = 'county' AND NOT is_placeholder ORDER BY adcode")
         counties = [r[0] for r in cur.fetchall()]
@@ -150,13 +196,17 @@ def sample(db: str) -> dict:
         cur.execute("SELECT count(*) FROM repairs_repairticket")
         tickets = cur.fetchone()[0]
         # Boards with people on them: centers with the most open tickets first.
-        cur.execute("SELECT c.code FROM repairs_repairticket t JOIN centers_servicecenter c ON c.id = t.center_id"
-                    " WHERE t.status IN ('received','diagnosing','awaiting_approval','repairing','awaiting_parts',"
-                    "'quality_check','ready') GROUP BY c.code ORDER BY count(*) DESC LIMIT 2400")
+        cur.execute(
+            "SELECT c.code FROM repairs_repairticket t JOIN centers_servicecenter c ON c.id = t.center_id"
+            " WHERE t.status IN ('received','diagnosing','awaiting_approval','repairing','awaiting_parts',"
+            "'quality_check','ready') GROUP BY c.code ORDER BY count(*) DESC LIMIT 2400"
+        )
         busy = [r[0] for r in cur.fetchall()]
-        cur.execute("SELECT c.code FROM repairs_repairticket t JOIN centers_servicecenter c ON c.id = t.center_id"
-                    " WHERE t.status IN ('received', 'diagnosing', 'awaiting_approval', 'repairing', 'ready')"
-                    " ORDER BY t.id LIMIT 1")
+        cur.execute(
+            "SELECT c.code FROM repairs_repairticket t JOIN centers_servicecenter c ON c.id = t.center_id"
+            " WHERE t.status IN ('received', 'diagnosing', 'awaiting_approval', 'repairing', 'ready')"
+            " ORDER BY t.id LIMIT 1"
+        )
         with_received = (cur.fetchone() or [None])[0]
     conn.close()
     codes = [c[0] for c in centers]
@@ -168,15 +218,23 @@ def sample(db: str) -> dict:
         "tracking_page": [f"/track/{no}/?phone_last4={d}" for no, d in tracking],
         "center_detail_api": [f"/api/v1/centers/{c}/" for c in rng.sample(codes, min(500, len(codes)))],
         "center_page": [f"/centers/{c}/" for c in rng.sample(codes, min(500, len(codes)))],
-        "nearest_10": [f"/api/v1/centers/?near={lat + rng.uniform(-.05, .05):.4f},{lng + rng.uniform(-.05, .05):.4f}"
-                       f"&page_size=10" for _c, lat, lng in rng.sample(centers, min(2000, len(centers)))],
+        "nearest_10": [
+            f"/api/v1/centers/?near={lat + rng.uniform(-0.05, 0.05):.4f},{lng + rng.uniform(-0.05, 0.05):.4f}"
+            f"&page_size=10"
+            for _c, lat, lng in rng.sample(centers, min(2000, len(centers)))
+        ],
         "home": ["/"],
         "centers_text_search": [f"/centers/?q={q(n)}" for n in rng.sample(counties, min(1000, len(counties)))],
         "board_body": [f"/board/{c}/body/" for c in board_codes],
         "board_page": [f"/board/{c}/" for c in board_codes],
     }
-    return {"paths": paths, "sites": sites, "tickets": tickets, "board_codes": board_codes,
-            "board_with_received": with_received}
+    return {
+        "paths": paths,
+        "sites": sites,
+        "tickets": tickets,
+        "board_codes": board_codes,
+        "board_with_received": with_received,
+    }
 
 
 async def _fixed_rate(port: int, paths: list[str], rate: float, seconds: float, conns: int) -> dict:
@@ -208,8 +266,12 @@ async def _fixed_rate(port: int, paths: list[str], rate: float, seconds: float, 
                 if writer is None:
                     reader, writer = await asyncio.open_connection("127.0.0.1", port)
                 ip = f"127.{random.randint(0, 255)}.{random.randint(0, 255)}.{random.randint(1, 254)}"
-                writer.write((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Forwarded-For: {ip}\r\n"
-                              "Accept-Encoding: gzip\r\nHX-Request: true\r\n\r\n").encode())
+                writer.write(
+                    (
+                        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Forwarded-For: {ip}\r\n"
+                        "Accept-Encoding: gzip\r\nHX-Request: true\r\n\r\n"
+                    ).encode()
+                )
                 await writer.drain()
                 head = await reader.readuntil(b"\r\n\r\n")
                 status = int(head.split(b" ", 2)[1])
@@ -230,9 +292,17 @@ async def _fixed_rate(port: int, paths: list[str], rate: float, seconds: float, 
     latencies.sort()
     pct = lambda p: round(latencies[min(len(latencies) - 1, int(len(latencies) * p / 100))], 1) if latencies else None  # noqa: E731
     elapsed = time.perf_counter() - start
-    return {"target_rps": rate, "sent": total, "answered": len(latencies), "achieved_rps": round(len(latencies) / elapsed, 1),
-            "p50_ms": pct(50), "p90_ms": pct(90), "p99_ms": pct(99), "max_ms": round(latencies[-1], 1) if latencies else None,
-            "errors": errors}
+    return {
+        "target_rps": rate,
+        "sent": total,
+        "answered": len(latencies),
+        "achieved_rps": round(len(latencies) / elapsed, 1),
+        "p50_ms": pct(50),
+        "p90_ms": pct(90),
+        "p99_ms": pct(99),
+        "max_ms": round(latencies[-1], 1) if latencies else None,
+        "errors": errors,
+    }
 
 
 def board_change_visibility(port: int, db: str, code: str) -> dict:
@@ -245,9 +315,12 @@ def board_change_visibility(port: int, db: str, code: str) -> dict:
     conn = psycopg2.connect(db)
     conn.autocommit = True
     with conn.cursor() as cur:
-        cur.execute("SELECT t.id FROM repairs_repairticket t JOIN centers_servicecenter c ON c.id = t.center_id"
-                    " WHERE c.code = %s AND t.status IN ('received', 'diagnosing', 'awaiting_approval', 'repairing', 'ready')"
-                    " ORDER BY t.id LIMIT 1", [code])
+        cur.execute(
+            "SELECT t.id FROM repairs_repairticket t JOIN centers_servicecenter c ON c.id = t.center_id"
+            " WHERE c.code = %s AND t.status IN ('received', 'diagnosing', 'awaiting_approval', 'repairing', 'ready')"
+            " ORDER BY t.id LIMIT 1",
+            [code],
+        )
         row = cur.fetchone()
         if row is None:
             return {"skipped": "no open ticket on that board"}
@@ -259,18 +332,26 @@ def board_change_visibility(port: int, db: str, code: str) -> dict:
         cur.execute("UPDATE repairs_repairticket SET status = 'quality_check', updated_at = now() WHERE id = %s", row)
         after = count(urllib.request.urlopen(url).read().decode())
         seen_ms = (time.perf_counter() - changed_at) * 1000
-        cur.execute("UPDATE repairs_repairticket SET status = %s, updated_at = now() WHERE id = %s", [old_status, row[0]])
+        cur.execute(
+            "UPDATE repairs_repairticket SET status = %s, updated_at = now() WHERE id = %s", [old_status, row[0]]
+        )
     conn.close()
-    return {"center": code, "quality_check_before": before, "quality_check_on_next_poll": after,
-            "visible_on_next_poll": after == before + 1, "write_to_answer_ms": round(seen_ms, 1)}
+    return {
+        "center": code,
+        "quality_check_before": before,
+        "quality_check_on_next_poll": after,
+        "visible_on_next_poll": after == before + 1,
+        "write_to_answer_ms": round(seen_ms, 1),
+    }
 
 
 def measure_ours(db: str, redis: str, seconds: int, out: Path, label: str, soak_seconds: int) -> dict:
     data = sample(db)
     port = free_port()
     log = out / f"gunicorn-{label}.log"
-    proc = start([str(BIN / "gunicorn"), "servicehub.wsgi", *GUNICORN_ARGS], ROOT, our_env(db, redis), log, port,
-                 "/healthz")
+    proc = start(
+        [str(BIN / "gunicorn"), "servicehub.wsgi", *GUNICORN_ARGS], ROOT, our_env(db, redis), log, port, "/healthz"
+    )
     results = {"sites": data["sites"], "tickets": data["tickets"], "endpoints": {}}
     try:
         for name, paths in data["paths"].items():
@@ -279,7 +360,9 @@ def measure_ours(db: str, redis: str, seconds: int, out: Path, label: str, soak_
         bodies = data["paths"]["board_body"]
         print(f"  {label} board soak (240 req/s for {soak_seconds} s) ...", file=sys.stderr, flush=True)
         results["board_soak"] = asyncio.run(_fixed_rate(port, bodies, 240.0, soak_seconds, 64))
-        results["board_change"] = board_change_visibility(port, db, data["board_with_received"] or data["board_codes"][0])
+        results["board_change"] = board_change_visibility(
+            port, db, data["board_with_received"] or data["board_codes"][0]
+        )
     finally:
         stop(proc)
     return results
@@ -288,11 +371,18 @@ def measure_ours(db: str, redis: str, seconds: int, out: Path, label: str, soak_
 def measure_peer(peer_dir: Path, seconds: int, out: Path, pg: dict) -> dict:
     urls = [u for u in (peer_dir / "urls.txt").read_text().splitlines() if u]
     port = free_port()
-    env = dict(os.environ, PEER_DB_NAME=pg["name"], PEER_DB_HOST=pg["host"], PEER_DB_PORT=str(pg["port"]),
-               PEER_DB_USER=pg["user"], DJANGO_SETTINGS_MODULE="peer_site.settings")
+    env = dict(
+        os.environ,
+        PEER_DB_NAME=pg["name"],
+        PEER_DB_HOST=pg["host"],
+        PEER_DB_PORT=str(pg["port"]),
+        PEER_DB_USER=pg["user"],
+        DJANGO_SETTINGS_MODULE="peer_site.settings",
+    )
     gunicorn = peer_dir.parent / "peer-venv" / "bin" / "gunicorn"
-    proc = start([str(gunicorn), "peer_site.wsgi", *GUNICORN_ARGS], peer_dir, env, out / "gunicorn-peer.log", port,
-                 urls[0])
+    proc = start(
+        [str(gunicorn), "peer_site.wsgi", *GUNICORN_ARGS], peer_dir, env, out / "gunicorn-peer.log", port, urls[0]
+    )
     try:
         return wrk(port, urls, seconds, out, "peer-helpdesk_public_view")
     finally:
@@ -313,20 +403,26 @@ def table(result: dict) -> str:
             ratio = r["rps"] / bare if bare else 0
             goal = GOALS.get(name)
             met = "" if goal is None else ("yes" if ratio >= goal else "**no**")
-            lines.append(f"| {name} | {r['rps']:.0f} | {r['p50_ms']:.0f} / {r['p99_ms']:.0f} | "
-                         f"{r['non_2xx_3xx'] + r['socket_errors']} | {ratio:.2f} | {goal or ''} | {met} |")
+            lines.append(
+                f"| {name} | {r['rps']:.0f} | {r['p50_ms']:.0f} / {r['p99_ms']:.0f} | "
+                f"{r['non_2xx_3xx'] + r['socket_errors']} | {ratio:.2f} | {goal or ''} | {met} |"
+            )
         peer = result.get("peer")
         if peer and "rps" in peer:
             tp = res["endpoints"]["tracking_page"].get("rps", 0)
-            lines.append(f"| peer: django-helpdesk public ticket view | {peer['rps']:.0f} | "
-                         f"{peer['p50_ms']:.0f} / {peer['p99_ms']:.0f} | {peer['non_2xx_3xx'] + peer['socket_errors']} | "
-                         f"{peer['rps'] / bare:.2f} | tracking page ≥ 3x peer | "
-                         f"{'yes' if tp >= 3 * peer['rps'] else '**no**'} ({tp / peer['rps']:.1f}x) |")
+            lines.append(
+                f"| peer: django-helpdesk public ticket view | {peer['rps']:.0f} | "
+                f"{peer['p50_ms']:.0f} / {peer['p99_ms']:.0f} | {peer['non_2xx_3xx'] + peer['socket_errors']} | "
+                f"{peer['rps'] / bare:.2f} | tracking page ≥ 3x peer | "
+                f"{'yes' if tp >= 3 * peer['rps'] else '**no**'} ({tp / peer['rps']:.1f}x) |"
+            )
         soak = res.get("board_soak", {})
-        lines.append(f"\nBoard soak (240 req/s open loop): achieved {soak.get('achieved_rps')} req/s, p50 "
-                     f"{soak.get('p50_ms')} / p99 {soak.get('p99_ms')} / max {soak.get('max_ms')} ms, errors "
-                     f"{soak.get('errors')} — goal p99 < 200 ms: {'yes' if (soak.get('p99_ms') or 1e9) < 200 else '**no**'}; "
-                     f"change visible on the next poll: {res.get('board_change', {}).get('visible_on_next_poll')}")
+        lines.append(
+            f"\nBoard soak (240 req/s open loop): achieved {soak.get('achieved_rps')} req/s, p50 "
+            f"{soak.get('p50_ms')} / p99 {soak.get('p99_ms')} / max {soak.get('max_ms')} ms, errors "
+            f"{soak.get('errors')} — goal p99 < 200 ms: {'yes' if (soak.get('p99_ms') or 1e9) < 200 else '**no**'}; "
+            f"change visible on the next poll: {res.get('board_change', {}).get('visible_on_next_poll')}"
+        )
     return "\n".join(lines)
 
 
@@ -339,7 +435,9 @@ def main() -> None:
     parser.add_argument("--redis", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/9"))
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--soak-seconds", type=int, default=30)
-    parser.add_argument("--out", default="/tmp/servicehub-bench/hotpaths/run-" + time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))
+    parser.add_argument(
+        "--out", default="/tmp/servicehub-bench/hotpaths/run-" + time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    )
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -348,15 +446,29 @@ def main() -> None:
     pdb = urlparse(args.peer_db)
     result = {
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "loadavg_start": open("/proc/loadavg").read().split()[:3]},
-        "gunicorn": GUNICORN_ARGS, "wrk": "-t2 -c16", "seconds": args.seconds, "ours": {},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "loadavg_start": open("/proc/loadavg").read().split()[:3],
+        },
+        "gunicorn": GUNICORN_ARGS,
+        "wrk": "-t2 -c16",
+        "seconds": args.seconds,
+        "ours": {},
     }
     if args.peer_dir:
         print("peer (django-helpdesk) ...", file=sys.stderr, flush=True)
-        result["peer"] = measure_peer(Path(args.peer_dir), args.seconds, out,
-                                      {"name": pdb.path.lstrip("/"), "host": pdb.hostname, "port": pdb.port or 5432,
-                                       "user": pdb.username or "postgres"})
+        result["peer"] = measure_peer(
+            Path(args.peer_dir),
+            args.seconds,
+            out,
+            {
+                "name": pdb.path.lstrip("/"),
+                "host": pdb.hostname,
+                "port": pdb.port or 5432,
+                "user": pdb.username or "postgres",
+            },
+        )
     for label, db in (("1x", args.db), ("10x", args.db_10x)):
         if db:
             result["ours"][label] = measure_ours(db, args.redis, args.seconds, out, label, args.soak_seconds)

@@ -32,9 +32,15 @@ ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 BIN = Path(PY).parent
 SCENARIOS = ["bare", "tracking", "nearest", "slots", "booking", "checkin_transitions", "device_registration"]
-CLASSES = {"bare": "BareUser", "tracking": "TrackingUser", "nearest": "NearestUser", "slots": "SlotsUser",
-           "booking": "BookingUser", "checkin_transitions": "CheckInUser",
-           "device_registration": "DeviceRegistrationUser"}
+CLASSES = {
+    "bare": "BareUser",
+    "tracking": "TrackingUser",
+    "nearest": "NearestUser",
+    "slots": "SlotsUser",
+    "booking": "BookingUser",
+    "checkin_transitions": "CheckInUser",
+    "device_registration": "DeviceRegistrationUser",
+}
 HIGH = "100000000/min"
 
 
@@ -52,9 +58,17 @@ def free_port(preferred: int) -> int:
 def server_env() -> dict:
     env = dict(os.environ)
     env.update(
-        DEBUG="0", SECRET_KEY=secrets.token_urlsafe(50), ALLOWED_HOSTS="127.0.0.1,localhost",
-        SECURE_SSL_REDIRECT="0", SESSION_COOKIE_SECURE="0", CSRF_COOKIE_SECURE="0", SECURE_HSTS_SECONDS="0",
-        THROTTLE_ANON=HIGH, THROTTLE_TRACKING=HIGH, THROTTLE_KEY=HIGH, LOG_LEVEL="WARNING",
+        DEBUG="0",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        SECURE_SSL_REDIRECT="0",
+        SESSION_COOKIE_SECURE="0",
+        CSRF_COOKIE_SECURE="0",
+        SECURE_HSTS_SECONDS="0",
+        THROTTLE_ANON=HIGH,
+        THROTTLE_TRACKING=HIGH,
+        THROTTLE_KEY=HIGH,
+        LOG_LEVEL="WARNING",
         DJANGO_SETTINGS_MODULE="servicehub.settings",
     )
     env.pop("TESTING", None)
@@ -89,18 +103,28 @@ def make_fixture(path: Path) -> dict:
         tickets = cur.fetchone()[0]
     centers = ServiceCenter.objects.filter(active=True, kind__in=("service_center", "flagship")).order_by("code")
     points = [(float(c.lat), float(c.lng)) for c in centers[:2000]]
-    booking = [c.code for c in centers.filter(services__contains=["appointment"])[:300]] if connection.vendor == \
-        "postgresql" else []
-    user, _ = get_user_model().objects.get_or_create(username="bench-load", defaults={"is_staff": True,
-                                                                                     "is_superuser": True})
+    booking = (
+        [c.code for c in centers.filter(services__contains=["appointment"])[:300]]
+        if connection.vendor == "postgresql"
+        else []
+    )
+    user, _ = get_user_model().objects.get_or_create(
+        username="bench-load", defaults={"is_staff": True, "is_superuser": True}
+    )
     _key, staff_raw = api_key_create(user=user, scopes=["tickets:read", "tickets:write"], name="bench load")
     partner, _ = Partner.objects.get_or_create(name="Bench retailer")
     _pkey, partner_raw = api_key_create(partner=partner, scopes=["devices:write"], name="bench load")
     model = DeviceModel.objects.filter(category="phone", active=True).order_by("code").first()
     fixture = {
-        "tickets_in_db": tickets, "tracking": tracking, "points": points, "booking_centers": booking,
-        "desk_centers": [c.code for c in centers[:300]], "model": model.code, "staff_key": staff_raw,
-        "partner_key": partner_raw, "transitions": ["start_diagnosis"],
+        "tickets_in_db": tickets,
+        "tracking": tracking,
+        "points": points,
+        "booking_centers": booking,
+        "desk_centers": [c.code for c in centers[:300]],
+        "model": model.code,
+        "staff_key": staff_raw,
+        "partner_key": partner_raw,
+        "transitions": ["start_diagnosis"],
     }
     path.write_text(json.dumps(fixture))
     connection.close()
@@ -109,9 +133,24 @@ def make_fixture(path: Path) -> dict:
 
 def start_gunicorn(port: int, workers: int, log: Path) -> subprocess.Popen:
     proc = subprocess.Popen(
-        [str(BIN / "gunicorn"), "servicehub.wsgi", "-w", str(workers), "-b", f"127.0.0.1:{port}",
-         "--timeout", "60", "--access-logfile", "-", "--access-logformat", "%(s)s %(r)s"],
-        cwd=ROOT, env=server_env(), stdout=open(log, "w"), stderr=subprocess.STDOUT,
+        [
+            str(BIN / "gunicorn"),
+            "servicehub.wsgi",
+            "-w",
+            str(workers),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--timeout",
+            "60",
+            "--access-logfile",
+            "-",
+            "--access-logformat",
+            "%(s)s %(r)s",
+        ],
+        cwd=ROOT,
+        env=server_env(),
+        stdout=open(log, "w"),
+        stderr=subprocess.STDOUT,
     )
     for _ in range(300):
         try:
@@ -128,10 +167,33 @@ def run_scenario(name: str, *, host: str, seconds: int, users: int, out: Path, f
     prefix = out / name
     env = dict(os.environ, LOAD_FIXTURE=str(fixture), LOAD_SERIAL_START=str(serial))
     subprocess.run(
-        [str(BIN / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"), CLASSES[name], "--headless",
-         "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--host", host, "--csv", str(prefix),
-         "--only-summary", "--loglevel", "WARNING", "--stop-timeout", "5"],
-        cwd=ROOT, env=env, check=False, stdout=subprocess.DEVNULL, stderr=open(f"{prefix}.log", "w"),
+        [
+            str(BIN / "locust"),
+            "-f",
+            str(ROOT / "bench" / "locustfile.py"),
+            CLASSES[name],
+            "--headless",
+            "-u",
+            str(users),
+            "-r",
+            str(users),
+            "-t",
+            f"{seconds}s",
+            "--host",
+            host,
+            "--csv",
+            str(prefix),
+            "--only-summary",
+            "--loglevel",
+            "WARNING",
+            "--stop-timeout",
+            "5",
+        ],
+        cwd=ROOT,
+        env=env,
+        check=False,
+        stdout=subprocess.DEVNULL,
+        stderr=open(f"{prefix}.log", "w"),
     )
     rows = []
     with open(f"{prefix}_stats.csv") as fh:
@@ -139,12 +201,19 @@ def run_scenario(name: str, *, host: str, seconds: int, users: int, out: Path, f
             if row["Name"] == "Aggregated":
                 continue
             n = int(row["Request Count"])
-            rows.append({
-                "scenario": name, "endpoint": f'{row["Type"]} {row["Name"]}', "requests": n,
-                "failures": int(row["Failure Count"]), "error_rate": round(int(row["Failure Count"]) / n, 4) if n else None,
-                "rps": round(float(row["Requests/s"]), 1), "p50_ms": float(row["50%"]), "p95_ms": float(row["95%"]),
-                "p99_ms": float(row["99%"]),
-            })
+            rows.append(
+                {
+                    "scenario": name,
+                    "endpoint": f"{row['Type']} {row['Name']}",
+                    "requests": n,
+                    "failures": int(row["Failure Count"]),
+                    "error_rate": round(int(row["Failure Count"]) / n, 4) if n else None,
+                    "rps": round(float(row["Requests/s"]), 1),
+                    "p50_ms": float(row["50%"]),
+                    "p95_ms": float(row["95%"]),
+                    "p99_ms": float(row["99%"]),
+                }
+            )
     return rows
 
 
@@ -170,8 +239,15 @@ def main() -> None:
     try:
         for i, name in enumerate(args.scenarios.split(",")):
             print(f"[{name}] {args.seconds}s x {args.users} users ...", file=sys.stderr, flush=True)
-            rows += run_scenario(name, host=f"http://127.0.0.1:{port}", seconds=args.seconds, users=args.users,
-                                 out=out, fixture=fixture_path, serial=(int(time.time()) % 10_000) * 100_000 + i * 10_000)
+            rows += run_scenario(
+                name,
+                host=f"http://127.0.0.1:{port}",
+                seconds=args.seconds,
+                users=args.users,
+                out=out,
+                fixture=fixture_path,
+                serial=(int(time.time()) % 10_000) * 100_000 + i * 10_000,
+            )
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -180,16 +256,26 @@ def main() -> None:
         r["bare_rps_over_rps"] = round(bare / r["rps"], 2) if bare and r["rps"] else None
     server_5xx = sum(1 for line in open(out / "gunicorn.log") if line[:1] == "5" and line[:3].isdigit())
     summary = {
-        "label": args.label, "tickets_in_db": fixture["tickets_in_db"], "seconds_per_scenario": args.seconds,
-        "users": args.users, "gunicorn_workers": args.workers, "machine": f"{platform.platform()}, {os.cpu_count()} CPUs",
-        "server_5xx_in_access_log": server_5xx, "rows": rows,
+        "label": args.label,
+        "tickets_in_db": fixture["tickets_in_db"],
+        "seconds_per_scenario": args.seconds,
+        "users": args.users,
+        "gunicorn_workers": args.workers,
+        "machine": f"{platform.platform()}, {os.cpu_count()} CPUs",
+        "server_5xx_in_access_log": server_5xx,
+        "rows": rows,
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     print(json.dumps(summary, indent=2))
-    print("\n| endpoint | req | rps | p50 ms | p95 ms | p99 ms | errors | bare rps / rps |\n|---|---|---|---|---|---|---|---|")
+    print(
+        "\n| endpoint | req | rps | p50 ms | p95 ms | p99 ms | errors | bare rps / rps |"
+        "\n|---|---|---|---|---|---|---|---|"
+    )
     for r in rows:
-        print(f'| {r["endpoint"]} | {r["requests"]} | {r["rps"]} | {r["p50_ms"]:.0f} | {r["p95_ms"]:.0f} | '
-              f'{r["p99_ms"]:.0f} | {r["error_rate"]:.2%} | {r["bare_rps_over_rps"]} |')
+        print(
+            f"| {r['endpoint']} | {r['requests']} | {r['rps']} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} | "
+            f"{r['p99_ms']:.0f} | {r['error_rate']:.2%} | {r['bare_rps_over_rps']} |"
+        )
 
 
 if __name__ == "__main__":

@@ -50,15 +50,30 @@ def imei(prefix: str, n: int) -> str:
 
 def build(n_centers: int, per_center: int, tag: str):
     province = Region.objects.get_or_create(adcode="310000000000", defaults={"name": "上海市", "level": "province"})[0]
-    city = Region.objects.get_or_create(adcode="310100000000", defaults={"name": "市辖区", "level": "city", "parent": province})[0]
-    county = Region.objects.get_or_create(adcode="310101000000", defaults={"name": "黄浦区", "level": "county", "parent": city})[0]
-    flag = DeviceModel.objects.get_or_create(code="B-FLAG", defaults={"name": "Bench F", "category": "phone", "tier": "flagship"})[0]
-    std = DeviceModel.objects.get_or_create(code="B-STD", defaults={"name": "Bench S", "category": "phone", "tier": "standard"})[0]
+    city = Region.objects.get_or_create(
+        adcode="310100000000", defaults={"name": "市辖区", "level": "city", "parent": province}
+    )[0]
+    county = Region.objects.get_or_create(
+        adcode="310101000000", defaults={"name": "黄浦区", "level": "county", "parent": city}
+    )[0]
+    flag = DeviceModel.objects.get_or_create(
+        code="B-FLAG", defaults={"name": "Bench F", "category": "phone", "tier": "flagship"}
+    )[0]
+    std = DeviceModel.objects.get_or_create(
+        code="B-STD", defaults={"name": "Bench S", "category": "phone", "tier": "standard"}
+    )[0]
     centers = ServiceCenter.objects.bulk_create(
         [
             ServiceCenter(
-                code=f"{tag}{i:05d}", name=f"Bench {tag} {i}", kind="service_center", region=county, city=city,
-                province=province, address="x", lat=18 + (i * 7919 % 2500) / 100, lng=98 + (i * 104729 % 2600) / 100,
+                code=f"{tag}{i:05d}",
+                name=f"Bench {tag} {i}",
+                kind="service_center",
+                region=county,
+                city=city,
+                province=province,
+                address="x",
+                lat=18 + (i * 7919 % 2500) / 100,
+                lng=98 + (i * 104729 % 2600) / 100,
             )
             for i in range(n_centers)
         ]
@@ -68,9 +83,15 @@ def build(n_centers: int, per_center: int, tag: str):
     Loaner.objects.bulk_create(
         [
             Loaner(
-                imei=imei("351" if tag == "SM" else "352", c_i * 100 + j), model=flag if j % 2 == 0 else std,
-                home_center=c, current_center=c, condition="good", status="available", replacement_value="3999.00",
-                last_wiped_at=now, needs_wipe=False,
+                imei=imei("351" if tag == "SM" else "352", c_i * 100 + j),
+                model=flag if j % 2 == 0 else std,
+                home_center=c,
+                current_center=c,
+                condition="good",
+                status="available",
+                replacement_value="3999.00",
+                last_wiped_at=now,
+                needs_wipe=False,
             )
             for c_i, c in enumerate(centers)
             for j in range(per_center)
@@ -84,8 +105,13 @@ def ticket_for(center, n, model):
     customer = Customer.objects.create(name="B", phone=f"+8613{center.pk % 1000:03d}{n:06d}")
     device = Device.objects.create(imei=imei("86", center.pk * 10000 + n), model=model)
     return RepairTicket.objects.create(
-        service_no=f"B{center.pk:06d}{n:05d}", center=center, channel="walk_in", customer=customer, device=device,
-        fault_category="screen", status="repairing",
+        service_no=f"B{center.pk:06d}{n:05d}",
+        center=center,
+        channel="walk_in",
+        customer=customer,
+        device=device,
+        fault_category="screen",
+        status="repairing",
     )
 
 
@@ -129,7 +155,11 @@ def main():
         Loaner.objects.filter(current_center=empty).update(status="retired")
         # 2,400 x 8 = 19,200 rows; retire the surplus so the pool is 18,000 (half flagships).
         if phase == "network":
-            surplus = Loaner.objects.filter(status="available").order_by("-pk").values_list("pk", flat=True)[: 19200 - 18000 - 8]
+            surplus = (
+                Loaner.objects.filter(status="available")
+                .order_by("-pk")
+                .values_list("pk", flat=True)[: 19200 - 18000 - 8]
+            )
             Loaner.objects.filter(pk__in=list(surplus)).update(status="retired")
         connection.cursor().execute("ANALYZE")
         results[phase] = measure(centers[0], flag, empty)

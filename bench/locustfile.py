@@ -71,8 +71,7 @@ class NearestUser(_Base):
         lat, lng = random.choice(FIX["points"])
         lat += random.uniform(-0.05, 0.05)
         lng += random.uniform(-0.05, 0.05)
-        self.client.get(f"/api/v1/centers/?near={lat:.5f},{lng:.5f}&radius_km=25&page_size=20",
-                        name="nearest centers")
+        self.client.get(f"/api/v1/centers/?near={lat:.5f},{lng:.5f}&radius_km=25&page_size=20", name="nearest centers")
 
 
 class SlotsUser(_Base):
@@ -92,9 +91,13 @@ class BookingUser(_Base):
         free = [s["start"] for s in (r.json() if r.status_code == 200 else []) if s["available"] > 0]
         if not free:
             return
-        body = {"center": code, "start": random.choice(free),
-                "customer": {"name": "压测 用户", "phone": new_phone()},
-                "device": {"imei": new_imei(), "model": FIX["model"]}, "issue": "屏幕碎了"}
+        body = {
+            "center": code,
+            "start": random.choice(free),
+            "customer": {"name": "压测 用户", "phone": new_phone()},
+            "device": {"imei": new_imei(), "model": FIX["model"]},
+            "issue": "屏幕碎了",
+        }
         with self.client.post("/api/v1/appointments/", json=body, name="booking", catch_response=True) as resp:
             _ok(resp, 409)
 
@@ -107,19 +110,30 @@ class CheckInUser(_Base):
 
     @task
     def check_in_and_transition(self):
-        body = {"center": random.choice(FIX["desk_centers"]), "channel": "walk_in",
-                "customer": {"name": "压测 用户", "phone": new_phone()},
-                "device": {"imei": new_imei(), "model": FIX["model"],
-                           "sold_at": (dt.datetime.now(dt.UTC) - dt.timedelta(days=100)).isoformat()},
-                "fault": {"category": "screen", "description": "cracked"}, "accessories": []}
+        body = {
+            "center": random.choice(FIX["desk_centers"]),
+            "channel": "walk_in",
+            "customer": {"name": "压测 用户", "phone": new_phone()},
+            "device": {
+                "imei": new_imei(),
+                "model": FIX["model"],
+                "sold_at": (dt.datetime.now(dt.UTC) - dt.timedelta(days=100)).isoformat(),
+            },
+            "fault": {"category": "screen", "description": "cracked"},
+            "accessories": [],
+        }
         with self.client.post("/api/v1/tickets/", json=body, name="ticket check-in", catch_response=True) as r:
             _ok(r)
             if r.status_code != 201:
                 return
             no = r.json()["service_no"]
         for action in FIX["transitions"]:
-            with self.client.post(f"/api/v1/tickets/{no}/transition/", json={"action": action},
-                                  name="ticket transition", catch_response=True) as r:
+            with self.client.post(
+                f"/api/v1/tickets/{no}/transition/",
+                json={"action": action},
+                name="ticket transition",
+                catch_response=True,
+            ) as r:
                 _ok(r, 409)
 
 
@@ -129,14 +143,23 @@ class DeviceRegistrationUser(_Base):
 
     @task
     def register(self):
-        body = {"imei": new_imei(), "model": FIX["model"],
-                "sold_at": (dt.datetime.now(dt.UTC) - dt.timedelta(days=3)).isoformat()}
-        with self.client.post("/api/v1/devices/", json=body, name="partner device registration",
-                              catch_response=True) as r:
+        body = {
+            "imei": new_imei(),
+            "model": FIX["model"],
+            "sold_at": (dt.datetime.now(dt.UTC) - dt.timedelta(days=3)).isoformat(),
+        }
+        with self.client.post(
+            "/api/v1/devices/", json=body, name="partner device registration", catch_response=True
+        ) as r:
             _ok(r)
 
 
 SCENARIOS = {
-    "bare": BareUser, "tracking": TrackingUser, "nearest": NearestUser, "slots": SlotsUser,
-    "booking": BookingUser, "checkin_transitions": CheckInUser, "device_registration": DeviceRegistrationUser,
+    "bare": BareUser,
+    "tracking": TrackingUser,
+    "nearest": NearestUser,
+    "slots": SlotsUser,
+    "booking": BookingUser,
+    "checkin_transitions": CheckInUser,
+    "device_registration": DeviceRegistrationUser,
 }

@@ -38,8 +38,12 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=10_000)
     parser.add_argument("--producers", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=2)
-    parser.add_argument("--overhead", type=int, default=400,
-                        help="extra tickets to time a status change with and without the outbox (single thread)")
+    parser.add_argument(
+        "--overhead",
+        type=int,
+        default=400,
+        help="extra tickets to time a status change with and without the outbox (single thread)",
+    )
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
     base, redis_url = os.environ.get("DATABASE_URL", ""), os.environ.get("REDIS_URL", "")
@@ -49,11 +53,19 @@ def main() -> None:
     scratch_url = scratchdb.recreate(base, scratch)
     queue = f"bench-burst-{uuid.uuid4().hex[:8]}"
     sms_file = Path(f"/tmp/{queue}.jsonl")
-    os.environ.update({
-        "DATABASE_URL": scratch_url, "CELERY_QUEUE": queue, "SECRET_KEY": "bench-only", "DEBUG": "0",
-        "LOG_LEVEL": "WARNING", "SMS_BACKEND": "tests.integration.backends.FileRecordingSMSBackend",
-        "SMS_RECORD_FILE": str(sms_file), "CELERY_TASK_ALWAYS_EAGER": "0", "CONN_MAX_AGE": "60",
-    })
+    os.environ.update(
+        {
+            "DATABASE_URL": scratch_url,
+            "CELERY_QUEUE": queue,
+            "SECRET_KEY": "bench-only",
+            "DEBUG": "0",
+            "LOG_LEVEL": "WARNING",
+            "SMS_BACKEND": "tests.integration.backends.FileRecordingSMSBackend",
+            "SMS_RECORD_FILE": str(sms_file),
+            "CELERY_TASK_ALWAYS_EAGER": "0",
+            "CONN_MAX_AGE": "60",
+        }
+    )
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicehub.settings")
     import django
@@ -72,8 +84,12 @@ def main() -> None:
     from tests.integration.backends import calls, delivered
     from warranty.models import Device
 
-    results: dict = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
-                     "tickets": args.tickets, "producers": args.producers, "worker_concurrency": args.concurrency}
+    results: dict = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
+        "tickets": args.tickets,
+        "producers": args.producers,
+        "worker_concurrency": args.concurrency,
+    }
     call_command("migrate", verbosity=0)
     center = ServiceCenterFactory()
     model = DeviceModelFactory(code="BENCH-1", name="Bench Phone")
@@ -83,8 +99,15 @@ def main() -> None:
     )
     devices = Device.objects.bulk_create(Device(imei=make_imei(i), model=model) for i in range(n))
     tickets = RepairTicket.objects.bulk_create(
-        RepairTicket(service_no=f"BB{i:08d}", center=center, channel="walk_in", customer=c, device=d,
-                     fault_category="screen", status="booked")
+        RepairTicket(
+            service_no=f"BB{i:08d}",
+            center=center,
+            channel="walk_in",
+            customer=c,
+            device=d,
+            fault_category="screen",
+            status="booked",
+        )
         for i, (c, d) in enumerate(zip(customers, devices, strict=True))
     )
     ids = [t.pk for t in tickets][: args.tickets]
@@ -94,10 +117,25 @@ def main() -> None:
 
     worker_log = Path(f"/tmp/{queue}.worker.log")
     worker = subprocess.Popen(
-        [str(ROOT / ".venv/bin/celery"), "-A", "servicehub", "worker", "--queues", queue, "--pool=prefork",
-         f"--concurrency={args.concurrency}", "--without-gossip", "--without-mingle", "--loglevel", "WARNING"],
-        cwd=ROOT, env={**os.environ, "REDIS_URL": redis_url}, stdout=worker_log.open("wb"),
-        stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            str(ROOT / ".venv/bin/celery"),
+            "-A",
+            "servicehub",
+            "worker",
+            "--queues",
+            queue,
+            "--pool=prefork",
+            f"--concurrency={args.concurrency}",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel",
+            "WARNING",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "REDIS_URL": redis_url},
+        stdout=worker_log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         # one status change, measured for its query count (outbox row + dispatch included)
@@ -115,9 +153,7 @@ def main() -> None:
         timings: dict[str, list[float]] = {"without_outbox_ms": [], "with_outbox_ms": []}
         for block, start_at in enumerate(range(0, len(overhead_ids), 50)):
             label = "with_outbox_ms" if block % 2 else "without_outbox_ms"
-            notification_services.notifications_for_ticket_event = (
-                real_hook if block % 2 else (lambda **kw: [])
-            )
+            notification_services.notifications_for_ticket_event = real_hook if block % 2 else (lambda **kw: [])
             for ticket_id in overhead_ids[start_at : start_at + 50]:
                 t = time.perf_counter()
                 ticket_transition(ticket_id=ticket_id, action="check_in", actor=SYSTEM)
@@ -159,27 +195,29 @@ def main() -> None:
             time.sleep(0.5)
         total = time.perf_counter() - start
         by_status = dict(
-            Notification.objects.values_list("status").annotate(c=django.db.models.Count("id")).values_list(
-                "status", "c"
-            )
+            Notification.objects.values_list("status")
+            .annotate(c=django.db.models.Count("id"))
+            .values_list("status", "c")
         )
         provider_calls = calls(sms_file)
         messages = delivered(sms_file)
-        results.update({
-            "producer_errors": errors[:5],
-            "status_changes_committed": RepairTicket.objects.filter(status="received").count() - len(overhead_ids),
-            "producer_seconds": round(produced, 1),
-            "status_changes_per_second": round((n - 1) / produced),
-            "end_to_end_seconds": round(total, 1),
-            "sms_per_second_end_to_end": round(len(messages) / total),
-            "notifications_by_status": by_status,
-            "max_attempts": Notification.objects.aggregate(m=django.db.models.Max("attempts"))["m"],
-            "provider_calls": len(provider_calls),
-            "distinct_messages": len(messages),
-            "expected_messages": n + n_overhead_sent,
-            "lost": n + n_overhead_sent - len(messages),
-            "duplicated": len(provider_calls) - len(messages),
-        })
+        results.update(
+            {
+                "producer_errors": errors[:5],
+                "status_changes_committed": RepairTicket.objects.filter(status="received").count() - len(overhead_ids),
+                "producer_seconds": round(produced, 1),
+                "status_changes_per_second": round((n - 1) / produced),
+                "end_to_end_seconds": round(total, 1),
+                "sms_per_second_end_to_end": round(len(messages) / total),
+                "notifications_by_status": by_status,
+                "max_attempts": Notification.objects.aggregate(m=django.db.models.Max("attempts"))["m"],
+                "provider_calls": len(provider_calls),
+                "distinct_messages": len(messages),
+                "expected_messages": n + n_overhead_sent,
+                "lost": n + n_overhead_sent - len(messages),
+                "duplicated": len(provider_calls) - len(messages),
+            }
+        )
     finally:
         os.killpg(worker.pid, 15)
         worker.wait(timeout=60)

@@ -2,7 +2,8 @@
 
     createdb -h 127.0.0.1 -U postgres sh_ops_bench
     DEBUG=1 DATABASE_URL=postgres://postgres@127.0.0.1:5432/sh_ops_bench .venv/bin/python manage.py migrate
-    DEBUG=1 DATABASE_URL=postgres://postgres@127.0.0.1:5432/sh_ops_bench .venv/bin/python bench/ops_build.py [--tickets N]
+    DEBUG=1 DATABASE_URL=postgres://postgres@127.0.0.1:5432/sh_ops_bench \
+        .venv/bin/python bench/ops_build.py [--tickets N]
 
 What it writes (deterministic, seed 9): the real region list (cpca), 2,400 service
 centers + 600 collection points, 20 device models, devices (0.9 x tickets), customers
@@ -94,10 +95,26 @@ def log(msg: str, started: float) -> None:
 
 
 # Stage targets (minutes) as repairs.choices.DEFAULT_STAGE_SLA_MINUTES, for stage_due_at of open tickets.
-SLA = {"received": 60, "diagnosing": 60, "awaiting_approval": 2880, "awaiting_parts": 4320, "repairing": 60,
-       "quality_check": 30, "ready": 10080, "returning": 4320}
-FAULTS = ["screen"] * 35 + ["battery"] * 25 + ["mainboard"] * 8 + ["camera"] * 7 + ["charging_port"] * 8 + \
-         ["liquid_damage"] * 5 + ["software"] * 8 + ["other"] * 4
+SLA = {
+    "received": 60,
+    "diagnosing": 60,
+    "awaiting_approval": 2880,
+    "awaiting_parts": 4320,
+    "repairing": 60,
+    "quality_check": 30,
+    "ready": 10080,
+    "returning": 4320,
+}
+FAULTS = (
+    ["screen"] * 35
+    + ["battery"] * 25
+    + ["mainboard"] * 8
+    + ["camera"] * 7
+    + ["charging_port"] * 8
+    + ["liquid_damage"] * 5
+    + ["software"] * 8
+    + ["other"] * 4
+)
 CHANNELS = ["walk_in"] * 45 + ["appointment"] * 30 + ["mail_in"] * 15 + ["on_site"] * 5 + ["collection_point"] * 5
 
 
@@ -164,38 +181,104 @@ def build(n_tickets: int) -> None:  # noqa: C901 - a linear script
 
     # --- centers -------------------------------------------------------------------------
     counties = list(
-        Region.objects.filter(level="county", is_placeholder=False, parent__isnull=False, parent__parent__isnull=False)
-        .values_list("pk", "parent_id", "parent__parent_id", "lat", "lng")
+        Region.objects.filter(
+            level="county", is_placeholder=False, parent__isnull=False, parent__parent__isnull=False
+        ).values_list("pk", "parent_id", "parent__parent_id", "lat", "lng")
     )
     centers_rows = []
     for i in range(3000):
         county = counties[R.randrange(len(counties))] if i >= len(counties) // 2 else counties[(i * 2) % len(counties)]
         kind = "service_center" if i < 2400 else "collection_point"
-        centers_rows.append((i + 1, f"BC{i + 1:05d}", f"Center {i + 1}", kind, "t", f"Road {i}", county[3] or 30.0,
-                             county[4] or 120.0, f"021-{i:08d}", f"{i:08d}", '["phone","walk_in","appointment","loaners"]',
-                             "2020-01-01", "t", "f", ts(NOW), ts(NOW), county[0], county[1], county[2]))
-    copy("centers_servicecenter", ["id", "code", "name", "kind", "official", "address", "lat", "lng", "phone", "phone_digits",
-                                   "services", "opened_on", "active", "service_days_opt_out", "created_at", "updated_at",
-                                   "region_id", "city_id", "province_id"], centers_rows)
+        centers_rows.append(
+            (
+                i + 1,
+                f"BC{i + 1:05d}",
+                f"Center {i + 1}",
+                kind,
+                "t",
+                f"Road {i}",
+                county[3] or 30.0,
+                county[4] or 120.0,
+                f"021-{i:08d}",
+                f"{i:08d}",
+                '["phone","walk_in","appointment","loaners"]',
+                "2020-01-01",
+                "t",
+                "f",
+                ts(NOW),
+                ts(NOW),
+                county[0],
+                county[1],
+                county[2],
+            )
+        )
+    copy(
+        "centers_servicecenter",
+        [
+            "id",
+            "code",
+            "name",
+            "kind",
+            "official",
+            "address",
+            "lat",
+            "lng",
+            "phone",
+            "phone_digits",
+            "services",
+            "opened_on",
+            "active",
+            "service_days_opt_out",
+            "created_at",
+            "updated_at",
+            "region_id",
+            "city_id",
+            "province_id",
+        ],
+        centers_rows,
+    )
     reset_sequences(["centers_servicecenter"])
     repairing = [r[0] for r in centers_rows if r[3] == "service_center"]
     log(f"centers: {len(centers_rows)}", started)
 
     # --- catalog, devices, customers ----------------------------------------------------------
-    models_ = [DeviceModel.objects.get_or_create(code=f"BM{i:02d}", defaults={
-        "name": f"Bench {i}", "category": "phone", "tier": "flagship" if i < 8 else "standard"})[0] for i in range(20)]
+    models_ = [
+        DeviceModel.objects.get_or_create(
+            code=f"BM{i:02d}",
+            defaults={"name": f"Bench {i}", "category": "phone", "tier": "flagship" if i < 8 else "standard"},
+        )[0]
+        for i in range(20)
+    ]
     model_ids = [m.pk for m in models_]
     flagship_models = [m.pk for m in models_ if m.tier == "flagship"]
     standard_models = [m.pk for m in models_ if m.tier == "standard"]
     n_devices = max(1000, int(n_tickets * 0.9))
-    copy("warranty_device", ["id", "imei", "sold_at", "channel", "proof_of_purchase_note", "created_at", "model_id"],
-         ((i, f"86{i:013d}", ts(NOW - dt.timedelta(minutes=R.randint(0, 730 * 1440))), "retail", "", ts(NOW),
-           model_ids[i % 20]) for i in range(1, n_devices + 1)))
+    copy(
+        "warranty_device",
+        ["id", "imei", "sold_at", "channel", "proof_of_purchase_note", "created_at", "model_id"],
+        (
+            (
+                i,
+                f"86{i:013d}",
+                ts(NOW - dt.timedelta(minutes=R.randint(0, 730 * 1440))),
+                "retail",
+                "",
+                ts(NOW),
+                model_ids[i % 20],
+            )
+            for i in range(1, n_devices + 1)
+        ),
+    )
     n_customers = max(1000, n_tickets // 2)
     names = "王李张刘陈杨黄赵吴周"
-    copy("repairs_customer", ["id", "name", "phone", "email", "language", "contact_consent", "created_at"],
-         ((i, f"{names[i % 10]}小{names[(i // 10) % 10]}", f"+86138{i:08d}", "", "zh-hans", "t", ts(NOW))
-          for i in range(1, n_customers + 1)))
+    copy(
+        "repairs_customer",
+        ["id", "name", "phone", "email", "language", "contact_consent", "created_at"],
+        (
+            (i, f"{names[i % 10]}小{names[(i // 10) % 10]}", f"+86138{i:08d}", "", "zh-hans", "t", ts(NOW))
+            for i in range(1, n_customers + 1)
+        ),
+    )
     reset_sequences(["warranty_device", "repairs_customer"])
     log(f"devices {n_devices}, customers {n_customers}", started)
 
@@ -212,11 +295,33 @@ def build(n_tickets: int) -> None:  # noqa: C901 - a linear script
             if role == "engineer":
                 engineers_by_center.setdefault(c, []).append(uid)
                 if R.random() < 0.8:
-                    certs.append((uid, "Repair engineer", f"BCERT{uid}", "2025-01-01",
-                                  "2027-12-31" if R.random() < 0.95 else "2025-12-31", uid))
+                    certs.append(
+                        (
+                            uid,
+                            "Repair engineer",
+                            f"BCERT{uid}",
+                            "2025-01-01",
+                            "2027-12-31" if R.random() < 0.95 else "2025-12-31",
+                            uid,
+                        )
+                    )
             uid += 1
-    copy("auth_user", ["id", "password", "is_superuser", "username", "first_name", "last_name", "email", "is_staff",
-                       "is_active", "date_joined"], users)
+    copy(
+        "auth_user",
+        [
+            "id",
+            "password",
+            "is_superuser",
+            "username",
+            "first_name",
+            "last_name",
+            "email",
+            "is_staff",
+            "is_active",
+            "date_joined",
+        ],
+        users,
+    )
     copy("centers_staffmembership", ["id", "role", "active", "created_at", "center_id", "user_id"], members)
     copy("centers_certification", ["id", "name", "number", "issued_on", "expires_on", "user_id"], certs)
     reset_sequences(["auth_user", "centers_staffmembership", "centers_certification"])
@@ -224,10 +329,32 @@ def build(n_tickets: int) -> None:  # noqa: C901 - a linear script
 
     # --- tickets and timelines ----------------------------------------------------------------------
     created_list = sorted(NOW - dt.timedelta(seconds=R.randint(0, 365 * 86400)) for _ in range(n_tickets))
-    ticket_cols = ["id", "service_no", "channel", "fault_category", "fault_description", "accessories",
-                   "appearance_notes", "repair_mode_enabled", "data_backup_consent", "needs", "status", "created_at",
-                   "updated_at", "stage_started_at", "stage_due_at", "received_at", "delivered_at", "closed_at",
-                   "cancelled_at", "ready_at", "center_id", "customer_id", "device_id", "engineer_id"]
+    ticket_cols = [
+        "id",
+        "service_no",
+        "channel",
+        "fault_category",
+        "fault_description",
+        "accessories",
+        "appearance_notes",
+        "repair_mode_enabled",
+        "data_backup_consent",
+        "needs",
+        "status",
+        "created_at",
+        "updated_at",
+        "stage_started_at",
+        "stage_due_at",
+        "received_at",
+        "delivered_at",
+        "closed_at",
+        "cancelled_at",
+        "ready_at",
+        "center_id",
+        "customer_id",
+        "device_id",
+        "engineer_id",
+    ]
     event_cols = ["id", "action", "from_status", "to_status", "actor_label", "note", "at", "ticket_id", "time_in_stage"]
     tickets_out: list[tuple] = []
     events_out: list[tuple] = []
@@ -240,18 +367,49 @@ def build(n_tickets: int) -> None:  # noqa: C901 - a linear script
     def flush():
         counts["tickets"] += copy("repairs_repairticket", ticket_cols, tickets_out)
         counts["events"] += copy("repairs_ticketevent", event_cols, events_out)
-        counts["surveys"] += copy("booking_survey", ["id", "overall", "staff", "speed", "quality", "comment",
-                                                     "created_at", "center_id", "engineer_id", "ticket_id",
-                                                     "recommend"], surveys_out)
-        counts["appointments"] += copy("booking_appointment", ["id", "start", "end", "issue", "needs", "status",
-                                                               "reschedule_count", "created_at", "updated_at",
-                                                               "center_id", "customer_id", "device_id", "ticket_id"],
-                                       appts_out)
+        counts["surveys"] += copy(
+            "booking_survey",
+            [
+                "id",
+                "overall",
+                "staff",
+                "speed",
+                "quality",
+                "comment",
+                "created_at",
+                "center_id",
+                "engineer_id",
+                "ticket_id",
+                "recommend",
+            ],
+            surveys_out,
+        )
+        counts["appointments"] += copy(
+            "booking_appointment",
+            [
+                "id",
+                "start",
+                "end",
+                "issue",
+                "needs",
+                "status",
+                "reschedule_count",
+                "created_at",
+                "updated_at",
+                "center_id",
+                "customer_id",
+                "device_id",
+                "ticket_id",
+            ],
+            appts_out,
+        )
         tickets_out.clear(), events_out.clear(), surveys_out.clear(), appts_out.clear()
 
     for tid, created in enumerate(created_list, start=1):
         rng = R
-        center = repairing[int(rng.paretovariate(1.2)) % len(repairing)] if rng.random() < 0.3 else rng.choice(repairing)
+        center = (
+            repairing[int(rng.paretovariate(1.2)) % len(repairing)] if rng.random() < 0.3 else rng.choice(repairing)
+        )
         channel = rng.choice(CHANNELS)
         if recent and rng.random() < 0.03:
             device, fault = recent[rng.randrange(len(recent))]
@@ -282,18 +440,54 @@ def build(n_tickets: int) -> None:  # noqa: C901 - a linear script
             if len(recent) > 5000:
                 recent.pop(0)
             if rng.random() < 0.3:
-                surveys_out.append((tid, rng.choice([5, 5, 5, 4, 4, 3, 2]), rng.choice([5, 5, 4, 4, 3]),
-                                    rng.choice([5, 4, 4, 3]), rng.choice([5, 5, 4, 3]), "", ts(delivered + dt.timedelta(hours=5)),
-                                    center, engineer, tid,
-                                    # 0-10 recommendation on 80% of the surveys (the question is optional)
-                                    rng.choice([10, 10, 9, 9, 8, 7, 6, 3]) if rng.random() < 0.8 else NULL))
+                surveys_out.append(
+                    (
+                        tid,
+                        rng.choice([5, 5, 5, 4, 4, 3, 2]),
+                        rng.choice([5, 5, 4, 4, 3]),
+                        rng.choice([5, 4, 4, 3]),
+                        rng.choice([5, 5, 4, 3]),
+                        "",
+                        ts(delivered + dt.timedelta(hours=5)),
+                        center,
+                        engineer,
+                        tid,
+                        # 0-10 recommendation on 80% of the surveys (the question is optional)
+                        rng.choice([10, 10, 9, 9, 8, 7, 6, 3]) if rng.random() < 0.8 else NULL,
+                    )
+                )
         for e in evs:
             if e[2] == "ready":
                 ready = e[3]
         last_at = evs[-1][3]
-        tickets_out.append((tid, f"SH{tid:012d}", channel, fault, "", "[]", "", "f", "f", "{}", status, ts(created),
-                            ts(last_at), ts(stage_started or last_at), ts(due), ts(received), ts(delivered), ts(closed),
-                            ts(cancelled), ts(ready), center, customer, device, engineer))
+        tickets_out.append(
+            (
+                tid,
+                f"SH{tid:012d}",
+                channel,
+                fault,
+                "",
+                "[]",
+                "",
+                "f",
+                "f",
+                "{}",
+                status,
+                ts(created),
+                ts(last_at),
+                ts(stage_started or last_at),
+                ts(due),
+                ts(received),
+                ts(delivered),
+                ts(closed),
+                ts(cancelled),
+                ts(ready),
+                center,
+                customer,
+                device,
+                engineer,
+            )
+        )
         previous_at = None
         for action, frm, to, at in evs:
             event_id += 1
@@ -303,9 +497,23 @@ def build(n_tickets: int) -> None:  # noqa: C901 - a linear script
             previous_at = at
         if channel == "appointment":
             start = evs[1][3] if len(evs) > 1 else created + dt.timedelta(hours=2)
-            appts_out.append((tid, ts(start), ts(start + dt.timedelta(minutes=30)), "bench", "{}",
-                              "booked" if status != "cancelled" else "cancelled", 0, ts(created), ts(created), center,
-                              customer, device, tid))
+            appts_out.append(
+                (
+                    tid,
+                    ts(start),
+                    ts(start + dt.timedelta(minutes=30)),
+                    "bench",
+                    "{}",
+                    "booked" if status != "cancelled" else "cancelled",
+                    0,
+                    ts(created),
+                    ts(created),
+                    center,
+                    customer,
+                    device,
+                    tid,
+                )
+            )
         if len(tickets_out) >= CHUNK:
             flush()
             log(f"tickets {counts['tickets']:,}, events {counts['events']:,}", started)
@@ -323,8 +531,23 @@ def build(n_tickets: int) -> None:  # noqa: C901 - a linear script
             tier = "flagship" if k % 2 == 0 else "standard"
             model = R.choice(flagship_models if tier == "flagship" else standard_models)
             loaners_at.setdefault(c, []).append((loaner_id, tier))
-            loaner_rows.append([loaner_id, f"35{loaner_id:013d}", "good", "available", '["charger"]', "4999.00", ts(NOW),
-                                "f", ts(NOW), ts(NOW), c, c, model])
+            loaner_rows.append(
+                [
+                    loaner_id,
+                    f"35{loaner_id:013d}",
+                    "good",
+                    "available",
+                    '["charger"]',
+                    "4999.00",
+                    ts(NOW),
+                    "f",
+                    ts(NOW),
+                    ts(NOW),
+                    c,
+                    c,
+                    model,
+                ]
+            )
     loan_id = entry_id = 0
     open_ticket = 0  # open loans need distinct tickets (one open loan per ticket)
     for c in repairing:
@@ -344,54 +567,223 @@ def build(n_tickets: int) -> None:  # noqa: C901 - a linear script
                     open_ticket += 1
                     ticket = open_ticket
                     status = "overdue" if due < NOW else "out"
-                    loan_rows.append((loan_id, tier, status, ts(t), ts(due), NULL, "good", "", "[]", ts(t), "cash", "",
-                                      deposit, "f", "50.00", deposit, "0.00", "0.00", "0.00", ts(t), ts(t), c, R.randint(1, n_customers),
-                                      ticket, lid))
+                    loan_rows.append(
+                        (
+                            loan_id,
+                            tier,
+                            status,
+                            ts(t),
+                            ts(due),
+                            NULL,
+                            "good",
+                            "",
+                            "[]",
+                            ts(t),
+                            "cash",
+                            "",
+                            deposit,
+                            "f",
+                            "50.00",
+                            deposit,
+                            "0.00",
+                            "0.00",
+                            "0.00",
+                            ts(t),
+                            ts(t),
+                            c,
+                            R.randint(1, n_customers),
+                            ticket,
+                            lid,
+                        )
+                    )
                     loaner_rows[lid - 1][3] = "out"
                     entry_id += 1
-                    entry_rows.append((entry_id, 1, "hold", deposit, "0.00", deposit, "", "", "cash", "", ts(t), "bench", c, loan_id))
+                    entry_rows.append(
+                        (entry_id, 1, "hold", deposit, "0.00", deposit, "", "", "cash", "", ts(t), "bench", c, loan_id)
+                    )
                     break
-                loan_rows.append((loan_id, tier, "returned", ts(t), ts(due), ts(back), "good", "ok", "[]", ts(t), "cash", "",
-                                  deposit, "f", "50.00", deposit, deposit, "0.00", "0.00", ts(t), ts(back), c,
-                                  R.randint(1, n_customers), ticket, lid))
+                loan_rows.append(
+                    (
+                        loan_id,
+                        tier,
+                        "returned",
+                        ts(t),
+                        ts(due),
+                        ts(back),
+                        "good",
+                        "ok",
+                        "[]",
+                        ts(t),
+                        "cash",
+                        "",
+                        deposit,
+                        "f",
+                        "50.00",
+                        deposit,
+                        deposit,
+                        "0.00",
+                        "0.00",
+                        ts(t),
+                        ts(back),
+                        c,
+                        R.randint(1, n_customers),
+                        ticket,
+                        lid,
+                    )
+                )
                 entry_id += 1
-                entry_rows.append((entry_id, 1, "hold", deposit, "0.00", deposit, "", "", "cash", "", ts(t), "bench", c, loan_id))
+                entry_rows.append(
+                    (entry_id, 1, "hold", deposit, "0.00", deposit, "", "", "cash", "", ts(t), "bench", c, loan_id)
+                )
                 entry_id += 1
-                entry_rows.append((entry_id, 2, "refund", deposit, deposit, "0.00", "", "", "cash", "", ts(back), "bench", c, loan_id))
+                entry_rows.append(
+                    (entry_id, 2, "refund", deposit, deposit, "0.00", "", "", "cash", "", ts(back), "bench", c, loan_id)
+                )
                 t = back
-    copy("loaners_loaner", ["id", "imei", "condition", "status", "accessories", "replacement_value", "last_wiped_at",
-                            "needs_wipe", "created_at", "updated_at", "current_center_id", "home_center_id", "model_id"],
-         loaner_rows)
-    copy("loaners_loan", ["id", "tier", "status", "out_at", "due_at", "returned_at", "condition_out", "condition_in",
-                          "accessories_out", "terms_accepted_at", "payment_method", "payment_reference", "deposit",
-                          "deposit_waived", "late_fee_per_day", "held", "refunded", "deducted", "balance_due",
-                          "created_at", "updated_at", "center_id", "customer_id", "ticket_id", "loaner_id"], loan_rows)
-    copy("loaners_depositentry", ["id", "seq", "kind", "amount", "from_deposit", "balance_after", "deduction_kind",
-                                  "reason", "payment_method", "reference", "at", "actor_label", "center_id", "loan_id"],
-         entry_rows)
+    copy(
+        "loaners_loaner",
+        [
+            "id",
+            "imei",
+            "condition",
+            "status",
+            "accessories",
+            "replacement_value",
+            "last_wiped_at",
+            "needs_wipe",
+            "created_at",
+            "updated_at",
+            "current_center_id",
+            "home_center_id",
+            "model_id",
+        ],
+        loaner_rows,
+    )
+    copy(
+        "loaners_loan",
+        [
+            "id",
+            "tier",
+            "status",
+            "out_at",
+            "due_at",
+            "returned_at",
+            "condition_out",
+            "condition_in",
+            "accessories_out",
+            "terms_accepted_at",
+            "payment_method",
+            "payment_reference",
+            "deposit",
+            "deposit_waived",
+            "late_fee_per_day",
+            "held",
+            "refunded",
+            "deducted",
+            "balance_due",
+            "created_at",
+            "updated_at",
+            "center_id",
+            "customer_id",
+            "ticket_id",
+            "loaner_id",
+        ],
+        loan_rows,
+    )
+    copy(
+        "loaners_depositentry",
+        [
+            "id",
+            "seq",
+            "kind",
+            "amount",
+            "from_deposit",
+            "balance_after",
+            "deduction_kind",
+            "reason",
+            "payment_method",
+            "reference",
+            "at",
+            "actor_label",
+            "center_id",
+            "loan_id",
+        ],
+        entry_rows,
+    )
     reset_sequences(["loaners_loaner", "loaners_loan", "loaners_depositentry"])
     log(f"loaners {len(loaner_rows)}, loans {len(loan_rows)}, deposit entries {len(entry_rows)}", started)
 
     # --- plans, callbacks, Service Days ------------------------------------------------------------
     products = []
-    for code, kind, claims in (("BEXT12", "extended_warranty", None), ("BSCR12", "screen_care", 1),
-                               ("BCARE24", "care_plus", 2), ("BBAT12", "battery_care", 1)):
-        products.append(PlanProduct.objects.get_or_create(code=code, defaults={
-            "name": code, "kind": kind, "term_months": 12, "claims_allowed": claims})[0].pk)
+    for code, kind, claims in (
+        ("BEXT12", "extended_warranty", None),
+        ("BSCR12", "screen_care", 1),
+        ("BCARE24", "care_plus", 2),
+        ("BBAT12", "battery_care", 1),
+    ):
+        products.append(
+            PlanProduct.objects.get_or_create(
+                code=code, defaults={"name": code, "kind": kind, "term_months": 12, "claims_allowed": claims}
+            )[0].pk
+        )
     n_plans = n_devices // 5
     plan_rows = []
     for i in range(1, n_plans + 1):
         bought = NOW - dt.timedelta(minutes=R.randint(0, 730 * 1440))
-        plan_rows.append((i, ts(bought), bought.date().isoformat(), (bought.date() + dt.timedelta(days=365)).isoformat(),
-                          "99.00", "store", "active" if R.random() < 0.95 else "refunded", NULL, 0, ts(bought),
-                          R.choice(repairing), i, R.choice(products)))  # device i: one active purchase per device
-    copy("warranty_planpurchase", ["id", "purchased_at", "starts_on", "ends_on", "price_paid", "channel", "status",
-                                   "claims_allowed", "claims_used", "created_at", "center_id", "device_id", "product_id"],
-         plan_rows)
-    copy("booking_callbackrequest", ["id", "name", "phone", "topic", "preferred_window", "note", "language", "status",
-                                     "created_at"],
-         ((i, "王小明", f"+86137{i:08d}", "repair", "morning", "", "zh-hans", "open" if R.random() < 0.02 else "done",
-           ts(NOW - dt.timedelta(minutes=R.randint(0, 365 * 1440)))) for i in range(1, 50_001)))
+        plan_rows.append(
+            (
+                i,
+                ts(bought),
+                bought.date().isoformat(),
+                (bought.date() + dt.timedelta(days=365)).isoformat(),
+                "99.00",
+                "store",
+                "active" if R.random() < 0.95 else "refunded",
+                NULL,
+                0,
+                ts(bought),
+                R.choice(repairing),
+                i,
+                R.choice(products),
+            )
+        )  # device i: one active purchase per device
+    copy(
+        "warranty_planpurchase",
+        [
+            "id",
+            "purchased_at",
+            "starts_on",
+            "ends_on",
+            "price_paid",
+            "channel",
+            "status",
+            "claims_allowed",
+            "claims_used",
+            "created_at",
+            "center_id",
+            "device_id",
+            "product_id",
+        ],
+        plan_rows,
+    )
+    copy(
+        "booking_callbackrequest",
+        ["id", "name", "phone", "topic", "preferred_window", "note", "language", "status", "created_at"],
+        (
+            (
+                i,
+                "王小明",
+                f"+86137{i:08d}",
+                "repair",
+                "morning",
+                "",
+                "zh-hans",
+                "open" if R.random() < 0.02 else "done",
+                ts(NOW - dt.timedelta(minutes=R.randint(0, 365 * 1440))),
+            )
+            for i in range(1, 50_001)
+        ),
+    )
     reset_sequences(["warranty_planpurchase", "booking_callbackrequest"])
     local = timezone.localtime(NOW)
     days = service_days_generate(year=local.year, month=local.month)

@@ -73,17 +73,23 @@ def users():
     # The busiest center: the worst case for the board and a center's dashboards.
     busiest = (
         RepairTicket.objects.filter(status__in=["received", "diagnosing", "repairing", "quality_check", "ready"])
-        .values("center_id").annotate(n=Count("pk")).order_by("-n").first()
+        .values("center_id")
+        .annotate(n=Count("pk"))
+        .order_by("-n")
+        .first()
     )
     center_id = busiest["center_id"]
     desk = StaffMembership.objects.filter(center_id=center_id, role="front_desk").select_related("user").first().user
     manager = StaffMembership.objects.filter(center_id=center_id, role="manager").select_related("user").first().user
     # A typical center too: the one with the median number of tickets (the busiest is Pareto-skewed).
-    per_center = list(
-        RepairTicket.objects.values("center_id").annotate(n=Count("pk")).order_by("n", "center_id")
-    )
+    per_center = list(RepairTicket.objects.values("center_id").annotate(n=Count("pk")).order_by("n", "center_id"))
     median = per_center[len(per_center) // 2]
-    typical = StaffMembership.objects.filter(center_id=median["center_id"], role="manager").select_related("user").first().user
+    typical = (
+        StaffMembership.objects.filter(center_id=median["center_id"], role="manager")
+        .select_related("user")
+        .first()
+        .user
+    )
     for u in (desk, manager, typical):
         if not u.is_staff:
             u.is_staff = True
@@ -137,8 +143,10 @@ def measure(runs: int, label: str):
 
         samples, queries = timed(get, runs)
         results[name] = (statistics.median(samples), queries)
-        print(f"| {name} | {statistics.median(samples):.0f} | {min(samples):.0f} | {max(samples):.0f} | {queries} |",
-              flush=True)
+        print(
+            f"| {name} | {statistics.median(samples):.0f} | {min(samples):.0f} | {max(samples):.0f} | {queries} |",
+            flush=True,
+        )
     return results
 
 
@@ -152,6 +160,7 @@ def figures(runs: int = 3):
     print("|---|---:|---:|")
     for board in ("front", "hq"):
         for key, fn in FIGURES[board].items():
+
             def run(fn=fn):
                 with reporting_snapshot():  # as the page does: one snapshot, JIT off
                     fn(ctx)
@@ -179,7 +188,9 @@ def main():
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--figures", action="store_true", help="also time every figure function")
     parser.add_argument("--compare-indexes", action="store_true")
-    parser.add_argument("--cache", action="store_true", help="keep the HQ figure cache on (default: off, every run computes)")
+    parser.add_argument(
+        "--cache", action="store_true", help="keep the HQ figure cache on (default: off, every run computes)"
+    )
     args = parser.parse_args()
     settings.OPS_FIGURE_CACHE_SECONDS = 300 if args.cache else 0
     assert settings.IS_POSTGRES, "run against PostgreSQL (DATABASE_URL)"

@@ -90,23 +90,47 @@ def main():
     province = Region.objects.create(adcode="310000000000", name="上海市", level="province")
     city = Region.objects.create(adcode="310100000000", name="市辖区", level="city", parent=province)
     county = Region.objects.create(adcode="310101000000", name="黄浦区", level="county", parent=city)
-    center = ServiceCenter.objects.create(code="BENCH1", name="Bench", kind="service_center", region=county,
-                                          city=city, province=province, address="x", lat=31.2, lng=121.4)
+    center = ServiceCenter.objects.create(
+        code="BENCH1",
+        name="Bench",
+        kind="service_center",
+        region=county,
+        city=city,
+        province=province,
+        address="x",
+        lat=31.2,
+        lng=121.4,
+    )
     partner = Partner.objects.create(name="Bench partner")
     partner.centers.add(center)
     _key, raw = api_key_create(partner=partner)
     model = DeviceModel.objects.create(code="B1", name="B1", category="phone", tier="flagship")
     customer = Customer.objects.create(name="x", phone="+8613800000000")
     device = Device.objects.create(imei="860123450000011", model=model)
-    ticket = RepairTicket.objects.create(service_no="BENCH0001", center=center, channel="walk_in",
-                                         customer=customer, device=device, fault_category="screen",
-                                         status="repairing")
+    ticket = RepairTicket.objects.create(
+        service_no="BENCH0001",
+        center=center,
+        channel="walk_in",
+        customer=customer,
+        device=device,
+        fault_category="screen",
+        status="repairing",
+    )
     DepositRule.objects.create(tier="flagship", deposit=Decimal("1000.00"), late_fee_per_day=Decimal("10.00"))
     from django.utils import timezone
 
-    Loaner.objects.create(imei="359900110000019", model=model, home_center=center, current_center=center,
-                          replacement_value=Decimal("100.00"), status="available", condition="good",
-                          accessories=["charger"], last_wiped_at=timezone.now(), needs_wipe=False)
+    Loaner.objects.create(
+        imei="359900110000019",
+        model=model,
+        home_center=center,
+        current_center=center,
+        replacement_value=Decimal("100.00"),
+        status="available",
+        condition="good",
+        accessories=["charger"],
+        last_wiped_at=timezone.now(),
+        needs_wipe=False,
+    )
     loan = loan_checkout(ticket_id=ticket.pk, tier="flagship", payment_method="cash", actor=SYSTEM)
 
     client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
@@ -134,16 +158,21 @@ def main():
         with transaction.atomic():
             webhook_event_emit(event_type="ticket.status_changed", payload={"service_no": "X"}, center_id=center.pk)
 
-    WebhookEndpoint.objects.create(partner=partner, url="https://example.com/h", events=["ticket.status_changed"],
-                                   secret=new_secret())
+    WebhookEndpoint.objects.create(
+        partner=partner, url="https://example.com/h", events=["ticket.status_changed"], secret=new_secret()
+    )
     out = {"queries_1_endpoint": queries(emit), "median_ms_1_endpoint": median_ms(emit, 100)}
     others = [Partner.objects.create(name=f"P{i}") for i in range(N - 1)]
     for p in others:
         p.centers.add(center)
-    WebhookEndpoint.objects.bulk_create([
-        WebhookEndpoint(partner=p, url="https://example.com/h", events=["ticket.status_changed"], secret=new_secret())
-        for p in others
-    ])
+    WebhookEndpoint.objects.bulk_create(
+        [
+            WebhookEndpoint(
+                partner=p, url="https://example.com/h", events=["ticket.status_changed"], secret=new_secret()
+            )
+            for p in others
+        ]
+    )
     out["queries_200_endpoints"] = queries(emit)
     out["median_ms_200_endpoints"] = median_ms(emit, 50)
     out["ratio_200_vs_1"] = round(out["median_ms_200_endpoints"] / out["median_ms_1_endpoint"], 2)
@@ -166,8 +195,9 @@ def main():
     srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     WebhookEndpoint.objects.update(active=False)
-    ep = WebhookEndpoint.objects.create(partner=partner, url=f"http://127.0.0.1:{srv.server_port}/h",
-                                        events=["shipment.updated"], secret=new_secret())
+    ep = WebhookEndpoint.objects.create(
+        partner=partner, url=f"http://127.0.0.1:{srv.server_port}/h", events=["shipment.updated"], secret=new_secret()
+    )
     with transaction.atomic():
         for _ in range(300):
             webhook_event_emit(event_type="shipment.updated", payload={"shipment_id": 1}, partner_ids=[partner.pk])
@@ -178,11 +208,13 @@ def main():
         webhook_delivery_attempt(delivery_id=pk)
     elapsed = time.perf_counter() - t
     srv.shutdown()
-    results["delivery"] = {"queries_per_attempt": q, "attempts": len(ids) - 1,
-                           "attempts_per_s": round((len(ids) - 1) / elapsed, 1),
-                           "succeeded": WebhookDelivery.objects.filter(endpoint=ep, status="succeeded").count()}
-    results["machine"] = {"python": platform.python_version(), "cpus": os.cpu_count(),
-                          "db": connection.vendor}
+    results["delivery"] = {
+        "queries_per_attempt": q,
+        "attempts": len(ids) - 1,
+        "attempts_per_s": round((len(ids) - 1) / elapsed, 1),
+        "succeeded": WebhookDelivery.objects.filter(endpoint=ep, status="succeeded").count(),
+    }
+    results["machine"] = {"python": platform.python_version(), "cpus": os.cpu_count(), "db": connection.vendor}
     print(json.dumps(results, indent=2))
 
 

@@ -21,7 +21,7 @@ import random
 import sys
 from pathlib import Path
 
-SETTINGS = '''
+SETTINGS = """
 import os
 SECRET_KEY = os.environ.get("SECRET_KEY", "peer-bench-only-not-secret-0123456789abcdefghijklmnop")
 DEBUG = False
@@ -66,19 +66,19 @@ HELPDESK_REDIRECT_TO_LOGIN_BY_DEFAULT = False
 HELPDESK_TEAMS_MODE_ENABLED = False
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
-'''
+"""
 
-URLS = '''
+URLS = """
 from django.urls import include, path
 urlpatterns = [path("", include("helpdesk.urls", namespace="helpdesk"))]
-'''
+"""
 
-WSGI = '''
+WSGI = """
 import os
 from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "peer_site.settings")
 application = get_wsgi_application()
-'''
+"""
 
 
 def write_project(root: Path) -> None:
@@ -96,9 +96,13 @@ def setup(args) -> None:
     root = Path(args.dir)
     write_project(root)
     db = urlparse(args.db)
-    os.environ.update(PEER_DB_NAME=db.path.lstrip("/"), PEER_DB_USER=db.username or "postgres",
-                      PEER_DB_HOST=db.hostname or "127.0.0.1", PEER_DB_PORT=str(db.port or 5432),
-                      DJANGO_SETTINGS_MODULE="peer_site.settings")
+    os.environ.update(
+        PEER_DB_NAME=db.path.lstrip("/"),
+        PEER_DB_USER=db.username or "postgres",
+        PEER_DB_HOST=db.hostname or "127.0.0.1",
+        PEER_DB_PORT=str(db.port or 5432),
+        DJANGO_SETTINGS_MODULE="peer_site.settings",
+    )
     sys.path.insert(0, str(root))
     import django
 
@@ -117,9 +121,18 @@ def setup(args) -> None:
         with transaction.atomic():
             batch = []
             for i in range(args.tickets):
-                batch.append(Ticket(title=f"Cracked screen #{i}", queue=queue, submitter_email=f"c{i}@example.com",
-                                    description="The screen is cracked after a fall.", status=Ticket.OPEN_STATUS,
-                                    created=now, modified=now, secret_key=f"{rng.getrandbits(64):016x}"))
+                batch.append(
+                    Ticket(
+                        title=f"Cracked screen #{i}",
+                        queue=queue,
+                        submitter_email=f"c{i}@example.com",
+                        description="The screen is cracked after a fall.",
+                        status=Ticket.OPEN_STATUS,
+                        created=now,
+                        modified=now,
+                        secret_key=f"{rng.getrandbits(64):016x}",
+                    )
+                )
                 if len(batch) == 5000:
                     Ticket.objects.bulk_create(batch)
                     batch = []
@@ -128,16 +141,17 @@ def setup(args) -> None:
             follow = []
             for pk in ids:
                 for j in range(args.followups):
-                    follow.append(FollowUp(ticket_id=pk, title=f"Step {j}", comment="Progress update.", public=True,
-                                           date=now))
+                    follow.append(
+                        FollowUp(ticket_id=pk, title=f"Step {j}", comment="Progress update.", public=True, date=now)
+                    )
                 if len(follow) >= 5000:
                     FollowUp.objects.bulk_create(follow)
                     follow = []
             FollowUp.objects.bulk_create(follow)
     tickets = list(Ticket.objects.select_related("queue").order_by("?")[:2000])
-    (root / "urls.txt").write_text("".join(
-        f"/view/?ticket={t.queue.slug}-{t.pk}&email={t.submitter_email}&key={t.secret_key}\n" for t in tickets
-    ))
+    (root / "urls.txt").write_text(
+        "".join(f"/view/?ticket={t.queue.slug}-{t.pk}&email={t.submitter_email}&key={t.secret_key}\n" for t in tickets)
+    )
     print(f"peer ready: {Ticket.objects.count()} tickets, {FollowUp.objects.count()} follow-ups", file=sys.stderr)
 
 

@@ -25,8 +25,13 @@ from pathlib import Path
 CODE_ROOT = Path(os.environ.get("CODE_ROOT") or Path(__file__).resolve().parent.parent)
 sys.path.insert(0, str(CODE_ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicehub.settings")
-os.environ.update(DEBUG="0", SECURE_SSL_REDIRECT="0", THROTTLE_ANON="100000000/min",
-                  THROTTLE_TRACKING="100000000/min", LOG_LEVEL="WARNING")
+os.environ.update(
+    DEBUG="0",
+    SECURE_SSL_REDIRECT="0",
+    THROTTLE_ANON="100000000/min",
+    THROTTLE_TRACKING="100000000/min",
+    LOG_LEVEL="WARNING",
+)
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
 os.environ.setdefault("CELERY_QUEUE", "bench-nobody")
 
@@ -47,14 +52,19 @@ def main() -> None:
     settings.ALLOWED_HOSTS = ["*"]
     rng = random.Random(20180301)
     with connection.cursor() as cur:
-        cur.execute("SELECT t.service_no, right(c.phone, 4) FROM repairs_repairticket t JOIN repairs_customer c"
-                    " ON c.id = t.customer_id ORDER BY t.id LIMIT 500")
+        cur.execute(
+            "SELECT t.service_no, right(c.phone, 4) FROM repairs_repairticket t JOIN repairs_customer c"
+            " ON c.id = t.customer_id ORDER BY t.id LIMIT 500"
+        )
         tracking = cur.fetchall()
-        cur.execute("SELECT code, lat, lng FROM centers_servicecenter WHERE active AND kind IN"
-                    " ('service_center', 'flagship') ORDER BY code LIMIT 500")
+        cur.execute(
+            "SELECT code, lat, lng FROM centers_servicecenter WHERE active AND kind IN"
+            " ('service_center', 'flagship') ORDER BY code LIMIT 500"
+        )
         centers = cur.fetchall()
-        cur.execute("SELECT name FROM centers_region WHERE level = 'county' AND NOT is_placeholder ORDER BY adcode"
-                    " LIMIT 300")
+        cur.execute(
+            "SELECT name FROM centers_region WHERE level = 'county' AND NOT is_placeholder ORDER BY adcode LIMIT 300"
+        )
         counties = [r[0] for r in cur.fetchall()]
     paths = {
         "bare": lambda: "/healthz",
@@ -83,8 +93,11 @@ def main() -> None:
             queries.append(len(ctx.captured_queries))
             statuses.add(response.status_code)
         result["endpoints"][name] = {
-            "cpu_ms_median": round(statistics.median(cpu), 2), "cpu_ms_p90": round(sorted(cpu)[int(len(cpu) * .9)], 2),
-            "queries_median": statistics.median(queries), "queries_max": max(queries), "statuses": sorted(statuses),
+            "cpu_ms_median": round(statistics.median(cpu), 2),
+            "cpu_ms_p90": round(sorted(cpu)[int(len(cpu) * 0.9)], 2),
+            "queries_median": statistics.median(queries),
+            "queries_max": max(queries),
+            "statuses": sorted(statuses),
         }
         print(name, result["endpoints"][name], file=sys.stderr, flush=True)
     if args.cprofile:

@@ -83,12 +83,21 @@ def main() -> None:
     results["build_seconds"]["large"] = round(time.monotonic() - t0, 1)
     results["large"] = measure(base, args.samples, rng)
     ratios = {
-        k: round(results["large"][k]["median_ms"] / results["small"][k]["median_ms"], 2)
-        for k in ("track", "detail")
+        k: round(results["large"][k]["median_ms"] / results["small"][k]["median_ms"], 2) for k in ("track", "detail")
     }
-    print(json.dumps({"machine": platform.platform(), "python": platform.python_version(),
-                      "sizes": {"small": args.small, "large": args.large},
-                      "results": results, "ratios_large_over_small": ratios}, indent=2, default=str))
+    print(
+        json.dumps(
+            {
+                "machine": platform.platform(),
+                "python": platform.python_version(),
+                "sizes": {"small": args.small, "large": args.large},
+                "results": results,
+                "ratios_large_over_small": ratios,
+            },
+            indent=2,
+            default=str,
+        )
+    )
 
 
 def setup_base() -> dict:
@@ -107,16 +116,32 @@ def setup_base() -> dict:
     city = Region.objects.create(adcode="310100000000", name="市辖区", level="city", parent=province)
     county = Region.objects.create(adcode="310101000000", name="黄浦区", level="county", parent=city)
     centers = ServiceCenter.objects.bulk_create(
-        ServiceCenter(code=f"BC{i:04d}", name=f"Bench center {i}", kind="service_center", region=county, city=city,
-                      province=province, address="Road 1", lat=31.2 + i / 1000, lng=121.4, phone=f"021-6{i:07d}",
-                      opened_on=dt.date(2020, 1, 1))
+        ServiceCenter(
+            code=f"BC{i:04d}",
+            name=f"Bench center {i}",
+            kind="service_center",
+            region=county,
+            city=city,
+            province=province,
+            address="Road 1",
+            lat=31.2 + i / 1000,
+            lng=121.4,
+            phone=f"021-6{i:07d}",
+            opened_on=dt.date(2020, 1, 1),
+        )
         for i in range(CENTERS)
     )
     StatutoryPolicy.objects.get_or_create(category="phone")
     model = DeviceModel.objects.create(code="BENCH1", name="Bench Phone", category="phone", tier="flagship")
-    RepairOperation.objects.create(device_model=model, code="screen", name="Screen", fault_category="screen",
-                                   part_price=Decimal("1099.00"), labor=Decimal("100.00"),
-                                   fixed_price=Decimal("659.00"))
+    RepairOperation.objects.create(
+        device_model=model,
+        code="screen",
+        name="Screen",
+        fault_category="screen",
+        part_price=Decimal("1099.00"),
+        labor=Decimal("100.00"),
+        fixed_price=Decimal("659.00"),
+    )
     customers = Customer.objects.bulk_create(
         (Customer(name=f"客户{i}", phone=f"+86139{i:08d}") for i in range(CUSTOMERS)), batch_size=5000
     )
@@ -164,41 +189,103 @@ def grow(base: dict, start: int, end: int, rng: random.Random) -> None:
                 created = now - dt.timedelta(minutes=rng.randint(60, 60 * 24 * 365))
                 cust = rng.choice(base["customer_ids"])
                 no = "".join(rng.choices(ALPHABET, k=10))
-                tickets.append((no, rng.choice(base["center_ids"]), "walk_in", cust, rng.choice(base["device_ids"]),
-                                "screen", "", "[]", "", "f", "f", "{}", "awaiting_approval", created.isoformat(),
-                                created.isoformat(), created.isoformat(), (created + dt.timedelta(days=2)).isoformat(),
-                                created.isoformat()))
+                tickets.append(
+                    (
+                        no,
+                        rng.choice(base["center_ids"]),
+                        "walk_in",
+                        cust,
+                        rng.choice(base["device_ids"]),
+                        "screen",
+                        "",
+                        "[]",
+                        "",
+                        "f",
+                        "f",
+                        "{}",
+                        "awaiting_approval",
+                        created.isoformat(),
+                        created.isoformat(),
+                        created.isoformat(),
+                        (created + dt.timedelta(days=2)).isoformat(),
+                        created.isoformat(),
+                        "",
+                        "",
+                    )
+                )
                 if len(base["tickets"]) < 5000 or rng.random() < 0.01:
                     base["tickets"].append((no, base["customer_phones"][cust][-4:]))
-            _copy(cur, "repairs_repairticket",
-                  ["service_no", "center_id", "channel", "customer_id", "device_id", "fault_category",
-                   "fault_description", "accessories", "appearance_notes", "repair_mode_enabled",
-                   "data_backup_consent", "needs", "status", "created_at", "updated_at", "stage_started_at",
-                   "stage_due_at", "received_at"],
-                  tickets)
+            _copy(
+                cur,
+                "repairs_repairticket",
+                [
+                    "service_no",
+                    "center_id",
+                    "channel",
+                    "customer_id",
+                    "device_id",
+                    "fault_category",
+                    "fault_description",
+                    "accessories",
+                    "appearance_notes",
+                    "repair_mode_enabled",
+                    "data_backup_consent",
+                    "needs",
+                    "status",
+                    "created_at",
+                    "updated_at",
+                    "stage_started_at",
+                    "stage_due_at",
+                    "received_at",
+                    "contact_email",
+                    "contact_language",
+                ],
+                tickets,
+            )
             cur.execute("SELECT id, created_at FROM repairs_repairticket WHERE id >= %s ORDER BY id", [first_id])
             rows = cur.fetchall()
             events = []
             quotes = []
             for tid, created in rows:
                 for k, (action, frm, to) in enumerate(
-                    [("book", "", "booked"), ("check_in", "booked", "received"),
-                     ("start_diagnosis", "received", "diagnosing"), ("send_quote", "diagnosing", "awaiting_approval")]
+                    [
+                        ("book", "", "booked"),
+                        ("check_in", "booked", "received"),
+                        ("start_diagnosis", "received", "diagnosing"),
+                        ("send_quote", "diagnosing", "awaiting_approval"),
+                    ]
                 ):
                     # Events one minute apart: each closes a one-minute stage visit (none for the first).
-                    events.append((tid, action, frm, to, "bench", "", (created + dt.timedelta(minutes=k)).isoformat(),
-                                   "60 seconds" if k else None))
+                    events.append(
+                        (
+                            tid,
+                            action,
+                            frm,
+                            to,
+                            "bench",
+                            "",
+                            (created + dt.timedelta(minutes=k)).isoformat(),
+                            "60 seconds" if k else None,
+                        )
+                    )
                 quotes.append((tid, 1, "pending", "659.00", "[]", "", created.isoformat(), ""))
-            _copy(cur, "repairs_ticketevent",
-                  ["ticket_id", "action", "from_status", "to_status", "actor_label", "note", "at", "time_in_stage"],
-                  events)
-            _copy(cur, "repairs_quote",
-                  ["ticket_id", "version", "status", "total", "exclusions", "note", "created_at", "decided_by_label"],
-                  quotes)
+            _copy(
+                cur,
+                "repairs_ticketevent",
+                ["ticket_id", "action", "from_status", "to_status", "actor_label", "note", "at", "time_in_stage"],
+                events,
+            )
+            _copy(
+                cur,
+                "repairs_quote",
+                ["ticket_id", "version", "status", "total", "exclusions", "note", "created_at", "decided_by_label"],
+                quotes,
+            )
             cur.execute(
                 "INSERT INTO repairs_quoteline (quote_id, position, operation_id, description, grade, list_part_price,"
-                " list_labor, part_price, labor, amount, rules) SELECT q.id, 1, %s, 'Screen', 'new', 1099.00, 100.00,"
-                " 659.00, 0.00, 659.00, '[{\"code\": \"fixed_price\", \"reason\": \"One-price offer\"}]'"
+                " list_labor, part_price, labor, amount, rules, code)"
+                " SELECT q.id, 1, %s, 'Screen', 'new', 1099.00, 100.00,"
+                ' 659.00, 0.00, 659.00, \'[{"code": "fixed_price", "reason": "One-price offer"}]\', \'screen\''
                 " FROM repairs_quote q WHERE q.ticket_id >= %s",
                 [base["operation_id"], first_id],
             )
@@ -240,8 +327,12 @@ def measure(base: dict, samples: int, rng: random.Random) -> dict:
             queries["track"].add(t_q)
             queries["detail"].add(d_q)
     return {
-        k: {"median_ms": round(statistics.median(v), 2), "p90_ms": round(sorted(v)[int(len(v) * 0.9)], 2),
-            "queries": sorted(queries[k]), "n": len(v)}
+        k: {
+            "median_ms": round(statistics.median(v), 2),
+            "p90_ms": round(sorted(v)[int(len(v) * 0.9)], 2),
+            "queries": sorted(queries[k]),
+            "n": len(v),
+        }
         for k, v in out.items()
     }
 

@@ -59,14 +59,27 @@ def main() -> int:
         replica.close()
 
     # A center on the primary (regions made here: no dataset needed).
-    province, _ = Region.objects.get_or_create(adcode="310000000000", defaults={"name": "上海市", "level": RegionLevel.PROVINCE})
-    city, _ = Region.objects.get_or_create(adcode="310100000000", defaults={"name": "上海市", "level": RegionLevel.CITY, "parent": province})
-    county, _ = Region.objects.get_or_create(adcode="310101000000", defaults={"name": "黄浦区", "level": RegionLevel.COUNTY, "parent": city})
+    province, _ = Region.objects.get_or_create(
+        adcode="310000000000", defaults={"name": "上海市", "level": RegionLevel.PROVINCE}
+    )
+    city, _ = Region.objects.get_or_create(
+        adcode="310100000000", defaults={"name": "上海市", "level": RegionLevel.CITY, "parent": province}
+    )
+    county, _ = Region.objects.get_or_create(
+        adcode="310101000000", defaults={"name": "黄浦区", "level": RegionLevel.COUNTY, "parent": city}
+    )
     code = f"RPL-{int(time.time())}"
     with transaction.atomic():
-        center = services.center_create(code=code, name="Replica Check Center", kind=CenterKind.SERVICE_CENTER,
-                                        region=county, address="1 Test Road", lat=31.2304, lng=121.4737,
-                                        services=["phone", "walk_in"])
+        center = services.center_create(
+            code=code,
+            name="Replica Check Center",
+            kind=CenterKind.SERVICE_CENTER,
+            region=county,
+            address="1 Test Road",
+            lat=31.2304,
+            lng=121.4737,
+            services=["phone", "walk_in"],
+        )
         for weekday in range(7):
             services.opening_hours_set(center_id=center.pk, weekday=weekday, intervals=[(dt.time(9), dt.time(18))])
     t0 = time.perf_counter()
@@ -84,13 +97,20 @@ def main() -> int:
         return response, len(p.captured_queries), len(r.captured_queries)
 
     resp, on_primary, on_replica = run("get", "/api/v1/centers/", data={"near": "31.2304,121.4737", "radius_km": 5})
-    checks["nearest_on_replica"] = {"status": resp.status_code, "primary": on_primary, "replica": on_replica,
-                                    "found": code in resp.content.decode()}
+    checks["nearest_on_replica"] = {
+        "status": resp.status_code,
+        "primary": on_primary,
+        "replica": on_replica,
+        "found": code in resp.content.decode(),
+    }
     resp, on_primary, on_replica = run("get", "/api/v1/service-days/", data={"center": code})
     checks["service_days_on_replica"] = {"status": resp.status_code, "primary": on_primary, "replica": on_replica}
     resp, on_primary, on_replica = run("get", f"/api/v1/centers/{code}/")
-    checks["center_detail_cache_fill_on_primary"] = {"status": resp.status_code, "primary": on_primary,
-                                                     "replica": on_replica}
+    checks["center_detail_cache_fill_on_primary"] = {
+        "status": resp.status_code,
+        "primary": on_primary,
+        "replica": on_replica,
+    }
     resp, on_primary, on_replica = run("get", f"/api/v1/centers/{code}/")
     checks["center_detail_cached"] = {"status": resp.status_code, "primary": on_primary, "replica": on_replica}
     resp, on_primary, on_replica = run("get", "/api/v1/track/NOPE000000/", data={"phone_last4": "1234"})
@@ -105,8 +125,11 @@ def main() -> int:
         after_write = (len(p.captured_queries), len(r.captured_queries))
         ServiceCenter.objects.filter(code=code).exists()
         after_second_read = (len(p.captured_queries), len(r.captured_queries))
-    checks["write_pins_to_primary"] = {"after_read": after_read, "after_write": after_write,
-                                       "after_second_read": after_second_read}
+    checks["write_pins_to_primary"] = {
+        "after_read": after_read,
+        "after_write": after_write,
+        "after_second_read": after_second_read,
+    }
 
     # Freshness while the standby lags: pause its replay, change the hours, read the detail.
     with replica.cursor() as cur:
@@ -119,23 +142,29 @@ def main() -> int:
         monday = [h for h in resp.json()["opening_hours"] if h["weekday"] == 0]
         checks["fresh_while_replica_lags"] = {
             "replica_still_has": [(str(h.opens), str(h.closes)) for h in stale],
-            "api_shows": monday, "ok": monday == [{"weekday": 0, "opens": "07:00", "closes": "11:00"}],
+            "api_shows": monday,
+            "ok": monday == [{"weekday": 0, "opens": "07:00", "closes": "11:00"}],
         }
     finally:
         with replica.cursor() as cur:
             cur.execute("SELECT pg_wal_replay_resume()")
 
-    ok = (checks["replica_in_recovery"] and checks["replica_refuses_writes"]
-          and checks["nearest_on_replica"]["primary"] == 0 and checks["nearest_on_replica"]["replica"] > 0
-          and checks["nearest_on_replica"]["found"]
-          and checks["service_days_on_replica"]["primary"] == 0
-          and checks["center_detail_cache_fill_on_primary"]["replica"] == 0
-          and checks["center_detail_cached"] == {"status": 200, "primary": 0, "replica": 0}
-          and checks["tracking_on_primary"]["replica"] == 0
-          and checks["write_pins_to_primary"]["after_read"] == (0, 1)
-          and checks["write_pins_to_primary"]["after_write"][1] == 1
-          and checks["write_pins_to_primary"]["after_second_read"][0] == checks["write_pins_to_primary"]["after_write"][0] + 1
-          and checks["fresh_while_replica_lags"]["ok"])
+    ok = (
+        checks["replica_in_recovery"]
+        and checks["replica_refuses_writes"]
+        and checks["nearest_on_replica"]["primary"] == 0
+        and checks["nearest_on_replica"]["replica"] > 0
+        and checks["nearest_on_replica"]["found"]
+        and checks["service_days_on_replica"]["primary"] == 0
+        and checks["center_detail_cache_fill_on_primary"]["replica"] == 0
+        and checks["center_detail_cached"] == {"status": 200, "primary": 0, "replica": 0}
+        and checks["tracking_on_primary"]["replica"] == 0
+        and checks["write_pins_to_primary"]["after_read"] == (0, 1)
+        and checks["write_pins_to_primary"]["after_write"][1] == 1
+        and checks["write_pins_to_primary"]["after_second_read"][0]
+        == checks["write_pins_to_primary"]["after_write"][0] + 1
+        and checks["fresh_while_replica_lags"]["ok"]
+    )
     checks["held"] = bool(ok)
     print(json.dumps(checks, indent=2, default=str))
     return 0 if ok else 1

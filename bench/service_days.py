@@ -62,8 +62,10 @@ def main() -> None:
         def write(self, *a, **k):
             pass
 
-    results: dict = {"machine": f"{platform.node()} {platform.processor() or platform.machine()}, "
-                                f"{os.cpu_count()} CPUs, Python {platform.python_version()}"}
+    results: dict = {
+        "machine": f"{platform.node()} {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} CPUs, Python {platform.python_version()}"
+    }
     t0 = time.perf_counter()
     call_command("migrate", verbosity=0)
     seed(out=Quiet(), options={"centers": 2400, "collection_points": 20000, "seed": 0})

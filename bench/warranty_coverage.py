@@ -2,7 +2,8 @@
 
 Usage (PostgreSQL; the database is FLUSHED first, so use your own):
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/sh_warranty .venv/bin/python bench/warranty_coverage.py [--large 500000]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/sh_warranty \
+        .venv/bin/python bench/warranty_coverage.py [--large 500000]
 
 Phase "small": 10,000 devices (a third with a plan). Phase "large": the registry grown to
 ``--large`` devices (default 500,000) in the same database. In each phase, interleaved after a
@@ -70,8 +71,17 @@ def main() -> None:
         for k in results["small"]
         if isinstance(results["small"][k], dict)
     }
-    print(json.dumps({"machine": platform.platform(), "python": platform.python_version(),
-                      "results": results, "ratios_large_over_small": ratios}, indent=2))
+    print(
+        json.dumps(
+            {
+                "machine": platform.platform(),
+                "python": platform.python_version(),
+                "results": results,
+                "ratios_large_over_small": ratios,
+            },
+            indent=2,
+        )
+    )
 
 
 def grow(start: int, end: int) -> None:
@@ -95,15 +105,30 @@ def grow(start: int, end: int) -> None:
         devices = []
         for n in range(lo, hi):
             body = f"86{n:012d}"
-            devices.append(Device(imei=body + luhn.calc_check_digit(body), model=models[n % len(models)],
-                                  sold_at=now - dt.timedelta(days=rng.randint(1, 900))))
+            devices.append(
+                Device(
+                    imei=body + luhn.calc_check_digit(body),
+                    model=models[n % len(models)],
+                    sold_at=now - dt.timedelta(days=rng.randint(1, 900)),
+                )
+            )
         with transaction.atomic():
             Device.objects.bulk_create(devices, batch_size=batch)
             ids = Device.objects.filter(imei__in=[d.imei for d in devices[::3]]).values_list("pk", "sold_at")
             PlanPurchase.objects.bulk_create(
-                [PlanPurchase(device_id=pk, product=screen, purchased_at=sold, starts_on=timezone.localtime(sold).date(),
-                              ends_on=timezone.localtime(sold).date() + dt.timedelta(days=365), price_paid=199,
-                              channel="partner", claims_allowed=1) for pk, sold in ids],
+                [
+                    PlanPurchase(
+                        device_id=pk,
+                        product=screen,
+                        purchased_at=sold,
+                        starts_on=timezone.localtime(sold).date(),
+                        ends_on=timezone.localtime(sold).date() + dt.timedelta(days=365),
+                        price_paid=199,
+                        channel="partner",
+                        claims_allowed=1,
+                    )
+                    for pk, sold in ids
+                ],
                 batch_size=batch,
             )
     from django.db import connection
@@ -146,8 +171,11 @@ def measure(samples: int, *, tag: str, total: int) -> dict:
 
     def fresh_device():
         counter["n"] += 1
-        return Device.objects.create(imei=make_imei(counter["n"], tac=f"9{tag == 'large':d}{len(tag)}00000"),
-                                     model=model, sold_at=timezone.now() - dt.timedelta(days=2))
+        return Device.objects.create(
+            imei=make_imei(counter["n"], tac=f"9{tag == 'large':d}{len(tag)}00000"),
+            model=model,
+            sold_at=timezone.now() - dt.timedelta(days=2),
+        )
 
     def sell():
         services.plan_purchase_create(device=fresh_device(), plan_code="SCREEN12")
@@ -183,8 +211,11 @@ def measure(samples: int, *, tag: str, total: int) -> dict:
     out = {"devices": Device.objects.count()}
     for name, values in timings.items():
         values.sort()
-        out[name] = {"median_ms": round(statistics.median(values) * 1000, 3),
-                     "p95_ms": round(values[int(len(values) * 0.95)] * 1000, 3), "queries": queries[name]}
+        out[name] = {
+            "median_ms": round(statistics.median(values) * 1000, 3),
+            "p95_ms": round(values[int(len(values) * 0.95)] * 1000, 3),
+            "queries": queries[name],
+        }
     return out
 
 

@@ -97,8 +97,20 @@ class AppointmentAdmin(ReadOnlyMixin, CenterScopedAdmin):
     search_fields = ("ticket__service_no", "customer__phone")
     list_select_related = ("center", "ticket", "customer")
     date_hierarchy = "start"
-    readonly_fields = ("ticket", "center", "start", "end", "customer", "device", "issue", needs_display, "status",
-                       "reschedule_count", "reminded_at", "created_at")
+    readonly_fields = (
+        "ticket",
+        "center",
+        "start",
+        "end",
+        "customer",
+        "device",
+        "issue",
+        needs_display,
+        "status",
+        "reschedule_count",
+        "reminded_at",
+        "created_at",
+    )
     exclude = ("needs",)
 
     @admin.display(description=_("reference"), ordering="ticket__service_no")
@@ -124,10 +136,31 @@ class OnSiteRequestAdmin(CenterScopedAdmin):
     list_filter = ("status", "window", "cannot_travel")
     list_select_related = ("ticket", "center", "engineer")
     search_fields = ("ticket__service_no",)
-    fields = ("ticket", "center", "address", "province", "city", "county", "preferred_date", "window",
-              "cannot_travel", "status", "engineer")
-    readonly_fields = ("ticket", "center", "address", "province", "city", "county", "preferred_date", "window",
-                       "cannot_travel", "status")
+    fields = (
+        "ticket",
+        "center",
+        "address",
+        "province",
+        "city",
+        "county",
+        "preferred_date",
+        "window",
+        "cannot_travel",
+        "status",
+        "engineer",
+    )
+    readonly_fields = (
+        "ticket",
+        "center",
+        "address",
+        "province",
+        "city",
+        "county",
+        "preferred_date",
+        "window",
+        "cannot_travel",
+        "status",
+    )
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -162,8 +195,18 @@ class CallbackRequestAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("name", "phone", "topic", "preferred_window", "status", "created_at")
     list_filter = ("status", "topic", "preferred_window")
     search_fields = ("phone", "name")
-    readonly_fields = ("name", "phone", "topic", "preferred_window", "note", "language", "status", "handled_by",
-                       "handled_at", "created_at")
+    readonly_fields = (
+        "name",
+        "phone",
+        "topic",
+        "preferred_window",
+        "note",
+        "language",
+        "status",
+        "handled_by",
+        "handled_at",
+        "created_at",
+    )
     actions = ["mark_done"]
 
     @admin.action(description=_("Mark as called back"))
@@ -180,7 +223,16 @@ class SurveyAdmin(ReadOnlyMixin, CenterScopedAdmin):
     list_filter = ("overall", "recommend")
     list_select_related = ("ticket", "center", "engineer")
     readonly_fields = (
-        "ticket", "center", "engineer", "overall", "staff", "speed", "quality", "recommend", "comment", "created_at",
+        "ticket",
+        "center",
+        "engineer",
+        "overall",
+        "staff",
+        "speed",
+        "quality",
+        "recommend",
+        "comment",
+        "created_at",
     )
 
 
@@ -188,8 +240,16 @@ class SurveyAdmin(ReadOnlyMixin, CenterScopedAdmin):
 class PlanOrderAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("plan_code", "imei", "amount", "provider", "status", "created_at")
     list_filter = ("status", "provider")
-    readonly_fields = ("imei", "plan_code", "amount", "provider", "provider_reference", "status", "purchase_id",
-                       "created_at")
+    readonly_fields = (
+        "imei",
+        "plan_code",
+        "amount",
+        "provider",
+        "provider_reference",
+        "status",
+        "purchase_id",
+        "created_at",
+    )
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)

@@ -63,7 +63,9 @@ class SlotCounter(models.Model):
     for code that forgets the lock.
     """
 
-    center = models.ForeignKey("centers.ServiceCenter", on_delete=models.PROTECT, related_name="+", verbose_name=_("center"))
+    center = models.ForeignKey(
+        "centers.ServiceCenter", on_delete=models.PROTECT, related_name="+", verbose_name=_("center")
+    )
     start = models.DateTimeField(_("slot start"))
     capacity = models.PositiveSmallIntegerField(_("capacity"))
     booked = models.PositiveSmallIntegerField(_("booked"), default=0)
@@ -208,7 +210,12 @@ class CallbackRequest(models.Model):
     language = models.CharField(_("language"), max_length=8, default="zh-hans")
     status = models.CharField(_("status"), max_length=8, choices=CallbackStatus.choices, default=CallbackStatus.OPEN)
     handled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("handled by")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("handled by"),
     )
     handled_at = models.DateTimeField(_("called back at"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
@@ -232,9 +239,16 @@ class Survey(models.Model):
     ticket = models.OneToOneField(
         "repairs.RepairTicket", on_delete=models.PROTECT, related_name="survey", verbose_name=_("ticket")
     )
-    center = models.ForeignKey("centers.ServiceCenter", on_delete=models.PROTECT, related_name="surveys", verbose_name=_("center"))
+    center = models.ForeignKey(
+        "centers.ServiceCenter", on_delete=models.PROTECT, related_name="surveys", verbose_name=_("center")
+    )
     engineer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("engineer")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("engineer"),
     )
     overall = models.PositiveSmallIntegerField(_("overall"))
     staff = models.PositiveSmallIntegerField(_("staff friendliness"))

@@ -25,8 +25,14 @@ class Slot:
 
 
 def booking_settings() -> dict:
-    defaults = {"SLOT_MINUTES": 30, "DESKS": 2, "CHANGE_CUTOFF_MINUTES": 60, "NO_SHOW_GRACE_MINUTES": 30,
-                "MAX_DAYS_AHEAD": 30, "MAIL_IN_COURIER": "SF Express"}
+    defaults = {
+        "SLOT_MINUTES": 30,
+        "DESKS": 2,
+        "CHANGE_CUTOFF_MINUTES": 60,
+        "NO_SHOW_GRACE_MINUTES": 30,
+        "MAX_DAYS_AHEAD": 30,
+        "MAIL_IN_COURIER": "SF Express",
+    }
     defaults.update(getattr(settings, "BOOKING", {}))
     return defaults
 
@@ -75,8 +81,7 @@ def center_for_booking(*, code: str, days: int = 45) -> ServiceCenter | None:
         ServiceCenter.objects.filter(code=code, active=True)
         .prefetch_related(
             "opening_hours",
-            Prefetch("opening_exceptions",
-                     queryset=OpeningException.objects.filter(date__gte=today, date__lte=until)),
+            Prefetch("opening_exceptions", queryset=OpeningException.objects.filter(date__gte=today, date__lte=until)),
             "slot_rules",
             Prefetch("service_days", queryset=ServiceDay.objects.filter(date__gte=today, date__lte=until)),
         )
@@ -139,8 +144,11 @@ def slots_nearest_free(
     first_day = timezone.localtime(around).date()
     found: list[Slot] = []
     for offset in range(days):
-        found += [s for s in slots_for_day(center=center, day=first_day + dt.timedelta(days=offset), now=now)
-                  if s.available > 0]
+        found += [
+            s
+            for s in slots_for_day(center=center, day=first_day + dt.timedelta(days=offset), now=now)
+            if s.available > 0
+        ]
         if len(found) >= limit and offset >= 0:
             break
     found.sort(key=lambda s: abs((s.start - around).total_seconds()))

@@ -198,7 +198,12 @@ def appointment_book(
     try:
         with transaction.atomic():
             customer, device = _customer_and_device(
-                name=name, phone=phone, email=email, language=language, imei=imei, serial=serial,
+                name=name,
+                phone=phone,
+                email=email,
+                language=language,
+                imei=imei,
+                serial=serial,
                 model_code=model_code,
             )
             _seat_take(center=center, start=slot_start, capacity=capacity)
@@ -232,9 +237,10 @@ def appointment_book(
 
 def _appointment_locked(appointment_id: int) -> Appointment:
     appointment = (
-        Appointment.objects.select_for_update(of=("self",)).select_related("ticket", "center").filter(
-            pk=appointment_id
-        ).first()
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("ticket", "center")
+        .filter(pk=appointment_id)
+        .first()
     )
     if appointment is None:
         raise DomainError("not_found", _("No such appointment."), status=404)
@@ -243,9 +249,7 @@ def _appointment_locked(appointment_id: int) -> Appointment:
 
 def _check_changeable(appointment: Appointment, now: dt.datetime) -> None:
     if appointment.status != AppointmentStatus.BOOKED or appointment.ticket.status != "booked":
-        raise DomainError(
-            "invalid_transition", _("This appointment can no longer be changed."), status=409
-        )
+        raise DomainError("invalid_transition", _("This appointment can no longer be changed."), status=409)
     if now >= appointment_change_deadline(appointment=appointment):
         raise DomainError(
             "too_late",
@@ -255,7 +259,9 @@ def _check_changeable(appointment: Appointment, now: dt.datetime) -> None:
         )
 
 
-def appointment_cancel(*, appointment_id: int, actor: Actor | None = None, now: dt.datetime | None = None) -> Appointment:
+def appointment_cancel(
+    *, appointment_id: int, actor: Actor | None = None, now: dt.datetime | None = None
+) -> Appointment:
     """Cancel a booked appointment before the cut-off: frees its seat, cancels its ticket.
 
     Refuses: ``not_found`` (404); ``invalid_transition`` (409) when it is not booked any more
@@ -273,7 +279,9 @@ def appointment_cancel(*, appointment_id: int, actor: Actor | None = None, now: 
         appointment.status = AppointmentStatus.CANCELLED
         appointment.save(update_fields=["status", "updated_at"])
         ticket_transition(
-            ticket_id=appointment.ticket_id, action="cancel", actor=actor,
+            ticket_id=appointment.ticket_id,
+            action="cancel",
+            actor=actor,
             note=_("Appointment cancelled by the customer."),
         )
     return appointment
@@ -342,7 +350,9 @@ def appointments_mark_no_shows(*, now: dt.datetime | None = None) -> int:
             appointment.status = AppointmentStatus.NO_SHOW
             appointment.save(update_fields=["status", "updated_at"])
             ticket_transition(
-                ticket_id=appointment.ticket_id, action="no_show", actor=SYSTEM,
+                ticket_id=appointment.ticket_id,
+                action="no_show",
+                actor=SYSTEM,
                 note=_("The customer did not come to the appointment."),
             )
             marked += 1
@@ -419,25 +429,43 @@ def mail_in_request_create(
     hub = province_mail_in_hub(province=province) if province is not None else None
     if hub is None:
         raise DomainError(
-            "no_hub", _("Mail-in repair is not available in %(province)s yet.") % {"province": parsed.province},
-            status=422, field="pickup_address",
+            "no_hub",
+            _("Mail-in repair is not available in %(province)s yet.") % {"province": parsed.province},
+            status=422,
+            field="pickup_address",
         )
     with transaction.atomic():
         customer, device = _customer_and_device(
             name=name, phone=phone, email=email, language=language, imei=imei, serial=serial, model_code=model_code
         )
         ticket = ticket_book(
-            center=hub, customer=customer, device=device, fault_category=fault_category or "other",
-            fault_description=issue.strip(), channel="mail_in", actor=actor, contact_email=email or "", contact_language=language or "",
+            center=hub,
+            customer=customer,
+            device=device,
+            fault_category=fault_category or "other",
+            fault_description=issue.strip(),
+            channel="mail_in",
+            actor=actor,
+            contact_email=email or "",
+            contact_language=language or "",
         )
         request = MailInRequest.objects.create(
-            ticket=ticket, hub=hub, pickup_address=pickup_address.strip(), province=parsed.province,
-            city=parsed.city, county=parsed.county, adcode=parsed.adcode,
+            ticket=ticket,
+            hub=hub,
+            pickup_address=pickup_address.strip(),
+            province=parsed.province,
+            city=parsed.city,
+            county=parsed.county,
+            adcode=parsed.adcode,
         )
         request.shipment = shipment_create(
-            ticket=ticket, leg="customer_to_hub", address=pickup_address.strip(),
-            courier=booking_settings()["MAIL_IN_COURIER"], actor=actor,
-            pickup_from=pickup_from, pickup_until=pickup_until,
+            ticket=ticket,
+            leg="customer_to_hub",
+            address=pickup_address.strip(),
+            courier=booking_settings()["MAIL_IN_COURIER"],
+            actor=actor,
+            pickup_from=pickup_from,
+            pickup_until=pickup_until,
         )
     return request
 
@@ -499,12 +527,26 @@ def on_site_request_create(
                 field="model",
             )
         ticket = ticket_book(
-            center=center, customer=customer, device=device, fault_category=fault_category or "other",
-            fault_description=issue.strip(), channel="on_site", actor=actor, contact_email=email or "", contact_language=language or "",
+            center=center,
+            customer=customer,
+            device=device,
+            fault_category=fault_category or "other",
+            fault_description=issue.strip(),
+            channel="on_site",
+            actor=actor,
+            contact_email=email or "",
+            contact_language=language or "",
         )
         return OnSiteRequest.objects.create(
-            ticket=ticket, center=center, address=address.strip(), province=parsed.province, city=parsed.city,
-            county=parsed.county, preferred_date=preferred_date, window=window, cannot_travel=bool(cannot_travel),
+            ticket=ticket,
+            center=center,
+            address=address.strip(),
+            province=parsed.province,
+            city=parsed.city,
+            county=parsed.county,
+            preferred_date=preferred_date,
+            window=window,
+            cannot_travel=bool(cannot_travel),
         )
 
 
@@ -534,7 +576,8 @@ def on_site_engineer_assign(*, request_id: int, engineer, actor: Actor) -> OnSit
             raise DomainError(
                 "not_certified",
                 _("Choose an engineer of this center with a certification valid on the visit date."),
-                status=422, field="engineer",
+                status=422,
+                field="engineer",
             )
         request.engineer = engineer
         request.status = OnSiteStatus.ASSIGNED
@@ -558,8 +601,12 @@ def callback_request_create(
         raise DomainError("validation_error", _("Choose a time window."), field="preferred_window")
     with transaction.atomic():
         return CallbackRequest.objects.create(
-            name=name.strip(), phone=normalised, topic=topic, preferred_window=preferred_window,
-            note=(note or "").strip(), language=language or "zh-hans",
+            name=name.strip(),
+            phone=normalised,
+            topic=topic,
+            preferred_window=preferred_window,
+            note=(note or "").strip(),
+            language=language or "zh-hans",
         )
 
 
@@ -606,7 +653,9 @@ def survey_submit(
     for aspect, value in ratings.items():
         if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 5:
             raise DomainError("validation_error", _("Choose 1 to 5 stars."), field=aspect)
-    if recommend is not None and (not isinstance(recommend, int) or isinstance(recommend, bool) or not 0 <= recommend <= 10):
+    if recommend is not None and (
+        not isinstance(recommend, int) or isinstance(recommend, bool) or not 0 <= recommend <= 10
+    ):
         raise DomainError("validation_error", _("Choose a number from 0 to 10."), field="recommend")
     with transaction.atomic():
         ticket = RepairTicket.objects.select_for_update(of=("self",)).filter(pk=ticket_id).first()
@@ -617,8 +666,12 @@ def survey_submit(
         if Survey.objects.filter(ticket=ticket).exists():
             raise DomainError("survey_exists", _("Thank you, this repair has already been rated."), status=409)
         return Survey.objects.create(
-            ticket=ticket, center_id=ticket.center_id, engineer_id=ticket.engineer_id, comment=(comment or "").strip(),
-            recommend=recommend, **ratings,
+            ticket=ticket,
+            center_id=ticket.center_id,
+            engineer_id=ticket.engineer_id,
+            comment=(comment or "").strip(),
+            recommend=recommend,
+            **ratings,
         )
 
 
@@ -652,14 +705,19 @@ def plan_order_checkout(
     result = provider.charge(amount=amount, description=f"{plan_code} {imei}", card=card)
     if not result.ok:
         PlanOrder.objects.filter(pk=order.pk, status=PaymentStatus.PENDING).update(status=PaymentStatus.FAILED)
-        raise DomainError("payment_declined", result.message or _("The payment was declined."), status=402,
-                          field="card")
+        raise DomainError(
+            "payment_declined", result.message or _("The payment was declined."), status=402, field="card"
+        )
     try:
         with transaction.atomic():
             order = PlanOrder.objects.select_for_update(of=("self",)).get(pk=order.pk)
             # Re-checks eligibility (window, duplicate) under the device lock.
             purchase = plan_purchase_create(
-                device=device, plan_code=plan_code, purchased_at=now or timezone.now(), price=amount, channel="web",
+                device=device,
+                plan_code=plan_code,
+                purchased_at=now or timezone.now(),
+                price=amount,
+                channel="web",
             )
             order.status = PaymentStatus.PAID
             order.provider_reference = result.reference

@@ -75,9 +75,7 @@ class ProvinceFilter(admin.SimpleListFilter):
     parameter_name = "province"
 
     def lookups(self, request, model_admin):
-        return list(
-            Region.objects.filter(level=RegionLevel.PROVINCE).order_by("adcode").values_list("adcode", "name")
-        )
+        return list(Region.objects.filter(level=RegionLevel.PROVINCE).order_by("adcode").values_list("adcode", "name"))
 
     def queryset(self, request, queryset):
         if self.value():

@@ -286,7 +286,10 @@ def _demo_staff(out) -> None:
                     "expires_on": date(2028, 5, 31),
                 },
             )
-    out.write(f"  Staff logins (password '{DEMO_PASSWORD}'): hq (HQ, sees all), frontdesk, engineer, manager @ {DEMO_CENTER_CODE}")
+    out.write(
+        f"  Staff logins (password '{DEMO_PASSWORD}'): hq (HQ, sees all), frontdesk, engineer, "
+        f"manager @ {DEMO_CENTER_CODE}"
+    )
 
 
 def _on_site_upgrade() -> None:

@@ -48,13 +48,9 @@ class ServiceCenter(models.Model):
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=32, choices=CenterKind.choices, db_index=True)
     official = models.BooleanField(_("official"), default=True)
-    region = models.ForeignKey(
-        Region, on_delete=models.PROTECT, related_name="centers", verbose_name=_("county")
-    )
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="centers", verbose_name=_("county"))
     # Denormalised from ``region`` so coverage and province filters need no joins.
-    city = models.ForeignKey(
-        Region, on_delete=models.PROTECT, related_name="city_centers", verbose_name=_("city")
-    )
+    city = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="city_centers", verbose_name=_("city"))
     province = models.ForeignKey(
         Region, on_delete=models.PROTECT, related_name="province_centers", verbose_name=_("province")
     )
@@ -102,7 +98,9 @@ class ServiceCenter(models.Model):
 class OpeningHours(models.Model):
     """Weekly hours; several rows per weekday make a lunch break."""
 
-    center = models.ForeignKey(ServiceCenter, on_delete=models.CASCADE, related_name="opening_hours", verbose_name=_("center"))
+    center = models.ForeignKey(
+        ServiceCenter, on_delete=models.CASCADE, related_name="opening_hours", verbose_name=_("center")
+    )
     weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
     opens = models.TimeField(_("opens"))
     closes = models.TimeField(_("closes"))
@@ -122,7 +120,9 @@ class OpeningHours(models.Model):
 class OpeningException(models.Model):
     """A dated override of the weekly hours: closed, or special hours (e.g. Spring Festival)."""
 
-    center = models.ForeignKey(ServiceCenter, on_delete=models.CASCADE, related_name="opening_exceptions", verbose_name=_("center"))
+    center = models.ForeignKey(
+        ServiceCenter, on_delete=models.CASCADE, related_name="opening_exceptions", verbose_name=_("center")
+    )
     date = models.DateField(_("date"))
     closed = models.BooleanField(_("closed all day"), default=False)
     opens = models.TimeField(_("opens"), null=True, blank=True)
@@ -130,7 +130,11 @@ class OpeningException(models.Model):
     # The reason as a code, shown in the page's language; the free text is shown for "other" (or no code),
     # in the language it was typed in.
     reason_code = models.CharField(
-        _("reason"), max_length=20, choices=ExceptionReason.choices, blank=True, default="",
+        _("reason"),
+        max_length=20,
+        choices=ExceptionReason.choices,
+        blank=True,
+        default="",
         help_text=_("Shown in the customer's language. Choose “Other” to show the note below as typed."),
     )
     reason = models.CharField(_("note"), max_length=200, blank=True)
@@ -162,9 +166,16 @@ class OpeningException(models.Model):
 class StaffMembership(models.Model):
     """A Django user working at a center in a role; ``hq`` needs no center and sees all."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user")
+    )
     center = models.ForeignKey(
-        ServiceCenter, on_delete=models.PROTECT, null=True, blank=True, related_name="memberships", verbose_name=_("center")
+        ServiceCenter,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="memberships",
+        verbose_name=_("center"),
     )
     role = models.CharField(_("role"), max_length=16, choices=StaffRole.choices)
     active = models.BooleanField(_("active"), default=True)
@@ -189,7 +200,9 @@ class StaffMembership(models.Model):
 class Certification(models.Model):
     """An engineer's certification; valid between ``issued_on`` and ``expires_on``."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="certifications", verbose_name=_("user"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="certifications", verbose_name=_("user")
+    )
     name = models.CharField(_("name"), max_length=120)
     number = models.CharField(_("number"), max_length=64, unique=True)
     issued_on = models.DateField(_("issued on"))
@@ -212,12 +225,12 @@ class Certification(models.Model):
 class ServiceDay(models.Model):
     """A Service Day at a center: first Friday of the month and the weekend after it."""
 
-    center = models.ForeignKey(ServiceCenter, on_delete=models.PROTECT, related_name="service_days", verbose_name=_("center"))
+    center = models.ForeignKey(
+        ServiceCenter, on_delete=models.PROTECT, related_name="service_days", verbose_name=_("center")
+    )
     date = models.DateField(_("date"))
     perks = models.JSONField(_("perks"), default=list)
-    active = models.BooleanField(
-        _("active"), default=True, help_text=_("Untick to opt this center out of this day.")
-    )
+    active = models.BooleanField(_("active"), default=True, help_text=_("Untick to opt this center out of this day."))
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:

@@ -166,9 +166,7 @@ def distance_km_expression(*, lat: float, lng: float):
     dlat = (Radians(F("lat")) - Value(lat_r)) / Value(2.0)
     dlng = (Radians(F("lng")) - Value(lng_r)) / Value(2.0)
     a = Power(Sin(dlat), 2) + Value(math.cos(lat_r)) * Cos(Radians(F("lat"))) * Power(Sin(dlng), 2)
-    return ExpressionWrapper(
-        Value(2 * EARTH_RADIUS_KM) * ASin(Sqrt(Least(a, Value(1.0)))), output_field=FloatField()
-    )
+    return ExpressionWrapper(Value(2 * EARTH_RADIUS_KM) * ASin(Sqrt(Least(a, Value(1.0)))), output_field=FloatField())
 
 
 def _service_q(service: str) -> Q:
@@ -344,12 +342,18 @@ def center_week_hours(*, center: ServiceCenter, start: date | None = None, days:
     week = cache.get(key)
     if week is not None:
         return week
-    weekly_rows = OpeningHours.objects.filter(center_id=center.pk).annotate(
-        kind=Value(0), day=Value(None, output_field=DateField()), is_closed=Value(False)
-    ).order_by().values_list("kind", "weekday", "day", "opens", "closes", "is_closed")
-    exception_rows = OpeningException.objects.filter(center_id=center.pk, date__gte=start, date__lte=end).annotate(
-        kind=Value(1), wd=Value(-1)
-    ).order_by().values_list("kind", "wd", "date", "opens", "closes", "closed")
+    weekly_rows = (
+        OpeningHours.objects.filter(center_id=center.pk)
+        .annotate(kind=Value(0), day=Value(None, output_field=DateField()), is_closed=Value(False))
+        .order_by()
+        .values_list("kind", "weekday", "day", "opens", "closes", "is_closed")
+    )
+    exception_rows = (
+        OpeningException.objects.filter(center_id=center.pk, date__gte=start, date__lte=end)
+        .annotate(kind=Value(1), wd=Value(-1))
+        .order_by()
+        .values_list("kind", "wd", "date", "opens", "closes", "closed")
+    )
     weekly: dict[int, list] = {}
     exceptions: dict[date, tuple] = {}
     with primary_reads():
@@ -398,7 +402,7 @@ def _name_key(name: str) -> str:
 @dataclass(frozen=True)
 class Verification:
     official: bool
-    matches: list = field(default_factory=list)      # official active centers matching every criterion
+    matches: list = field(default_factory=list)  # official active centers matching every criterion
     suggestions: list = field(default_factory=list)  # official centers whose name only contains the query
 
 
@@ -425,7 +429,9 @@ def centers_verify(*, phone: str = "", name: str = "", city: str = "", limit: in
             level_field = {RegionLevel.PROVINCE: "province", RegionLevel.CITY: "city"}.get(region.level, "region")
             qs = qs.filter(**{level_field: region})
         else:
-            qs = qs.filter(Q(city__name__icontains=city) | Q(region__name__icontains=city) | Q(province__name__icontains=city))
+            qs = qs.filter(
+                Q(city__name__icontains=city) | Q(region__name__icontains=city) | Q(province__name__icontains=city)
+            )
     if name:
         key = _name_key(name)
         candidates = list(with_hours(qs.filter(name__icontains=name.strip()).order_by("code"))[: limit * 5])
@@ -556,4 +562,3 @@ def centers_visible_to(*, actor) -> QuerySet[ServiceCenter]:
     if actor.center_ids is not None:
         qs = qs.filter(pk__in=actor.center_ids)
     return qs
-

@@ -43,6 +43,7 @@ def center_cache_bump(*, code: str | None = None) -> None:
     key = NETWORK_VERSION_KEY if code is None else center_version_key(code)
     transaction.on_commit(lambda: cache.set(key, uuid.uuid4().hex[:12], timeout=None), robust=True)
 
+
 # --- regions -------------------------------------------------------------------
 
 PLACEHOLDER_COUNTY_NAMES = {"市辖区"}
@@ -160,7 +161,9 @@ def regions_load(*, rows: list[dict] | None = None) -> RegionLoadResult:
                 Region.objects.bulk_create(new, batch_size=1000)
                 created += len(new)
                 # PostgreSQL returns ids from bulk_create; SQLite 3.35+ does too, but re-read to be sure.
-                existing.update({r.adcode: r for r in Region.objects.filter(level=level, adcode__in=[n.adcode for n in new])})
+                existing.update(
+                    {r.adcode: r for r in Region.objects.filter(level=level, adcode__in=[n.adcode for n in new])}
+                )
             if changed:
                 Region.objects.bulk_update(
                     changed, ["name", "level", "parent_id", "lat", "lng", "is_placeholder"], batch_size=1000
@@ -530,9 +533,9 @@ def centers_import_csv(*, text: str, actor=None) -> ImportResult:
 
     regions = {
         r.adcode: r
-        for r in Region.objects.filter(adcode__in={(r.get("county_adcode") or "").strip() for r in rows}).select_related(
-            "parent__parent"
-        )
+        for r in Region.objects.filter(
+            adcode__in={(r.get("county_adcode") or "").strip() for r in rows}
+        ).select_related("parent__parent")
     }
     codes_in_file = [(r.get("code") or "").strip() for r in rows]
     existing = {
@@ -602,7 +605,9 @@ def centers_import_csv(*, text: str, actor=None) -> ImportResult:
         if row_errors:
             errors[_("row %(n)d") % {"n": line}] = row_errors
             continue
-        parsed.append({"line": line, "code": code, "values": values, "region": region, "hub_code": hub_code, "active": active})
+        parsed.append(
+            {"line": line, "code": code, "values": values, "region": region, "hub_code": hub_code, "active": active}
+        )
     if errors:
         raise DomainError(
             "validation_error",

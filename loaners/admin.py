@@ -165,7 +165,16 @@ def _run_on_each(modeladmin, request, queryset, fn, done_message):
 
 @admin.register(Loaner)
 class LoanerAdmin(CenterScopedAdmin):
-    list_display = ["imei", "model", "tier_display", "current_center", "status", "condition", "needs_wipe", "last_wiped_at"]
+    list_display = [
+        "imei",
+        "model",
+        "tier_display",
+        "current_center",
+        "status",
+        "condition",
+        "needs_wipe",
+        "last_wiped_at",
+    ]
     list_filter = ["status", TierFilter, "condition", "needs_wipe", CenterFilter]
     search_fields = ["imei", "model__name", "model__code"]
     list_select_related = ["model", "current_center"]
@@ -173,10 +182,27 @@ class LoanerAdmin(CenterScopedAdmin):
     actions = ["wipe", "transfer_send", "transfer_receive", "maintenance_done", "retire"]
     inlines = [LoanerEventInline]
     fields = [
-        "imei", "model", "home_center", "current_center", "status", "condition",
-        "accessories", "replacement_value", "last_wiped_at", "needs_wipe",
+        "imei",
+        "model",
+        "home_center",
+        "current_center",
+        "status",
+        "condition",
+        "accessories",
+        "replacement_value",
+        "last_wiped_at",
+        "needs_wipe",
     ]
-    readonly_fields = ["imei", "model", "home_center", "current_center", "status", "condition", "last_wiped_at", "needs_wipe"]
+    readonly_fields = [
+        "imei",
+        "model",
+        "home_center",
+        "current_center",
+        "status",
+        "condition",
+        "last_wiped_at",
+        "needs_wipe",
+    ]
 
     def get_queryset(self, request):
         return selectors.loaners_visible(actor=_actor(request)).select_related("model", "current_center")
@@ -233,8 +259,13 @@ class LoanerAdmin(CenterScopedAdmin):
     @admin.action(description=_("Record a wipe (factory reset)"))
     def wipe(self, request, queryset):
         actor = _actor(request)
-        _run_on_each(self, request, queryset, lambda pk: services.loaner_wipe(loaner_id=pk, actor=actor),
-                     _("%(n)d loaner(s) wiped."))
+        _run_on_each(
+            self,
+            request,
+            queryset,
+            lambda pk: services.loaner_wipe(loaner_id=pk, actor=actor),
+            _("%(n)d loaner(s) wiped."),
+        )
 
     @admin.action(description=_("Send to another center (code below)"))
     def transfer_send(self, request, queryset):
@@ -245,7 +276,9 @@ class LoanerAdmin(CenterScopedAdmin):
             return
         actor = _actor(request)
         _run_on_each(
-            self, request, queryset,
+            self,
+            request,
+            queryset,
             lambda pk: services.loaner_transfer_send(loaner_id=pk, to_center=to_center, actor=actor),
             _("%(n)d loaner(s) sent."),
         )
@@ -253,15 +286,22 @@ class LoanerAdmin(CenterScopedAdmin):
     @admin.action(description=_("Receive from transfer"))
     def transfer_receive(self, request, queryset):
         actor = _actor(request)
-        _run_on_each(self, request, queryset, lambda pk: services.loaner_transfer_receive(loaner_id=pk, actor=actor),
-                     _("%(n)d loaner(s) received."))
+        _run_on_each(
+            self,
+            request,
+            queryset,
+            lambda pk: services.loaner_transfer_receive(loaner_id=pk, actor=actor),
+            _("%(n)d loaner(s) received."),
+        )
 
     @admin.action(description=_("Back from maintenance (condition below)"))
     def maintenance_done(self, request, queryset):
         condition = request.POST.get("condition") or ""
         actor = _actor(request)
         _run_on_each(
-            self, request, queryset,
+            self,
+            request,
+            queryset,
             lambda pk: services.loaner_maintenance_done(loaner_id=pk, condition=condition, actor=actor),
             _("%(n)d loaner(s) back in the pool."),
         )
@@ -269,8 +309,13 @@ class LoanerAdmin(CenterScopedAdmin):
     @admin.action(description=_("Retire"))
     def retire(self, request, queryset):
         actor = _actor(request)
-        _run_on_each(self, request, queryset, lambda pk: services.loaner_retire(loaner_id=pk, actor=actor),
-                     _("%(n)d loaner(s) retired."))
+        _run_on_each(
+            self,
+            request,
+            queryset,
+            lambda pk: services.loaner_retire(loaner_id=pk, actor=actor),
+            _("%(n)d loaner(s) retired."),
+        )
 
 
 @admin.register(LoanerTransfer)
@@ -324,8 +369,19 @@ class DepositEntryInline(admin.TabularInline):
     model = DepositEntry
     extra = 0
     can_delete = False
-    fields = ["seq", "at", "kind", "deduction_kind", "reason", "amount", "from_deposit", "balance_after",
-              "payment_method", "reference", "actor_label"]
+    fields = [
+        "seq",
+        "at",
+        "kind",
+        "deduction_kind",
+        "reason",
+        "amount",
+        "from_deposit",
+        "balance_after",
+        "payment_method",
+        "reference",
+        "actor_label",
+    ]
     readonly_fields = fields
     ordering = ["seq"]
 
@@ -338,31 +394,67 @@ class DepositEntryInline(admin.TabularInline):
 
 @admin.register(Loan)
 class LoanAdmin(CenterScopedAdmin):
-    list_display = ["id", "ticket", "loaner", "tier", "status", "out_at", "due_at", "returned_at", "held",
-                    "refunded", "deducted", "balance_due"]
+    list_display = [
+        "id",
+        "ticket",
+        "loaner",
+        "tier",
+        "status",
+        "out_at",
+        "due_at",
+        "returned_at",
+        "held",
+        "refunded",
+        "deducted",
+        "balance_due",
+    ]
     list_filter = ["status", TierFilter, LoanCenterFilter]
     search_fields = ["ticket__service_no", "loaner__imei", "customer__phone"]
     list_select_related = ["ticket", "loaner__model", "center"]
     date_hierarchy = "out_at"
     inlines = [DepositEntryInline]
     readonly_fields = [
-        "counter_links", "ticket", "customer", "center", "loaner", "tier", "status", "out_at", "due_at",
-        "returned_at", "condition_out", "condition_in", "accessories_out", "terms_accepted_at",
-        "payment_method", "payment_reference", "deposit", "deposit_waived", "late_fee_per_day",
-        "held", "refunded", "deducted", "balance_due", "lent_by", "returned_by",
+        "counter_links",
+        "ticket",
+        "customer",
+        "center",
+        "loaner",
+        "tier",
+        "status",
+        "out_at",
+        "due_at",
+        "returned_at",
+        "condition_out",
+        "condition_in",
+        "accessories_out",
+        "terms_accepted_at",
+        "payment_method",
+        "payment_reference",
+        "deposit",
+        "deposit_waived",
+        "late_fee_per_day",
+        "held",
+        "refunded",
+        "deducted",
+        "balance_due",
+        "lent_by",
+        "returned_by",
     ]
     fields = readonly_fields
 
     def get_queryset(self, request):
-        return selectors.loans_visible(actor=_actor(request)).select_related("ticket", "loaner__model", "center", "customer")
+        return selectors.loans_visible(actor=_actor(request)).select_related(
+            "ticket", "loaner__model", "center", "customer"
+        )
 
     @admin.display(description=_("Counter"))
     def counter_links(self, obj):
         receipt = reverse("admin:loaners_loan_receipt", args=[obj.pk])
         if obj.is_open:
             ret = reverse("admin:loaners_loan_return", args=[obj.pk])
-            return format_html('<a class="button" href="{}">{}</a> <a href="{}">{}</a>', ret, _("Return…"),
-                               receipt, _("Receipt"))
+            return format_html(
+                '<a class="button" href="{}">{}</a> <a href="{}">{}</a>', ret, _("Return…"), receipt, _("Receipt")
+            )
         return format_html('<a href="{}">{}</a>', receipt, _("Receipt"))
 
     def get_urls(self):
@@ -451,7 +543,9 @@ class LoanAdmin(CenterScopedAdmin):
         formset = DeductionFormSet(data, prefix="d")
         preview = problem = None
         if not loan.is_open:
-            problem = DomainError("invalid_transition", _("This loan is already %(s)s.") % {"s": loan.get_status_display()})
+            problem = DomainError(
+                "invalid_transition", _("This loan is already %(s)s.") % {"s": loan.get_status_display()}
+            )
         elif data is not None and form.is_valid() and formset.is_valid():
             condition = form.cleaned_data["condition"]
             deductions = deductions_from(formset)

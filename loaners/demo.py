@@ -62,7 +62,11 @@ def _rules() -> int:
             _, made = DepositRule.objects.get_or_create(
                 province=shanghai,
                 tier=tier,
-                defaults={"deposit": Decimal(deposit), "late_fee_per_day": Decimal(fee), "waive_for_plan_holders": True},
+                defaults={
+                    "deposit": Decimal(deposit),
+                    "late_fee_per_day": Decimal(fee),
+                    "waive_for_plan_holders": True,
+                },
             )
             created += made
     return created
@@ -104,8 +108,14 @@ def _pool() -> int:
     LoanerEvent.objects.bulk_create(
         [
             LoanerEvent(
-                loaner_id=pk, action=LoanerAction.REGISTER, from_status="", to_status=LoanerStatus.AVAILABLE,
-                center_id=center_id, actor_label="seed_demo", note="demo pool", at=now,
+                loaner_id=pk,
+                action=LoanerAction.REGISTER,
+                from_status="",
+                to_status=LoanerStatus.AVAILABLE,
+                center_id=center_id,
+                actor_label="seed_demo",
+                note="demo pool",
+                at=now,
             )
             for pk, center_id in created
         ],

@@ -33,8 +33,10 @@ class ReturnForm(forms.Form):
 class DeductionForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("Kind"),
-        choices=[(DeductionKind.DAMAGE.value, DeductionKind.DAMAGE.label),
-                 (DeductionKind.MISSING_ACCESSORY.value, DeductionKind.MISSING_ACCESSORY.label)],
+        choices=[
+            (DeductionKind.DAMAGE.value, DeductionKind.DAMAGE.label),
+            (DeductionKind.MISSING_ACCESSORY.value, DeductionKind.MISSING_ACCESSORY.label),
+        ],
         required=False,
     )
     reason = forms.CharField(label=_("Reason"), max_length=300, required=False)

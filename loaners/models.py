@@ -97,13 +97,28 @@ class LoanerTransfer(models.Model):
         "centers.ServiceCenter", on_delete=models.PROTECT, related_name="+", verbose_name=_("from")
     )
     to_center = models.ForeignKey(
-        "centers.ServiceCenter", on_delete=models.PROTECT, related_name="incoming_loaner_transfers", verbose_name=_("to")
+        "centers.ServiceCenter",
+        on_delete=models.PROTECT,
+        related_name="incoming_loaner_transfers",
+        verbose_name=_("to"),
     )
     sent_at = models.DateTimeField(_("sent at"))
-    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("sent by"))
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("sent by"),
+    )
     received_at = models.DateTimeField(_("received at"), null=True, blank=True)
     received_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("received by")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("received by"),
     )
     note = models.CharField(_("note"), max_length=300, blank=True)
 
@@ -200,11 +215,26 @@ class Loan(models.Model):
     refunded = models.DecimalField(_("refunded"), **MONEY, default=Decimal("0.00"))
     deducted = models.DecimalField(_("deducted"), **MONEY, default=Decimal("0.00"))
     balance_due = models.DecimalField(
-        _("balance due"), **MONEY, default=Decimal("0.00"), help_text=_("Deductions beyond the deposit: owed by the customer.")
+        _("balance due"),
+        **MONEY,
+        default=Decimal("0.00"),
+        help_text=_("Deductions beyond the deposit: owed by the customer."),
     )
-    lent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("lent by"))
+    lent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("lent by"),
+    )
     returned_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("returned by")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("returned by"),
     )
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
@@ -271,9 +301,18 @@ class DepositEntry(models.Model):
     reason = models.CharField(_("reason"), max_length=300, blank=True)
     payment_method = models.CharField(_("payment method"), max_length=16, choices=PaymentMethod.choices, blank=True)
     reference = models.CharField(_("reference"), max_length=64, blank=True)
-    center = models.ForeignKey("centers.ServiceCenter", on_delete=models.PROTECT, related_name="+", verbose_name=_("center"))
+    center = models.ForeignKey(
+        "centers.ServiceCenter", on_delete=models.PROTECT, related_name="+", verbose_name=_("center")
+    )
     at = models.DateTimeField(_("at"), db_index=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("actor"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
     actor_label = models.CharField(max_length=150, blank=True, verbose_name=_("actor label"))
 
     class Meta:
@@ -285,7 +324,8 @@ class DepositEntry(models.Model):
             models.UniqueConstraint(fields=["loan", "seq"], name="deposit_entry_unique_seq"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="deposit_entry_amount_gt_0"),
             models.CheckConstraint(
-                condition=Q(from_deposit__gte=0) & Q(from_deposit__lte=F("amount")), name="deposit_entry_from_deposit_range"
+                condition=Q(from_deposit__gte=0) & Q(from_deposit__lte=F("amount")),
+                name="deposit_entry_from_deposit_range",
             ),
             models.CheckConstraint(condition=Q(balance_after__gte=0), name="deposit_entry_never_over_refunded"),
             models.CheckConstraint(
@@ -306,12 +346,28 @@ class LoanerEvent(models.Model):
     """The history of a loaner (and of its loans): who did what, when, from which status to which."""
 
     loaner = models.ForeignKey(Loaner, on_delete=models.PROTECT, related_name="events", verbose_name=_("loaner"))
-    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, null=True, blank=True, related_name="events", verbose_name=_("loan"))
+    loan = models.ForeignKey(
+        Loan, on_delete=models.PROTECT, null=True, blank=True, related_name="events", verbose_name=_("loan")
+    )
     action = models.CharField(_("action"), max_length=24, choices=LoanerAction.choices)
     from_status = models.CharField(_("from"), max_length=16, blank=True)
     to_status = models.CharField(_("to"), max_length=16)
-    center = models.ForeignKey("centers.ServiceCenter", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("center"))
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("actor"))
+    center = models.ForeignKey(
+        "centers.ServiceCenter",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("center"),
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
     actor_label = models.CharField(max_length=150, blank=True, verbose_name=_("actor label"))
     note = models.CharField(_("note"), max_length=300, blank=True)
     at = models.DateTimeField(_("at"))

@@ -69,12 +69,7 @@ def loan_public_summary(*, ticket_id: int) -> dict | None:
     """
     from .models import Loan
 
-    loan = (
-        Loan.objects.filter(ticket_id=ticket_id)
-        .select_related("loaner__model")
-        .order_by("-out_at", "-pk")
-        .first()
-    )
+    loan = Loan.objects.filter(ticket_id=ticket_id).select_related("loaner__model").order_by("-out_at", "-pk").first()
     if loan is None:
         return None
     return {
@@ -178,7 +173,13 @@ def centers_with_loaner_nearby(*, center, tier: str, limit: int | None = None) -
             status=LoanerStatus.AVAILABLE, needs_wipe=False, model__tier=tier, current_center__active=True
         )
         .exclude(current_center_id=center.pk)
-        .values("current_center_id", "current_center__code", "current_center__name", "current_center__lat", "current_center__lng")
+        .values(
+            "current_center_id",
+            "current_center__code",
+            "current_center__name",
+            "current_center__lat",
+            "current_center__lng",
+        )
         .annotate(n=Count("id"))
         .order_by()
     )
@@ -227,7 +228,10 @@ def deposit_rule_for(*, center, tier: str):
     """The province's rule for the tier, else the default rule (province empty), else None."""
     from .models import DepositRule
 
-    rules = {r.province_id: r for r in DepositRule.objects.filter(Q(province_id=center.province_id) | Q(province__isnull=True), tier=tier)}
+    rules = {
+        r.province_id: r
+        for r in DepositRule.objects.filter(Q(province_id=center.province_id) | Q(province__isnull=True), tier=tier)
+    }
     return rules.get(center.province_id) or rules.get(None)
 
 
@@ -261,8 +265,10 @@ def deposit_terms_for(*, center, tier: str, device=None) -> DepositTerms:
 
 def loan_due_at(*, promised_at: datetime | None, now: datetime) -> datetime:
     """``promised_at`` (or now + default repair days when missing or past) + grace days."""
-    base = promised_at if promised_at is not None and promised_at > now else now + timedelta(
-        days=loaner_setting("DEFAULT_REPAIR_DAYS")
+    base = (
+        promised_at
+        if promised_at is not None and promised_at > now
+        else now + timedelta(days=loaner_setting("DEFAULT_REPAIR_DAYS"))
     )
     return base + timedelta(days=loaner_setting("GRACE_DAYS"))
 
@@ -314,7 +320,9 @@ def _clean_deductions(deductions, condition: str) -> list[tuple[str, str, Decima
     cleaned = []
     for i, item in enumerate(deductions or ()):
         if not isinstance(item, dict):
-            raise DomainError("validation_error", _("Each deduction needs a reason and an amount."), field=f"deductions.{i}")
+            raise DomainError(
+                "validation_error", _("Each deduction needs a reason and an amount."), field=f"deductions.{i}"
+            )
         reason = str(item.get("reason") or "").strip()
         if not reason:
             raise DomainError("validation_error", _("A deduction needs a reason."), field=f"deductions.{i}.reason")
@@ -366,7 +374,9 @@ def loan_settlement(*, loan, condition: str, deductions=(), at: datetime | None 
             )
         )
     if condition == ReturnCondition.LOST and loan.loaner.replacement_value > 0:
-        raw.append((DeductionKind.LOSS.value, _("Loaner not returned: replacement value"), loan.loaner.replacement_value))
+        raw.append(
+            (DeductionKind.LOSS.value, _("Loaner not returned: replacement value"), loan.loaner.replacement_value)
+        )
     raw.extend(manual)
 
     total = sum((amount for _kind, _reason, amount in raw), ZERO)
@@ -385,7 +395,9 @@ def loan_settlement(*, loan, condition: str, deductions=(), at: datetime | None 
     for kind, reason, amount in raw:
         covered = min(amount, remaining)
         remaining -= covered
-        lines.append(SettlementLine(kind=kind, reason=reason, amount=amount, from_deposit=covered, owed=amount - covered))
+        lines.append(
+            SettlementLine(kind=kind, reason=reason, amount=amount, from_deposit=covered, owed=amount - covered)
+        )
     return Settlement(
         condition=condition,
         at=at,
@@ -398,7 +410,9 @@ def loan_settlement(*, loan, condition: str, deductions=(), at: datetime | None 
     )
 
 
-def loan_return_preview(*, loan_id: int, condition: str, deductions=(), at: datetime | None = None, actor=None) -> Settlement:
+def loan_return_preview(
+    *, loan_id: int, condition: str, deductions=(), at: datetime | None = None, actor=None
+) -> Settlement:
     """The refund the counter shows before confirming a return (nothing is written).
 
     Refuses a loan that is not open (``invalid_transition``, 409), one outside the

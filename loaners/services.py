@@ -79,7 +79,9 @@ def _refuse(loaner_or_loan, action_label: str, allowed: list[str] | None = None)
     )
 
 
-def _event(*, loaner: Loaner, action: str, from_status: str, actor, at: datetime, loan=None, note: str = "", center_id=None):
+def _event(
+    *, loaner: Loaner, action: str, from_status: str, actor, at: datetime, loan=None, note: str = "", center_id=None
+):
     return LoanerEvent.objects.create(
         loaner=loaner,
         loan=loan,
@@ -208,7 +210,14 @@ def loaner_maintenance_done(*, loaner_id: int, condition: str, actor, note: str 
     loaner.status = LoanerStatus.AVAILABLE
     loaner.condition = condition
     loaner.save(update_fields=["status", "condition", "updated_at"])
-    _event(loaner=loaner, action=LoanerAction.MAINTENANCE_DONE, from_status=before, actor=actor, at=timezone.now(), note=note)
+    _event(
+        loaner=loaner,
+        action=LoanerAction.MAINTENANCE_DONE,
+        from_status=before,
+        actor=actor,
+        at=timezone.now(),
+        note=note,
+    )
     return loaner
 
 
@@ -261,7 +270,9 @@ def loaner_transfer_receive(*, loaner_id: int, actor, note: str = "") -> LoanerT
         .select_related("to_center")
         .first()
     )
-    if loaner is None or (transfer is None and actor is not None and not actor.can_see_center(loaner.current_center_id)):
+    if loaner is None or (
+        transfer is None and actor is not None and not actor.can_see_center(loaner.current_center_id)
+    ):
         raise NotFound(_("No such loaner."))
     if loaner.status != LoanerStatus.TRANSFERRING or transfer is None:
         raise _refuse(loaner, _("receive"))
@@ -536,9 +547,7 @@ def loans_mark_overdue(*, now: datetime | None = None) -> int:
     Idempotent: a loan already overdue or returned meanwhile is skipped under its lock.
     """
     now = now or timezone.now()
-    ids = list(
-        Loan.objects.filter(status=LoanStatus.OUT, due_at__lt=now).order_by("pk").values_list("pk", flat=True)
-    )
+    ids = list(Loan.objects.filter(status=LoanStatus.OUT, due_at__lt=now).order_by("pk").values_list("pk", flat=True))
     marked = 0
     for loan_id in ids:
         with transaction.atomic():

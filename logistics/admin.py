@@ -25,10 +25,30 @@ class ShipmentAdmin(admin.ModelAdmin):
     list_filter = ("leg", "status")
     search_fields = ("tracking_no", "seal_no", "ticket__service_no")
     list_select_related = ("ticket",)
-    readonly_fields = ("ticket", "leg", "status", "seal_no", "origin_center", "destination_center", "created_at",
-                       "delivered_at")
-    fields = ("ticket", "leg", "status", "courier", "courier_partner", "tracking_no", "seal_no", "address",
-              "origin_center", "destination_center", "created_at", "delivered_at")
+    readonly_fields = (
+        "ticket",
+        "leg",
+        "status",
+        "seal_no",
+        "origin_center",
+        "destination_center",
+        "created_at",
+        "delivered_at",
+    )
+    fields = (
+        "ticket",
+        "leg",
+        "status",
+        "courier",
+        "courier_partner",
+        "tracking_no",
+        "seal_no",
+        "address",
+        "origin_center",
+        "destination_center",
+        "created_at",
+        "delivered_at",
+    )
     raw_id_fields = ("courier_partner",)
     inlines = [ShipmentEventInline]
 

@@ -20,22 +20,36 @@ class Shipment(models.Model):
     courier = models.CharField(_("courier"), max_length=120, blank=True)
     # The courier partner whose key may post this shipment's events (and only its own).
     courier_partner = models.ForeignKey(
-        "partners.Partner", on_delete=models.PROTECT, null=True, blank=True, related_name="shipments",
+        "partners.Partner",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="shipments",
         verbose_name=_("courier partner"),
     )
     tracking_no = models.CharField(_("tracking number"), max_length=64, blank=True)
     seal_no = models.CharField(_("seal / bag number"), max_length=64, blank=True)
-    status = models.CharField(_("status"), max_length=16, choices=ShipmentStatus.choices, default=ShipmentStatus.CREATED)
+    status = models.CharField(
+        _("status"), max_length=16, choices=ShipmentStatus.choices, default=ShipmentStatus.CREATED
+    )
     address = models.CharField(_("address"), max_length=300, blank=True)
     # When the courier comes to the door (mail-in pickup): told to the customer by SMS.
     pickup_from = models.DateTimeField(_("pickup from"), null=True, blank=True)
     pickup_until = models.DateTimeField(_("pickup until"), null=True, blank=True)
     origin_center = models.ForeignKey(
-        "centers.ServiceCenter", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        "centers.ServiceCenter",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("from"),
     )
     destination_center = models.ForeignKey(
-        "centers.ServiceCenter", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        "centers.ServiceCenter",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("to"),
     )
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
@@ -82,8 +96,17 @@ class ShipmentEvent(models.Model):
     seal_no = models.CharField(_("seal / bag number"), max_length=64, blank=True)
     # True when the seal was checked against the one recorded at pickup; None when not checked.
     seal_ok = models.BooleanField(_("seal intact"), null=True)
-    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("partner"))
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("user"))
+    partner = models.ForeignKey(
+        "partners.Partner", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("partner")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("user"),
+    )
     actor_label = models.CharField(max_length=150, blank=True, verbose_name=_("actor label"))
     ticket_action = models.CharField(
         _("ticket moved by"), max_length=32, blank=True, help_text=_("The ticket transition this event triggered.")

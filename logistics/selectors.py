@@ -39,11 +39,7 @@ def shipment_detail(*, actor, shipment_id: int) -> Shipment | None:
 
 def custody_chain(*, ticket_id: int) -> list[dict]:
     """The ticket's chain of custody: every shipment event of every leg, in time order."""
-    rows = (
-        ShipmentEvent.objects.filter(shipment__ticket_id=ticket_id)
-        .select_related("shipment")
-        .order_by("at", "pk")
-    )
+    rows = ShipmentEvent.objects.filter(shipment__ticket_id=ticket_id).select_related("shipment").order_by("at", "pk")
     return [
         {
             "shipment": e.shipment_id,

@@ -54,8 +54,17 @@ def _courier_partner(courier: str):
 
 
 def shipment_create(
-    *, ticket, leg: str, address: str = "", courier: str = "", actor=None, seal_no: str = "", tracking_no: str = "",
-    courier_partner=None, pickup_from=None, pickup_until=None,
+    *,
+    ticket,
+    leg: str,
+    address: str = "",
+    courier: str = "",
+    actor=None,
+    seal_no: str = "",
+    tracking_no: str = "",
+    courier_partner=None,
+    pickup_from=None,
+    pickup_until=None,
 ) -> Shipment:
     """Create one leg of a ticket's journey (status ``created``).
 
@@ -75,8 +84,11 @@ def shipment_create(
         pickup_from is not None
         and (timezone.is_naive(pickup_from) or timezone.is_naive(pickup_until) or pickup_until <= pickup_from)
     ):
-        raise DomainError("validation_error", _("Give the pickup window as two times with their offset, start first."),
-                          field="pickup_from")
+        raise DomainError(
+            "validation_error",
+            _("Give the pickup window as two times with their offset, start first."),
+            field="pickup_from",
+        )
     if leg not in Leg.values:
         raise DomainError("validation_error", _("Unknown leg."), field="leg")
     if ticket.status in ("closed", "cancelled"):
@@ -87,10 +99,17 @@ def shipment_create(
     try:
         with transaction.atomic():
             shipment = Shipment.objects.create(
-                ticket=ticket, leg=leg, address=address[:300], courier=courier[:120],
-                courier_partner=courier_partner or _courier_partner(courier), seal_no=seal_no[:64],
-                tracking_no=tracking_no[:64], origin_center=origin, destination_center=destination,
-                pickup_from=pickup_from, pickup_until=pickup_until,
+                ticket=ticket,
+                leg=leg,
+                address=address[:300],
+                courier=courier[:120],
+                courier_partner=courier_partner or _courier_partner(courier),
+                seal_no=seal_no[:64],
+                tracking_no=tracking_no[:64],
+                origin_center=origin,
+                destination_center=destination,
+                pickup_from=pickup_from,
+                pickup_until=pickup_until,
             )
             events.shipment_created(shipment=shipment)
     except IntegrityError:
@@ -118,7 +137,9 @@ def _move_ticket(shipment: Shipment, event: ShipmentEvent) -> str:
     if move is None or status not in move.sources:
         return ""  # staff already moved it (e.g. checked in at the counter): the custody row is enough
     note = _("Shipment %(id)s %(event)s (courier %(courier)s, tracking %(tracking)s).") % {
-        "id": shipment.pk, "event": event.event, "courier": shipment.courier or "-",
+        "id": shipment.pk,
+        "event": event.event,
+        "courier": shipment.courier or "-",
         "tracking": shipment.tracking_no or "-",
     }
     ticket_transition(ticket_id=shipment.ticket_id, action=action, actor=SYSTEM, note=note)
@@ -167,13 +188,16 @@ def shipment_event_record(
                 "invalid_shipment_event",
                 _("“%(event)s” is not possible while the shipment is “%(status)s”.")
                 % {"event": event, "status": shipment.status},
-                status=409, allowed_events=[str(a) for a in allowed],
+                status=409,
+                allowed_events=[str(a) for a in allowed],
             )
         if last is not None and at < last.at:
             raise DomainError("validation_error", _("This time is before the previous event."), field="at")
         if tracking_no and shipment.tracking_no and tracking_no != shipment.tracking_no:
             raise DomainError(
-                "tracking_mismatch", _("This shipment has another tracking number."), status=409,
+                "tracking_mismatch",
+                _("This shipment has another tracking number."),
+                status=409,
                 tracking_no=shipment.tracking_no,
             )
         seal_ok = None
@@ -187,15 +211,11 @@ def shipment_event_record(
                     )
                 seal_ok = True
             elif event in HANDOVER_EVENTS:
-                raise DomainError(
-                    "validation_error", _("Give the seal/bag number at each hand-over."), field="seal_no"
-                )
+                raise DomainError("validation_error", _("Give the seal/bag number at each hand-over."), field="seal_no")
         elif seal_no:
             if event != ShipmentEventKind.PICKED_UP:
                 # A seal first seen mid-route cannot prove the bag was not opened before.
-                raise DomainError(
-                    "seal_mismatch", _("No seal was recorded at pickup for this shipment."), status=409
-                )
+                raise DomainError("seal_mismatch", _("No seal was recorded at pickup for this shipment."), status=409)
             shipment.seal_no = seal_no
         tracking_assigned = bool(tracking_no and not shipment.tracking_no)
         if tracking_assigned:
@@ -209,9 +229,16 @@ def shipment_event_record(
             shipment.delivered_at = at
         shipment.save(update_fields=["status", "seal_no", "tracking_no", "delivered_at", "updated_at"])
         row = ShipmentEvent.objects.create(
-            shipment=shipment, event=event, at=at, tracking_no=tracking_no, seal_no=seal_no, seal_ok=seal_ok,
-            partner=getattr(actor, "partner", None), user=getattr(actor, "user", None) if isinstance(actor, Actor) else None,
-            actor_label=_actor_label(actor)[:150], note=note[:300],
+            shipment=shipment,
+            event=event,
+            at=at,
+            tracking_no=tracking_no,
+            seal_no=seal_no,
+            seal_ok=seal_ok,
+            partner=getattr(actor, "partner", None),
+            user=getattr(actor, "user", None) if isinstance(actor, Actor) else None,
+            actor_label=_actor_label(actor)[:150],
+            note=note[:300],
         )
         action = _move_ticket(shipment, row)
         if action:
@@ -239,15 +266,18 @@ def shipment_tracking_assign(*, shipment_id: int, tracking_no: str, courier: str
     if not tracking_no:
         raise DomainError("validation_error", _("Give the tracking number."), field="tracking_no")
     with transaction.atomic():
-        shipment = shipments_for_actor(actor=actor or SYSTEM).select_for_update(of=("self",)).filter(
-            pk=shipment_id).first()
+        shipment = (
+            shipments_for_actor(actor=actor or SYSTEM).select_for_update(of=("self",)).filter(pk=shipment_id).first()
+        )
         if shipment is None:
             raise NotFound(_("No such shipment."))
         if shipment.tracking_no == tracking_no:
             return shipment
         if shipment.tracking_no:
             raise DomainError(
-                "tracking_mismatch", _("This shipment has another tracking number."), status=409,
+                "tracking_mismatch",
+                _("This shipment has another tracking number."),
+                status=409,
                 tracking_no=shipment.tracking_no,
             )
         shipment.tracking_no = tracking_no
@@ -269,8 +299,12 @@ def _emit(shipment: Shipment, row: ShipmentEvent) -> None:
     webhook_event_emit(
         event_type="shipment.updated",
         payload={
-            "shipment_id": shipment.pk, "service_no": shipment.ticket.service_no, "leg": shipment.leg,
-            "status": shipment.status, "event": row.event, "at": row.at,
+            "shipment_id": shipment.pk,
+            "service_no": shipment.ticket.service_no,
+            "leg": shipment.leg,
+            "status": shipment.status,
+            "event": row.event,
+            "at": row.at,
         },
         partner_ids=sorted(set(partner_ids)),
     )

@@ -53,8 +53,18 @@ class ReadOnlyScopedAdmin(admin.ModelAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyScopedAdmin):
-    list_display = ("id", "created_at", "kind", "channel", "masked_recipient", "ticket", "status", "attempts",
-                    "short_error", "sent_at")
+    list_display = (
+        "id",
+        "created_at",
+        "kind",
+        "channel",
+        "masked_recipient",
+        "ticket",
+        "status",
+        "attempts",
+        "short_error",
+        "sent_at",
+    )
     list_filter = ("status", "channel", "kind", "skip_reason", "language", ("created_at", admin.DateFieldListFilter))
     search_fields = ("ticket__service_no", "=dedupe_key", "=uuid")
     list_select_related = ("ticket",)
@@ -62,9 +72,26 @@ class NotificationAdmin(ReadOnlyScopedAdmin):
     ordering = ("-created_at", "-pk")
     actions = ("resend",)
     show_full_result_count = False
-    fields = ("uuid", "kind", "channel", "masked_recipient", "language", "ticket", "status", "skip_reason",
-              "attempts", "available_at", "lease_until", "last_error", "provider_message_id", "dedupe_key",
-              "subject", "body", "created_at", "sent_at")
+    fields = (
+        "uuid",
+        "kind",
+        "channel",
+        "masked_recipient",
+        "language",
+        "ticket",
+        "status",
+        "skip_reason",
+        "attempts",
+        "available_at",
+        "lease_until",
+        "last_error",
+        "provider_message_id",
+        "dedupe_key",
+        "subject",
+        "body",
+        "created_at",
+        "sent_at",
+    )
     readonly_fields = fields
 
     def get_queryset(self, request):
@@ -96,8 +123,6 @@ class NotificationAdmin(ReadOnlyScopedAdmin):
 
     def has_resend_permission(self, request):
         return _has_scope(request)
-
-
 
 
 @admin.register(SlaBreach)

@@ -159,13 +159,12 @@ def sla_breaches_record(*, now: datetime) -> int:
     from repairs.selectors import tickets_overdue
 
     from .models import SlaBreach
+
     new = 0
     for ticket in tickets_overdue(now=now).select_related("center").order_by("pk").iterator(chunk_size=500):
         try:
             with transaction.atomic():
-                breach = SlaBreach.objects.create(
-                    ticket=ticket, status=ticket.status, stage_due_at=ticket.stage_due_at
-                )
+                breach = SlaBreach.objects.create(ticket=ticket, status=ticket.status, stage_due_at=ticket.stage_due_at)
                 context = {
                     "service_no": ticket.service_no,
                     "center_name": ticket.center.name,

@@ -26,7 +26,12 @@ class Notification(models.Model):
     kind = models.CharField(_("kind"), max_length=32, choices=NotificationKind.choices)
     channel = models.CharField(_("channel"), max_length=16, choices=NotificationChannel.choices)
     customer = models.ForeignKey(
-        "repairs.Customer", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("customer")
+        "repairs.Customer",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("customer"),
     )
     ticket = models.ForeignKey(
         "repairs.RepairTicket",
@@ -85,9 +90,7 @@ class Notification(models.Model):
         ]
         indexes = [
             # The sweep: pending rows by due time, sending rows by lease.
-            models.Index(
-                fields=["available_at"], name="notification_pending_idx", condition=Q(status="pending")
-            ),
+            models.Index(fields=["available_at"], name="notification_pending_idx", condition=Q(status="pending")),
             models.Index(fields=["lease_until"], name="notification_sending_idx", condition=Q(status="sending")),
         ]
 

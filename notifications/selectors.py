@@ -62,9 +62,7 @@ def ticket_notification_context(*, ticket, kind: str) -> dict:
         except LookupError:
             Shipment = None
         if Shipment is not None:
-            shipment = (
-                Shipment.objects.filter(ticket=ticket, leg="hub_to_customer").order_by("-pk").first()
-            )
+            shipment = Shipment.objects.filter(ticket=ticket, leg="hub_to_customer").order_by("-pk").first()
             if shipment is not None:
                 from django.utils import translation
 
@@ -96,13 +94,16 @@ def shipment_notification_context(*, shipment) -> dict:
         "courier": courier,
         "tracking_no": shipment.tracking_no,
         "address": shipment.address,
-        "pickup_day": "", "pickup_from": "", "pickup_until": "",
+        "pickup_day": "",
+        "pickup_from": "",
+        "pickup_until": "",
         "link": ticket_link(ticket),
     }
     if shipment.pickup_from is not None and shipment.pickup_until is not None:
         start, end = timezone.localtime(shipment.pickup_from), timezone.localtime(shipment.pickup_until)
-        context.update({"pickup_day": f"{start:%Y-%m-%d}", "pickup_from": f"{start:%H:%M}",
-                        "pickup_until": f"{end:%H:%M}"})
+        context.update(
+            {"pickup_day": f"{start:%Y-%m-%d}", "pickup_from": f"{start:%H:%M}", "pickup_until": f"{end:%H:%M}"}
+        )
     return context
 
 

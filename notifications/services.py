@@ -92,11 +92,19 @@ def notification_enqueue(
         if channel in existing:
             rows.append(existing[channel])
             continue
-        recipient = _recipient_for(channel, customer=customer, to_phone=to_phone, to_email=to_email,
-                                   to_wechat=to_wechat)
+        recipient = _recipient_for(
+            channel, customer=customer, to_phone=to_phone, to_email=to_email, to_wechat=to_wechat
+        )
         row = Notification(
-            kind=kind, channel=channel, customer=customer, ticket=ticket, recipient=recipient, language=language,
-            context=context, dedupe_key=dedupe_key or None, available_at=now,
+            kind=kind,
+            channel=channel,
+            customer=customer,
+            ticket=ticket,
+            recipient=recipient,
+            language=language,
+            context=context,
+            dedupe_key=dedupe_key or None,
+            available_at=now,
         )
         if customer is not None and not customer.contact_consent:
             row.status, row.skip_reason = NotificationStatus.SKIPPED, SkipReason.NO_CONSENT
@@ -198,9 +206,9 @@ def notification_claim(*, notification_id: int, now: datetime | None = None) -> 
 
 def _finish(notification: Notification, token: uuid.UUID, **fields) -> bool:
     fields["updated_at"] = timezone.now()
-    done = Notification.objects.filter(
-        pk=notification.pk, status=NotificationStatus.SENDING, claim_token=token
-    ).update(**fields)
+    done = Notification.objects.filter(pk=notification.pk, status=NotificationStatus.SENDING, claim_token=token).update(
+        **fields
+    )
     if not done:
         logger.warning("notification %s: claim lost before recording the outcome", notification.pk)
     return bool(done)
@@ -233,15 +241,23 @@ def notification_send(*, notification_id: int) -> SendOutcome:
     except Exception as exc:  # transient by default: network, provider 5xx, SMTP down
         error = (str(exc) if isinstance(exc, SendError) else f"{type(exc).__name__}: {exc}")[:2000]
         if notification.attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS:
-            logger.warning("notification %s failed after %s attempts: %s", notification.pk, notification.attempts, error)
+            logger.warning(
+                "notification %s failed after %s attempts: %s", notification.pk, notification.attempts, error
+            )
             ok = _finish(notification, token, status=NotificationStatus.FAILED, last_error=error)
             return SendOutcome("failed" if ok else "lost_claim")
         delay = _backoff_seconds(notification.attempts)
-        logger.info("notification %s attempt %s failed (%s); retry in %ss", notification.pk, notification.attempts,
-                    error, delay)
+        logger.info(
+            "notification %s attempt %s failed (%s); retry in %ss", notification.pk, notification.attempts, error, delay
+        )
         ok = _finish(
-            notification, token, status=NotificationStatus.PENDING, last_error=error, claim_token=None,
-            lease_until=None, available_at=timezone.now() + timedelta(seconds=delay),
+            notification,
+            token,
+            status=NotificationStatus.PENDING,
+            last_error=error,
+            claim_token=None,
+            lease_until=None,
+            available_at=timezone.now() + timedelta(seconds=delay),
         )
         return SendOutcome("retry" if ok else "lost_claim", retry_in=delay)
     secret = {}
@@ -249,8 +265,13 @@ def notification_send(*, notification_id: int) -> SendOutcome:
         # A one-time code has done its job once sent: do not keep it readable in the outbox.
         secret = {"body": "", "context": {}}
     ok = _finish(
-        notification, token, status=NotificationStatus.SENT, sent_at=timezone.now(),
-        provider_message_id=str(provider_id or "")[:128], last_error="", **secret,
+        notification,
+        token,
+        status=NotificationStatus.SENT,
+        sent_at=timezone.now(),
+        provider_message_id=str(provider_id or "")[:128],
+        last_error="",
+        **secret,
     )
     return SendOutcome("sent" if ok else "lost_claim")
 
@@ -268,7 +289,8 @@ def notifications_sweep(*, now: datetime | None = None, limit: int | None = None
     Notification.objects.filter(
         status=NotificationStatus.SENDING, lease_until__lt=now, attempts__gte=settings.NOTIFICATIONS_MAX_ATTEMPTS
     ).update(
-        status=NotificationStatus.FAILED, last_error="Send lease expired on the last attempt (worker lost).",
+        status=NotificationStatus.FAILED,
+        last_error="Send lease expired on the last attempt (worker lost).",
         updated_at=now,
     )
     cutoff = now - timedelta(seconds=settings.NOTIFICATIONS_SWEEP_AFTER_SECONDS)
@@ -305,7 +327,11 @@ def notifications_resend(*, notification_ids: Iterable[int], actor=None) -> int:
         )
         now = timezone.now()
         Notification.objects.filter(pk__in=ids).update(
-            status=NotificationStatus.PENDING, attempts=0, available_at=now, claim_token=None, lease_until=None,
+            status=NotificationStatus.PENDING,
+            attempts=0,
+            available_at=now,
+            claim_token=None,
+            lease_until=None,
             updated_at=now,
         )
         if ids:
@@ -336,8 +362,13 @@ def job_run_claim(*, job: str, period: str, now: datetime | None = None) -> JobR
     taken = JobRun.objects.filter(
         Q(status=JobRunStatus.FAILED) | Q(status=JobRunStatus.RUNNING, lease_until__lt=now), job=job, period=period
     ).update(
-        status=JobRunStatus.RUNNING, claim_token=token, attempts=F("attempts") + 1, started_at=now,
-        lease_until=lease_until, finished_at=None, error="",
+        status=JobRunStatus.RUNNING,
+        claim_token=token,
+        attempts=F("attempts") + 1,
+        started_at=now,
+        lease_until=lease_until,
+        finished_at=None,
+        error="",
     )
     if not taken:
         return None
@@ -394,8 +425,13 @@ def notification_enqueue_for_ticket(*, kind: str, ticket, context: dict, dedupe_
 
     customer = ticket.customer
     contact = ticket_contact(ticket=ticket)
-    common = {"kind": kind, "customer": customer, "language": contact["language"], "dedupe_key": dedupe_key,
-              "ticket": ticket}
+    common = {
+        "kind": kind,
+        "customer": customer,
+        "language": contact["language"],
+        "dedupe_key": dedupe_key,
+        "ticket": ticket,
+    }
     if not contact["email"] or contact["email_verified"]:
         channels = [NotificationChannel.SMS] + ([NotificationChannel.EMAIL] if contact["email"] else [])
         return notification_enqueue(context=context, channels=channels, to_email=contact["email"], **common)
@@ -403,8 +439,10 @@ def notification_enqueue_for_ticket(*, kind: str, ticket, context: dict, dedupe_
 
     rows = notification_enqueue(context=context, channels=[NotificationChannel.SMS], **common)
     return rows + notification_enqueue(
-        context={**context, "link": tracking_url(ticket.service_no)}, channels=[NotificationChannel.EMAIL],
-        to_email=contact["email"], **common,
+        context={**context, "link": tracking_url(ticket.service_no)},
+        channels=[NotificationChannel.EMAIL],
+        to_email=contact["email"],
+        **common,
     )
 
 

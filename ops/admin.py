@@ -114,7 +114,9 @@ class _DashboardAdmin(admin.ModelAdmin):
             t.csv_url = csv_base.replace("KEY", t.key) + (f"?{query}" if query else "")
         my_centers = []
         if ctx.center_ids is not None and center is None:
-            my_centers = list(ServiceCenter.objects.filter(pk__in=ctx.center_ids).order_by("code").values("code", "name")[:50])
+            my_centers = list(
+                ServiceCenter.objects.filter(pk__in=ctx.center_ids).order_by("code").values("code", "name")[:50]
+            )
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,

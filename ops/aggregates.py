@@ -30,7 +30,9 @@ class EpochSeconds(Func):
     output_field = FloatField()
 
     def __init__(self, end, start, **extra):
-        super().__init__(F(end) if isinstance(end, str) else end, F(start) if isinstance(start, str) else start, **extra)
+        super().__init__(
+            F(end) if isinstance(end, str) else end, F(start) if isinstance(start, str) else start, **extra
+        )
 
     def as_postgresql(self, compiler, conn, **extra):
         return self.as_sql(compiler, conn, template="EXTRACT(EPOCH FROM (%(expressions)s))", arg_joiner=" - ", **extra)

@@ -34,7 +34,8 @@ def line_chart(
         f"<title>{escape(title)}</title>",
         f'<line x1="{pad_l}" y1="{pad_t + h}" x2="{pad_l + w}" y2="{pad_t + h}" stroke="#888"/>',
         f'<line x1="{pad_l}" y1="{pad_t}" x2="{pad_l}" y2="{pad_t + h}" stroke="#888"/>',
-        f'<text x="{pad_l - 6}" y="{pad_t + 4}" text-anchor="end" font-size="11">{escape(_fmt(top))}{escape(unit)}</text>',
+        f'<text x="{pad_l - 6}" y="{pad_t + 4}" text-anchor="end" font-size="11">'
+        f"{escape(_fmt(top))}{escape(unit)}</text>",
         f'<text x="{pad_l - 6}" y="{pad_t + h}" text-anchor="end" font-size="11">0</text>',
     ]
     segment: list[str] = []
@@ -67,7 +68,12 @@ def line_chart(
 
 
 def bar_chart(
-    bars: Sequence[tuple[str, object]], *, title: str, unit: str = "%", max_value: float | None = 100.0, width: int = 640
+    bars: Sequence[tuple[str, object]],
+    *,
+    title: str,
+    unit: str = "%",
+    max_value: float | None = 100.0,
+    width: int = 640,
 ) -> SafeString:
     """Horizontal bars ``[(label, value)]``, e.g. coverage by province (0-100 %)."""
     row_h, pad_l, pad_r = 20, 140, 60

@@ -62,7 +62,9 @@ class Table:
     def cut_note(self) -> str:
         if self.page_limit is None or len(self.rows) <= self.page_limit:
             return ""
-        return str(_("Showing %(n)d of %(total)d rows; the CSV has all.") % {"n": self.page_limit, "total": len(self.rows)})
+        return str(
+            _("Showing %(n)d of %(total)d rows; the CSV has all.") % {"n": self.page_limit, "total": len(self.rows)}
+        )
 
 
 FIGURES: dict[str, dict[str, Callable[[Ctx], Table]]] = {"front": {}, "hq": {}}
@@ -439,12 +441,12 @@ def plan_attach(ctx: Ctx) -> Table:
     from warranty.choices import PlanKind
 
     if ctx.center_ids is not None:
-        return unavailable(
-            "plan_attach", _("Plan attach rate"), _("Devices sold are counted network-wide: HQ only.")
-        )
+        return unavailable("plan_attach", _("Plan attach rate"), _("Devices sold are counted network-wide: HQ only."))
     data = selectors.plan_attach_rate(period=ctx.period)
     kinds = dict(PlanKind.choices)
-    rows = [{"kind": str(kinds.get(r["kind"], r["kind"])), "plans": r["plans"], "rate": r["rate"]} for r in data["by_kind"]]
+    rows = [
+        {"kind": str(kinds.get(r["kind"], r["kind"])), "plans": r["plans"], "rate": r["rate"]} for r in data["by_kind"]
+    ]
     rows.append({"kind": str(_("All plans")), "plans": data["plans_sold"], "rate": data["rate"]})
     return Table(
         key="plan_attach",

@@ -122,7 +122,9 @@ def board_center(*, code: str) -> ServiceCenter | None:
     return ServiceCenter(pk=pk, code=code, name=name, active=True)
 
 
-def board_columns(*, center_id: int, now: dt.datetime | None = None, limit: int = BOARD_ROWS_PER_STAGE) -> list[BoardColumn]:
+def board_columns(
+    *, center_id: int, now: dt.datetime | None = None, limit: int = BOARD_ROWS_PER_STAGE
+) -> list[BoardColumn]:
     """The board's columns for one center: at most ``limit`` rows each, longest-waiting first.
 
     At most two queries whatever the queue length: the counts (and latest change) per status,
@@ -140,9 +142,10 @@ def board_columns(*, center_id: int, now: dt.datetime | None = None, limit: int 
     statuses = list(BOARD_STATUS_TO_STAGE)
     open_here = RepairTicket.objects.filter(center_id=center_id, status__in=statuses)
     state = sorted(
-        open_here.order_by().values_list("status").annotate(n=Count("pk"), last=Max("updated_at")).values_list(
-            "status", "n", "last"
-        )
+        open_here.order_by()
+        .values_list("status")
+        .annotate(n=Count("pk"), last=Max("updated_at"))
+        .values_list("status", "n", "last")
     )
     key = None
     if live:
@@ -159,13 +162,19 @@ def board_columns(*, center_id: int, now: dt.datetime | None = None, limit: int 
 
     since = F("stage_started_at")
     rows = (
-        open_here.annotate(
-            rn=Window(RowNumber(), partition_by=[F("status")], order_by=[since.asc(nulls_first=True), F("pk").asc()])
+        (
+            open_here.annotate(
+                rn=Window(
+                    RowNumber(), partition_by=[F("status")], order_by=[since.asc(nulls_first=True), F("pk").asc()]
+                )
+            )
+            .filter(rn__lte=limit)
+            .order_by()
+            .values_list("status", "customer__name", "service_no", "stage_started_at", "updated_at")
         )
-        .filter(rn__lte=limit)
-        .order_by()
-        .values_list("status", "customer__name", "service_no", "stage_started_at", "updated_at")
-    ) if state else []
+        if state
+        else []
+    )
     by_stage: dict[str, list[tuple]] = {}
     for status, name, service_no, started, updated in rows:
         started = started or updated
@@ -177,7 +186,9 @@ def board_columns(*, center_id: int, now: dt.datetime | None = None, limit: int 
     for stage, label, _statuses in BOARD_STAGES:
         # awaiting_parts and repairing share a column: merge, re-sort, cut to the limit again.
         merged = sorted(by_stage.get(stage, []), key=lambda item: item[0])[:limit]
-        columns.append(BoardColumn(key=stage, label=str(label), rows=tuple(r for _s, r in merged), total=totals.get(stage, 0)))
+        columns.append(
+            BoardColumn(key=stage, label=str(label), rows=tuple(r for _s, r in merged), total=totals.get(stage, 0))
+        )
     if key is not None:
         cache.set(key, columns, BOARD_CACHE_SECONDS)
     return columns
@@ -192,7 +203,9 @@ def queue_by_stage(*, center_ids) -> list[dict]:
     qs = _scoped(RepairTicket.objects.filter(status__in=_OPEN), center_ids)
     counts = {
         row["status"]: row
-        for row in qs.order_by().values("status").annotate(count=Count("pk"), overdue=Count("pk", filter=Q(stage_due_at__lt=now)))
+        for row in qs.order_by()
+        .values("status")
+        .annotate(count=Count("pk"), overdue=Count("pk", filter=Q(stage_due_at__lt=now)))
     }
     labels = dict(TicketStatus.choices)
     return [
@@ -313,10 +326,7 @@ def turnaround_trend(*, center_ids, period: Period) -> list[dict]:
     qs = _delivered(center_ids, period).order_by().annotate(day=TruncDate("delivered_at", tzinfo=tz))
     secs = EpochSeconds("delivered_at", "received_at")
     if db_has_percentiles():
-        rows = {
-            r["day"]: r
-            for r in qs.values("day").annotate(n=Count("pk"), p50=PercentileCont(secs, percentile=0.5))
-        }
+        rows = {r["day"]: r for r in qs.values("day").annotate(n=Count("pk"), p50=PercentileCont(secs, percentile=0.5))}
     else:
         raw = qs.annotate(secs=secs).values_list("day", "secs")
         rows = {k[0]: {"n": n, "p50": p50} for k, (n, p50) in group_percentiles(raw, percentiles=(0.5,)).items()}
@@ -359,7 +369,10 @@ def first_time_fix(*, center_ids, period: Period) -> dict:
     ).exclude(status=TicketStatus.CANCELLED)
     delivered_qs = _delivered(center_ids, period).order_by()
     repeated = dict(
-        delivered_qs.filter(Exists(repeat)).values_list("center_id").annotate(n=Count("pk")).values_list("center_id", "n")
+        delivered_qs.filter(Exists(repeat))
+        .values_list("center_id")
+        .annotate(n=Count("pk"))
+        .values_list("center_id", "n")
     )
     rows = list(
         delivered_qs.values("center_id", "center__code").annotate(delivered=Count("pk")).order_by("center__code")
@@ -483,7 +496,11 @@ def certified_engineers(*, center_ids, today: dt.date | None = None) -> dict:
         # from the inner query when the aggregate is wrapped (and SQLite then reads a string).
         .aggregate(engineers=Count("pk"), certified=Count("pk", filter=Exists(valid)))
     )
-    return {"engineers": agg["engineers"], "certified": agg["certified"], "rate": rate(agg["certified"], agg["engineers"])}
+    return {
+        "engineers": agg["engineers"],
+        "certified": agg["certified"],
+        "rate": rate(agg["certified"], agg["engineers"]),
+    }
 
 
 # --- HQ: coverage --------------------------------------------------------------
@@ -570,8 +587,11 @@ def loaners_by_tier(*, center_ids, now: dt.datetime | None = None) -> list[dict]
             pool=Count("pk"),
             available=Count("pk", filter=Q(status=LoanerStatus.AVAILABLE, needs_wipe=False)),
             out=Count("pk", filter=Q(status=LoanerStatus.OUT)),
-            other=Count("pk", filter=Q(status__in=[LoanerStatus.MAINTENANCE, LoanerStatus.TRANSFERRING])
-                        | Q(status=LoanerStatus.AVAILABLE, needs_wipe=True)),
+            other=Count(
+                "pk",
+                filter=Q(status__in=[LoanerStatus.MAINTENANCE, LoanerStatus.TRANSFERRING])
+                | Q(status=LoanerStatus.AVAILABLE, needs_wipe=True),
+            ),
         )
     )
     by_tier = {r["model__tier"]: r for r in counts}
@@ -759,7 +779,9 @@ def callbacks_summary(*, now: dt.datetime | None = None) -> dict:
         open=Count("pk", filter=Q(status=CallbackStatus.OPEN)),
         oldest_open=Min("created_at", filter=Q(status=CallbackStatus.OPEN)),
         requested_today=Count("pk", filter=Q(created_at__gte=today.since, created_at__lt=today.until)),
-        done_today=Count("pk", filter=Q(status=CallbackStatus.DONE, handled_at__gte=today.since, handled_at__lt=today.until)),
+        done_today=Count(
+            "pk", filter=Q(status=CallbackStatus.DONE, handled_at__gte=today.since, handled_at__lt=today.until)
+        ),
     )
     oldest = agg.pop("oldest_open")
     agg["oldest_open_minutes"] = int((now - oldest).total_seconds() // 60) if oldest else None
@@ -820,7 +842,9 @@ def csat(*, center_ids, period: Period) -> dict:
 SERVICE_STAR_MIN_RESPONSES = 5
 
 
-def service_stars(*, center_ids, period: Period, min_responses: int = SERVICE_STAR_MIN_RESPONSES, limit: int = 10) -> list[dict]:
+def service_stars(
+    *, center_ids, period: Period, min_responses: int = SERVICE_STAR_MIN_RESPONSES, limit: int = 10
+) -> list[dict]:
     """The "24℃ service star" ranking: staff by mean survey score (four aspects) in the period.
 
     Only staff with at least ``min_responses`` surveys rank. Ties: more responses first, then
@@ -905,7 +929,8 @@ def reporting_snapshot():
                 cursor.execute("SET LOCAL jit = off; SET LOCAL work_mem = %s", [WORK_MEM])
             else:
                 cursor.execute(
-                    "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET LOCAL jit = off; SET LOCAL work_mem = %s",
+                    "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY;"
+                    " SET LOCAL jit = off; SET LOCAL work_mem = %s",
                     [WORK_MEM],
                 )
         yield

@@ -60,7 +60,10 @@ class PartnerAdmin(PartnerScopedAdmin):
 
 class ApiKeyAddForm(forms.ModelForm):
     scopes = forms.MultipleChoiceField(
-        label=_("scopes"), choices=[(s, s) for s in ALL_SCOPES], widget=forms.CheckboxSelectMultiple, required=False,
+        label=_("scopes"),
+        choices=[(s, s) for s in ALL_SCOPES],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
         help_text=_("None ticked = all scopes."),
     )
 
@@ -115,8 +118,19 @@ class ApiKeyAdmin(PartnerScopedAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return ApiKeyAddForm.Meta.fields
-        return ("prefix", "name", "partner", "user", "scopes", "centers", "throttle_rate", "expires_at",
-                "last_used_at", "revoked_at", "created_at")
+        return (
+            "prefix",
+            "name",
+            "partner",
+            "user",
+            "scopes",
+            "centers",
+            "throttle_rate",
+            "expires_at",
+            "last_used_at",
+            "revoked_at",
+            "created_at",
+        )
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -124,9 +138,13 @@ class ApiKeyAdmin(PartnerScopedAdmin):
         data = form.cleaned_data
         try:
             key, raw = services.api_key_create(
-                partner=data.get("partner"), user=data.get("user"), scopes=data.get("scopes") or None,
-                centers=list(data.get("centers") or ()), name=data.get("name") or "",
-                expires_at=data.get("expires_at"), throttle_rate=data.get("throttle_rate") or "",
+                partner=data.get("partner"),
+                user=data.get("user"),
+                scopes=data.get("scopes") or None,
+                centers=list(data.get("centers") or ()),
+                name=data.get("name") or "",
+                expires_at=data.get("expires_at"),
+                throttle_rate=data.get("throttle_rate") or "",
             )
         except DomainError as exc:
             raise forms.ValidationError(exc.message) from exc
@@ -156,10 +174,27 @@ class WebhookEndpointAdmin(PartnerScopedAdmin):
     search_fields = ("url", "partner__name")
     list_select_related = ("partner",)
     # Secrets are never shown; rotate to get a new one.
-    fields = ("partner", "url", "events", "description", "active", "disabled_reason", "disabled_at",
-              "previous_secret_expires_at", "created_at")
-    readonly_fields = ("partner", "url", "events", "active", "disabled_reason", "disabled_at",
-                       "previous_secret_expires_at", "created_at")
+    fields = (
+        "partner",
+        "url",
+        "events",
+        "description",
+        "active",
+        "disabled_reason",
+        "disabled_at",
+        "previous_secret_expires_at",
+        "created_at",
+    )
+    readonly_fields = (
+        "partner",
+        "url",
+        "events",
+        "active",
+        "disabled_reason",
+        "disabled_at",
+        "previous_secret_expires_at",
+        "created_at",
+    )
     actions = ["disable", "rotate_secret"]
 
     def has_add_permission(self, request):
@@ -203,13 +238,31 @@ class WebhookAttemptInline(admin.TabularInline):
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(PartnerScopedAdmin):
     partner_path = "endpoint__partner__"
-    list_display = ("msg_id", "endpoint", "event_type", "status", "attempt_count", "last_status_code",
-                    "next_attempt_at", "created_at")
+    list_display = (
+        "msg_id",
+        "endpoint",
+        "event_type",
+        "status",
+        "attempt_count",
+        "last_status_code",
+        "next_attempt_at",
+        "created_at",
+    )
     list_filter = ("status", "event_type")
     search_fields = ("msg_id", "endpoint__url", "endpoint__partner__name")
     list_select_related = ("endpoint__partner",)
-    readonly_fields = ("endpoint", "msg_id", "event_type", "payload", "status", "attempt_count", "next_attempt_at",
-                       "last_status_code", "delivered_at", "created_at")
+    readonly_fields = (
+        "endpoint",
+        "msg_id",
+        "event_type",
+        "payload",
+        "status",
+        "attempt_count",
+        "next_attempt_at",
+        "last_status_code",
+        "delivered_at",
+        "created_at",
+    )
     exclude = ("claimed_until",)
     inlines = [WebhookAttemptInline]
     actions = ["redeliver"]

@@ -21,7 +21,7 @@ def hash_key(raw: str) -> str:
 def split_key(raw: str) -> tuple[str, str] | None:
     if not raw.startswith(KEY_PREFIX):
         return None
-    body = raw[len(KEY_PREFIX):]
+    body = raw[len(KEY_PREFIX) :]
     prefix, sep, secret = body.partition("_")
     if not sep or not prefix or not secret:
         return None
@@ -59,11 +59,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         parts = split_key(raw)
         if parts is None:
             raise exceptions.AuthenticationFailed("Invalid API key.")
-        key = (
-            ApiKey.objects.select_related("partner", "user")
-            .filter(prefix=parts[0])
-            .first()
-        )
+        key = ApiKey.objects.select_related("partner", "user").filter(prefix=parts[0]).first()
         if key is None or not hmac.compare_digest(key.key_hash, hash_key(raw)):
             raise exceptions.AuthenticationFailed("Invalid API key.")
         if not key.is_usable:

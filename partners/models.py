@@ -14,12 +14,16 @@ class Partner(models.Model):
     kind = models.CharField(_("kind"), max_length=32, choices=PartnerKind.choices, default=PartnerKind.OTHER)
     active = models.BooleanField(_("active"), default=True)
     # Sites this partner operates (collection points, experience stores): its tickets are theirs.
-    centers = models.ManyToManyField("centers.ServiceCenter", blank=True, related_name="partners", verbose_name=_("centers"))
+    centers = models.ManyToManyField(
+        "centers.ServiceCenter", blank=True, related_name="partners", verbose_name=_("centers")
+    )
     throttle_rate = models.CharField(
         _("throttle rate"),
         max_length=32,
         blank=True,
-        help_text=_('Default for this partner\'s keys, e.g. "600/min"; a key\'s own rate wins; empty = the global default.'),
+        help_text=_(
+            "Default for this partner's keys, e.g. \"600/min\"; a key's own rate wins; empty = the global default."
+        ),
     )
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
@@ -40,14 +44,23 @@ class ApiKey(models.Model):
     """
 
     name = models.CharField(_("name"), max_length=120, blank=True)
-    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, null=True, blank=True, related_name="api_keys", verbose_name=_("partner"))
+    partner = models.ForeignKey(
+        Partner, on_delete=models.PROTECT, null=True, blank=True, related_name="api_keys", verbose_name=_("partner")
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="api_keys", verbose_name=_("user")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="api_keys",
+        verbose_name=_("user"),
     )
     prefix = models.CharField(_("prefix"), max_length=16, unique=True)
     key_hash = models.CharField(max_length=64, verbose_name=_("key hash"))
     scopes = models.JSONField(_("scopes"), default=list)
-    centers = models.ManyToManyField("centers.ServiceCenter", blank=True, related_name="api_keys", verbose_name=_("centers"))
+    centers = models.ManyToManyField(
+        "centers.ServiceCenter", blank=True, related_name="api_keys", verbose_name=_("centers")
+    )
     throttle_rate = models.CharField(
         _("throttle rate"), max_length=32, blank=True, help_text=_('e.g. "600/min"; empty = the default.')
     )
@@ -62,7 +75,10 @@ class ApiKey(models.Model):
         verbose_name_plural = _("API keys")
         constraints = [
             models.CheckConstraint(
-                condition=(models.Q(partner__isnull=False, user__isnull=True) | models.Q(partner__isnull=True, user__isnull=False)),
+                condition=(
+                    models.Q(partner__isnull=False, user__isnull=True)
+                    | models.Q(partner__isnull=True, user__isnull=False)
+                ),
                 name="apikey_partner_xor_user",
             )
         ]
@@ -93,7 +109,9 @@ class WebhookEndpoint(models.Model):
     # The signing secret must be usable to sign, so it cannot be hashed; it is never shown after creation.
     secret = models.CharField(max_length=100, verbose_name=_("secret"))
     previous_secret = models.CharField(max_length=100, blank=True, verbose_name=_("previous secret"))
-    previous_secret_expires_at = models.DateTimeField(null=True, blank=True, verbose_name=_("previous secret expires at"))
+    previous_secret_expires_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("previous secret expires at")
+    )
     active = models.BooleanField(_("active"), default=True)
     disabled_reason = models.CharField(_("disabled because"), max_length=200, blank=True)
     disabled_at = models.DateTimeField(_("disabled at"), null=True, blank=True)
@@ -123,12 +141,16 @@ class DeliveryStatus(models.TextChoices):
 class WebhookDelivery(models.Model):
     """One event for one endpoint: the outbox row. ``msg_id`` is the ``webhook-id`` header (stable across retries)."""
 
-    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.PROTECT, related_name="deliveries", verbose_name=_("endpoint"))
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.PROTECT, related_name="deliveries", verbose_name=_("endpoint")
+    )
     msg_id = models.CharField(max_length=40, unique=True, verbose_name=_("msg id"))
     event_type = models.CharField(_("event"), max_length=40)
     # Ticket events carry datetimes ("at"): stored as ISO strings, exactly as delivery_body sends them.
     payload = models.JSONField(_("payload"), encoder=DjangoJSONEncoder)
-    status = models.CharField(_("status"), max_length=12, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    status = models.CharField(
+        _("status"), max_length=12, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
     attempt_count = models.PositiveIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
     # A worker owns a SENDING row until then; a crashed worker's row is picked up again after it.
@@ -150,7 +172,9 @@ class WebhookDelivery(models.Model):
 class WebhookAttempt(models.Model):
     """Every HTTP attempt of a delivery: status, latency, a truncated response (or the error)."""
 
-    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.PROTECT, related_name="attempts", verbose_name=_("delivery"))
+    delivery = models.ForeignKey(
+        WebhookDelivery, on_delete=models.PROTECT, related_name="attempts", verbose_name=_("delivery")
+    )
     at = models.DateTimeField(verbose_name=_("at"))
     status_code = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name=_("status code"))
     latency_ms = models.PositiveIntegerField(default=0, verbose_name=_("latency ms"))

@@ -57,8 +57,10 @@ def api_key_centers_check(*, partner: Partner, centers) -> None:
     if foreign:
         raise DomainError(
             "center_not_partner",
-            _("%(partner)s does not run %(codes)s: a partner key can only be limited to centers its partner "
-              "operates (add them to the partner's centers first).")
+            _(
+                "%(partner)s does not run %(codes)s: a partner key can only be limited to centers its partner "
+                "operates (add them to the partner's centers first)."
+            )
             % {"partner": partner.name, "codes": ", ".join(foreign)},
             field="centers",
             centers=foreign,
@@ -67,8 +69,14 @@ def api_key_centers_check(*, partner: Partner, centers) -> None:
 
 @transaction.atomic
 def api_key_create(
-    *, partner: Partner | None = None, user=None, scopes=None, centers=(), name: str = "",
-    expires_at=None, throttle_rate: str = "",
+    *,
+    partner: Partner | None = None,
+    user=None,
+    scopes=None,
+    centers=(),
+    name: str = "",
+    expires_at=None,
+    throttle_rate: str = "",
 ) -> tuple[ApiKey, str]:
     """Create a key for a partner or a staff user; return ``(key, raw_key)``.
 
@@ -86,8 +94,14 @@ def api_key_create(
     prefix = secrets.token_hex(6)
     raw = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     key = ApiKey.objects.create(
-        partner=partner, user=user, prefix=prefix, key_hash=hash_key(raw), scopes=scope_list, name=name,
-        expires_at=expires_at, throttle_rate=throttle_rate,
+        partner=partner,
+        user=user,
+        prefix=prefix,
+        key_hash=hash_key(raw),
+        scopes=scope_list,
+        name=name,
+        expires_at=expires_at,
+        throttle_rate=throttle_rate,
     )
     if centers:
         key.centers.set(centers)
@@ -142,7 +156,9 @@ def webhook_endpoint_create(
 
 
 @transaction.atomic
-def webhook_endpoint_rotate_secret(*, endpoint_id: int, now=None, grace: timedelta = ROTATION_GRACE) -> tuple[WebhookEndpoint, str]:
+def webhook_endpoint_rotate_secret(
+    *, endpoint_id: int, now=None, grace: timedelta = ROTATION_GRACE
+) -> tuple[WebhookEndpoint, str]:
     """Give the endpoint a new secret; the old one keeps signing for ``grace`` (24 h).
 
     Refuses a disabled endpoint (409 ``endpoint_disabled``).
@@ -237,8 +253,13 @@ def webhook_delivery_attempt(*, delivery_id: int, now=None) -> WebhookDelivery |
         delivery = WebhookDelivery.objects.select_for_update(of=("self",)).get(pk=delivery_id)
         finished = timezone.now()
         WebhookAttempt.objects.create(
-            delivery=delivery, at=finished, status_code=result.status_code, latency_ms=result.latency_ms,
-            response_body=result.body, error=result.error, success=success,
+            delivery=delivery,
+            at=finished,
+            status_code=result.status_code,
+            latency_ms=result.latency_ms,
+            response_body=result.body,
+            error=result.error,
+            success=success,
         )
         delivery.attempt_count += 1
         delivery.last_status_code = result.status_code
@@ -259,7 +280,14 @@ def webhook_delivery_attempt(*, delivery_id: int, now=None) -> WebhookDelivery |
                 delivery.status = DeliveryStatus.PENDING
                 delivery.next_attempt_at = finished + delay
         delivery.save(
-            update_fields=["attempt_count", "last_status_code", "claimed_until", "status", "delivered_at", "next_attempt_at"]
+            update_fields=[
+                "attempt_count",
+                "last_status_code",
+                "claimed_until",
+                "status",
+                "delivered_at",
+                "next_attempt_at",
+            ]
         )
         if result.status_code == 410:
             webhook_endpoint_disable(endpoint_id=delivery.endpoint_id, reason="The endpoint answered 410 Gone.")
@@ -275,7 +303,10 @@ def webhook_delivery_redeliver(*, delivery_id: int, now=None) -> WebhookDelivery
     """
     now = now or timezone.now()
     delivery = (
-        WebhookDelivery.objects.select_for_update(of=("self",)).select_related("endpoint").filter(pk=delivery_id).first()
+        WebhookDelivery.objects.select_for_update(of=("self",))
+        .select_related("endpoint")
+        .filter(pk=delivery_id)
+        .first()
     )
     if delivery is None:
         raise NotFound()

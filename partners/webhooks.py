@@ -117,8 +117,14 @@ def _embedded_ipv4(addr: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
 
 
 def _is_public(addr) -> bool:
-    return addr.is_global and not (addr.is_private or addr.is_loopback or addr.is_link_local or addr.is_multicast
-                                   or addr.is_reserved or addr.is_unspecified)
+    return addr.is_global and not (
+        addr.is_private
+        or addr.is_loopback
+        or addr.is_link_local
+        or addr.is_multicast
+        or addr.is_reserved
+        or addr.is_unspecified
+    )
 
 
 def address_is_public(ip: str) -> bool:
@@ -277,14 +283,20 @@ def webhook_event_emit(
     rows = WebhookDelivery.objects.bulk_create(
         [
             WebhookDelivery(
-                endpoint=e, msg_id=_new_msg_id(), event_type=event_type, payload=payload,
-                status=DeliveryStatus.PENDING, next_attempt_at=now,
+                endpoint=e,
+                msg_id=_new_msg_id(),
+                event_type=event_type,
+                payload=payload,
+                status=DeliveryStatus.PENDING,
+                next_attempt_at=now,
             )
             for e in matching
         ]
     )
-    ids = [r.pk for r in rows] if all(r.pk for r in rows) else list(
-        WebhookDelivery.objects.filter(msg_id__in=[r.msg_id for r in rows]).values_list("pk", flat=True)
+    ids = (
+        [r.pk for r in rows]
+        if all(r.pk for r in rows)
+        else list(WebhookDelivery.objects.filter(msg_id__in=[r.msg_id for r in rows]).values_list("pk", flat=True))
     )
     transaction.on_commit(lambda: _queue(ids))
     return len(rows)
@@ -323,7 +335,8 @@ def ticket_webhooks_emit(*, ticket, event) -> int:
     count = webhook_event_emit(event_type="ticket.status_changed", payload=data, partner_ids=partner_ids)
     if getattr(event, "to_status", "") == "awaiting_approval":
         count += webhook_event_emit(
-            event_type="quote.ready", payload={"service_no": ticket.service_no, "at": data["at"]},
+            event_type="quote.ready",
+            payload={"service_no": ticket.service_no, "at": data["at"]},
             partner_ids=partner_ids,
         )
     return count

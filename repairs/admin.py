@@ -111,34 +111,50 @@ class CheckInForm(forms.Form):
     """One screen, keyboard first: the IMEI (a scanner types it and presses Enter = look up), then
     who, then what is wrong. The field order is the tab order."""
 
-    imei = forms.CharField(label=_("IMEI"), max_length=32, required=False,
-                           widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
-                           help_text=_("Scan or type; Enter looks the device up."))
-    serial = forms.CharField(label=_("Serial number"), max_length=64, required=False,
-                             widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    imei = forms.CharField(
+        label=_("IMEI"),
+        max_length=32,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+        help_text=_("Scan or type; Enter looks the device up."),
+    )
+    serial = forms.CharField(
+        label=_("Serial number"), max_length=64, required=False, widget=forms.TextInput(attrs={"autocomplete": "off"})
+    )
     service_no = forms.CharField(
-        label=_("Service number of a booking"), required=False, max_length=20,
+        label=_("Service number of a booking"),
+        required=False,
+        max_length=20,
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
         help_text=_("Leave empty for a walk-in."),
     )
-    phone = forms.CharField(label=_("Customer phone"), max_length=32, required=False,
-                            widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "tel"}))
-    name = forms.CharField(label=_("Customer name"), max_length=100, required=False,
-                           widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    phone = forms.CharField(
+        label=_("Customer phone"),
+        max_length=32,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "tel"}),
+    )
+    name = forms.CharField(
+        label=_("Customer name"), max_length=100, required=False, widget=forms.TextInput(attrs={"autocomplete": "off"})
+    )
     fault_category = forms.ChoiceField(label=_("Fault"), choices=FaultCategory.choices, initial=FaultCategory.SCREEN)
-    fault_description = forms.CharField(label=_("Fault description"), widget=forms.Textarea(attrs={"rows": 2}),
-                                        required=False)
-    accessories = forms.CharField(label=_("Accessories received"), required=False,
-                                  help_text=_("Comma separated, e.g. case, charger, SIM tray."))
-    appearance_notes = forms.CharField(label=_("Appearance"), widget=forms.Textarea(attrs={"rows": 2}),
-                                       required=False)
+    fault_description = forms.CharField(
+        label=_("Fault description"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    accessories = forms.CharField(
+        label=_("Accessories received"), required=False, help_text=_("Comma separated, e.g. case, charger, SIM tray.")
+    )
+    appearance_notes = forms.CharField(label=_("Appearance"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
     repair_mode_enabled = forms.BooleanField(label=_("Repair mode switched on by the customer"), required=False)
     data_backup_consent = forms.BooleanField(label=_("Customer consents to a data backup"), required=False)
     contact_consent = forms.BooleanField(label=_("Customer agrees to be contacted"), required=False, initial=True)
     email = forms.EmailField(label=_("E-mail"), required=False)
     model = forms.ChoiceField(label=_("Model (if the device is not registered)"), required=False)
-    sold_on = forms.DateField(label=_("Purchase date on the proof of purchase"), required=False,
-                              widget=forms.DateInput(attrs={"type": "date"}))
+    sold_on = forms.DateField(
+        label=_("Purchase date on the proof of purchase"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
     proof_note = forms.CharField(label=_("Proof of purchase"), max_length=300, required=False)
     channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices, initial=Channel.WALK_IN)
     center = forms.ModelChoiceField(queryset=None, label=_("Center"))
@@ -148,8 +164,16 @@ class CheckInForm(forms.Form):
 
     WHO = ("phone", "name", "email", "contact_consent")
     REGISTER = ("model", "sold_on", "proof_note")
-    INTAKE = ("fault_category", "fault_description", "accessories", "appearance_notes", "repair_mode_enabled",
-              "data_backup_consent", "channel", "center")
+    INTAKE = (
+        "fault_category",
+        "fault_description",
+        "accessories",
+        "appearance_notes",
+        "repair_mode_enabled",
+        "data_backup_consent",
+        "channel",
+        "center",
+    )
 
     def __init__(self, *args, actor=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -244,9 +268,26 @@ class RepairTicketAdmin(_MemberAccess, admin.ModelAdmin):
         (None, {"fields": ["service_no", "status", "channel", "center", "origin_center", "engineer"]}),
         (_("Customer and device"), {"fields": ["customer", "device", "fault_category", "fault_description"]}),
         (_("Intake"), {"fields": ["accessories", "appearance_notes", "repair_mode_enabled", "data_backup_consent"]}),
-        (_("Stages"), {"fields": ["created_at", "received_at", "stage_started_at", "stage_due_at", "diagnosis_started_at",
-                                  "quoted_at", "approved_at", "repair_started_at", "repaired_at", "ready_at",
-                                  "delivered_at", "closed_at", "cancelled_at"]}),
+        (
+            _("Stages"),
+            {
+                "fields": [
+                    "created_at",
+                    "received_at",
+                    "stage_started_at",
+                    "stage_due_at",
+                    "diagnosis_started_at",
+                    "quoted_at",
+                    "approved_at",
+                    "repair_started_at",
+                    "repaired_at",
+                    "ready_at",
+                    "delivered_at",
+                    "closed_at",
+                    "cancelled_at",
+                ]
+            },
+        ),
     ]
 
     def get_readonly_fields(self, request, obj=None):
@@ -329,9 +370,7 @@ class RepairTicketAdmin(_MemberAccess, admin.ModelAdmin):
             ticket=ticket,
             original=ticket,
             quote_form=quote_form if ws.can_quote else None,
-            catalog=[
-                {"op": op, "chosen": op.code in chosen, "refurbished": op.code in refurb} for op in catalog
-            ],
+            catalog=[{"op": op, "chosen": op.code in chosen, "refurbished": op.code in refurb} for op in catalog],
             exclusion_choices=[(v, label, v in excl) for v, label in Exclusion.choices],
             preview=preview,
             preview_error=preview_error,
@@ -434,8 +473,12 @@ class RepairTicketAdmin(_MemberAccess, admin.ModelAdmin):
             return self._workspace_response(request, ticket, quote_form=form, preview=priced)
         try:
             services.ticket_transition(
-                ticket_id=ticket.pk, action=Action.SEND_QUOTE, actor=_actor(request),
-                note=form.cleaned_data["note"], lines=lines, exclusions=exclusions,
+                ticket_id=ticket.pk,
+                action=Action.SEND_QUOTE,
+                actor=_actor(request),
+                note=form.cleaned_data["note"],
+                lines=lines,
+                exclusions=exclusions,
             )
         except DomainError as exc:
             return self._workspace_response(request, ticket, quote_form=form, preview_error=exc.message, status=400)
@@ -452,8 +495,14 @@ class RepairTicketAdmin(_MemberAccess, admin.ModelAdmin):
                 return self._checkin_page(request, form, None)
             # From "today at the desk" (?service_no=…): looked up at once, as if Enter was pressed.
             data = QueryDict(mutable=True)
-            data.update({"center": form.fields["center"].initial or "", "channel": Channel.WALK_IN,
-                         "fault_category": FaultCategory.SCREEN, **asked})
+            data.update(
+                {
+                    "center": form.fields["center"].initial or "",
+                    "channel": Channel.WALK_IN,
+                    "fault_category": FaultCategory.SCREEN,
+                    **asked,
+                }
+            )
             form = CheckInForm(data, actor=actor)
             if not form.is_valid():
                 return self._checkin_page(request, form, None)
@@ -482,7 +531,8 @@ class RepairTicketAdmin(_MemberAccess, admin.ModelAdmin):
 
     def _checkin_page(self, request, form, lookup):
         return TemplateResponse(
-            request, "admin/repairs/repairticket/checkin.html",
+            request,
+            "admin/repairs/repairticket/checkin.html",
             self._ctx(request, gettext("Check a device in"), form=form, lookup=lookup),
         )
 
@@ -499,9 +549,12 @@ class RepairTicketAdmin(_MemberAccess, admin.ModelAdmin):
             request,
             "admin/repairs/repairticket/receipt.html",
             {
-                "ticket": ticket, "tracking_link": url, "printed_at": timezone.now(),
+                "ticket": ticket,
+                "tracking_link": url,
+                "printed_at": timezone.now(),
                 "qr": mark_safe(qr_svg(url)),  # noqa: S308 (segno output)
-                "paper": paper, "checked_in": request.GET.get("checked_in") == "1",
+                "paper": paper,
+                "checked_in": request.GET.get("checked_in") == "1",
                 # A QR that points at another host than the one serving this page is worth a word.
                 "public_base_url": settings.SERVICEHUB["PUBLIC_BASE_URL"],
                 "base_differs": base_host != request.get_host(),
@@ -512,7 +565,10 @@ class RepairTicketAdmin(_MemberAccess, admin.ModelAdmin):
 def _lookup(cd: dict, *, actor) -> dict:
     """What the desk sees before checking in (the rules: ``selectors.desk_lookup``)."""
     return selectors.desk_lookup(
-        actor=actor, phone=cd.get("phone") or "", imei=cd.get("imei") or "", serial=cd.get("serial") or "",
+        actor=actor,
+        phone=cd.get("phone") or "",
+        imei=cd.get("imei") or "",
+        serial=cd.get("serial") or "",
         service_no=cd.get("service_no") or "",
     )
 
@@ -550,10 +606,19 @@ def _check_in(cd: dict, *, actor) -> RepairTicket:
         center=cd["center"],
         service_no=cd.get("service_no") or None,
         channel=cd["channel"],
-        customer={"name": cd["name"], "phone": cd["phone"], "email": cd.get("email", ""),
-                  "contact_consent": cd.get("contact_consent", False)},
-        device={"imei": cd.get("imei"), "serial": cd.get("serial"), "model": cd.get("model"), "sold_at": sold_at,
-                "proof_note": cd.get("proof_note", "")},
+        customer={
+            "name": cd["name"],
+            "phone": cd["phone"],
+            "email": cd.get("email", ""),
+            "contact_consent": cd.get("contact_consent", False),
+        },
+        device={
+            "imei": cd.get("imei"),
+            "serial": cd.get("serial"),
+            "model": cd.get("model"),
+            "sold_at": sold_at,
+            "proof_note": cd.get("proof_note", ""),
+        },
         fault_category=cd["fault_category"],
         fault_description=cd.get("fault_description", ""),
         accessories=accessories,
@@ -576,8 +641,16 @@ class StageSLAAdmin(admin.ModelAdmin):
 
 @admin.register(RepairOperation)
 class RepairOperationAdmin(_MemberAccess, admin.ModelAdmin):
-    list_display = ["device_model", "code", "name", "part_price", "refurbished_price", "labor", "fixed_price",
-                    "published"]
+    list_display = [
+        "device_model",
+        "code",
+        "name",
+        "part_price",
+        "refurbished_price",
+        "labor",
+        "fixed_price",
+        "published",
+    ]
     list_filter = ["code", "published", "device_model__category"]
     search_fields = ["device_model__code", "device_model__name", "name"]
     list_select_related = ["device_model"]
@@ -586,8 +659,18 @@ class RepairOperationAdmin(_MemberAccess, admin.ModelAdmin):
 
 class QuoteLineInline(admin.TabularInline):
     model = QuoteLine
-    fields = ["position", "description", "grade", "list_part_price", "list_labor", "part_price", "labor", "amount",
-              "rules_text", "plan_purchase_id"]
+    fields = [
+        "position",
+        "description",
+        "grade",
+        "list_part_price",
+        "list_labor",
+        "part_price",
+        "labor",
+        "amount",
+        "rules_text",
+        "plan_purchase_id",
+    ]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -610,8 +693,17 @@ class QuoteAdmin(_MemberAccess, admin.ModelAdmin):
     search_fields = ["=ticket__service_no"]
     list_select_related = ["ticket"]
     inlines = [QuoteLineInline]
-    readonly_fields = ["ticket", "version", "status", "total", "exclusions", "note", "created_by", "decided_at",
-                       "decided_by_label"]
+    readonly_fields = [
+        "ticket",
+        "version",
+        "status",
+        "total",
+        "exclusions",
+        "note",
+        "created_by",
+        "decided_at",
+        "decided_by_label",
+    ]
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(ticket__in=selectors.tickets_visible(actor=_actor(request)))
@@ -644,5 +736,6 @@ class CustomerAdmin(_MemberAccess, admin.ModelAdmin):
 
 
 def ticket_link(ticket) -> str:
-    return format_html('<a href="{}">{}</a>', reverse("admin:repairs_repairticket_change", args=[ticket.pk]),
-                       ticket.service_no)
+    return format_html(
+        '<a href="{}">{}</a>', reverse("admin:repairs_repairticket_change", args=[ticket.pk]), ticket.service_no
+    )

@@ -32,29 +32,69 @@ OPERATIONS = {
 }
 # New original part price (CNY) by category and tier: (flagship, standard).
 PART_PRICE = {
-    K.SCREEN: {"phone": ("1899", "899"), "tablet": ("1999", "999"), "pc": ("2599", "1499"),
-               "wearable": ("799", "399"), "smart_screen": ("4999", "2999")},
-    K.BATTERY: {"phone": ("299", "199"), "tablet": ("399", "299"), "pc": ("599", "459"),
-                "wearable": ("199", "129")},
-    K.MAINBOARD: {"phone": ("3299", "1599"), "tablet": ("2899", "1499"), "pc": ("3999", "2499"),
-                  "smart_screen": ("2199", "1299")},
+    K.SCREEN: {
+        "phone": ("1899", "899"),
+        "tablet": ("1999", "999"),
+        "pc": ("2599", "1499"),
+        "wearable": ("799", "399"),
+        "smart_screen": ("4999", "2999"),
+    },
+    K.BATTERY: {"phone": ("299", "199"), "tablet": ("399", "299"), "pc": ("599", "459"), "wearable": ("199", "129")},
+    K.MAINBOARD: {
+        "phone": ("3299", "1599"),
+        "tablet": ("2899", "1499"),
+        "pc": ("3999", "2499"),
+        "smart_screen": ("2199", "1299"),
+    },
     K.CAMERA: {"phone": ("899", "399")},
     K.BACK_COVER: {"phone": ("499", "199")},
     K.CHARGING_PORT: {"phone": ("199", "129"), "tablet": ("229", "149")},
     K.SOFTWARE: {"phone": ("0", "0"), "tablet": ("0", "0"), "pc": ("0", "0"), "smart_screen": ("0", "0")},
 }
-LABOR = {K.SCREEN: "100", K.BATTERY: "50", K.MAINBOARD: "150", K.CAMERA: "80", K.BACK_COVER: "50",
-         K.CHARGING_PORT: "80", K.SOFTWARE: "0"}
+LABOR = {
+    K.SCREEN: "100",
+    K.BATTERY: "50",
+    K.MAINBOARD: "150",
+    K.CAMERA: "80",
+    K.BACK_COVER: "50",
+    K.CHARGING_PORT: "80",
+    K.SOFTWARE: "0",
+}
 FIXED_SHARE = Decimal("0.60")  # screen/mainboard one-price offers ~40% below a new part
 REFURBISHED_SHARE = Decimal("0.30")  # refurbished boards from 30% of new, 90-day warranty
 
-NAMES = ["王小明", "李娜", "张伟", "刘洋", "陈静", "杨帆", "赵磊", "黄敏", "周杰", "吴芳", "徐强", "孙丽",
-         "马超", "朱婷", "胡军", "郭燕"]
+NAMES = [
+    "王小明",
+    "李娜",
+    "张伟",
+    "刘洋",
+    "陈静",
+    "杨帆",
+    "赵磊",
+    "黄敏",
+    "周杰",
+    "吴芳",
+    "徐强",
+    "孙丽",
+    "马超",
+    "朱婷",
+    "胡军",
+    "郭燕",
+]
 # How far each demo ticket goes (the steps are cut at the stage wanted).
 STAGES = [
-    TicketStatus.BOOKED, TicketStatus.RECEIVED, TicketStatus.DIAGNOSING, TicketStatus.AWAITING_APPROVAL,
-    TicketStatus.REPAIRING, TicketStatus.AWAITING_PARTS, TicketStatus.QUALITY_CHECK, TicketStatus.READY,
-    TicketStatus.DELIVERED, TicketStatus.CLOSED, TicketStatus.CANCELLED, TicketStatus.RETURNING,
+    TicketStatus.BOOKED,
+    TicketStatus.RECEIVED,
+    TicketStatus.DIAGNOSING,
+    TicketStatus.AWAITING_APPROVAL,
+    TicketStatus.REPAIRING,
+    TicketStatus.AWAITING_PARTS,
+    TicketStatus.QUALITY_CHECK,
+    TicketStatus.READY,
+    TicketStatus.DELIVERED,
+    TicketStatus.CLOSED,
+    TicketStatus.CANCELLED,
+    TicketStatus.RETURNING,
 ]
 
 
@@ -113,9 +153,15 @@ def _steps(stage, actors, lines, exclusions):
         ("close", desk, {}),
     ]
     upto = {
-        TicketStatus.BOOKED: 0, TicketStatus.RECEIVED: 1, TicketStatus.DIAGNOSING: 2,
-        TicketStatus.AWAITING_APPROVAL: 3, TicketStatus.REPAIRING: 5, TicketStatus.QUALITY_CHECK: 6,
-        TicketStatus.READY: 7, TicketStatus.DELIVERED: 8, TicketStatus.CLOSED: 9,
+        TicketStatus.BOOKED: 0,
+        TicketStatus.RECEIVED: 1,
+        TicketStatus.DIAGNOSING: 2,
+        TicketStatus.AWAITING_APPROVAL: 3,
+        TicketStatus.REPAIRING: 5,
+        TicketStatus.QUALITY_CHECK: 6,
+        TicketStatus.READY: 7,
+        TicketStatus.DELIVERED: 8,
+        TicketStatus.CLOSED: 9,
     }
     if stage == TicketStatus.AWAITING_PARTS:
         return path[:5] + [("await_parts", eng, {})]
@@ -135,7 +181,11 @@ def seed_tickets(out, *, count: int) -> RepairTicket | None:
     desk_user = User.objects.filter(username="frontdesk").first()
     eng_user = User.objects.filter(username="engineer").first()
     qc_user = User.objects.filter(username="manager").first()
-    devices = list(Device.objects.select_related("model").filter(Q(imei__startswith="86920012") | Q(serial__startswith="DEMO-")).order_by("pk"))
+    devices = list(
+        Device.objects.select_related("model")
+        .filter(Q(imei__startswith="86920012") | Q(serial__startswith="DEMO-"))
+        .order_by("pk")
+    )
     if not (center and desk_user and eng_user and qc_user and devices):
         out.write("  repairs: demo center, staff or devices missing; no demo tickets")
         return None
@@ -148,7 +198,9 @@ def seed_tickets(out, *, count: int) -> RepairTicket | None:
         stage = STAGES[i % len(STAGES)]
         if existing is None:
             device = devices[i % len(devices)]
-            ops = list(RepairOperation.objects.filter(device_model=device.model).exclude(code=K.SOFTWARE).order_by("code"))
+            ops = list(
+                RepairOperation.objects.filter(device_model=device.model).exclude(code=K.SOFTWARE).order_by("code")
+            )
             if not ops:
                 continue
             op = ops[i % len(ops)]
@@ -156,8 +208,12 @@ def seed_tickets(out, *, count: int) -> RepairTicket | None:
                 name=NAMES[i % len(NAMES)], phone=f"1380013{i + 1:04d}", language="zh-hans"
             )
             ticket = services.ticket_book(
-                center=center, customer=customer, device=device, fault_category=op.fault_category,
-                fault_description=f"{marker} {op.name}", channel="appointment" if i % 3 == 0 else "walk_in",
+                center=center,
+                customer=customer,
+                device=device,
+                fault_category=op.fault_category,
+                fault_description=f"{marker} {op.name}",
+                channel="appointment" if i % 3 == 0 else "walk_in",
                 actor=SYSTEM,
             )
             try:

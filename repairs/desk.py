@@ -105,16 +105,27 @@ def ticket_search_q(term: str) -> Q | None:
 
 def desk_urls(model_admin, wrap) -> list:
     def ctx(request, title, **extra):
-        return {**model_admin.admin_site.each_context(request), "opts": model_admin.model._meta, "title": title,
-                **extra}
+        return {
+            **model_admin.admin_site.each_context(request),
+            "opts": model_admin.model._meta,
+            "title": title,
+            **extra,
+        }
 
     def bench_view(request):
         if not _has_role(request, BENCH_ROLES):
             raise PermissionDenied
         here = reverse("admin:repairs_repairticket_bench")
-        return TemplateResponse(request, "admin/repairs/repairticket/bench.html", ctx(
-            request, gettext("Engineer's bench"), bench=selectors.bench_for(actor=_actor(request)), here=here,
-        ))
+        return TemplateResponse(
+            request,
+            "admin/repairs/repairticket/bench.html",
+            ctx(
+                request,
+                gettext("Engineer's bench"),
+                bench=selectors.bench_for(actor=_actor(request)),
+                here=here,
+            ),
+        )
 
     def today_view(request):
         if not _has_role(request, DESK_ROLES):
@@ -122,9 +133,17 @@ def desk_urls(model_admin, wrap) -> list:
         actor = _actor(request)
         now = timezone.now()
         day = selectors.desk_today(actor=actor, now=now)
-        return TemplateResponse(request, "admin/repairs/repairticket/today.html", ctx(
-            request, gettext("Today at the desk"), day=day, loans=_loans_due(actor=actor, now=now), now=now,
-        ))
+        return TemplateResponse(
+            request,
+            "admin/repairs/repairticket/today.html",
+            ctx(
+                request,
+                gettext("Today at the desk"),
+                day=day,
+                loans=_loans_due(actor=actor, now=now),
+                now=now,
+            ),
+        )
 
     return [
         path("bench/", wrap(bench_view), name="repairs_repairticket_bench"),

@@ -20,7 +20,9 @@ class Customer(models.Model):
     # E.164, normalised by the service (phonenumbers): +8613812345678
     phone = models.CharField(_("phone"), max_length=20, unique=True)
     email = models.EmailField(_("e-mail"), blank=True)
-    language = models.CharField(_("preferred language"), max_length=8, choices=Language.choices, default=Language.ZH_HANS)
+    language = models.CharField(
+        _("preferred language"), max_length=8, choices=Language.choices, default=Language.ZH_HANS
+    )
     contact_consent = models.BooleanField(_("agrees to be contacted"), default=True)
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
@@ -42,11 +44,18 @@ class RepairTicket(models.Model):
     )
     # Where the device was handed in when that is not the repairing center (collection point).
     origin_center = models.ForeignKey(
-        "centers.ServiceCenter", on_delete=models.PROTECT, null=True, blank=True, related_name="originated_tickets", verbose_name=_("origin center")
+        "centers.ServiceCenter",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="originated_tickets",
+        verbose_name=_("origin center"),
     )
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("customer"))
-    device = models.ForeignKey("warranty.Device", on_delete=models.PROTECT, related_name="tickets", verbose_name=_("device"))
+    device = models.ForeignKey(
+        "warranty.Device", on_delete=models.PROTECT, related_name="tickets", verbose_name=_("device")
+    )
     fault_category = models.CharField(_("fault"), max_length=20, choices=FaultCategory.choices)
     fault_description = models.TextField(_("fault description"), blank=True)
     accessories = models.JSONField(_("accessories received"), default=list, blank=True)
@@ -58,14 +67,20 @@ class RepairTicket(models.Model):
     # THIS ticket's own messages only and never reach the customer record or other tickets:
     # unverified input must not change who receives a customer's messages (docs/security.md).
     contact_email = models.EmailField(
-        _("contact e-mail for this booking"), blank=True,
+        _("contact e-mail for this booking"),
+        blank=True,
         help_text=_("Given with the booking, not verified; used only for this repair's messages."),
     )
     contact_language = models.CharField(
         _("language for this booking"), max_length=8, choices=Language.choices, blank=True
     )
     engineer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("engineer")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("engineer"),
     )
     status = models.CharField(_("status"), max_length=20, choices=TicketStatus.choices, default=TicketStatus.BOOKED)
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
@@ -121,7 +136,14 @@ class TicketEvent(models.Model):
     action = models.CharField(max_length=32, verbose_name=_("action"))
     from_status = models.CharField(max_length=20, blank=True, verbose_name=_("from status"))
     to_status = models.CharField(max_length=20, verbose_name=_("to status"))
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("actor"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
     actor_label = models.CharField(max_length=150, blank=True, verbose_name=_("actor label"))
     note = models.TextField(blank=True, verbose_name=_("note"))
     at = models.DateTimeField(db_index=True, verbose_name=_("at"))
@@ -167,19 +189,30 @@ class RepairOperation(models.Model):
     """One repair of one device model with its published prices (the catalog)."""
 
     device_model = models.ForeignKey(
-        "warranty.DeviceModel", on_delete=models.PROTECT, related_name="repair_operations", verbose_name=_("device model")
+        "warranty.DeviceModel",
+        on_delete=models.PROTECT,
+        related_name="repair_operations",
+        verbose_name=_("device model"),
     )
     code = models.CharField(_("code"), max_length=20, choices=RepairKind.choices)
     name = models.CharField(_("name"), max_length=120)
     fault_category = models.CharField(_("fault"), max_length=20, choices=FaultCategory.choices)
     part_price = models.DecimalField(_("new original part"), max_digits=10, decimal_places=2)
     refurbished_price = models.DecimalField(
-        _("refurbished part"), max_digits=10, decimal_places=2, null=True, blank=True,
+        _("refurbished part"),
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
         help_text=_("Refurbished original part with a 90-day warranty; empty = not offered."),
     )
     labor = models.DecimalField(_("labor fee"), max_digits=10, decimal_places=2)
     fixed_price = models.DecimalField(
-        _("fixed-price offer"), max_digits=10, decimal_places=2, null=True, blank=True,
+        _("fixed-price offer"),
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
         help_text=_("All-in out-of-warranty price (part and labor), e.g. the battery one-price offer."),
     )
     published = models.BooleanField(_("published"), default=True)
@@ -217,7 +250,14 @@ class Quote(models.Model):
     exclusions = models.JSONField(_("warranty exclusions found"), default=list, blank=True)
     note = models.TextField(_("note"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("created by"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decided_by_label = models.CharField(max_length=150, blank=True, verbose_name=_("decided by label"))
 
@@ -242,7 +282,9 @@ class QuoteLine(models.Model):
 
     quote = models.ForeignKey(Quote, on_delete=models.PROTECT, related_name="lines", verbose_name=_("quote"))
     position = models.PositiveSmallIntegerField(verbose_name=_("position"))
-    operation = models.ForeignKey(RepairOperation, on_delete=models.PROTECT, related_name="+", verbose_name=_("operation"))
+    operation = models.ForeignKey(
+        RepairOperation, on_delete=models.PROTECT, related_name="+", verbose_name=_("operation")
+    )
     description = models.CharField(_("description"), max_length=200)
     # The repair as a code (RepairKind), put into words when shown; empty on lines written before codes
     # (their stored description is shown as it was written).
@@ -287,6 +329,7 @@ class QuoteLine(models.Model):
         from .pricing import rule_reason
 
         return [{"code": r.get("code", ""), "reason": rule_reason(r)} for r in self.rules or []]
+
 
 class PhoneVerification(models.Model):
     """One SMS one-time code sent to a phone (``repairs.verification``).

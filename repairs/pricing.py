@@ -156,10 +156,7 @@ def _operations(ticket, requested: list[dict]) -> list[tuple[RepairOperation, st
     if not requested:
         raise DomainError("validation_error", _("A quote needs at least one repair."), field="lines")
     codes = [str(item.get("repair", "")) for item in requested]
-    ops = {
-        op.code: op
-        for op in RepairOperation.objects.filter(device_model_id=ticket.device.model_id, code__in=codes)
-    }
+    ops = {op.code: op for op in RepairOperation.objects.filter(device_model_id=ticket.device.model_id, code__in=codes)}
     unknown = [c for c in codes if c not in ops]
     if unknown:
         raise DomainError(
@@ -278,7 +275,10 @@ def quote_price(*, ticket, lines: list[dict], exclusions=(), at: dt.datetime | N
         # 2. repair warranty (90 days on a replaced part)
         if op.code in recent:
             line.apply(
-                "repair_warranty", "repair_warranty", part=ZERO, labor=ZERO,
+                "repair_warranty",
+                "repair_warranty",
+                part=ZERO,
+                labor=ZERO,
                 day=timezone.localdate(recent[op.code]).isoformat(),
             )
             priced.append(line)
@@ -287,11 +287,7 @@ def quote_price(*, ticket, lines: list[dict], exclusions=(), at: dt.datetime | N
         # 3. screen_care / battery_care: one free replacement per claim
         plan_kind = {RepairKind.SCREEN: "screen_care", RepairKind.BATTERY: "battery_care"}.get(op.code)
         plan = next(
-            (
-                p
-                for p in cov.plans
-                if plan_kind and p.kind == plan_kind and claims_left.get(p.purchase_id, 0) != 0
-            ),
+            (p for p in cov.plans if plan_kind and p.kind == plan_kind and claims_left.get(p.purchase_id, 0) != 0),
             None,
         )
         if plan is not None:

@@ -191,9 +191,7 @@ def _contact(customer, *, full: bool) -> dict:
 
 def _history_row(ticket: RepairTicket, *, actor: Actor) -> dict:
     """One line of a device's history; another center's ticket carries no number and no link."""
-    visible = actor.center_ids is None or bool(
-        {ticket.center_id, ticket.origin_center_id} & set(actor.center_ids)
-    )
+    visible = actor.center_ids is None or bool({ticket.center_id, ticket.origin_center_id} & set(actor.center_ids))
     return {
         "date": ticket.created_at,
         "center": ticket.center.name,
@@ -231,8 +229,16 @@ def desk_lookup(*, actor: Actor, phone: str = "", imei: str = "", serial: str = 
     from .services import phone_normalize, service_no_normalize
 
     out: dict = {
-        "booking": None, "customer": None, "device": None, "coverage": None, "history": [],
-        "open_tickets": [], "other_open": 0, "prefill": {}, "phone_error": None, "service_no_error": None,
+        "booking": None,
+        "customer": None,
+        "device": None,
+        "coverage": None,
+        "history": [],
+        "open_tickets": [],
+        "other_open": 0,
+        "prefill": {},
+        "phone_error": None,
+        "service_no_error": None,
     }
     prefill = out["prefill"]
     mine = _mine_q(actor)
@@ -253,12 +259,16 @@ def desk_lookup(*, actor: Actor, phone: str = "", imei: str = "", serial: str = 
             out["booking"] = booking
             full = contact_in_full(actor=actor, center_ids=(booking.center_id, booking.origin_center_id))
             out["customer"] = {**_contact(booking.customer, full=full), "known_here": True}
-            prefill.update({
-                "service_no": booking.service_no,
-                "imei": booking.device.imei or "", "serial": booking.device.serial or "",
-                "fault_category": booking.fault_category, "fault_description": booking.fault_description,
-                "channel": booking.channel,
-            })
+            prefill.update(
+                {
+                    "service_no": booking.service_no,
+                    "imei": booking.device.imei or "",
+                    "serial": booking.device.serial or "",
+                    "fault_category": booking.fault_category,
+                    "fault_description": booking.fault_description,
+                    "channel": booking.channel,
+                }
+            )
             if full:
                 prefill.update({"name": booking.customer.name, "phone": booking.customer.phone})
             if not imei and not serial:
@@ -275,9 +285,11 @@ def desk_lookup(*, actor: Actor, phone: str = "", imei: str = "", serial: str = 
                 if all_centers:
                     known, full = True, True
                 else:
-                    rows = RepairTicket.objects.filter(mine, customer=customer).values_list(
-                        "center_id", "origin_center_id"
-                    ).distinct()
+                    rows = (
+                        RepairTicket.objects.filter(mine, customer=customer)
+                        .values_list("center_id", "origin_center_id")
+                        .distinct()
+                    )
                     here = {c for row in rows for c in row if c in actor.center_ids}
                     known, full = bool(here), contact_in_full(actor=actor, center_ids=here)
                 out["customer"] = {**_contact(customer, full=full), "known_here": known}

@@ -119,9 +119,7 @@ def customer_contact_update(
     customer's phone; ``validation_error`` (field ``email`` / ``language``).
     """
     if verified_customer_id is None or int(verified_customer_id) != int(customer_id):
-        raise DomainError(
-            "verification_required", _("Confirm your phone with a text-message code first."), status=403
-        )
+        raise DomainError("verification_required", _("Confirm your phone with a text-message code first."), status=403)
     email = str(email or "").strip()
     if email:
         from django.core.exceptions import ValidationError
@@ -468,7 +466,13 @@ def ticket_transition(*, ticket_id: int, action: str, actor, note: str = "", **p
         elif action == Action.START_DIAGNOSIS:
             ticket.diagnosis_started_at = now
         elif action == Action.SEND_QUOTE:
-            quote = _quote_create(ticket, actor=actor, lines=params.get("lines") or [], exclusions=params.get("exclusions") or [], note=note)
+            quote = _quote_create(
+                ticket,
+                actor=actor,
+                lines=params.get("lines") or [],
+                exclusions=params.get("exclusions") or [],
+                note=note,
+            )
             ticket.quoted_at = now
             if quote.status == QuoteStatus.AUTO_APPROVED:
                 target = S.REPAIRING
@@ -498,7 +502,9 @@ def ticket_transition(*, ticket_id: int, action: str, actor, note: str = "", **p
         elif action in (Action.CANCEL, Action.NO_SHOW):
             ticket.cancelled_at = now
             Quote.objects.filter(ticket=ticket, status=QuoteStatus.PENDING).update(status=QuoteStatus.CANCELLED)
-            if Quote.objects.filter(ticket=ticket, status__in=(QuoteStatus.APPROVED, QuoteStatus.AUTO_APPROVED)).exists():
+            if Quote.objects.filter(
+                ticket=ticket, status__in=(QuoteStatus.APPROVED, QuoteStatus.AUTO_APPROVED)
+            ).exists():
                 from warranty.services import plan_claims_release
 
                 plan_claims_release(ticket=ticket, actor=actor)
@@ -511,7 +517,12 @@ def ticket_transition(*, ticket_id: int, action: str, actor, note: str = "", **p
         ticket.save()
         full_note = " ".join(p for p in (str(extra_note), note) if p)
         _event(
-            ticket, action=action, from_status=from_status, actor=actor, note=full_note, now=now,
+            ticket,
+            action=action,
+            from_status=from_status,
+            actor=actor,
+            note=full_note,
+            now=now,
             stage_entered_at=stage_entered_at,
         )
     if "_quote" in params:
@@ -539,7 +550,9 @@ def _quote_create(ticket, *, actor, lines, exclusions, note) -> Quote:
     unknown = [e for e in exclusions if e not in Exclusion.values]
     if unknown:
         raise DomainError(
-            "validation_error", _("Unknown exclusion(s): %(e)s.") % {"e": ", ".join(map(str, unknown))}, field="exclusions"
+            "validation_error",
+            _("Unknown exclusion(s): %(e)s.") % {"e": ", ".join(map(str, unknown))},
+            field="exclusions",
         )
     previous = list(
         Quote.objects.filter(

@@ -14,7 +14,9 @@ from .selectors import ticket_current_quote, ticket_loan_summary, ticket_timelin
 
 # What each status means, in plain words for the customer.
 PLAIN_STATUS = {
-    TicketStatus.BOOKED: gettext_lazy("We have your booking. Bring the device to the center (or hand it to the courier)."),
+    TicketStatus.BOOKED: gettext_lazy(
+        "We have your booking. Bring the device to the center (or hand it to the courier)."
+    ),
     TicketStatus.RECEIVED: gettext_lazy("We have your device and an engineer will look at it soon."),
     TicketStatus.IN_TRANSIT: gettext_lazy("Your device is on its way from the collection point to the repair center."),
     TicketStatus.DIAGNOSING: gettext_lazy("An engineer is finding out what is wrong."),
@@ -109,7 +111,8 @@ def track_payload(ticket) -> dict:
             for ev in ticket_timeline(ticket=ticket)
         ],
         "quote": quote,
-        "quote_awaiting": quote is not None and quote.status == QuoteStatus.PENDING
+        "quote_awaiting": quote is not None
+        and quote.status == QuoteStatus.PENDING
         and ticket.status == TicketStatus.AWAITING_APPROVAL,
         "loan": ticket_loan_summary(ticket=ticket),
     }

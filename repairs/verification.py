@@ -104,12 +104,17 @@ def verification_code_send(*, phone: str, address: str, language: str | None = N
     with transaction.atomic():
         PhoneVerification.objects.filter(phone=e164, used_at__isnull=True, expires_at__gt=now).update(expires_at=now)
         row = PhoneVerification.objects.create(
-            phone=e164, code_hash=_code_hash(phone=e164, code=code, salt=salt), salt=salt,
-            created_at=now, expires_at=now + dt.timedelta(seconds=ttl),
+            phone=e164,
+            code_hash=_code_hash(phone=e164, code=code, salt=salt),
+            salt=salt,
+            created_at=now,
+            expires_at=now + dt.timedelta(seconds=ttl),
         )
         customer = Customer.objects.filter(phone=e164).only("language").first()
         events.verification_code_issued(
-            verification=row, code=code, minutes=ttl // 60,
+            verification=row,
+            code=code,
+            minutes=ttl // 60,
             language=language or (customer.language if customer is not None else None),
         )
     return row
@@ -117,8 +122,10 @@ def verification_code_send(*, phone: str, address: str, language: str | None = N
 
 def verification_failed() -> DomainError:
     return DomainError(
-        "verification_failed", _("The code is wrong, has expired or was already used. Ask for a new code."),
-        status=400, field="code",
+        "verification_failed",
+        _("The code is wrong, has expired or was already used. Ask for a new code."),
+        status=400,
+        field="code",
     )
 
 
@@ -172,8 +179,14 @@ def me_session_start(*, response, customer_id: int) -> None:
     key = secrets.token_urlsafe(18)
     cache.set(f"me:{key}", int(customer_id), ttl)
     response.set_signed_cookie(
-        ME_COOKIE, f"{int(customer_id)}:{key}", salt=_ME_SALT, max_age=ttl, httponly=True, samesite="Lax",
-        secure=bool(getattr(settings, "SESSION_COOKIE_SECURE", False)), path="/",
+        ME_COOKIE,
+        f"{int(customer_id)}:{key}",
+        salt=_ME_SALT,
+        max_age=ttl,
+        httponly=True,
+        samesite="Lax",
+        secure=bool(getattr(settings, "SESSION_COOKIE_SECURE", False)),
+        path="/",
     )
 
 

@@ -80,19 +80,32 @@ def _authorize(request, number: str, params):
             token=k, service_no=number, customer_id=ticket.customer_id
         ):
             return ticket, "link", None
-        return None, "", _form_error(
-            request, number, _("This link is invalid or has expired. Look your repair up again."), 404
+        return (
+            None,
+            "",
+            _form_error(request, number, _("This link is invalid or has expired. Look your repair up again."), 404),
         )
     last4 = str(params.get("phone_last4", "")).strip()
     if not last4:
         return None, "", render(request, "repairs/track_form.html", {"service_no": number, "error": None})
     if _throttled(request):
-        return None, "", _form_error(request, number, _("Too many lookups from your network. Please wait a minute."), 429)
+        return (
+            None,
+            "",
+            _form_error(request, number, _("Too many lookups from your network. Please wait a minute."), 429),
+        )
     try:
         ticket = verification.track_lookup(service_no=number, phone_last4=last4)
     except DomainError as exc:  # lookup_locked
-        return None, "", render(
-            request, "repairs/track_form.html", {"service_no": number, "error": exc.message, "locked": True}, status=429
+        return (
+            None,
+            "",
+            render(
+                request,
+                "repairs/track_form.html",
+                {"service_no": number, "error": exc.message, "locked": True},
+                status=429,
+            ),
         )
     if ticket is None:
         return None, "", _form_error(request, number, _("We found no repair with this number and phone digits."), 404)
@@ -149,7 +162,10 @@ def track_quote_code(request, service_no):
     except DomainError as exc:
         return _render_ticket(request, ticket, access=access, error=exc.message, status=exc.status)
     return _render_ticket(
-        request, ticket, access=access, code_sent=True,
+        request,
+        ticket,
+        access=access,
+        code_sent=True,
         message=_("We sent a 6-digit code to your phone %(phone)s. It is valid for 5 minutes.")
         % {"phone": mask_phone(ticket.customer.phone)},
     )
@@ -170,17 +186,24 @@ def track_quote(request, service_no):
         ticket = _ticket_by_number(number) if quote_id is not None else None
         quote = Quote.objects.filter(pk=quote_id, ticket=ticket).first() if ticket is not None else None
         if quote is None:
-            return _form_error(request, number, _("This link is invalid or has expired. Look your repair up again."), 404)
+            return _form_error(
+                request, number, _("This link is invalid or has expired. Look your repair up again."), 404
+            )
         if quote.status == QuoteStatus.SUPERSEDED:
             return _form_error(
-                request, number,
-                _("This quote was replaced by a newer version. Open the newest link we sent you, or look your "
-                  "repair up again."),
+                request,
+                number,
+                _(
+                    "This quote was replaced by a newer version. Open the newest link we sent you, or look your "
+                    "repair up again."
+                ),
                 410,
             )
         if request.method == "GET":
             if quote.status != QuoteStatus.PENDING:
-                return _render_ticket(request, ticket, access="token", error=_("This quote is no longer waiting for a decision."))
+                return _render_ticket(
+                    request, ticket, access="token", error=_("This quote is no longer waiting for a decision.")
+                )
             return _render_ticket(request, ticket, access="token", token=token)
         access = "token"
     else:
@@ -203,14 +226,21 @@ def track_quote(request, service_no):
             return _render_ticket(request, ticket, access=access, code_sent=True, error=exc.message, status=400)
     try:
         services.ticket_transition(
-            ticket_id=ticket.pk, action=decision, actor=CustomerActor(ticket_id=ticket.pk), quote_id=quote_id,
+            ticket_id=ticket.pk,
+            action=decision,
+            actor=CustomerActor(ticket_id=ticket.pk),
+            quote_id=quote_id,
             note=_("Decided by the customer on the tracking page."),
         )
     except DomainError as exc:
         ticket.refresh_from_db()
-        return _render_ticket(request, ticket, access=access, error=exc.message, status=409 if exc.status == 409 else 400)
+        return _render_ticket(
+            request, ticket, access=access, error=exc.message, status=409 if exc.status == 409 else 400
+        )
     ticket.refresh_from_db()
-    msg = _("Thank you: the repair will start now.") if decision == "approve" else _(
-        "Noted: we will return your device unrepaired."
+    msg = (
+        _("Thank you: the repair will start now.")
+        if decision == "approve"
+        else _("Noted: we will return your device unrepaired.")
     )
     return _render_ticket(request, ticket, access=access, message=msg)

@@ -57,12 +57,8 @@ MOVES: dict[str, Move] = {
         Move(Action.RECEIVE_AT_HUB, (S.IN_TRANSIT,), S.RECEIVED, FRONT, system=True),
         Move(Action.START_DIAGNOSIS, (S.RECEIVED,), S.DIAGNOSING, ENGINEER),
         Move(Action.SEND_QUOTE, (S.DIAGNOSING, S.AWAITING_APPROVAL, S.REPAIRING), None, ENGINEER),
-        Move(
-            Action.APPROVE, (S.AWAITING_APPROVAL,), S.REPAIRING, FRONT, customer_sources=(S.AWAITING_APPROVAL,)
-        ),
-        Move(
-            Action.DECLINE, (S.AWAITING_APPROVAL,), S.RETURNING, FRONT, customer_sources=(S.AWAITING_APPROVAL,)
-        ),
+        Move(Action.APPROVE, (S.AWAITING_APPROVAL,), S.REPAIRING, FRONT, customer_sources=(S.AWAITING_APPROVAL,)),
+        Move(Action.DECLINE, (S.AWAITING_APPROVAL,), S.RETURNING, FRONT, customer_sources=(S.AWAITING_APPROVAL,)),
         Move(Action.AWAIT_PARTS, (S.REPAIRING,), S.AWAITING_PARTS, ENGINEER),
         Move(Action.PARTS_ARRIVED, (S.AWAITING_PARTS,), S.REPAIRING, ENGINEER + FRONT),
         Move(Action.START_REPAIR, (S.REPAIRING,), S.REPAIRING, ENGINEER),
@@ -94,14 +90,23 @@ SUPERVISOR_ROLES = ("manager",)
 
 def role_center_id(ticket, action: str) -> int:
     """The center whose staff perform ``action``: the collection point before the device reaches the hub."""
-    if ticket.origin_center_id and ticket.hub_received_at is None and action in (
-        Action.CHECK_IN,
-        Action.FORWARD,
-        Action.CANCEL,
-        Action.NO_SHOW,
+    if (
+        ticket.origin_center_id
+        and ticket.hub_received_at is None
+        and action
+        in (
+            Action.CHECK_IN,
+            Action.FORWARD,
+            Action.CANCEL,
+            Action.NO_SHOW,
+        )
     ):
         return ticket.origin_center_id
-    if ticket.origin_center_id and action in (Action.HAND_OVER, Action.DELIVER) and ticket.channel == Channel.COLLECTION_POINT:
+    if (
+        ticket.origin_center_id
+        and action in (Action.HAND_OVER, Action.DELIVER)
+        and ticket.channel == Channel.COLLECTION_POINT
+    ):
         # The device comes back to the collection point and is handed over there.
         return ticket.origin_center_id
     return ticket.center_id

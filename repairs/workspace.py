@@ -180,8 +180,16 @@ def _history(*, ticket: RepairTicket, actor: Actor) -> list[HistoryRow]:
         RepairTicket.objects.filter(device_id=ticket.device_id)
         .exclude(pk=ticket.pk)
         .select_related("center")
-        .only("pk", "service_no", "created_at", "center__name", "center_id", "origin_center_id", "fault_category",
-              "status")
+        .only(
+            "pk",
+            "service_no",
+            "created_at",
+            "center__name",
+            "center_id",
+            "origin_center_id",
+            "fault_category",
+            "status",
+        )
         .order_by("-created_at", "-pk")[:20]
     )
     out = []
@@ -193,7 +201,8 @@ def _history(*, ticket: RepairTicket, actor: Actor) -> list[HistoryRow]:
             HistoryRow(
                 at=other.created_at,
                 center=other.center.name,
-                fault=str(FaultCategory(other.fault_category).label) if other.fault_category in FaultCategory.values
+                fault=str(FaultCategory(other.fault_category).label)
+                if other.fault_category in FaultCategory.values
                 else other.fault_category,
                 outcome=staff_status(other.status),
                 mine=mine,
@@ -281,7 +290,8 @@ def ticket_workspace(*, ticket: RepairTicket, actor: Actor) -> Workspace:
         open_loan_id=open_loan_id,
         accessories=pgettext("list separator", ", ").join(ticket.accessories) if ticket.accessories else "",
         channel=str(Channel(ticket.channel).label) if ticket.channel in Channel.values else ticket.channel,
-        fault=str(FaultCategory(ticket.fault_category).label) if ticket.fault_category in FaultCategory.values
+        fault=str(FaultCategory(ticket.fault_category).label)
+        if ticket.fault_category in FaultCategory.values
         else ticket.fault_category,
         is_open=ticket.status not in TERMINAL_STATUSES,
     )

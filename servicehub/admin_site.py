@@ -25,9 +25,15 @@ def staff_permission_denied(request, exception=None, *, csrf: bool = False):
     home. Never shows the exception text or a stack: the reason may name internals.
     """
     referer = request.META.get("HTTP_REFERER", "")
-    back = referer if referer and url_has_allowed_host_and_scheme(
-        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ) and referer != request.build_absolute_uri() else None
+    back = (
+        referer
+        if referer
+        and url_has_allowed_host_and_scheme(
+            referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+        and referer != request.build_absolute_uri()
+        else None
+    )
     context = {
         **admin.site.each_context(request),
         "title": _("Not for your role"),

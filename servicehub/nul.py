@@ -24,7 +24,11 @@ class RejectNulMiddleware:
             return self.get_response(request)
         if request.path.startswith("/api/"):
             message = _("Null characters are not allowed.")
-            body = problem(status_code=400, code="validation_error", detail=message,
-                           errors={key.replace("\x00", ""): [message] for key in bad})
+            body = problem(
+                status_code=400,
+                code="validation_error",
+                detail=message,
+                errors={key.replace("\x00", ""): [message] for key in bad},
+            )
             return JsonResponse(body, status=400, content_type=PROBLEM_CONTENT_TYPE)
         return api_or_page_400(request)

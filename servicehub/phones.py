@@ -26,8 +26,7 @@ def mobile_normalize(phone: str, *, field: str = "phone") -> str:
     except phonenumbers.NumberParseException:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
-        raise DomainError("validation_error", _("Enter a valid mobile phone number, e.g. 138 1234 5678."),
-                          field=field)
+        raise DomainError("validation_error", _("Enter a valid mobile phone number, e.g. 138 1234 5678."), field=field)
     if phonenumbers.number_type(number) not in _MOBILE:
         raise DomainError(
             "validation_error",

@@ -63,8 +63,14 @@ class HttpSMSBackend(BaseSMSBackend):
     network errors are retried; other 4xx are permanent.
     """
 
-    def __init__(self, *, url: str | None = None, token: str | None = None, sender: str | None = None,
-                 timeout: float | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        url: str | None = None,
+        token: str | None = None,
+        sender: str | None = None,
+        timeout: float | None = None,
+    ) -> None:
         from django.conf import settings
 
         self.url = url if url is not None else settings.SMS_HTTP_URL
@@ -75,9 +81,7 @@ class HttpSMSBackend(BaseSMSBackend):
             raise PermanentSMSError("SMS_HTTP_URL must be an http(s) URL.")
 
     def send(self, *, to: str, text: str, idempotency_key: str = "") -> str:
-        payload = json.dumps(
-            {"to": to, "text": text, "sender": self.sender, "client_ref": idempotency_key}
-        ).encode()
+        payload = json.dumps({"to": to, "text": text, "sender": self.sender, "client_ref": idempotency_key}).encode()
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"

@@ -6,6 +6,8 @@ from django.core.cache import cache
 from django.utils import translation
 from rest_framework.test import APIClient
 
+from tests.sms import SENT_SMS, MemorySMSBackend
+
 IS_POSTGRES = settings.IS_POSTGRES
 
 
@@ -111,3 +113,14 @@ def staff_key_client(db):
         return client
 
     return make
+
+
+@pytest.fixture
+def sms_outbox(settings):
+    """Every SMS sent during the test, in memory."""
+    settings.SMS_BACKEND = "tests.sms.MemorySMSBackend"
+    SENT_SMS.clear()
+    MemorySMSBackend.fail_with = None
+    yield SENT_SMS
+    SENT_SMS.clear()
+    MemorySMSBackend.fail_with = None

@@ -128,15 +128,27 @@ class DeviceModelAdmin(ReadOnlyForStaffAdmin):
 @admin.register(StatutoryPolicy)
 class StatutoryPolicyAdmin(ReadOnlyForStaffAdmin):
     list_display = [
-        "category", "return_days", "exchange_days", "repair_months",
-        "battery_months", "charger_months", "cable_months", "earphones_months", "updated_at",
+        "category",
+        "return_days",
+        "exchange_days",
+        "repair_months",
+        "battery_months",
+        "charger_months",
+        "cable_months",
+        "earphones_months",
+        "updated_at",
     ]
     fieldsets = [
         (None, {"fields": ["category"]}),
-        (_("Main unit"), {
-            "fields": ["return_days", "exchange_days", "repair_months"],
-            "description": _("Counted in local (Shanghai) dates from the sale day (day 0); the last day is included."),
-        }),
+        (
+            _("Main unit"),
+            {
+                "fields": ["return_days", "exchange_days", "repair_months"],
+                "description": _(
+                    "Counted in local (Shanghai) dates from the sale day (day 0); the last day is included."
+                ),
+            },
+        ),
         (_("Accessories"), {"fields": ["battery_months", "charger_months", "cable_months", "earphones_months"]}),
         (None, {"fields": ["notes"]}),
     ]
@@ -163,16 +175,29 @@ class PlanPriceInline(admin.TabularInline):
 
 class PlanProductForm(forms.ModelForm):
     eligible_categories = forms.MultipleChoiceField(
-        label=_("eligible categories"), choices=DeviceCategory.choices, required=False,
-        widget=forms.CheckboxSelectMultiple, help_text=_("None ticked = every category."),
+        label=_("eligible categories"),
+        choices=DeviceCategory.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked = every category."),
     )
 
     class Meta:
         model = PlanProduct
         fields = [
-            "code", "name", "kind", "description", "term_months", "claims_allowed", "fee_per_claim",
-            "screen_fee_per_claim", "eligible_categories", "eligible_models", "purchase_window_days",
-            "cooling_off_days", "on_sale",
+            "code",
+            "name",
+            "kind",
+            "description",
+            "term_months",
+            "claims_allowed",
+            "fee_per_claim",
+            "screen_fee_per_claim",
+            "eligible_categories",
+            "eligible_models",
+            "purchase_window_days",
+            "cooling_off_days",
+            "on_sale",
         ]
 
 
@@ -180,8 +205,17 @@ class PlanProductForm(forms.ModelForm):
 class PlanProductAdmin(ReadOnlyForStaffAdmin):
     form = PlanProductForm
     list_display = [
-        "code", "name", "kind", "term_months", "claims_allowed", "fee_per_claim", "screen_fee_per_claim",
-        "purchase_window_days", "cooling_off_days", "on_sale", "price_list",
+        "code",
+        "name",
+        "kind",
+        "term_months",
+        "claims_allowed",
+        "fee_per_claim",
+        "screen_fee_per_claim",
+        "purchase_window_days",
+        "cooling_off_days",
+        "on_sale",
+        "price_list",
     ]
     list_filter = ["kind", "on_sale"]
     search_fields = ["code", "name"]
@@ -236,8 +270,17 @@ class DeviceAdmin(ReadOnlyForStaffAdmin):
     raw_id_fields = ["retailer", "region"]
     readonly_fields = ["created_at", "coverage_today", "claims_table"]
     fields = [
-        "imei", "serial", "model", "sold_at", "retailer", "channel", "region", "proof_of_purchase_note",
-        "created_at", "coverage_today", "claims_table",
+        "imei",
+        "serial",
+        "model",
+        "sold_at",
+        "retailer",
+        "channel",
+        "region",
+        "proof_of_purchase_note",
+        "created_at",
+        "coverage_today",
+        "claims_table",
     ]
     inlines = [RepairTicketInline, DevicePlanPurchaseInline]
     show_full_result_count = False  # the registry is large: no COUNT(*) on every search
@@ -255,11 +298,15 @@ class DeviceAdmin(ReadOnlyForStaffAdmin):
         return format_html(
             "<strong>{}</strong> · {} {} · {} {} · {} {}<ul>{}</ul><a class='button' href='{}'>{}</a>",
             head,
-            _("return until"), cov.return_until or "-",
-            _("exchange until"), cov.exchange_until or "-",
-            _("free repair until"), cov.extended_until or cov.repair_until or "-",
+            _("return until"),
+            cov.return_until or "-",
+            _("exchange until"),
+            cov.exchange_until or "-",
+            _("free repair until"),
+            cov.extended_until or cov.repair_until or "-",
             format_html_join("", "<li>{}</li>", ((r,) for r in cov.reasons)),
-            sell, _("Sell a plan at the counter"),
+            sell,
+            _("Sell a plan at the counter"),
         )
 
     @admin.display(description=_("plan claims"))
@@ -268,14 +315,28 @@ class DeviceAdmin(ReadOnlyForStaffAdmin):
         if not claims:
             return "-"
         rows = format_html_join(
-            "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            ((c.purchase.product.code, c.ticket.service_no, c.get_status_display(),
-              timezone.localtime(c.used_at).strftime("%Y-%m-%d %H:%M"), c.fee) for c in claims),
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    c.purchase.product.code,
+                    c.ticket.service_no,
+                    c.get_status_display(),
+                    timezone.localtime(c.used_at).strftime("%Y-%m-%d %H:%M"),
+                    c.fee,
+                )
+                for c in claims
+            ),
         )
         return format_html(
             "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead>"
             "<tbody>{}</tbody></table>",
-            _("plan"), _("repair"), _("status"), _("used at"), _("fee"), rows,
+            _("plan"),
+            _("repair"),
+            _("status"),
+            _("used at"),
+            _("fee"),
+            rows,
         )
 
 
@@ -302,7 +363,11 @@ class SellPlanForm(forms.Form):
     plan = forms.ModelChoiceField(label=_("plan"), queryset=PlanProduct.objects.none())
     center = forms.ModelChoiceField(label=_("sold at center"), queryset=ServiceCenter.objects.none())
     price = forms.DecimalField(
-        label=_("price paid"), max_digits=10, decimal_places=2, min_value=0, required=False,
+        label=_("price paid"),
+        max_digits=10,
+        decimal_places=2,
+        min_value=0,
+        required=False,
         help_text=_("Empty = the list price for the device's tier."),
     )
 
@@ -321,8 +386,17 @@ class SellPlanForm(forms.Form):
 @admin.register(PlanPurchase)
 class PlanPurchaseAdmin(admin.ModelAdmin):
     list_display = [
-        "id", "device", "product", "purchased_at", "starts_on", "ends_on", "price_paid", "channel", "status",
-        "claims_used", "claims_allowed",
+        "id",
+        "device",
+        "product",
+        "purchased_at",
+        "starts_on",
+        "ends_on",
+        "price_paid",
+        "channel",
+        "status",
+        "claims_used",
+        "claims_allowed",
     ]
     list_filter = ["status", "channel", "product__kind", "product"]
     search_fields = ["=device__imei", "=device__serial"]
@@ -330,8 +404,22 @@ class PlanPurchaseAdmin(admin.ModelAdmin):
     inlines = [PlanClaimInline, PlanPurchaseEventInline]
     actions = ["refund_selected", "cancel_selected"]
     readonly_fields = [
-        "device", "product", "purchased_at", "starts_on", "ends_on", "price_paid", "channel", "partner", "center",
-        "sold_by", "status", "claims_allowed", "claims_used", "refunded_amount", "closed_at", "created_at",
+        "device",
+        "product",
+        "purchased_at",
+        "starts_on",
+        "ends_on",
+        "price_paid",
+        "channel",
+        "partner",
+        "center",
+        "sold_by",
+        "status",
+        "claims_allowed",
+        "claims_used",
+        "refunded_amount",
+        "closed_at",
+        "created_at",
     ]
     fields = readonly_fields
     show_full_result_count = False
@@ -401,8 +489,12 @@ class PlanPurchaseAdmin(admin.ModelAdmin):
             else:
                 try:
                     purchase = services.plan_purchase_create(
-                        device=device, plan_code=data["plan"].code, price=data["price"],
-                        channel=PurchaseChannel.STORE, center=data["center"], actor=_actor(request),
+                        device=device,
+                        plan_code=data["plan"].code,
+                        price=data["price"],
+                        channel=PurchaseChannel.STORE,
+                        center=data["center"],
+                        actor=_actor(request),
                     )
                 except DomainError as exc:
                     field = {"purchased_at": None}.get(exc.field, exc.field)
@@ -410,9 +502,14 @@ class PlanPurchaseAdmin(admin.ModelAdmin):
                 else:
                     self.message_user(
                         request,
-                        _("%(plan)s sold for %(device)s: %(price)s, valid %(start)s – %(end)s.") % {
-                            "plan": purchase.product.name, "device": device, "price": purchase.price_paid,
-                            "start": purchase.starts_on, "end": purchase.ends_on},
+                        _("%(plan)s sold for %(device)s: %(price)s, valid %(start)s – %(end)s.")
+                        % {
+                            "plan": purchase.product.name,
+                            "device": device,
+                            "price": purchase.price_paid,
+                            "start": purchase.starts_on,
+                            "end": purchase.ends_on,
+                        },
                         messages.SUCCESS,
                     )
                     return HttpResponseRedirect(reverse("admin:warranty_planpurchase_change", args=[purchase.pk]))

@@ -61,18 +61,74 @@ POLICIES = {
     "smart_screen": (7, 15, 12, 12, 12, 3, 3),
 }
 
-# code, (name, English name), kind, term months, claims, fee, screen fee, categories, window days, cooling-off days, prices
+# code, (name, English name), kind, term months, claims, fee, screen fee, categories, window days,
+# cooling-off days, prices
 PLANS = [
-    ("EXT6", ("延长服务宝 6个月", "Extended warranty +6 months"), PlanKind.EXTENDED_WARRANTY, 6, None, "0", None,
-     ["phone", "tablet", "pc", "wearable"], 180, 7, {F: "199.00", S: "99.00"}),
-    ("EXT12", ("延长服务宝 1年", "Extended warranty +12 months"), PlanKind.EXTENDED_WARRANTY, 12, None, "0", None,
-     ["phone", "tablet", "pc", "wearable", "smart_screen"], 180, 7, {F: "349.00", S: "179.00"}),
-    ("SCREEN12", ("碎屏服务宝 1年", "Screen care 1 year"), PlanKind.SCREEN_CARE, 12, 1, "0", None,
-     ["phone", "tablet"], 30, 7, {F: "399.00", S: "199.00"}),
-    ("CAREPLUS24", ("无忧服务 2年", "Care+ 2 years"), PlanKind.CARE_PLUS, 24, 2, "299.00", "99.00",
-     ["phone"], 14, 7, {F: "899.00", S: "499.00"}),
-    ("BATTERY24", ("电池服务宝 2年", "Battery care 2 years"), PlanKind.BATTERY_CARE, 24, 1, "0", None,
-     ["phone", "tablet", "wearable"], 90, 7, {F: "129.00", S: "79.00"}),
+    (
+        "EXT6",
+        ("延长服务宝 6个月", "Extended warranty +6 months"),
+        PlanKind.EXTENDED_WARRANTY,
+        6,
+        None,
+        "0",
+        None,
+        ["phone", "tablet", "pc", "wearable"],
+        180,
+        7,
+        {F: "199.00", S: "99.00"},
+    ),
+    (
+        "EXT12",
+        ("延长服务宝 1年", "Extended warranty +12 months"),
+        PlanKind.EXTENDED_WARRANTY,
+        12,
+        None,
+        "0",
+        None,
+        ["phone", "tablet", "pc", "wearable", "smart_screen"],
+        180,
+        7,
+        {F: "349.00", S: "179.00"},
+    ),
+    (
+        "SCREEN12",
+        ("碎屏服务宝 1年", "Screen care 1 year"),
+        PlanKind.SCREEN_CARE,
+        12,
+        1,
+        "0",
+        None,
+        ["phone", "tablet"],
+        30,
+        7,
+        {F: "399.00", S: "199.00"},
+    ),
+    (
+        "CAREPLUS24",
+        ("无忧服务 2年", "Care+ 2 years"),
+        PlanKind.CARE_PLUS,
+        24,
+        2,
+        "299.00",
+        "99.00",
+        ["phone"],
+        14,
+        7,
+        {F: "899.00", S: "499.00"},
+    ),
+    (
+        "BATTERY24",
+        ("电池服务宝 2年", "Battery care 2 years"),
+        PlanKind.BATTERY_CARE,
+        24,
+        1,
+        "0",
+        None,
+        ["phone", "tablet", "wearable"],
+        90,
+        7,
+        {F: "129.00", S: "79.00"},
+    ),
 ]
 
 # n, model code, days since the sale, plans bought with it (at the sale + 1 hour)
@@ -129,17 +185,29 @@ def seed(*, out, options) -> None:
         StatutoryPolicy.objects.update_or_create(
             category=category,
             defaults={
-                "return_days": ret, "exchange_days": exch, "repair_months": main, "battery_months": battery,
-                "charger_months": charger, "cable_months": cable, "earphones_months": earphones,
+                "return_days": ret,
+                "exchange_days": exch,
+                "repair_months": main,
+                "battery_months": battery,
+                "charger_months": charger,
+                "cable_months": cable,
+                "earphones_months": earphones,
             },
         )
     for code, name, kind, term, claims, fee, screen_fee, cats, window, cooling, prices in PLANS:
         product, _ = PlanProduct.objects.update_or_create(
             code=code,
             defaults={
-                "name": name[0], "name_en": name[1], "kind": kind, "term_months": term, "claims_allowed": claims,
-                "fee_per_claim": Decimal(fee), "screen_fee_per_claim": Decimal(screen_fee) if screen_fee else None,
-                "eligible_categories": cats, "purchase_window_days": window, "cooling_off_days": cooling,
+                "name": name[0],
+                "name_en": name[1],
+                "kind": kind,
+                "term_months": term,
+                "claims_allowed": claims,
+                "fee_per_claim": Decimal(fee),
+                "screen_fee_per_claim": Decimal(screen_fee) if screen_fee else None,
+                "eligible_categories": cats,
+                "purchase_window_days": window,
+                "cooling_off_days": cooling,
             },
         )
         for tier, price in prices.items():
@@ -161,7 +229,10 @@ def seed(*, out, options) -> None:
         device, was_created = Device.objects.get_or_create(
             **lookup,
             defaults={
-                "model": models[code], "sold_at": sold_at, "retailer": retailer, "channel": SaleChannel.RETAIL,
+                "model": models[code],
+                "sold_at": sold_at,
+                "retailer": retailer,
+                "channel": SaleChannel.RETAIL,
                 "region": provinces[i % len(provinces)] if provinces else None,
             },
         )
@@ -170,17 +241,28 @@ def seed(*, out, options) -> None:
             if PlanPurchase.objects.filter(device=device, product__code=plan_code).exists():
                 continue
             services.plan_purchase_create(
-                device=device, plan_code=plan_code, purchased_at=device.sold_at + dt.timedelta(hours=1),
-                channel=PurchaseChannel.PARTNER, partner=retailer,
+                device=device,
+                plan_code=plan_code,
+                purchased_at=device.sold_at + dt.timedelta(hours=1),
+                channel=PurchaseChannel.PARTNER,
+                partner=retailer,
             )
             bought += 1
     services.plan_purchases_expire(now=now)
 
-    out.write(f"  warranty: {len(CATALOG)} models, {len(POLICIES)} policies, {len(PLANS)} plans; "
-              f"{created} devices and {bought} plan purchases created\n")
-    for n, label in [(1, "in the 7-day return period, screen care"), (6, "statutory over, extended warranty"),
-                     (3, "in warranty with Care+"), (5, "out of warranty")]:
+    out.write(
+        f"  warranty: {len(CATALOG)} models, {len(POLICIES)} policies, {len(PLANS)} plans; "
+        f"{created} devices and {bought} plan purchases created\n"
+    )
+    for n, label in [
+        (1, "in the 7-day return period, screen care"),
+        (6, "statutory over, extended warranty"),
+        (3, "in warranty with Care+"),
+        (5, "out of warranty"),
+    ]:
         device = Device.objects.select_related("model").get(imei=demo_imei(n))
         cov = device_coverage(device=device)
-        out.write(f"    IMEI {device.imei} ({device.model.name}): {label} — in_warranty={cov.in_warranty}; "
-                  f"GET /api/v1/devices/{device.imei}/coverage/\n")
+        out.write(
+            f"    IMEI {device.imei} ({device.model.name}): {label} — in_warranty={cov.in_warranty}; "
+            f"GET /api/v1/devices/{device.imei}/coverage/\n"
+        )

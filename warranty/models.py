@@ -54,11 +54,23 @@ class Device(models.Model):
     model = models.ForeignKey(DeviceModel, on_delete=models.PROTECT, related_name="devices", verbose_name=_("model"))
     sold_at = models.DateTimeField(_("sold at"), null=True, blank=True)
     retailer = models.ForeignKey(
-        "partners.Partner", on_delete=models.PROTECT, null=True, blank=True, related_name="devices_sold", verbose_name=_("retailer")
+        "partners.Partner",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="devices_sold",
+        verbose_name=_("retailer"),
     )
-    channel = models.CharField(_("sales channel"), max_length=16, choices=SaleChannel.choices, default=SaleChannel.RETAIL)
+    channel = models.CharField(
+        _("sales channel"), max_length=16, choices=SaleChannel.choices, default=SaleChannel.RETAIL
+    )
     region = models.ForeignKey(
-        "centers.Region", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("region of sale")
+        "centers.Region",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("region of sale"),
     )
     # Set when the device was first registered at a counter from a proof of purchase.
     proof_of_purchase_note = models.CharField(_("proof of purchase / reason"), max_length=300, blank=True)
@@ -134,8 +146,12 @@ class PlanProduct(models.Model):
 
     code = models.CharField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=120, help_text=_("In Chinese (shown on Chinese pages)."))
-    name_en = models.CharField(_("name (English)"), max_length=120, blank=True,
-                               help_text=_("Shown on English pages; empty = the plan's kind in English."))
+    name_en = models.CharField(
+        _("name (English)"),
+        max_length=120,
+        blank=True,
+        help_text=_("Shown on English pages; empty = the plan's kind in English."),
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=PlanKind.choices)
     description = models.TextField(_("description"), blank=True)
     description_en = models.TextField(_("description (English)"), blank=True)
@@ -157,7 +173,10 @@ class PlanProduct(models.Model):
         _("eligible categories"), default=list, blank=True, help_text=_("Device categories; empty = all.")
     )
     eligible_models = models.ManyToManyField(
-        DeviceModel, blank=True, related_name="plan_products", verbose_name=_("eligible models"),
+        DeviceModel,
+        blank=True,
+        related_name="plan_products",
+        verbose_name=_("eligible models"),
         help_text=_("Empty = every model of the eligible categories."),
     )
     purchase_window_days = models.PositiveSmallIntegerField(
@@ -227,7 +246,9 @@ class PlanPrice(models.Model):
 class PlanPurchase(models.Model):
     """One plan sold for one device. ``status`` and ``claims_used`` change only through ``warranty.services``."""
 
-    device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="plan_purchases", verbose_name=_("device"))
+    device = models.ForeignKey(
+        Device, on_delete=models.PROTECT, related_name="plan_purchases", verbose_name=_("device")
+    )
     product = models.ForeignKey(PlanProduct, on_delete=models.PROTECT, related_name="purchases", verbose_name=_("plan"))
     purchased_at = models.DateTimeField(_("purchased at"))
     # Local dates (Asia/Shanghai), both inclusive.
@@ -236,15 +257,27 @@ class PlanPurchase(models.Model):
     price_paid = models.DecimalField(_("price paid"), max_digits=10, decimal_places=2)
     channel = models.CharField(_("channel"), max_length=16, choices=PurchaseChannel.choices)
     partner = models.ForeignKey(
-        "partners.Partner", on_delete=models.PROTECT, null=True, blank=True, related_name="plan_sales",
+        "partners.Partner",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="plan_sales",
         verbose_name=_("partner"),
     )
     center = models.ForeignKey(
-        "centers.ServiceCenter", on_delete=models.PROTECT, null=True, blank=True, related_name="plan_sales",
+        "centers.ServiceCenter",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="plan_sales",
         verbose_name=_("sold at center"),
     )
     sold_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("sold by"),
     )
     status = models.CharField(_("status"), max_length=16, choices=PurchaseStatus.choices, default=PurchaseStatus.ACTIVE)
@@ -265,7 +298,9 @@ class PlanPurchase(models.Model):
                 condition=models.Q(claims_allowed__isnull=True) | models.Q(claims_used__lte=models.F("claims_allowed")),
                 name="plan_purchase_claims_within_allowed",
             ),
-            models.CheckConstraint(condition=models.Q(ends_on__gte=models.F("starts_on")), name="plan_purchase_ends_after_start"),
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")), name="plan_purchase_ends_after_start"
+            ),
             models.CheckConstraint(condition=models.Q(price_paid__gte=0), name="plan_purchase_price_not_negative"),
             # The same plan is active at most once per device.
             models.UniqueConstraint(
@@ -292,7 +327,9 @@ class PlanPurchase(models.Model):
 class PlanClaim(models.Model):
     """One use of a plan by a repair. Kept forever; a cancelled repair releases it (status ``released``)."""
 
-    purchase = models.ForeignKey(PlanPurchase, on_delete=models.PROTECT, related_name="claims", verbose_name=_("plan purchase"))
+    purchase = models.ForeignKey(
+        PlanPurchase, on_delete=models.PROTECT, related_name="claims", verbose_name=_("plan purchase")
+    )
     ticket = models.ForeignKey(
         "repairs.RepairTicket", on_delete=models.PROTECT, related_name="plan_claims", verbose_name=_("repair ticket")
     )
@@ -322,12 +359,21 @@ class PlanClaim(models.Model):
 class PlanPurchaseEvent(models.Model):
     """The purchase's ledger: every sale, claim, release, refund, cancellation and expiry."""
 
-    purchase = models.ForeignKey(PlanPurchase, on_delete=models.PROTECT, related_name="events", verbose_name=_("purchase"))
+    purchase = models.ForeignKey(
+        PlanPurchase, on_delete=models.PROTECT, related_name="events", verbose_name=_("purchase")
+    )
     action = models.CharField(_("action"), max_length=16, choices=PurchaseAction.choices)
     from_status = models.CharField(max_length=16, blank=True, verbose_name=_("from status"))
     to_status = models.CharField(max_length=16, verbose_name=_("to status"))
     claims_used = models.PositiveSmallIntegerField(default=0, verbose_name=_("claims used"))
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("actor"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
     actor_label = models.CharField(max_length=150, blank=True, verbose_name=_("actor label"))
     note = models.CharField(_("note"), max_length=300, blank=True)
     at = models.DateTimeField(verbose_name=_("at"))

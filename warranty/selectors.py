@@ -64,11 +64,7 @@ def _active_purchases(device, *, on: dt.date) -> list[PlanPurchase]:
     cached = getattr(device, "_prefetched_objects_cache", {}).get("plan_purchases")
     purchases = cached if cached is not None else device.plan_purchases.select_related("product")
     return sorted(
-        (
-            p
-            for p in purchases
-            if p.status == PurchaseStatus.ACTIVE and p.starts_on <= on <= p.ends_on
-        ),
+        (p for p in purchases if p.status == PurchaseStatus.ACTIVE and p.starts_on <= on <= p.ends_on),
         key=lambda p: (p.ends_on, p.pk),
     )
 
@@ -119,11 +115,15 @@ def device_coverage(
         repair_until = policy.repair_until(sale_date)
         component_until = policy.repair_until(sale_date, component)
         if on <= return_until:
-            reasons.append(_("Within the %(days)d-day return period (until %(until)s).") % {
-                "days": policy.return_days, "until": return_until.isoformat()})
+            reasons.append(
+                _("Within the %(days)d-day return period (until %(until)s).")
+                % {"days": policy.return_days, "until": return_until.isoformat()}
+            )
         if on <= exchange_until:
-            reasons.append(_("Within the %(days)d-day exchange period (until %(until)s).") % {
-                "days": policy.exchange_days, "until": exchange_until.isoformat()})
+            reasons.append(
+                _("Within the %(days)d-day exchange period (until %(until)s).")
+                % {"days": policy.exchange_days, "until": exchange_until.isoformat()}
+            )
 
     active = _active_purchases(device, on=on)
     warranty_plans = [p for p in active if p.product.kind in WARRANTY_PLAN_KINDS]
@@ -133,17 +133,25 @@ def device_coverage(
     extended_ok = extended_until is not None and component == Component.MAIN_UNIT
     in_warranty = dates.covers(repair_until, on) or extended_until is not None
     if statutory_ok:
-        reasons.append(_("Statutory warranty (%(component)s) in force until %(until)s.") % {
-            "component": Component(component).label, "until": component_until.isoformat()})
+        reasons.append(
+            _("Statutory warranty (%(component)s) in force until %(until)s.")
+            % {"component": Component(component).label, "until": component_until.isoformat()}
+        )
     elif component_until is not None:
-        reasons.append(_("Statutory warranty (%(component)s) ended on %(until)s.") % {
-            "component": Component(component).label, "until": component_until.isoformat()})
+        reasons.append(
+            _("Statutory warranty (%(component)s) ended on %(until)s.")
+            % {"component": Component(component).label, "until": component_until.isoformat()}
+        )
     if extended_until is not None:
         if extended_ok:
-            reasons.append(_("Extended repair warranty in force until %(until)s.") % {"until": extended_until.isoformat()})
+            reasons.append(
+                _("Extended repair warranty in force until %(until)s.") % {"until": extended_until.isoformat()}
+            )
         else:
-            reasons.append(_("The extended warranty covers the main unit only, not the %(component)s.") % {
-                "component": Component(component).label})
+            reasons.append(
+                _("The extended warranty covers the main unit only, not the %(component)s.")
+                % {"component": Component(component).label}
+            )
     covered = statutory_ok or extended_ok
     free_repair = covered and excluded_reason is None
     if covered and excluded_reason is not None:
@@ -156,13 +164,21 @@ def device_coverage(
             continue
         kind = p.product.kind
         fee = None if kind == PlanKind.EXTENDED_WARRANTY else money(p.product.fee_for(fault))
-        plans.append(PlanCoverage(
-            purchase_id=p.pk, code=p.product.code, kind=kind, valid_until=p.ends_on,
-            claims_remaining=remaining, fee_per_claim=fee,
-        ))
+        plans.append(
+            PlanCoverage(
+                purchase_id=p.pk,
+                code=p.product.code,
+                kind=kind,
+                valid_until=p.ends_on,
+                claims_remaining=remaining,
+                fee_per_claim=fee,
+            )
+        )
         if remaining is not None:
-            reasons.append(_("%(plan)s: %(n)d claim(s) left until %(until)s.") % {
-                "plan": p.product.name, "n": remaining, "until": p.ends_on.isoformat()})
+            reasons.append(
+                _("%(plan)s: %(n)d claim(s) left until %(until)s.")
+                % {"plan": p.product.name, "n": remaining, "until": p.ends_on.isoformat()}
+            )
     return Coverage(
         device_id=device.pk,
         return_until=return_until,
@@ -244,14 +260,17 @@ def plans_on_sale(*, model: DeviceModel | None = None) -> list[PlanProduct]:
     if model is None:
         return products
     return [
-        p for p in products
+        p
+        for p in products
         if plan_product_eligible(product=p, model=model) and plan_price_for(product=p, tier=model.tier) is not None
     ]
 
 
 def plan_purchases_visible(*, actor) -> QuerySet[PlanPurchase]:
     """Purchases the actor may see: a partner its own sales; staff their centers' counter sales (HQ all)."""
-    qs = PlanPurchase.objects.select_related("device", "device__model", "product", "partner").order_by("-purchased_at", "-pk")
+    qs = PlanPurchase.objects.select_related("device", "device__model", "product", "partner").order_by(
+        "-purchased_at", "-pk"
+    )
     if actor.partner is not None:
         return qs.filter(partner=actor.partner)
     if actor.is_system or actor.sees_all_centers:

@@ -54,9 +54,7 @@ def _actor_label(actor) -> str:
 
 
 def not_eligible(reason: str, message: str | None = None) -> DomainError:
-    return DomainError(
-        "not_eligible", message or str(NotEligibleReason(reason).label), status=422, reason=reason
-    )
+    return DomainError("not_eligible", message or str(NotEligibleReason(reason).label), status=422, reason=reason)
 
 
 def _clean_imei(imei: str) -> str:
@@ -85,7 +83,8 @@ def _clean_sold_at(sold_at: dt.datetime | None, *, field: str = "sold_at") -> dt
     earliest = timezone.make_aware(dt.datetime.combine(EARLIEST_SALE_DATE, dt.time()))
     if sold_at < earliest:
         raise DomainError(
-            "validation_error", _("The sale date cannot be before %(date)s.") % {"date": EARLIEST_SALE_DATE.isoformat()},
+            "validation_error",
+            _("The sale date cannot be before %(date)s.") % {"date": EARLIEST_SALE_DATE.isoformat()},
             field=field,
         )
     if sold_at > timezone.now() + CLOCK_SKEW:
@@ -216,8 +215,13 @@ def device_register_sale(
     try:
         with transaction.atomic():
             return Device.objects.create(
-                imei=clean_imei, serial=clean_serial, model=model, sold_at=sold_at,
-                retailer=retailer, channel=channel, region=region,
+                imei=clean_imei,
+                serial=clean_serial,
+                model=model,
+                sold_at=sold_at,
+                retailer=retailer,
+                channel=channel,
+                region=region,
             )
     except IntegrityError:
         raise Conflict("device_exists", _("This device is already registered.")) from None
@@ -348,8 +352,16 @@ def plan_purchase_create(
     try:
         with transaction.atomic():
             purchase = PlanPurchase.objects.create(
-                device=device, product=product, purchased_at=purchased_at, starts_on=starts_on, ends_on=ends_on,
-                price_paid=paid, channel=channel, partner=partner, center=center, sold_by=_actor_user(actor),
+                device=device,
+                product=product,
+                purchased_at=purchased_at,
+                starts_on=starts_on,
+                ends_on=ends_on,
+                price_paid=paid,
+                channel=channel,
+                partner=partner,
+                center=center,
+                sold_by=_actor_user(actor),
                 claims_allowed=product.claims_allowed,
             )
     except IntegrityError:
@@ -378,7 +390,10 @@ def plan_purchase_create(
 def _lock_purchase(purchase_id: int) -> PlanPurchase:
     """The purchase row, locked for this transaction. (Tests replace it to show what the lock prevents.)"""
     purchase = (
-        PlanPurchase.objects.select_for_update(of=("self",)).select_related("product", "device").filter(pk=purchase_id).first()
+        PlanPurchase.objects.select_for_update(of=("self",))
+        .select_related("product", "device")
+        .filter(pk=purchase_id)
+        .first()
     )
     if purchase is None:
         raise NotFound(_("No such plan purchase."))
@@ -390,7 +405,9 @@ def _after_claim_checks(purchase: PlanPurchase) -> None:
 
 
 @transaction.atomic
-def plan_purchase_refund(*, purchase_id: int, actor=None, at: dt.datetime | None = None, note: str = "") -> PlanPurchase:
+def plan_purchase_refund(
+    *, purchase_id: int, actor=None, at: dt.datetime | None = None, note: str = ""
+) -> PlanPurchase:
     """Refund a plan within its cooling-off period.
 
     Changes: status ``active`` → ``refunded``, ``refunded_amount`` = price paid, ledger row.
@@ -498,9 +515,12 @@ def plan_claim_use(*, purchase_id: int, ticket, actor=None, fault: str | None = 
             PlanPurchase.objects.filter(pk=purchase.pk).update(claims_used=F("claims_used") + 1)
             purchase.refresh_from_db(fields=["claims_used"])
             claim = PlanClaim.objects.create(
-                purchase=purchase, ticket=ticket, status=ClaimStatus.ACTIVE,
+                purchase=purchase,
+                ticket=ticket,
+                status=ClaimStatus.ACTIVE,
                 fee=money(purchase.product.fee_for(fault or getattr(ticket, "fault_category", None))),
-                used_at=now, actor_label=_actor_label(actor),
+                used_at=now,
+                actor_label=_actor_label(actor),
             )
     except IntegrityError:
         raise not_eligible(NotEligibleReason.NO_CLAIMS_LEFT) from None
@@ -508,8 +528,14 @@ def plan_claim_use(*, purchase_id: int, ticket, actor=None, fault: str | None = 
     if purchase.claims_allowed is not None and purchase.claims_used >= purchase.claims_allowed:
         purchase.status = PurchaseStatus.USED_UP
         purchase.save(update_fields=["status"])
-    _event(purchase, action=PurchaseAction.CLAIM_USE, from_status=before, actor=actor,
-           note=f"ticket {getattr(ticket, 'service_no', ticket.pk)}", at=now)
+    _event(
+        purchase,
+        action=PurchaseAction.CLAIM_USE,
+        from_status=before,
+        actor=actor,
+        note=f"ticket {getattr(ticket, 'service_no', ticket.pk)}",
+        at=now,
+    )
     return claim
 
 
@@ -529,9 +555,7 @@ def plan_claims_release(*, ticket, actor=None) -> int:
         return 0
     now = timezone.now()
     today = dates.local_date(now)
-    purchases = list(
-        PlanPurchase.objects.select_for_update(of=("self",)).filter(pk__in=purchase_ids).order_by("pk")
-    )
+    purchases = list(PlanPurchase.objects.select_for_update(of=("self",)).filter(pk__in=purchase_ids).order_by("pk"))
     released = 0
     for purchase in purchases:
         claims = list(purchase.claims.select_for_update(of=("self",)).filter(ticket=ticket, status=ClaimStatus.ACTIVE))
@@ -551,6 +575,12 @@ def plan_claims_release(*, ticket, actor=None) -> int:
                 purchase.status = PurchaseStatus.ACTIVE
             # else: the same plan was bought again meanwhile; this one keeps its claim count but stays used_up.
         purchase.save(update_fields=["claims_used", "status"])
-        _event(purchase, action=PurchaseAction.CLAIM_RELEASE, from_status=before, actor=actor,
-               note=f"ticket {getattr(ticket, 'service_no', ticket.pk)}", at=now)
+        _event(
+            purchase,
+            action=PurchaseAction.CLAIM_RELEASE,
+            from_status=before,
+            actor=actor,
+            note=f"ticket {getattr(ticket, 'service_no', ticket.pk)}",
+            at=now,
+        )
     return released

@@ -46,8 +46,8 @@ def appointment_ics(*, appointment, track_url: str) -> str:
         f"DTEND:{_utc(appointment.end)}",
         "SUMMARY:" + _escape(_("Repair appointment %(no)s at %(center)s") % {"no": service_no, "center": center.name}),
         "LOCATION:" + _escape(center.address),
-        "DESCRIPTION:" + _escape(_("Service number: %(no)s. Track or change it: %(url)s")
-                                 % {"no": service_no, "url": track_url}),
+        "DESCRIPTION:"
+        + _escape(_("Service number: %(no)s. Track or change it: %(url)s") % {"no": service_no, "url": track_url}),
         f"URL:{track_url}",
         "END:VEVENT",
         "END:VCALENDAR",

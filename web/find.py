@@ -35,16 +35,16 @@ NEAR_RADIUS_KM = 300
 class FindResult:
     places: list = field(default_factory=list)
     region: Region | None = None
-    outside: bool = False          # the region has no site: these are the nearest outside it
+    outside: bool = False  # the region has no site: these are the nearest outside it
     near: tuple[float, float] | None = None
-    text: bool = False             # matched by name/address, not by place
+    text: bool = False  # matched by name/address, not by place
     has_more: bool = False
     page: int = 1
     other_regions: list = field(default_factory=list)  # same name elsewhere ("朝阳区": Beijing, Changchun)
 
 
 def region_full_name(region: Region) -> str:
-    """"北京市朝阳区", "吉林省长春市朝阳区": the region with its (non-placeholder) parents."""
+    """ "北京市朝阳区", "吉林省长春市朝阳区": the region with its (non-placeholder) parents."""
     names, r = [], region
     while r is not None:
         if not r.is_placeholder and r.name not in names:
@@ -79,22 +79,29 @@ def _with_week(qs, *, at: dt.datetime | None = None):
     """Weekly hours and the coming week's exceptions prefetched ("opens Mon 09:00" needs both)."""
     today = center_selectors.local_now(at).date()
     return center_selectors.with_hours(qs).prefetch_related(
-        Prefetch("opening_exceptions",
-                 queryset=OpeningException.objects.filter(date__gte=today, date__lte=today + dt.timedelta(days=8)))
+        Prefetch(
+            "opening_exceptions",
+            queryset=OpeningException.objects.filter(date__gte=today, date__lte=today + dt.timedelta(days=8)),
+        )
     )
 
 
 def _page(qs, page: int, *, at=None) -> tuple[list, bool]:
     offset = (page - 1) * PAGE_SIZE
-    rows = list(_with_week(qs, at=at)[offset:offset + PAGE_SIZE + 1])
+    rows = list(_with_week(qs, at=at)[offset : offset + PAGE_SIZE + 1])
     for c in rows:
-        c.next_opening = None if getattr(c, "is_open_now", False) else center_selectors.center_next_opening(
-            center=c, at=at)
+        c.next_opening = (
+            None if getattr(c, "is_open_now", False) else center_selectors.center_next_opening(center=c, at=at)
+        )
     return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
 
 
 def find_places(
-    *, q: str = "", near: tuple[float, float] | None = None, service: str | None = None, page: int = 1,
+    *,
+    q: str = "",
+    near: tuple[float, float] | None = None,
+    service: str | None = None,
+    page: int = 1,
     at: dt.datetime | None = None,
 ) -> FindResult:
     """The official active places for ``q`` or ``near`` (see the module docstring), one page."""
@@ -118,8 +125,14 @@ def find_places(
         centre = (region.lat, region.lng) if region.lat is not None and region.lng is not None else None
         inside = base(region=region, near=centre, radius_km=None) if centre else base(region=region)
         places, more = _page(inside, page, at=at)
-        result = FindResult(places=places, region=region, near=centre, has_more=more, page=page,
-                            other_regions=[region_full_name(r) for r in others])
+        result = FindResult(
+            places=places,
+            region=region,
+            near=centre,
+            has_more=more,
+            page=page,
+            other_regions=[region_full_name(r) for r in others],
+        )
         if not places and page == 1 and centre is not None:
             result.places = nearest(centre, 1)[0][:5]
             result.outside = True

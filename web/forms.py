@@ -32,17 +32,25 @@ class ContactDeviceForm(Form):
     """Who the customer is and which device; shared by booking, mail-in and on-site."""
 
     name = forms.CharField(label=_("Your name"), max_length=100)
-    phone = forms.CharField(label=_("Mobile phone"), max_length=32,
-                            widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}))
+    phone = forms.CharField(
+        label=_("Mobile phone"),
+        max_length=32,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+    )
     email = forms.EmailField(label=_("E-mail (optional)"), required=False)
-    imei = forms.CharField(label=_("IMEI"), max_length=20, required=False,
-                           help_text=_("Dial *#06# to see it. Or give the serial number below."),
-                           widget=forms.TextInput(attrs={"inputmode": "numeric"}))
+    imei = forms.CharField(
+        label=_("IMEI"),
+        max_length=20,
+        required=False,
+        help_text=_("Dial *#06# to see it. Or give the serial number below."),
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+    )
     serial = forms.CharField(label=_("Serial number"), max_length=64, required=False)
     model = forms.ChoiceField(label=_("Device model"), required=False)
     # No fault is preselected: an empty "Choose…" option, and the field is required.
-    fault_category = forms.ChoiceField(label=_("What is wrong?"),
-                                       choices=[("", _("Choose…"))] + list(FaultCategory.choices))
+    fault_category = forms.ChoiceField(
+        label=_("What is wrong?"), choices=[("", _("Choose…"))] + list(FaultCategory.choices)
+    )
     issue = forms.CharField(label=_("Describe the problem"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args, **kwargs):
@@ -84,16 +92,24 @@ class ContactDeviceForm(Form):
             except ValidationError as exc:
                 self.add_error("imei", exc.messages[0])
                 return
-        if not data.get("model") and "model" not in self.errors and device_find(imei=imei or None,
-                                                                               serial=serial or None) is None:
+        if (
+            not data.get("model")
+            and "model" not in self.errors
+            and device_find(imei=imei or None, serial=serial or None) is None
+        ):
             self.add_error("model", _("We do not know this device yet: choose its model from the list."))
 
     def person_kwargs(self) -> dict:
         d = self.cleaned_data
         return {
-            "name": d["name"], "phone": d["phone"], "email": d.get("email") or "",
-            "imei": d.get("imei") or "", "serial": d.get("serial") or "", "model_code": d.get("model") or "",
-            "issue": d["issue"], "fault_category": d["fault_category"],
+            "name": d["name"],
+            "phone": d["phone"],
+            "email": d.get("email") or "",
+            "imei": d.get("imei") or "",
+            "serial": d.get("serial") or "",
+            "model_code": d.get("model") or "",
+            "issue": d["issue"],
+            "fault_category": d["fault_category"],
         }
 
 
@@ -126,14 +142,19 @@ def _check_address(form, field: str, value: str) -> None:
 
 class MailInForm(ContactDeviceForm):
     pickup_address = forms.CharField(
-        label=_("Pickup address"), max_length=300,
+        label=_("Pickup address"),
+        max_length=300,
         help_text=_("Province, city, district, street and number, e.g. 广东省深圳市南山区科技园路1号"),
         widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
     )
-    pickup_date = forms.DateField(label=_("Pickup day"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
-                                  help_text=_("Tomorrow or up to 7 days ahead."))
-    pickup_window = forms.ChoiceField(label=_("Pickup time"), choices=TimeWindow.choices, initial=TimeWindow.MORNING,
-                                      widget=forms.RadioSelect)
+    pickup_date = forms.DateField(
+        label=_("Pickup day"),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+        help_text=_("Tomorrow or up to 7 days ahead."),
+    )
+    pickup_window = forms.ChoiceField(
+        label=_("Pickup time"), choices=TimeWindow.choices, initial=TimeWindow.MORNING, widget=forms.RadioSelect
+    )
 
     field_order = ["pickup_address", "pickup_date", "pickup_window"]
 
@@ -160,14 +181,21 @@ ON_SITE_DEVICES = [
 class OnSiteForm(ContactDeviceForm):
     device_kind = forms.ChoiceField(label=_("Which device?"), choices=ON_SITE_DEVICES, widget=forms.RadioSelect)
     address = forms.CharField(
-        label=_("Address of the visit"), max_length=300,
+        label=_("Address of the visit"),
+        max_length=300,
         help_text=_("Province, city, district, street and number, e.g. 广东省深圳市南山区科技园路1号"),
         widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
     )
-    center = forms.ChoiceField(label=_("Service center"), required=False,
-                               help_text=_("Leave it to us: the nearest center that visits your address."))
-    preferred_date = forms.DateField(label=_("Preferred date"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
-                                     help_text=_("Tomorrow or up to 30 days ahead."))
+    center = forms.ChoiceField(
+        label=_("Service center"),
+        required=False,
+        help_text=_("Leave it to us: the nearest center that visits your address."),
+    )
+    preferred_date = forms.DateField(
+        label=_("Preferred date"),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+        help_text=_("Tomorrow or up to 30 days ahead."),
+    )
     window = forms.ChoiceField(label=_("Preferred time"), choices=TimeWindow.choices, widget=forms.RadioSelect)
 
     field_order = ["device_kind", "address", "center", "preferred_date", "window"]
@@ -209,9 +237,16 @@ class OnSiteForm(ContactDeviceForm):
 
 class CenterSearchForm(Form):
     q = forms.CharField(
-        label=_("Province, city, district or street address"), max_length=100, required=False,
-        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "street-address",
-                                      "placeholder": _("e.g. 邵阳市, 武冈市 or 深圳市南山区科技园路1号")}),
+        label=_("Province, city, district or street address"),
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "autocomplete": "street-address",
+                "placeholder": _("e.g. 邵阳市, 武冈市 or 深圳市南山区科技园路1号"),
+            }
+        ),
     )
     # "Use my location" (web/static/web/find.js) sends near=lat,lng; lat/lng are the older pair.
     near = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
@@ -247,15 +282,22 @@ class VerifyForm(Form):
 
 
 class WarrantyForm(Form):
-    imei = forms.CharField(label=_("IMEI"), max_length=20, help_text=_("Dial *#06# to see it."),
-                           widget=forms.TextInput(attrs={"inputmode": "numeric"}))
+    imei = forms.CharField(
+        label=_("IMEI"),
+        max_length=20,
+        help_text=_("Dial *#06# to see it."),
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+    )
 
 
 class CheckoutForm(Form):
     imei = forms.CharField(widget=forms.HiddenInput, max_length=20)
     plan = forms.CharField(widget=forms.HiddenInput, max_length=32)
-    card = forms.CharField(label=_("Card number (sandbox: any number; 4000 0000 0000 0002 is declined)"),
-                           max_length=23, widget=forms.TextInput(attrs={"inputmode": "numeric"}))
+    card = forms.CharField(
+        label=_("Card number (sandbox: any number; 4000 0000 0000 0002 is declined)"),
+        max_length=23,
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+    )
 
     def clean_card(self):
         digits = "".join(ch for ch in self.cleaned_data["card"] if ch.isdigit())
@@ -266,29 +308,42 @@ class CheckoutForm(Form):
 
 class SurveyForm(Form):
     overall = forms.TypedChoiceField(label=_("Overall"), choices=STAR_CHOICES, coerce=int, widget=forms.RadioSelect)
-    staff = forms.TypedChoiceField(label=_("Staff friendliness"), choices=STAR_CHOICES, coerce=int,
-                                   widget=forms.RadioSelect)
+    staff = forms.TypedChoiceField(
+        label=_("Staff friendliness"), choices=STAR_CHOICES, coerce=int, widget=forms.RadioSelect
+    )
     speed = forms.TypedChoiceField(label=_("Speed"), choices=STAR_CHOICES, coerce=int, widget=forms.RadioSelect)
-    quality = forms.TypedChoiceField(label=_("Repair quality"), choices=STAR_CHOICES, coerce=int,
-                                     widget=forms.RadioSelect)
+    quality = forms.TypedChoiceField(
+        label=_("Repair quality"), choices=STAR_CHOICES, coerce=int, widget=forms.RadioSelect
+    )
     recommend = forms.TypedChoiceField(
         label=_("How likely are you to recommend us to a friend? (optional)"),
         help_text=_("0 = not at all likely, 10 = extremely likely"),
-        choices=[(n, str(n)) for n in range(11)], coerce=int, empty_value=None, required=False,
+        choices=[(n, str(n)) for n in range(11)],
+        coerce=int,
+        empty_value=None,
+        required=False,
         widget=forms.RadioSelect,
     )
-    comment = forms.CharField(label=_("Comment (optional)"), required=False, max_length=2000,
-                              widget=forms.Textarea(attrs={"rows": 3}))
+    comment = forms.CharField(
+        label=_("Comment (optional)"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class CallbackForm(Form):
     name = forms.CharField(label=_("Your name"), max_length=100)
-    phone = forms.CharField(label=_("Phone number"), max_length=32,
-                            widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}))
+    phone = forms.CharField(
+        label=_("Phone number"),
+        max_length=32,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+    )
     topic = forms.ChoiceField(label=_("Topic"), choices=CallbackTopic.choices)
     preferred_window = forms.ChoiceField(label=_("When should we call?"), choices=TimeWindow.choices)
-    note = forms.CharField(label=_("Anything we should know (optional)"), required=False, max_length=1000,
-                           widget=forms.Textarea(attrs={"rows": 3}))
+    note = forms.CharField(
+        label=_("Anything we should know (optional)"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
 
 class RescheduleForm(Form):
@@ -302,8 +357,12 @@ class RescheduleForm(Form):
 def add_domain_error(form: forms.Form, err, *, fallback: str | None = None) -> None:
     """Show a service's DomainError next to its field (or at the top of the form)."""
     field = getattr(err, "field", None)
-    aliases = {"model_code": "model", "fault.category": "fault_category", "sold_at": "imei",
-               "pickup_from": "pickup_date"}
+    aliases = {
+        "model_code": "model",
+        "fault.category": "fault_category",
+        "sold_at": "imei",
+        "pickup_from": "pickup_date",
+    }
     field = aliases.get(field, field)
     if field not in form.fields:
         field = fallback if fallback in form.fields else None

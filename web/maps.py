@@ -68,18 +68,38 @@ def map_links(*, name: str, address: str, lat: float | None, lng: float | None, 
 
     if lat is None or lng is None:
         return []
-    amap = "https://uri.amap.com/marker?" + urlencode({
-        "position": f"{lng:.6f},{lat:.6f}", "name": name, "coordinate": "wgs84", "callnative": 1,
-        "src": "servicehub",
-    })
+    amap = "https://uri.amap.com/marker?" + urlencode(
+        {
+            "position": f"{lng:.6f},{lat:.6f}",
+            "name": name,
+            "coordinate": "wgs84",
+            "callnative": 1,
+            "src": "servicehub",
+        }
+    )
     links = [MapLink(_("Amap"), amap)]
     if (language or "").startswith("en"):
         glat, glng = wgs84_to_gcj02(lat, lng)
-        links.append(MapLink(_("Apple Maps"), "https://maps.apple.com/?" + urlencode({
-            "ll": f"{glat:.6f},{glng:.6f}", "q": name})))
+        links.append(
+            MapLink(
+                _("Apple Maps"), "https://maps.apple.com/?" + urlencode({"ll": f"{glat:.6f},{glng:.6f}", "q": name})
+            )
+        )
     else:
-        links.append(MapLink(_("Baidu Maps"), "https://api.map.baidu.com/marker?" + urlencode({
-            "location": f"{lat:.6f},{lng:.6f}", "title": name, "content": address, "output": "html",
-            "coord_type": "wgs84", "src": "servicehub",
-        })))
+        links.append(
+            MapLink(
+                _("Baidu Maps"),
+                "https://api.map.baidu.com/marker?"
+                + urlencode(
+                    {
+                        "location": f"{lat:.6f},{lng:.6f}",
+                        "title": name,
+                        "content": address,
+                        "output": "html",
+                        "coord_type": "wgs84",
+                        "src": "servicehub",
+                    }
+                ),
+            )
+        )
     return links

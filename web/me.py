@@ -32,14 +32,21 @@ PAST_STATUSES = (*TERMINAL_STATUSES, TicketStatus.DELIVERED)
 
 
 class PhoneForm(forms.Form):
-    phone = forms.CharField(label=_("Mobile phone number"), max_length=32,
-                            widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}))
+    phone = forms.CharField(
+        label=_("Mobile phone number"),
+        max_length=32,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+    )
 
 
 class CodeForm(forms.Form):
     phone = forms.CharField(max_length=32, widget=forms.HiddenInput)
-    code = forms.CharField(label=_("Code from the text message"), max_length=6, min_length=6, widget=forms.TextInput(
-        attrs={"inputmode": "numeric", "pattern": "[0-9]{6}", "autocomplete": "one-time-code"}))
+    code = forms.CharField(
+        label=_("Code from the text message"),
+        max_length=6,
+        min_length=6,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "pattern": "[0-9]{6}", "autocomplete": "one-time-code"}),
+    )
 
 
 class ContactForm(forms.Form):
@@ -65,9 +72,13 @@ def me(request):
     customer = Customer.objects.filter(pk=customer_id).first()
     if customer is None:  # pragma: no cover - customers are never deleted
         return _sign_in_page(request, form=PhoneForm(), step="phone")
-    contact_form = ContactForm(initial={
-        "email": customer.email, "language": customer.language, "contact_consent": customer.contact_consent,
-    })
+    contact_form = ContactForm(
+        initial={
+            "email": customer.email,
+            "language": customer.language,
+            "contact_consent": customer.contact_consent,
+        }
+    )
     message = None
     status = 200
     if request.method == "POST":
@@ -84,10 +95,18 @@ def me(request):
                 message = _("Saved. Our messages now go to these contact details.")
         else:
             status = 400
-    return render(request, "web/me_home.html", {
-        "customer": customer, "phone": mask_phone(customer.phone), "contact_form": contact_form,
-        "message": message, **customer_overview(customer=customer),
-    }, status=status)
+    return render(
+        request,
+        "web/me_home.html",
+        {
+            "customer": customer,
+            "phone": mask_phone(customer.phone),
+            "contact_form": contact_form,
+            "message": message,
+            **customer_overview(customer=customer),
+        },
+        status=status,
+    )
 
 
 @never_cache
@@ -109,7 +128,10 @@ def me_sign_in(request):
         if customer is None:
             form = PhoneForm(initial={"phone": form.cleaned_data["phone"]})
             return _sign_in_page(
-                request, form=form, step="phone", status=404,
+                request,
+                form=form,
+                step="phone",
+                status=404,
                 message=_("We have no repairs or bookings for this phone number yet."),
             )
         response = redirect("web_me")
@@ -127,7 +149,9 @@ def me_sign_in(request):
         return _sign_in_page(request, form=form, step="phone", status=err.status)
     code_form = CodeForm(initial={"phone": form.cleaned_data["phone"]})
     return _sign_in_page(
-        request, form=code_form, step="code",
+        request,
+        form=code_form,
+        step="code",
         message=_("We sent a 6-digit code to %(phone)s. It is valid for 5 minutes.")
         % {"phone": form.cleaned_data["phone"]},
     )
@@ -173,7 +197,9 @@ def customer_overview(*, customer) -> dict:
         d._statutory_policy = policies.get(d.model.category) or StatutoryPolicy(category=d.model.category)
         coverage = device_coverage(device=d, at=now)
         plans = list(d.plan_purchases.all())
-        device_rows.append({"device": d, "coverage": coverage, "plans": plans, "imei_tail": (d.imei or d.serial or "")[-4:]})
+        device_rows.append(
+            {"device": d, "coverage": coverage, "plans": plans, "imei_tail": (d.imei or d.serial or "")[-4:]}
+        )
 
     appointments = list(
         Appointment.objects.filter(customer=customer).select_related("center", "ticket").order_by("-start", "-pk")
@@ -181,14 +207,14 @@ def customer_overview(*, customer) -> dict:
     for a in appointments:
         a.can_change = appointment_can_change(appointment=a, now=now)
     loans = list(
-        Loan.objects.filter(customer=customer).select_related("loaner__model", "center", "ticket").order_by("-out_at", "-pk")
+        Loan.objects.filter(customer=customer)
+        .select_related("loaner__model", "center", "ticket")
+        .order_by("-out_at", "-pk")
     )
     surveys = {s.ticket_id: s for s in Survey.objects.filter(ticket__customer=customer)}
     from booking.services import SURVEY_OPEN_STATUSES
 
-    survey_rows = [
-        {"ticket": t, "survey": surveys.get(t.pk)} for t in tickets if t.status in SURVEY_OPEN_STATUSES
-    ]
+    survey_rows = [{"ticket": t, "survey": surveys.get(t.pk)} for t in tickets if t.status in SURVEY_OPEN_STATUSES]
     return {
         "devices": device_rows,
         "open_tickets": [t for t in tickets if t.status not in PAST_STATUSES],

@@ -106,7 +106,8 @@ def _track_url(request, ticket, last4: str) -> str:
 def _slot_choices(slots) -> list[tuple[str, str]]:
     return [
         (s.start.isoformat(), f"{timezone.localtime(s.start):%H:%M}–{timezone.localtime(s.end):%H:%M}")
-        for s in slots if s.available > 0
+        for s in slots
+        if s.available > 0
     ]
 
 
@@ -152,7 +153,9 @@ def _page_url(request, page: int) -> str:
 
 def _find_context(request, form, result) -> dict:
     return {
-        "form": form, "result": result, "results": result.places if result else [],
+        "form": form,
+        "result": result,
+        "results": result.places if result else [],
         "searched": result is not None,
         "next_url": _page_url(request, result.page + 1) if result and result.has_more else "",
         "prev_url": _page_url(request, result.page - 1) if result and result.page > 1 else "",
@@ -177,11 +180,16 @@ def center_detail(request, code: str):
 
     labels = dict(ServiceOffering.choices) | dict(DeviceCategory.choices)
     hours = [{"day": label, "intervals": weekly.get(value, [])} for value, label in Weekday.choices]
-    return render(request, "web/center_detail.html", {
-        "center": center, "hours": hours,
-        "services": [labels.get(s, s) for s in center.services or []],
-        "takes_appointments": booking_selectors.center_takes_appointments(center=center),
-    })
+    return render(
+        request,
+        "web/center_detail.html",
+        {
+            "center": center,
+            "hours": hours,
+            "services": [labels.get(s, s) for s in center.services or []],
+            "takes_appointments": booking_selectors.center_takes_appointments(center=center),
+        },
+    )
 
 
 def verify(request):
@@ -211,12 +219,13 @@ def _chosen_day(raw: str, days: list[dict], today: dt.date) -> tuple[dt.date, st
     if day is None:
         return first_open, _("That is not a date. Choose one of the days below.")
     if not first <= day <= last:
-        return first_open, _("%(day)s cannot be booked: you can book from %(first)s to %(last)s. "
-                             "Choose one of the days below.") % {
-            "day": day.isoformat(), "first": first.isoformat(), "last": last.isoformat()}
+        return first_open, _(
+            "%(day)s cannot be booked: you can book from %(first)s to %(last)s. Choose one of the days below."
+        ) % {"day": day.isoformat(), "first": first.isoformat(), "last": last.isoformat()}
     if not any(d["date"] == day and d["open"] for d in days):
         return first_open, _("The center takes no appointments on %(day)s. Choose one of the days below.") % {
-            "day": day.isoformat()}
+            "day": day.isoformat()
+        }
     return day, ""
 
 
@@ -231,8 +240,12 @@ def _book_again_initial(request) -> dict:
     if ticket is None:
         return {}
     device = ticket.device
-    return {"imei": device.imei or "", "serial": device.serial or "",
-            "model": getattr(device.model, "code", "") or "", "fault_category": ticket.fault_category}
+    return {
+        "imei": device.imei or "",
+        "serial": device.serial or "",
+        "model": getattr(device.model, "code", "") or "",
+        "fault_category": ticket.fault_category,
+    }
 
 
 @require_http_methods(["GET", "POST"])
@@ -242,7 +255,8 @@ def book(request):
     if center is None or not booking_selectors.center_takes_appointments(center=center):
         form, result = _find(request, service=ServiceOffering.APPOINTMENT)
         context = _find_context(request, form, result) | {
-            "unknown_center": bool(code), "again": request.GET.get("again", ""),
+            "unknown_center": bool(code),
+            "again": request.GET.get("again", ""),
             "phone_last4": request.GET.get("phone_last4", ""),
         }
         template = "web/_center_results.html" if request.htmx else "web/book_center.html"
@@ -271,8 +285,11 @@ def book(request):
         if form.is_valid():
             try:
                 appointment = booking_services.appointment_book(
-                    center=center, start=parse_datetime(form.cleaned_data["start"]), needs=form.needs(),
-                    language=get_language(), **form.person_kwargs(),
+                    center=center,
+                    start=parse_datetime(form.cleaned_data["start"]),
+                    needs=form.needs(),
+                    language=get_language(),
+                    **form.person_kwargs(),
                 )
             except DomainError as err:
                 forms.add_domain_error(form, err, fallback="start")
@@ -289,7 +306,12 @@ def book(request):
         form = forms.BookingForm(slot_choices=choices, initial=_book_again_initial(request))
     posted_start = form["start"].value() if form.is_bound else ""
     context = {
-        "center": center, "days": days, "day": day, "slots": slots, "form": form, "date_error": date_error,
+        "center": center,
+        "days": days,
+        "day": day,
+        "slots": slots,
+        "form": form,
+        "date_error": date_error,
         "slot_rows": _slot_rows(slots, posted_start or ""),
         "again_query": urlencode({k: request.GET[k] for k in ("again", "phone_last4") if request.GET.get(k)}),
         "alternatives": [
@@ -311,10 +333,17 @@ def book_done(request, service_no: str):
         raise Http404(_("No appointment for this repair."))
     track_url = _track_url(request, ticket, last4)
     qr_svg = segno.make(track_url, error="m").svg_inline(scale=4, title=_("QR code of your tracking page"))
-    return render(request, "web/book_done.html", {
-        "ticket": ticket, "appointment": appointment, "track_url": track_url, "qr_svg": qr_svg,
-        "ics_url": reverse("web_book_ics", args=[ticket.service_no]) + "?" + urlencode({"phone_last4": last4}),
-    })
+    return render(
+        request,
+        "web/book_done.html",
+        {
+            "ticket": ticket,
+            "appointment": appointment,
+            "track_url": track_url,
+            "qr_svg": qr_svg,
+            "ics_url": reverse("web_book_ics", args=[ticket.service_no]) + "?" + urlencode({"phone_last4": last4}),
+        },
+    )
 
 
 @_customer_page
@@ -333,13 +362,22 @@ def book_ics(request, service_no: str):
 
 
 def _slot_rows(slots, posted: str = "") -> list[dict]:
-    return [{"value": s.start.isoformat(), "start": s.start, "end": s.end, "available": s.available,
-             "checked": posted == s.start.isoformat()} for s in slots]
+    return [
+        {
+            "value": s.start.isoformat(),
+            "start": s.start,
+            "end": s.end,
+            "available": s.available,
+            "checked": posted == s.start.isoformat(),
+        }
+        for s in slots
+    ]
 
 
 def _book_again_url(ticket, last4: str, center) -> str:
-    return reverse("web_book") + "?" + urlencode({"center": center.code, "again": ticket.service_no,
-                                                  "phone_last4": last4})
+    return (
+        reverse("web_book") + "?" + urlencode({"center": center.code, "again": ticket.service_no, "phone_last4": last4})
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -368,8 +406,13 @@ def appointment_change(request, service_no: str):
     action = request.POST.get("action", "")
     error = None
     form = forms.RescheduleForm(slot_choices=choices)
-    base = {"ticket": ticket, "appointment": appointment, "phone_last4": last4, "track_url": track_url,
-            "book_again_url": _book_again_url(ticket, last4, appointment.center)}
+    base = {
+        "ticket": ticket,
+        "appointment": appointment,
+        "phone_last4": last4,
+        "track_url": track_url,
+        "book_again_url": _book_again_url(ticket, last4, appointment.center),
+    }
     if request.method == "POST":
         try:
             if action == "cancel":
@@ -384,25 +427,44 @@ def appointment_change(request, service_no: str):
                     appointment = booking_services.appointment_reschedule(
                         appointment_id=appointment.pk, start=new_start
                     )
-                    return render(request, "web/appointment_changed.html",
-                                  base | {"appointment": appointment, "done": "moved"})
+                    return render(
+                        request, "web/appointment_changed.html", base | {"appointment": appointment, "done": "moved"}
+                    )
                 slot = next(s for s in slots if s.start == new_start)
-                return render(request, "web/appointment_confirm.html", base | {
-                    "confirm": "reschedule", "new_start": slot.start, "new_end": slot.end,
-                    "new_value": form.cleaned_data["start"], "day": day,
-                })
+                return render(
+                    request,
+                    "web/appointment_confirm.html",
+                    base
+                    | {
+                        "confirm": "reschedule",
+                        "new_start": slot.start,
+                        "new_end": slot.end,
+                        "new_value": form.cleaned_data["start"],
+                        "day": day,
+                    },
+                )
         except DomainError as err:
             if action.startswith("cancel"):
                 error = err.message
             else:
                 forms.add_domain_error(form, err, fallback="start")
     posted = form["start"].value() if form.is_bound else ""
-    return render(request, "web/appointment_change.html", base | {
-        "form": form, "days": days, "day": day, "date_error": date_error, "error": error,
-        "slot_rows": _slot_rows(slots, posted or ""),
-        "can_change": booking_selectors.appointment_can_change(appointment=appointment),
-        "deadline": booking_selectors.appointment_change_deadline(appointment=appointment),
-    }, status=400 if date_error else 200)
+    return render(
+        request,
+        "web/appointment_change.html",
+        base
+        | {
+            "form": form,
+            "days": days,
+            "day": day,
+            "date_error": date_error,
+            "error": error,
+            "slot_rows": _slot_rows(slots, posted or ""),
+            "can_change": booking_selectors.appointment_can_change(appointment=appointment),
+            "deadline": booking_selectors.appointment_change_deadline(appointment=appointment),
+        },
+        status=400 if date_error else 200,
+    )
 
 
 # --- mail-in, on-site ----------------------------------------------------------------------
@@ -417,8 +479,11 @@ def mail_in(request):
         d = form.cleaned_data
         try:
             request_obj = booking_services.mail_in_request_create(
-                pickup_address=d["pickup_address"], pickup_date=d["pickup_date"], pickup_window=d["pickup_window"],
-                language=get_language(), **form.person_kwargs()
+                pickup_address=d["pickup_address"],
+                pickup_date=d["pickup_date"],
+                pickup_window=d["pickup_window"],
+                language=get_language(),
+                **form.person_kwargs(),
             )
         except DomainError as err:
             forms.add_domain_error(form, err, fallback="pickup_address")
@@ -442,9 +507,16 @@ def mail_in_done(request, service_no: str):
     if req is None:
         raise Http404(_("No mail-in request for this repair."))
     pickup = Shipment.objects.filter(ticket_id=ticket.pk, leg="customer_to_hub").order_by("-pk").first()
-    return render(request, "web/mail_in_done.html", {
-        "req": req, "ticket": ticket, "pickup": pickup, "track_url": _track_url(request, ticket, last4),
-    })
+    return render(
+        request,
+        "web/mail_in_done.html",
+        {
+            "req": req,
+            "ticket": ticket,
+            "pickup": pickup,
+            "track_url": _track_url(request, ticket, last4),
+        },
+    )
 
 
 def _on_site_centers():
@@ -478,22 +550,31 @@ def on_site(request):
         center = center or _on_site_center_for(d["address"])
         if center is None:
             no_center = True
-            form.add_error("address", _(
-                "No service center visits this address yet. You can mail the device in (free both ways) or call "
-                "the hotline."
-            ))
+            form.add_error(
+                "address",
+                _(
+                    "No service center visits this address yet. You can mail the device in (free both ways) or call "
+                    "the hotline."
+                ),
+            )
         else:
             try:
                 req = booking_services.on_site_request_create(
-                    center=center, address=d["address"], preferred_date=d["preferred_date"], window=d["window"],
-                    cannot_travel=form.cannot_travel, language=get_language(), **form.person_kwargs(),
+                    center=center,
+                    address=d["address"],
+                    preferred_date=d["preferred_date"],
+                    window=d["window"],
+                    cannot_travel=form.cannot_travel,
+                    language=get_language(),
+                    **form.person_kwargs(),
                 )
             except DomainError as err:
                 forms.add_domain_error(form, err, fallback="address")
             else:
                 return _redirect_done("web_on_site_done", req.ticket)
-    return render(request, "web/on_site.html", {"form": form, "no_center": no_center,
-                                                "centers_count": len(centers_list)})
+    return render(
+        request, "web/on_site.html", {"form": form, "no_center": no_center, "centers_count": len(centers_list)}
+    )
 
 
 @_customer_page
@@ -504,9 +585,15 @@ def on_site_done(request, service_no: str):
     req = OnSiteRequest.objects.select_related("center").filter(ticket_id=ticket.pk).first()
     if req is None:
         raise Http404(_("No on-site request for this repair."))
-    return render(request, "web/on_site_done.html", {
-        "req": req, "ticket": ticket, "track_url": _track_url(request, ticket, last4),
-    })
+    return render(
+        request,
+        "web/on_site_done.html",
+        {
+            "req": req,
+            "ticket": ticket,
+            "track_url": _track_url(request, ticket, last4),
+        },
+    )
 
 
 # --- warranty and plans --------------------------------------------------------------------
@@ -528,12 +615,15 @@ def warranty(request):
         else:
             coverage = device_coverage(device=device)
             held = {p.code: p for p in PlanProduct.objects.filter(code__in=[c.code for c in coverage.plans])}
-            context.update({
-                "device": device, "coverage": coverage,
-                "sale_date_unknown": device.sold_at is None,
-                "held_plans": [{"plan": c, "product": held.get(c.code)} for c in coverage.plans],
-                "plans": booking_selectors.plans_buyable(device=device),
-            })
+            context.update(
+                {
+                    "device": device,
+                    "coverage": coverage,
+                    "sale_date_unknown": device.sold_at is None,
+                    "held_plans": [{"plan": c, "product": held.get(c.code)} for c in coverage.plans],
+                    "plans": booking_selectors.plans_buyable(device=device),
+                }
+            )
             if not coverage.in_warranty:
                 context["prices"] = _price_rows(device.model)
     return render(request, "web/warranty.html", context)
@@ -563,7 +653,9 @@ def prices(request):
     from warranty.models import DeviceModel
 
     models_with_prices = (
-        DeviceModel.objects.filter(active=True, repair_operations__published=True).distinct().order_by("category", "name")
+        DeviceModel.objects.filter(active=True, repair_operations__published=True)
+        .distinct()
+        .order_by("category", "name")
     )
     groups: dict[str, dict] = {}
     for m in models_with_prices:
@@ -593,22 +685,28 @@ def checkout(request):
     device = device_find(imei=imei) if imei else None
     offer = None
     if device is not None:
-        offer = next(((p, price) for p, price in booking_selectors.plans_buyable(device=device)
-                      if p.code == plan_code), None)
+        offer = next(
+            ((p, price) for p, price in booking_selectors.plans_buyable(device=device) if p.code == plan_code), None
+        )
     if offer is None:
         return render(request, "web/checkout_unavailable.html", {"imei": imei}, status=404)
     form = forms.CheckoutForm(request.POST or None, initial={"imei": imei, "plan": plan_code})
     if request.method == "POST" and form.is_valid():
         try:
-            order = booking_services.plan_order_checkout(imei=device.imei, plan_code=plan_code,
-                                                         card=form.cleaned_data["card"], provider=provider)
+            order = booking_services.plan_order_checkout(
+                imei=device.imei, plan_code=plan_code, card=form.cleaned_data["card"], provider=provider
+            )
         except DomainError as err:
             forms.add_domain_error(form, err, fallback="card")
         else:
-            return render(request, "web/checkout_done.html", {"order": order, "product": offer[0],
-                                                              "provider": provider})
-    return render(request, "web/checkout.html", {"form": form, "product": offer[0], "price": offer[1],
-                                                 "device": device, "provider": provider})
+            return render(
+                request, "web/checkout_done.html", {"order": order, "product": offer[0], "provider": provider}
+            )
+    return render(
+        request,
+        "web/checkout.html",
+        {"form": form, "product": offer[0], "price": offer[1], "device": device, "provider": provider},
+    )
 
 
 # --- survey, callback ----------------------------------------------------------------------
@@ -627,9 +725,17 @@ def survey(request, service_no: str):
             forms.add_domain_error(form, err)
         else:
             return render(request, "web/survey_done.html", {"ticket": ticket})
-    return render(request, "web/survey.html", {"form": form, "ticket": ticket, "phone_last4": last4,
-                                               "already": already,
-                                               "open": ticket.status in booking_services.SURVEY_OPEN_STATUSES})
+    return render(
+        request,
+        "web/survey.html",
+        {
+            "form": form,
+            "ticket": ticket,
+            "phone_last4": last4,
+            "already": already,
+            "open": ticket.status in booking_services.SURVEY_OPEN_STATUSES,
+        },
+    )
 
 
 def _has_survey(ticket) -> bool:

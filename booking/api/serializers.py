@@ -27,8 +27,13 @@ class CustomerInSerializer(serializers.Serializer):
 class DeviceInSerializer(serializers.Serializer):
     imei = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
     serial = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
-    model = serializers.CharField(max_length=32, required=False, allow_blank=True, default="",
-                                  help_text="Device model code (needed for a device never registered).")
+    model = serializers.CharField(
+        max_length=32,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Device model code (needed for a device never registered).",
+    )
 
     def validate(self, attrs):
         if not attrs.get("imei") and not attrs.get("serial"):

@@ -40,8 +40,14 @@ def _person_kwargs(data: dict) -> dict:
 
 def _prefix_field(err):
     """Service field names (``phone``, ``imei``) -> the API body's dotted paths."""
-    mapping = {"name": "customer.name", "phone": "customer.phone", "email": "customer.email",
-               "imei": "device.imei", "serial": "device.serial", "model": "device.model"}
+    mapping = {
+        "name": "customer.name",
+        "phone": "customer.phone",
+        "email": "customer.email",
+        "imei": "device.imei",
+        "serial": "device.serial",
+        "model": "device.model",
+    }
     if getattr(err, "field", None) in mapping:
         err.field = mapping[err.field]
     return err
@@ -54,8 +60,11 @@ class CenterSlotsView(APIView):
         operation_id="center_slots",
         summary="Appointment slots of a center on a day",
         parameters=[OpenApiParameter("date", OpenApiTypes.DATE, required=True, description="YYYY-MM-DD (local date)")],
-        responses={200: SlotSerializer(many=True), 400: problem("validation_error: missing or bad date"),
-                   404: problem("not_found: unknown center")},
+        responses={
+            200: SlotSerializer(many=True),
+            400: problem("validation_error: missing or bad date"),
+            404: problem("not_found: unknown center"),
+        },
         tags=["booking"],
     )
     def get(self, request, code: str):
@@ -79,8 +88,10 @@ class AppointmentCreateView(APIView):
             201: AppointmentOutSerializer,
             400: problem("validation_error (with `errors`)"),
             404: problem("not_found: unknown center"),
-            409: OpenApiResponse(SlotFullProblemSerializer,
-                                 description="slot_full: no seat left; `alternatives` lists the nearest free slots"),
+            409: OpenApiResponse(
+                SlotFullProblemSerializer,
+                description="slot_full: no seat left; `alternatives` lists the nearest free slots",
+            ),
         },
         tags=["booking"],
     )

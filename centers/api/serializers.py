@@ -225,6 +225,7 @@ class ServiceDayParams(serializers.Serializer):
         # 9999-12 no month after it); Service Days exist only within the supported years.
         if parse_month(value) is None:
             raise serializers.ValidationError(
-                _("Expected a month between %(first)s and %(last)s.") % {"first": f"{MIN_YEAR}-01", "last": f"{MAX_YEAR}-12"}
+                _("Expected a month between %(first)s and %(last)s.")
+                % {"first": f"{MIN_YEAR}-01", "last": f"{MAX_YEAR}-12"}
             )
         return value

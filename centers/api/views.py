@@ -112,15 +112,26 @@ class CenterListView(GenericAPIView):
             "`distance_km`; otherwise ordered by code. Two SQL queries whatever the filters."
         ),
         parameters=[
-            OpenApiParameter("near", str, pattern=NEAR_PATTERN, description="LAT,LNG in decimal degrees (WGS-84), e.g. `31.2304,121.4737`."),
             OpenApiParameter(
-                "radius_km", {"type": "number", "minimum": 0.001, "maximum": MAX_RADIUS_KM},
+                "near",
+                str,
+                pattern=NEAR_PATTERN,
+                description="LAT,LNG in decimal degrees (WGS-84), e.g. `31.2304,121.4737`.",
+            ),
+            OpenApiParameter(
+                "radius_km",
+                {"type": "number", "minimum": 0.001, "maximum": MAX_RADIUS_KM},
                 description=f"Search radius with `near` (needed), > 0 and ≤ {MAX_RADIUS_KM:g} km.",
             ),
             OpenApiParameter("kind", str, enum=CenterKind.values),
             OpenApiParameter("service", str, enum=list(SERVICE_VALUES), description="A device category or channel."),
             OpenApiParameter("open_now", bool, description="Only centers open now (local time)."),
-            OpenApiParameter("region", str, pattern=ADCODE_PATTERN, description="Adcode (6 or 12 digits) of a province, city or county."),
+            OpenApiParameter(
+                "region",
+                str,
+                pattern=ADCODE_PATTERN,
+                description="Adcode (6 or 12 digits) of a province, city or county.",
+            ),
             OpenApiParameter("page", {"type": "integer", "minimum": 1}),
             OpenApiParameter("page_size", {"type": "integer", "minimum": 1}, description="At most 100."),
         ],
@@ -179,13 +190,21 @@ class CenterVerifyView(APIView):
         ),
         parameters=[
             # Blank values are allowed here (a form's empty field); at least one of phone and name is needed.
-            OpenApiParameter("phone", str, description="Phone number as written on the store.",
-                             extensions={"x-allow-blank": True}),
+            OpenApiParameter(
+                "phone", str, description="Phone number as written on the store.", extensions={"x-allow-blank": True}
+            ),
             OpenApiParameter("name", str, description="Store name.", extensions={"x-allow-blank": True}),
-            OpenApiParameter("city", str, description="Optional: a city/county/province name or adcode.",
-                             extensions={"x-allow-blank": True}),
+            OpenApiParameter(
+                "city",
+                str,
+                description="Optional: a city/county/province name or adcode.",
+                extensions={"x-allow-blank": True},
+            ),
         ],
-        responses={200: VerifyResultSerializer, 400: problem("validation_error: neither phone nor name (field phone).")},
+        responses={
+            200: VerifyResultSerializer,
+            400: problem("validation_error: neither phone nor name (field phone)."),
+        },
     )
     def get(self, request):
         params = _params(VerifyParams, request)
@@ -203,13 +222,22 @@ class ServiceDayListView(APIView):
         summary="Service Days of a month",
         description="First Friday of the month and the weekend after it, per participating center.",
         parameters=[
-            OpenApiParameter("month", str, pattern=MONTH_PATTERN, description="YYYY-MM; default: the current month (Asia/Shanghai)."),
+            OpenApiParameter(
+                "month", str, pattern=MONTH_PATTERN, description="YYYY-MM; default: the current month (Asia/Shanghai)."
+            ),
             OpenApiParameter("center", str, description="A center code."),
-            OpenApiParameter("region", str, pattern=ADCODE_PATTERN, description="Adcode (6 or 12 digits) of a province, city or county."),
+            OpenApiParameter(
+                "region",
+                str,
+                pattern=ADCODE_PATTERN,
+                description="Adcode (6 or 12 digits) of a province, city or county.",
+            ),
         ],
         responses={
             200: ServiceDayOutSerializer(many=True),
-            400: problem("validation_error: bad month (YYYY-MM), unknown center or region (fields month, center, region)."),
+            400: problem(
+                "validation_error: bad month (YYYY-MM), unknown center or region (fields month, center, region)."
+            ),
         },
     )
     def get(self, request):
@@ -243,8 +271,18 @@ class CoverageView(APIView):
             "Share of prefecture-level cities and of counties with at least one active site, overall "
             "and per province, with the uncovered ones. Statistical placeholder rows are not counted."
         ),
-        parameters=[OpenApiParameter("province", str, pattern=r"^(\d{2}|\d{6}|\d{12})$", description="Only this province (2, 6 or 12-digit adcode).")],
-        responses={200: NetworkCoverageSerializer, 400: problem("validation_error: unknown province (field province).")},
+        parameters=[
+            OpenApiParameter(
+                "province",
+                str,
+                pattern=r"^(\d{2}|\d{6}|\d{12})$",
+                description="Only this province (2, 6 or 12-digit adcode).",
+            )
+        ],
+        responses={
+            200: NetworkCoverageSerializer,
+            400: problem("validation_error: unknown province (field province)."),
+        },
     )
     def get(self, request):
         cov = selectors.coverage_summary()

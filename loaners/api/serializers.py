@@ -26,7 +26,11 @@ class LoanCreateSerializer(serializers.Serializer):
         help_text="How the deposit is paid; may be omitted only when the deposit is waived (plan holder).",
     )
     reference = serializers.CharField(
-        max_length=64, required=False, allow_blank=True, default="", help_text="Payment reference (card slip, transaction id)."
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Payment reference (card slip, transaction id).",
     )
     terms_accepted = serializers.BooleanField(
         default=True, help_text="The customer accepted the loan terms at the counter (recorded with the time)."
@@ -111,7 +115,8 @@ class LoanDetailSerializer(LoanSerializer):
 
 
 COUNTER_DEDUCTION_KINDS = [
-    (DeductionKind.DAMAGE.value, "damage"), (DeductionKind.MISSING_ACCESSORY.value, "missing_accessory"),
+    (DeductionKind.DAMAGE.value, "damage"),
+    (DeductionKind.MISSING_ACCESSORY.value, "missing_accessory"),
 ]
 
 

@@ -96,9 +96,7 @@ class LoanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         body.is_valid(raise_exception=True)
         data = body.validated_data
         actor = actor_from_request(request)
-        ticket_id = (
-            RepairTicket.objects.filter(service_no=data["ticket"]).values_list("pk", flat=True).first()
-        )
+        ticket_id = RepairTicket.objects.filter(service_no=data["ticket"]).values_list("pk", flat=True).first()
         if ticket_id is None:
             raise NotFound(_("No such ticket."))
         loan = services.loan_checkout(
@@ -191,6 +189,3 @@ class LoanerAvailabilityView(APIView):
             raise NotFound(_("No such center."))
         data = {"center": center.code, "tiers": selectors.loaner_availability(center_id=center.pk)}
         return Response(AvailabilitySerializer(data).data)
-
-
-

@@ -20,8 +20,20 @@ class ShipmentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Shipment
-        fields = ["id", "ticket", "leg", "courier", "tracking_no", "seal_no", "status", "address",
-                  "origin_center", "destination_center", "created_at", "delivered_at"]
+        fields = [
+            "id",
+            "ticket",
+            "leg",
+            "courier",
+            "tracking_no",
+            "seal_no",
+            "status",
+            "address",
+            "origin_center",
+            "destination_center",
+            "created_at",
+            "delivered_at",
+        ]
         read_only_fields = fields
 
 
@@ -38,7 +50,10 @@ class ShipmentEventCreateSerializer(serializers.Serializer):
     at = serializers.DateTimeField(help_text="ISO 8601 with offset.")
     tracking_no = serializers.CharField(max_length=64, required=False, default="", allow_blank=True)
     seal_no = serializers.CharField(
-        max_length=64, required=False, default="", allow_blank=True,
+        max_length=64,
+        required=False,
+        default="",
+        allow_blank=True,
         help_text="Seal/bag number: recorded at pickup, then required and checked at every hand-over.",
     )
     note = serializers.CharField(max_length=300, required=False, default="", allow_blank=True)

@@ -35,8 +35,9 @@ NOT_FOUND = problem("not_found: no such shipment among yours.")
         description="A courier sees the shipments assigned to it; a site operator those of its sites' tickets.",
         responses={200: ShipmentSerializer(many=True)},
     ),
-    retrieve=extend_schema(summary="A shipment with its custody events", responses={200: ShipmentDetailSerializer,
-                                                                                     404: NOT_FOUND}),
+    retrieve=extend_schema(
+        summary="A shipment with its custody events", responses={200: ShipmentDetailSerializer, 404: NOT_FOUND}
+    ),
 )
 class ShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     required_scopes = {"*": SCOPE}
@@ -95,11 +96,15 @@ class ShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         request=ShipmentEventCreateSerializer,
         responses={
             201: ShipmentEventSerializer,
-            400: problem("validation_error: unknown event, time in the future or before the previous event, "
-                         "seal_no missing at a hand-over."),
+            400: problem(
+                "validation_error: unknown event, time in the future or before the previous event, "
+                "seal_no missing at a hand-over."
+            ),
             404: NOT_FOUND,
-            409: problem("seal_mismatch: the seal/bag number differs from the recorded one; "
-                         "invalid_shipment_event (with `allowed_events`); tracking_mismatch."),
+            409: problem(
+                "seal_mismatch: the seal/bag number differs from the recorded one; "
+                "invalid_shipment_event (with `allowed_events`); tracking_mismatch."
+            ),
         },
     )
     @action(detail=True, methods=["post"])
@@ -110,8 +115,9 @@ class ShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             shipment_id = int(pk)
         except (TypeError, ValueError):
             raise NotFound(_("No such shipment.")) from None
-        row = services.shipment_event_record(shipment_id=shipment_id, actor=actor_from_request(request),
-                                             **body.validated_data)
+        row = services.shipment_event_record(
+            shipment_id=shipment_id, actor=actor_from_request(request), **body.validated_data
+        )
         return Response(ShipmentEventSerializer(row).data, status=status.HTTP_201_CREATED)
 
 

@@ -22,14 +22,24 @@ class WebhookSecretSerializer(serializers.Serializer):
 class WebhookEndpointSerializer(serializers.ModelSerializer):
     events = serializers.ListField(child=serializers.ChoiceField(choices=WebhookEvent.choices))
     previous_secret_valid_until = serializers.DateTimeField(
-        source="previous_secret_expires_at", allow_null=True,
+        source="previous_secret_expires_at",
+        allow_null=True,
         help_text="During a rotation the old secret also signs until then.",
     )
 
     class Meta:
         model = WebhookEndpoint
-        fields = ["id", "url", "events", "description", "active", "disabled_reason", "disabled_at", "created_at",
-                  "previous_secret_valid_until"]
+        fields = [
+            "id",
+            "url",
+            "events",
+            "description",
+            "active",
+            "disabled_reason",
+            "disabled_at",
+            "created_at",
+            "previous_secret_valid_until",
+        ]
         read_only_fields = fields
 
 
@@ -45,6 +55,17 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = WebhookDelivery
-        fields = ["id", "msg_id", "event_type", "payload", "status", "attempt_count", "next_attempt_at",
-                  "last_status_code", "delivered_at", "created_at", "attempts"]
+        fields = [
+            "id",
+            "msg_id",
+            "event_type",
+            "payload",
+            "status",
+            "attempt_count",
+            "next_attempt_at",
+            "last_status_code",
+            "delivered_at",
+            "created_at",
+            "attempts",
+        ]
         read_only_fields = fields

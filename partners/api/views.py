@@ -97,9 +97,8 @@ class WebhookEndpointViewSet(
     @action(detail=True, methods=["get"])
     def deliveries(self, request, pk=None):
         endpoint = self.get_object()
-        qs = (
-            endpoint.deliveries.order_by("-created_at", "-pk")
-            .prefetch_related(Prefetch("attempts", queryset=WebhookAttempt.objects.order_by("at", "pk")))
+        qs = endpoint.deliveries.order_by("-created_at", "-pk").prefetch_related(
+            Prefetch("attempts", queryset=WebhookAttempt.objects.order_by("at", "pk"))
         )
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(WebhookDeliverySerializer(page, many=True).data)
@@ -110,7 +109,9 @@ class WebhookRedeliverView(APIView):
 
     @extend_schema(
         summary="Send a delivery again now",
-        description="Same `webhook-id` (receivers can dedupe). Runs one more attempt after the backoff is exhausted too.",
+        description=(
+            "Same `webhook-id` (receivers can dedupe). Runs one more attempt after the backoff is exhausted too."
+        ),
         request=None,
         responses={
             202: WebhookDeliverySerializer,

@@ -26,7 +26,9 @@ class TicketDeviceInSerializer(serializers.Serializer):
     imei = serializers.CharField(max_length=32, required=False, allow_blank=True)
     serial = serializers.CharField(max_length=64, required=False, allow_blank=True)
     model = serializers.CharField(max_length=32, required=False, allow_blank=True, help_text="Device model code.")
-    sold_at = serializers.DateTimeField(required=False, allow_null=True, help_text="Proof-of-purchase date, from 2000-01-01 up to now.")
+    sold_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="Proof-of-purchase date, from 2000-01-01 up to now."
+    )
     proof_note = serializers.CharField(max_length=300, required=False, allow_blank=True)
 
     def validate(self, attrs):
@@ -71,7 +73,8 @@ class QuoteLineInSerializer(serializers.Serializer):
 class QuoteCreateSerializer(serializers.Serializer):
     lines = QuoteLineInSerializer(many=True, allow_empty=False, validators=[MinLengthValidator(1)])
     exclusions = serializers.ListField(
-        child=serializers.CharField(max_length=40), required=False,
+        child=serializers.CharField(max_length=40),
+        required=False,
         help_text="Warranty exclusions found at diagnosis: accidental_damage, liquid_damage, "
         "unauthorized_disassembly, cosmetic_wear.",
     )
@@ -113,7 +116,17 @@ class QuoteLineSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = QuoteLine
-        fields = ["repair", "description", "grade", "list_part_price", "list_labor", "part_price", "labor", "amount", "rules"]
+        fields = [
+            "repair",
+            "description",
+            "grade",
+            "list_part_price",
+            "list_labor",
+            "part_price",
+            "labor",
+            "amount",
+            "rules",
+        ]
         read_only_fields = fields
 
 
@@ -170,16 +183,33 @@ class TicketSerializer(serializers.ModelSerializer):
     class Meta:
         model = RepairTicket
         fields = [
-            "service_no", "status", "status_display", "channel", "center", "origin_center", "customer", "device",
-            "fault", "accessories", "appearance_notes", "repair_mode_enabled", "data_backup_consent", "engineer",
-            "created_at", "received_at", "stage_started_at", "stage_due_at", "sla_breached", "promised_at",
-            "delivered_at", "closed_at", "cancelled_at",
+            "service_no",
+            "status",
+            "status_display",
+            "channel",
+            "center",
+            "origin_center",
+            "customer",
+            "device",
+            "fault",
+            "accessories",
+            "appearance_notes",
+            "repair_mode_enabled",
+            "data_backup_consent",
+            "engineer",
+            "created_at",
+            "received_at",
+            "stage_started_at",
+            "stage_due_at",
+            "sla_breached",
+            "promised_at",
+            "delivered_at",
+            "closed_at",
+            "cancelled_at",
         ]
         read_only_fields = fields
 
-    @extend_schema_field(
-        {"type": "object", "properties": {"name": {"type": "string"}, "phone": {"type": "string"}}}
-    )
+    @extend_schema_field({"type": "object", "properties": {"name": {"type": "string"}, "phone": {"type": "string"}}})
     def get_customer(self, t):
         masked = self.context.get("mask_customer", False)
         c = t.customer
@@ -189,9 +219,14 @@ class TicketSerializer(serializers.ModelSerializer):
         }
 
     @extend_schema_field(
-        {"type": "object", "properties": {"imei": {"type": "string", "nullable": True},
-                                          "serial": {"type": "string", "nullable": True},
-                                          "model": {"type": "string"}}}
+        {
+            "type": "object",
+            "properties": {
+                "imei": {"type": "string", "nullable": True},
+                "serial": {"type": "string", "nullable": True},
+                "model": {"type": "string"},
+            },
+        }
     )
     def get_device(self, t):
         return {"imei": t.device.imei, "serial": t.device.serial, "model": t.device.model.code}
@@ -282,7 +317,6 @@ class CatalogRepairSerializer(serializers.ModelSerializer):
         if op.refurbished_price is not None:
             grades.append({"grade": PartGrade.REFURBISHED, "part_price": op.refurbished_price, "warranty_days": 90})
         return CatalogGradeSerializer(grades, many=True).data
-
 
 
 class VerificationCodeRequestSerializer(serializers.Serializer):

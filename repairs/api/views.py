@@ -145,8 +145,13 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(
         summary="Move the ticket through its lifecycle",
         request=TransitionSerializer,
-        responses={200: TicketDetailSerializer, 400: problem("validation_error"), 404: TICKET_404,
-                   409: TRANSITION_409, 422: problem("not_eligible: a plan claim is no longer available.")},
+        responses={
+            200: TicketDetailSerializer,
+            400: problem("validation_error"),
+            404: TICKET_404,
+            409: TRANSITION_409,
+            422: problem("not_eligible: a plan claim is no longer available."),
+        },
     )
     @action(detail=True, methods=["post"])
     def transition(self, request, service_no=None):
@@ -164,8 +169,12 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(
         summary="Send a quote (a new version when one exists)",
         request=QuoteCreateSerializer,
-        responses={201: QuoteSerializer, 400: problem("validation_error: unknown repair code, grade or exclusion."),
-                   404: TICKET_404, 409: TRANSITION_409},
+        responses={
+            201: QuoteSerializer,
+            400: problem("validation_error: unknown repair code, grade or exclusion."),
+            404: TICKET_404,
+            409: TRANSITION_409,
+        },
     )
     @action(detail=True, methods=["post"])
     def quote(self, request, service_no=None):
@@ -187,8 +196,12 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(
         summary="Record the customer's approval (plan claims are used here)",
         request=QuoteDecisionSerializer,
-        responses={200: TicketDetailSerializer, 404: TICKET_404, 409: TRANSITION_409,
-                   422: problem("not_eligible: a plan claim is no longer available.")},
+        responses={
+            200: TicketDetailSerializer,
+            404: TICKET_404,
+            409: TRANSITION_409,
+            422: problem("not_eligible: a plan claim is no longer available."),
+        },
     )
     @action(detail=True, methods=["post"], url_path="quote/approve")
     def quote_approve(self, request, service_no=None):
@@ -223,8 +236,11 @@ class CatalogRepairsView(APIView):
     @extend_schema(
         summary="Published repair prices for a device model",
         parameters=[OpenApiParameter("model", str, required=True, description="Device model code.")],
-        responses={200: CatalogRepairSerializer(many=True), 400: problem("validation_error: model missing."),
-                   404: problem("not_found: unknown model.")},
+        responses={
+            200: CatalogRepairSerializer(many=True),
+            400: problem("validation_error: model missing."),
+            404: problem("not_found: unknown model."),
+        },
     )
     def get(self, request):
         from warranty.models import DeviceModel
@@ -289,6 +305,7 @@ class VerificationCodeView(APIView):
         ser = VerificationCodeRequestSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         verification.verification_code_send(
-            phone=ser.validated_data["phone"], address=PublicAnonThrottle().get_ident(request),
+            phone=ser.validated_data["phone"],
+            address=PublicAnonThrottle().get_ident(request),
         )
         return Response({"expires_in": verification.conf("CODE_TTL_SECONDS")}, status=status.HTTP_202_ACCEPTED)

@@ -49,9 +49,7 @@ TITLES = {
 }
 
 
-def problem(
-    *, status_code: int, code: str, detail: str, title: str | None = None, **extra
-) -> dict:
+def problem(*, status_code: int, code: str, detail: str, title: str | None = None, **extra) -> dict:
     body = {
         "type": TYPE_BASE + code,
         "title": title or TITLES.get(status_code, "Error"),
@@ -102,9 +100,7 @@ def problem_exception_handler(exc, context):
         extra = dict(exc.extra)
         if exc.field:
             extra.setdefault("errors", {exc.field: [exc.message]})
-        return problem_response(
-            problem(status_code=exc.status, code=exc.code, detail=exc.message, **extra)
-        )
+        return problem_response(problem(status_code=exc.status, code=exc.code, detail=exc.message, **extra))
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

@@ -98,7 +98,10 @@ class IdempotencyMiddleware:
         key = request.headers[HEADER].strip()
         if not _valid_key(key):
             return _problem(
-                400, "validation_error", _("%(header)s must be 1-%(max)d printable ASCII characters.") % {"header": HEADER, "max": MAX_KEY_LENGTH},
+                400,
+                "validation_error",
+                _("%(header)s must be 1-%(max)d printable ASCII characters.")
+                % {"header": HEADER, "max": MAX_KEY_LENGTH},
                 errors={HEADER: [_("Invalid idempotency key.")]},
             )
         body = request.body
@@ -127,8 +130,14 @@ def claim(*, holder: str, key: str, fingerprint: str, request, _depth: int = 0):
     try:
         with transaction.atomic():
             record = IdempotencyRecord.objects.create(
-                holder=holder, key=key, request_hash=fingerprint, method=request.method, path=request.path[:500],
-                in_flight=True, created_at=now, expires_at=now + TTL,
+                holder=holder,
+                key=key,
+                request_hash=fingerprint,
+                method=request.method,
+                path=request.path[:500],
+                in_flight=True,
+                created_at=now,
+                expires_at=now + TTL,
             )
         return record, None
     except IntegrityError:
@@ -142,7 +151,8 @@ def claim(*, holder: str, key: str, fingerprint: str, request, _depth: int = 0):
         return None, _problem(409, "idempotency_key_in_flight", _("This idempotency key is being used; retry shortly."))
     if not hmac.compare_digest(existing.request_hash, fingerprint):
         return None, _problem(
-            422, "idempotency_key_reused",
+            422,
+            "idempotency_key_reused",
             _("This Idempotency-Key was already used with a different request; use a new key for a new request."),
         )
     if existing.in_flight:
@@ -154,13 +164,17 @@ def claim(*, holder: str, key: str, fingerprint: str, request, _depth: int = 0):
                 existing.created_at = now
                 return existing, None
         response = _problem(
-            409, "idempotency_key_in_flight",
+            409,
+            "idempotency_key_in_flight",
             _("A request with this Idempotency-Key is still being processed; retry shortly."),
         )
         response["Retry-After"] = "1"
         return None, response
-    replay = HttpResponse(bytes(existing.response_body or b""), status=existing.response_status,
-                          content_type=existing.content_type or None)
+    replay = HttpResponse(
+        bytes(existing.response_body or b""),
+        status=existing.response_status,
+        content_type=existing.content_type or None,
+    )
     replay[REPLAY_HEADER] = "true"
     return None, replay
 
@@ -197,8 +211,13 @@ def schema_postprocessing_hook(result, generator, request, public):
         "required": False,
         # What _valid_key accepts: printable ASCII (space to ~), at least one non-space character
         # (surrounding spaces are stripped), at most 255 characters.
-        "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": KEY_PATTERN,
-                   "example": "3f1c9a7e-2b4d-4c8e-9a31-5d0e7b6f2a10"},
+        "schema": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": MAX_KEY_LENGTH,
+            "pattern": KEY_PATTERN,
+            "example": "3f1c9a7e-2b4d-4c8e-9a31-5d0e7b6f2a10",
+        },
         "description": (
             "1-255 printable ASCII characters (a UUID is a good choice); anything else is 400 `validation_error`. "
             "Makes a retry safe: the first response is stored 24 h and replayed (header "

@@ -84,9 +84,7 @@ class AutoSchema(BaseAutoSchema):
                 continue
             key = str(status_code)
             if key not in responses:
-                responses[key] = self._get_response_for_code(
-                    problem(description), key, direction=direction
-                )
+                responses[key] = self._get_response_for_code(problem(description), key, direction=direction)
         for key, body in responses.items():
             if key.startswith(("4", "5")) and "content" in body:
                 # Errors are problem+json, not plain JSON.
@@ -183,4 +181,12 @@ def _tighten_property(component: str, name: str, prop: dict) -> None:
         prop["pattern"] = r"^[0-9]{15}$" if prop.get("minLength") else r"^([0-9]{15})?$"
 
 
-__all__ = ["AutoSchema", "ProblemSerializer", "BlankAsNullChoiceField", "WallClockTimeField", "problem", "strict_parameters_hook", "inline_serializer"]
+__all__ = [
+    "AutoSchema",
+    "ProblemSerializer",
+    "BlankAsNullChoiceField",
+    "WallClockTimeField",
+    "problem",
+    "strict_parameters_hook",
+    "inline_serializer",
+]

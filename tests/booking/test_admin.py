@@ -19,8 +19,9 @@ def _login(client, user):
 
 def test_appointment_list_shows_own_center_with_needs(client, django_assert_max_num_queries):
     mine, other = open_center(name="Mine"), open_center(name="Other")
-    a = services.appointment_book(center=mine, start=local(tomorrow(), 10), needs={"wheelchair": True},
-                                  **booking_input())
+    a = services.appointment_book(
+        center=mine, start=local(tomorrow(), 10), needs={"wheelchair": True}, **booking_input()
+    )
     b = services.appointment_book(center=other, start=local(tomorrow(), 10), **booking_input())
     user = staff(mine, role="manager")
     user.is_superuser = False
@@ -41,8 +42,15 @@ def test_appointment_list_shows_own_center_with_needs(client, django_assert_max_
 def _on_site_request(center):
     DeviceModelFactory(code="TV-1", category="smart_screen")
     return services.on_site_request_create(
-        center=center, name="李四", phone=next_phone(), issue="No picture", address="上海市黄浦区南京东路100号",
-        preferred_date=tomorrow(), window="morning", serial="TV-SERIAL-1", model_code="TV-1",
+        center=center,
+        name="李四",
+        phone=next_phone(),
+        issue="No picture",
+        address="上海市黄浦区南京东路100号",
+        preferred_date=tomorrow(),
+        window="morning",
+        serial="TV-SERIAL-1",
+        model_code="TV-1",
     )
 
 
@@ -79,8 +87,9 @@ def test_engineer_assignment_refused_for_other_centers_staff():
 
 def test_callback_admin_action_marks_done(admin_client):
     cb = services.callback_request_create(name="A", phone="13912345678", topic="repair", preferred_window="morning")
-    response = admin_client.post("/admin/booking/callbackrequest/",
-                                 {"action": "mark_done", "_selected_action": [cb.pk]})
+    response = admin_client.post(
+        "/admin/booking/callbackrequest/", {"action": "mark_done", "_selected_action": [cb.pk]}
+    )
     assert response.status_code == 302
     cb.refresh_from_db()
     assert cb.status == "done" and cb.handled_at is not None
@@ -116,8 +125,9 @@ def test_survey_list_shows_the_recommendation_answer(client):
 
     def surveyed(n, **answers):
         for i in range(n):
-            ticket = services.appointment_book(center=center, start=local(tomorrow(), 9 + len(seen)),
-                                               **booking_input()).ticket
+            ticket = services.appointment_book(
+                center=center, start=local(tomorrow(), 9 + len(seen)), **booking_input()
+            ).ticket
             seen.append(ticket)
             RepairTicket.objects.filter(pk=ticket.pk).update(status="delivered")
             services.survey_submit(ticket_id=ticket.pk, overall=5, staff=5, speed=5, quality=5, **answers)

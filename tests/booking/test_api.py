@@ -54,9 +54,14 @@ def test_book_201(api_client):
     assert response.status_code == 201, response.json()
     body = response.json()
     ticket = RepairTicket.objects.get()
-    assert body == {"service_no": ticket.service_no, "status": "booked", "center": center.code,
-                    "start": start.isoformat(), "end": local(tomorrow(), 10, 30).isoformat(),
-                    "needs": {"sign_language": True}}
+    assert body == {
+        "service_no": ticket.service_no,
+        "status": "booked",
+        "center": center.code,
+        "start": start.isoformat(),
+        "end": local(tomorrow(), 10, 30).isoformat(),
+        "needs": {"sign_language": True},
+    }
     assert ticket.channel == "appointment"
 
 
@@ -70,8 +75,10 @@ def test_book_full_slot_409_with_alternatives(api_client):
     assert response["Content-Type"] == "application/problem+json"
     body = response.json()
     assert body["code"] == "slot_full"
-    assert [a["start"] for a in body["alternatives"]][:2] == [local(day, 9, 30).isoformat(),
-                                                             local(day, 10, 30).isoformat()]
+    assert [a["start"] for a in body["alternatives"]][:2] == [
+        local(day, 9, 30).isoformat(),
+        local(day, 10, 30).isoformat(),
+    ]
     assert Appointment.objects.count() == 1
 
 
@@ -94,12 +101,19 @@ def test_book_400_validation(api_client):
 
 def test_mail_in_201_routes_to_province_hub(api_client):
     province, city, county = region_chain("440000000000", "440300000000", "440305000000")
-    hub = ServiceCenterFactory(code="HUB-GD", kind=CenterKind.MAIL_IN_HUB, region=county, city=city,
-                               province=province, services=["phone", "mail_in"])
+    hub = ServiceCenterFactory(
+        code="HUB-GD",
+        kind=CenterKind.MAIL_IN_HUB,
+        region=county,
+        city=city,
+        province=province,
+        services=["phone", "mail_in"],
+    )
     body = {
         "customer": {"name": "张三", "phone": next_phone()},
         "device": {"imei": make_imei(), "model": DeviceModelFactory(code="PHN-1").code},
-        "issue": "Battery drains", "pickup_address": "广东省深圳市南山区科技园路1号",
+        "issue": "Battery drains",
+        "pickup_address": "广东省深圳市南山区科技园路1号",
     }
     response = api_client.post("/api/v1/mail-in-requests/", body, format="json")
     assert response.status_code == 201, response.json()
@@ -112,8 +126,12 @@ def test_mail_in_201_routes_to_province_hub(api_client):
 
 def test_mail_in_no_hub_and_bad_address(api_client):
     region_chain("440000000000", "440300000000", "440305000000")
-    body = {"customer": {"name": "张三", "phone": next_phone()}, "device": {"imei": make_imei(), "model": "X"},
-            "issue": "x", "pickup_address": "广东省深圳市南山区科技园路1号"}
+    body = {
+        "customer": {"name": "张三", "phone": next_phone()},
+        "device": {"imei": make_imei(), "model": "X"},
+        "issue": "x",
+        "pickup_address": "广东省深圳市南山区科技园路1号",
+    }
     no_hub = api_client.post("/api/v1/mail-in-requests/", body, format="json")
     assert no_hub.status_code == 422 and no_hub.json()["code"] == "no_hub"
     body["pickup_address"] = "nowhere"
@@ -128,7 +146,6 @@ def test_schema_lists_booking_paths(api_client):
     assert "/api/v1/centers/{code}/slots/" in paths
     assert {"201", "400", "409"} <= set(paths["/api/v1/appointments/"]["post"]["responses"])
     assert "201" in paths["/api/v1/mail-in-requests/"]["post"]["responses"]
-
 
 
 def test_book_retry_with_idempotency_key_books_once(api_client):

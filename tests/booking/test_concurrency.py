@@ -93,5 +93,3 @@ def test_control_without_the_row_lock_the_slot_is_overbooked(monkeypatch):
     assert results.count("booked") == booked
     # The counter lost updates: it no longer matches the appointments.
     assert SlotCounter.objects.get(center=center, start=start).booked < booked
-
-

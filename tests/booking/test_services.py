@@ -27,8 +27,14 @@ def test_slots_follow_hours_and_default_rule():
     # when
     slots = selectors.slots_for_day(center=center, day=day)
     # then
-    assert [s.start for s in slots] == [local(day, 9), local(day, 9, 30), local(day, 10), local(day, 10, 30),
-                                        local(day, 11), local(day, 11, 30)]
+    assert [s.start for s in slots] == [
+        local(day, 9),
+        local(day, 9, 30),
+        local(day, 10),
+        local(day, 10, 30),
+        local(day, 11),
+        local(day, 11, 30),
+    ]
     assert {(s.capacity, s.available) for s in slots} == {(2, 2)}
     assert slots[0].end == local(day, 9, 30)
 
@@ -130,8 +136,9 @@ def test_book_refuses_bad_phone_and_leaves_nothing():
 def test_book_refuses_unknown_need():
     center = open_center()
     with pytest.raises(DomainError) as exc:
-        services.appointment_book(center=center, start=local(tomorrow(), 10), needs={"jetpack": True},
-                                  **booking_input())
+        services.appointment_book(
+            center=center, start=local(tomorrow(), 10), needs={"jetpack": True}, **booking_input()
+        )
     assert exc.value.field == "needs"
 
 
@@ -228,8 +235,9 @@ def test_appointments_for_reminder_lists_booked_ones_of_the_day():
 
 
 def test_callback_request_normalises_phone():
-    cb = services.callback_request_create(name="李雷", phone="139 1234 5678", topic="repair",
-                                          preferred_window="morning")
+    cb = services.callback_request_create(
+        name="李雷", phone="139 1234 5678", topic="repair", preferred_window="morning"
+    )
     assert cb.phone == "+8613912345678" and cb.status == "open"
 
 

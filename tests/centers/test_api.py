@@ -146,7 +146,9 @@ def test_bad_list_input_is_400_naming_the_parameter(api_client, network, params,
 # --- detail ---------------------------------------------------------------------------------------
 
 
-def test_detail_shape_with_holiday_hours_and_service_days(api_client, network, frozen_now, django_assert_max_num_queries):
+def test_detail_shape_with_holiday_hours_and_service_days(
+    api_client, network, frozen_now, django_assert_max_num_queries
+):
     center = network[0]
     OpeningExceptionFactory(center=center, date=dt.date(2027, 2, 6), closed=False,
                             opens=dt.time(10), closes=dt.time(16), reason="Spring Festival")  # fmt: skip
@@ -161,8 +163,14 @@ def test_detail_shape_with_holiday_hours_and_service_days(api_client, network, f
     assert body["is_open_now"] is True
     assert len(body["opening_hours"]) == 10
     assert body["holiday_hours"] == [
-        {"date": "2027-02-06", "closed": False, "opens": "10:00", "closes": "16:00", "reason": "Spring Festival",
-         "reason_code": ""}
+        {
+            "date": "2027-02-06",
+            "closed": False,
+            "opens": "10:00",
+            "closes": "16:00",
+            "reason": "Spring Festival",
+            "reason_code": "",
+        }
     ]
     # today is 2026-12-07: December's Service Days (4-6) are over
     assert body["service_days"] == []

@@ -23,8 +23,10 @@ def test_centers_export_neutralises_formulas_and_round_trips(client):
     user.save()
     StaffMembership.objects.create(user=user, center=None, role="hq")
     client.force_login(user)
-    r = client.post("/admin/centers/servicecenter/", {"action": "export_csv",
-                                                      "_selected_action": list(ServiceCenter.objects.values_list("pk", flat=True))})
+    r = client.post(
+        "/admin/centers/servicecenter/",
+        {"action": "export_csv", "_selected_action": list(ServiceCenter.objects.values_list("pk", flat=True))},
+    )
     assert r.status_code == 200
     rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
     row = next(x for x in rows if x["code"] == "SC-A")

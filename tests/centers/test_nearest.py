@@ -61,11 +61,7 @@ def test_control_naive_longitude_box_would_cut_off_points():
     latitude, so the test above can catch that bug."""
     lat, lng, radius = 53.5, 122.0, 500.0  # Mohe, China's north tip
     naive = math.degrees(radius / (EARTH_RADIUS_KM * math.cos(math.radians(lat))))
-    missed = [
-        b / 10
-        for b in range(0, 3600, 5)
-        if abs(destination(lat, lng, b / 10, radius * 0.999)[1] - lng) > naive
-    ]
+    missed = [b / 10 for b in range(0, 3600, 5) if abs(destination(lat, lng, b / 10, radius * 0.999)[1] - lng) > naive]
     assert missed, "the naive box should miss some points inside the radius"
 
 

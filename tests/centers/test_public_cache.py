@@ -74,8 +74,14 @@ def test_a_holiday_shows_at_once_on_the_center_page_and_the_tracking_hours(clien
     with commit():
         services.opening_exception_set(center_id=center.pk, day=day, closed=True, reason="Spring Festival")
     assert client.get(url).json()["holiday_hours"] == [
-        {"date": day.isoformat(), "closed": True, "opens": None, "closes": None, "reason": "Spring Festival",
-         "reason_code": ""}
+        {
+            "date": day.isoformat(),
+            "closed": True,
+            "opens": None,
+            "closes": None,
+            "reason": "Spring Festival",
+            "reason_code": "",
+        }
     ]
     assert selectors.center_week_hours(center=center)[1] == {"day": day, "hours": []}
     assert f"{day:%m-%d}" in client.get(f"/centers/{center.code}/").content.decode()

@@ -105,7 +105,15 @@ def test_center_create_derives_city_and_province():
 )
 def test_center_create_refuses_bad_input(change, field):
     _p, _c, county = region_chain()
-    kwargs = {"code": "X1", "name": "n", "kind": "service_center", "region": county, "address": "a", "lat": 31, "lng": 121}
+    kwargs = {
+        "code": "X1",
+        "name": "n",
+        "kind": "service_center",
+        "region": county,
+        "address": "a",
+        "lat": 31,
+        "lng": 121,
+    }
     kwargs.update(change)
     with pytest.raises(DomainError) as err:
         center_create(**kwargs)
@@ -159,7 +167,9 @@ def test_deactivate_never_deletes_and_refuses_while_spokes_are_active():
 
 def test_opening_hours_set_refuses_overlaps():
     c = ServiceCenterFactory()
-    rows = opening_hours_set(center_id=c.pk, weekday=0, intervals=[(dt.time(13), dt.time(18)), (dt.time(9), dt.time(12))])
+    rows = opening_hours_set(
+        center_id=c.pk, weekday=0, intervals=[(dt.time(13), dt.time(18)), (dt.time(9), dt.time(12))]
+    )
     assert [(r.opens, r.closes) for r in rows] == [(dt.time(9), dt.time(12)), (dt.time(13), dt.time(18))]
     with pytest.raises(DomainError) as err:
         opening_hours_set(center_id=c.pk, weekday=0, intervals=[(dt.time(9), dt.time(14)), (dt.time(13), dt.time(18))])

@@ -97,8 +97,7 @@ def _side(name: str, key_client, n: int) -> Side:
     t = ticket(center=center, status="repairing", service_no=f"BOLA{n}TICKET")
     LoanerFactory(home_center=center)
     loan = loan_checkout(ticket_id=t.pk, tier="flagship", payment_method="cash", actor=SYSTEM)
-    shipment = Shipment.objects.create(ticket=t, leg="hub_to_customer", courier_partner=partner,
-                                       origin_center=center)
+    shipment = Shipment.objects.create(ticket=t, leg="hub_to_customer", courier_partner=partner, origin_center=center)
     webhook = WebhookEndpointFactory(partner=partner, events=["loan.overdue"])
     webhook_event_emit(event_type="loan.overdue", payload={"n": n}, partner_ids=[partner.pk])
     delivery = webhook.deliveries.get()
@@ -177,57 +176,81 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/catalog/repairs/"): PUBLIC("published repair prices"),
     ("GET", "/api/v1/plans/"): PUBLIC("plans on sale"),
     ("POST", "/api/v1/devices/"): OBJ(
-        "/api/v1/devices/", body=lambda s: {"imei": s.device.imei, "model": "BOLA-MODEL",
-                                            "sold_at": "2026-01-01T10:00:00+08:00"}, control=False,
+        "/api/v1/devices/",
+        body=lambda s: {"imei": s.device.imei, "model": "BOLA-MODEL", "sold_at": "2026-01-01T10:00:00+08:00"},
+        control=False,
     ),
     ("GET", "/api/v1/plan-purchases/"): LIST("/api/v1/plan-purchases/", ident=lambda s: f'"id":{s.purchase.pk},'),
     ("POST", "/api/v1/plan-purchases/"): OBJ(
-        "/api/v1/plan-purchases/", body=lambda s: {"imei": s.device.imei, "plan": "SCREEN12"}, control=False,
+        "/api/v1/plan-purchases/",
+        body=lambda s: {"imei": s.device.imei, "plan": "SCREEN12"},
+        control=False,
     ),
     ("GET", "/api/v1/plan-purchases/{pk}/"): OBJ(lambda s: f"/api/v1/plan-purchases/{s.purchase.pk}/"),
     ("POST", "/api/v1/plan-purchases/{pk}/refund/"): OBJ(
-        lambda s: f"/api/v1/plan-purchases/{s.purchase.pk}/refund/", body=lambda s: {}, control=False,
+        lambda s: f"/api/v1/plan-purchases/{s.purchase.pk}/refund/",
+        body=lambda s: {},
+        control=False,
     ),
     # repairs
     ("GET", "/api/v1/track/{service_no}/"): PUBLIC("tracking needs the service number and the phone's last 4 digits"),
     ("POST", "/api/v1/verification-codes/"): PUBLIC("sends a code to the phone given; nothing is read back"),
     ("GET", "/api/v1/tickets/"): LIST("/api/v1/tickets/", ident=lambda s: s.ticket.service_no),
     ("POST", "/api/v1/tickets/"): OBJ(
-        "/api/v1/tickets/", body=lambda s: {
-            "center": s.center.code, "channel": "walk_in", "customer": {"name": "张三", "phone": "13700001111"},
-            "device": {"imei": s.device.imei, "model": "BOLA-MODEL"}, "fault": {"category": "screen"},
-        }, control=False,
+        "/api/v1/tickets/",
+        body=lambda s: {
+            "center": s.center.code,
+            "channel": "walk_in",
+            "customer": {"name": "张三", "phone": "13700001111"},
+            "device": {"imei": s.device.imei, "model": "BOLA-MODEL"},
+            "fault": {"category": "screen"},
+        },
+        control=False,
     ),
     ("GET", "/api/v1/tickets/{service_no}/"): OBJ(lambda s: f"/api/v1/tickets/{s.ticket.service_no}/"),
     ("POST", "/api/v1/tickets/{service_no}/transition/"): OBJ(
-        lambda s: f"/api/v1/tickets/{s.ticket.service_no}/transition/", body=lambda s: {"action": "finish"},
+        lambda s: f"/api/v1/tickets/{s.ticket.service_no}/transition/",
+        body=lambda s: {"action": "finish"},
         control=False,
     ),
     ("POST", "/api/v1/tickets/{service_no}/quote/"): OBJ(
-        lambda s: f"/api/v1/tickets/{s.ticket.service_no}/quote/", body=lambda s: {"lines": [{"repair": "X"}]},
+        lambda s: f"/api/v1/tickets/{s.ticket.service_no}/quote/",
+        body=lambda s: {"lines": [{"repair": "X"}]},
         control=False,
     ),
     ("POST", "/api/v1/tickets/{service_no}/quote/approve/"): OBJ(
-        lambda s: f"/api/v1/tickets/{s.ticket.service_no}/quote/approve/", body=lambda s: {}, control=False,
+        lambda s: f"/api/v1/tickets/{s.ticket.service_no}/quote/approve/",
+        body=lambda s: {},
+        control=False,
     ),
     ("POST", "/api/v1/tickets/{service_no}/quote/decline/"): OBJ(
-        lambda s: f"/api/v1/tickets/{s.ticket.service_no}/quote/decline/", body=lambda s: {}, control=False,
+        lambda s: f"/api/v1/tickets/{s.ticket.service_no}/quote/decline/",
+        body=lambda s: {},
+        control=False,
     ),
     ("GET", "/api/v1/tickets/{service_no}/custody/"): OBJ(lambda s: f"/api/v1/tickets/{s.ticket.service_no}/custody/"),
     # loaners
     ("GET", "/api/v1/loaners/availability/"): OBJ(lambda s: f"/api/v1/loaners/availability/?center={s.center.code}"),
     ("GET", "/api/v1/loans/"): LIST("/api/v1/loans/", ident=lambda s: f'"id":{s.loan.pk},'),
     ("POST", "/api/v1/loans/"): OBJ(
-        "/api/v1/loans/", body=lambda s: {"ticket": s.ticket.service_no, "tier": "flagship",
-                                          "payment_method": "cash", "terms_accepted": True}, control=False,
+        "/api/v1/loans/",
+        body=lambda s: {
+            "ticket": s.ticket.service_no,
+            "tier": "flagship",
+            "payment_method": "cash",
+            "terms_accepted": True,
+        },
+        control=False,
     ),
     ("GET", "/api/v1/loans/{pk}/"): OBJ(lambda s: f"/api/v1/loans/{s.loan.pk}/"),
     ("POST", "/api/v1/loans/{pk}/return/"): OBJ(
-        lambda s: f"/api/v1/loans/{s.loan.pk}/return/", body=lambda s: {"condition": "ok", "deductions": []},
+        lambda s: f"/api/v1/loans/{s.loan.pk}/return/",
+        body=lambda s: {"condition": "ok", "deductions": []},
         control=False,
     ),
     ("POST", "/api/v1/loans/{pk}/return-preview/"): OBJ(
-        lambda s: f"/api/v1/loans/{s.loan.pk}/return-preview/", body=lambda s: {"condition": "ok", "deductions": []},
+        lambda s: f"/api/v1/loans/{s.loan.pk}/return-preview/",
+        body=lambda s: {"condition": "ok", "deductions": []},
     ),
     # booking (anonymous customers)
     ("POST", "/api/v1/appointments/"): PUBLIC("a customer books for themself; no partner-owned object is named"),
@@ -235,28 +258,35 @@ MATRIX: dict[tuple[str, str], Case] = {
     # partners
     ("GET", "/api/v1/webhooks/"): LIST("/api/v1/webhooks/", ident=lambda s: f'"id":{s.webhook.pk},'),
     ("POST", "/api/v1/webhooks/"): OWN_CREATE(
-        "/api/v1/webhooks/", body=lambda s: {"url": "https://93.184.215.14/h", "events": ["loan.overdue"]},
+        "/api/v1/webhooks/",
+        body=lambda s: {"url": "https://93.184.215.14/h", "events": ["loan.overdue"]},
         reason="the endpoint is created for the caller's own partner; no other partner can be named",
     ),
     ("GET", "/api/v1/webhooks/{pk}/"): OBJ(lambda s: f"/api/v1/webhooks/{s.webhook.pk}/"),
     ("DELETE", "/api/v1/webhooks/{pk}/"): OBJ(lambda s: f"/api/v1/webhooks/{s.webhook.pk}/", control=False),
     ("POST", "/api/v1/webhooks/{pk}/rotate-secret/"): OBJ(
-        lambda s: f"/api/v1/webhooks/{s.webhook.pk}/rotate-secret/", body=lambda s: {}, control=False,
+        lambda s: f"/api/v1/webhooks/{s.webhook.pk}/rotate-secret/",
+        body=lambda s: {},
+        control=False,
     ),
     ("GET", "/api/v1/webhooks/{pk}/deliveries/"): OBJ(lambda s: f"/api/v1/webhooks/{s.webhook.pk}/deliveries/"),
     ("POST", "/api/v1/webhook-deliveries/{pk}/redeliver/"): OBJ(
-        lambda s: f"/api/v1/webhook-deliveries/{s.delivery.pk}/redeliver/", body=lambda s: {}, control=False,
+        lambda s: f"/api/v1/webhook-deliveries/{s.delivery.pk}/redeliver/",
+        body=lambda s: {},
+        control=False,
     ),
     # logistics
     ("GET", "/api/v1/shipments/"): LIST("/api/v1/shipments/", ident=lambda s: f'"id":{s.shipment.pk},'),
     ("POST", "/api/v1/shipments/"): OBJ(
-        "/api/v1/shipments/", body=lambda s: {"ticket": s.ticket.service_no, "leg": "customer_to_hub"},
+        "/api/v1/shipments/",
+        body=lambda s: {"ticket": s.ticket.service_no, "leg": "customer_to_hub"},
         control=False,
     ),
     ("GET", "/api/v1/shipments/{pk}/"): OBJ(lambda s: f"/api/v1/shipments/{s.shipment.pk}/"),
     ("POST", "/api/v1/shipments/{pk}/events/"): OBJ(
         lambda s: f"/api/v1/shipments/{s.shipment.pk}/events/",
-        body=lambda s: {"event": "picked_up", "at": "2026-01-01T10:00:00+08:00", "seal_no": "X"}, control=False,
+        body=lambda s: {"event": "picked_up", "at": "2026-01-01T10:00:00+08:00", "seal_no": "X"},
+        control=False,
     ),
 }
 
@@ -274,8 +304,11 @@ def test_every_route_has_a_case():
 
 def test_public_cases_are_really_public_views():
     routes = api_routes()
-    lying = [f"{m} {p}" for (m, p), case in MATRIX.items()
-             if case.kind == "public" and (m, p) in routes and not getattr(routes[(m, p)], "public", False)]
+    lying = [
+        f"{m} {p}"
+        for (m, p), case in MATRIX.items()
+        if case.kind == "public" and (m, p) in routes and not getattr(routes[(m, p)], "public", False)
+    ]
     assert lying == []
 
 

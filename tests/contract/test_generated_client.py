@@ -41,9 +41,21 @@ def generated(tmp_path_factory):
     spec.write_text(json.dumps(schema, default=str))
     env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     proc = subprocess.run(
-        [str(VENV_BIN / "openapi-python-client"), "generate", "--path", str(spec), "--output-path",
-         str(root / PACKAGE), "--meta", "none"],
-        capture_output=True, text=True, env=env, timeout=300, cwd=root,
+        [
+            str(VENV_BIN / "openapi-python-client"),
+            "generate",
+            "--path",
+            str(spec),
+            "--output-path",
+            str(root / PACKAGE),
+            "--meta",
+            "none",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        cwd=root,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     sys.path.insert(0, str(root))
@@ -77,14 +89,16 @@ def test_generated_client_books_checks_in_and_tracks(generated):
 
     # 1. book (anonymous customer), with an Idempotency-Key as a retrying client would
     AppointmentIn = _mod(generated, "models.appointment_in_request").AppointmentInRequest
-    body = AppointmentIn.from_dict({
-        "center": center.code,
-        "start": local(day, 10).isoformat(),
-        "customer": {"name": "王小明", "phone": "13812345678"},
-        "device": {"imei": make_imei(), "model": "GEN-P1"},
-        "issue": "屏幕碎了",
-        "needs": {"sign_language": False},
-    })
+    body = AppointmentIn.from_dict(
+        {
+            "center": center.code,
+            "start": local(day, 10).isoformat(),
+            "customer": {"name": "王小明", "phone": "13812345678"},
+            "device": {"imei": make_imei(), "model": "GEN-P1"},
+            "issue": "屏幕碎了",
+            "needs": {"sign_language": False},
+        }
+    )
     book = _mod(generated, "api.booking.appointment_create")
     key = str(uuid.uuid4())
     booked = book.sync_detailed(client=anonymous, body=body, idempotency_key=key)
@@ -146,7 +160,9 @@ def test_generated_client_parses_every_answer_of_a_full_repair(generated):
     anonymous = client_mod.Client(base_url="http://localhost", httpx_args={"transport": transport})
 
     def keyed(raw):
-        return client_mod.AuthenticatedClient(base_url="http://localhost", token=raw, httpx_args={"transport": transport})
+        return client_mod.AuthenticatedClient(
+            base_url="http://localhost", token=raw, httpx_args={"transport": transport}
+        )
 
     desk_c, eng_c, mgr_c = keyed(desk), keyed(engineer), keyed(manager)
     models = _mod(generated, "models")
@@ -162,33 +178,69 @@ def test_generated_client_parses_every_answer_of_a_full_repair(generated):
     assert [(h.opens, h.closes) for h in shown.opening_hours][:1] == [("09:00", "18:00")]
 
     # 1. book
-    booked = _parsed(api("booking.appointment_create").sync_detailed(
-        client=anonymous, idempotency_key=str(uuid.uuid4()), body=models.AppointmentInRequest.from_dict({
-            "center": center.code, "start": local(day, 11).isoformat(),
-            "customer": {"name": "王小明", "phone": "13812345679"},
-            "device": {"imei": make_imei(), "model": model.code}, "issue": "屏幕碎了",
-        })), models.AppointmentOut, 201)
+    booked = _parsed(
+        api("booking.appointment_create").sync_detailed(
+            client=anonymous,
+            idempotency_key=str(uuid.uuid4()),
+            body=models.AppointmentInRequest.from_dict(
+                {
+                    "center": center.code,
+                    "start": local(day, 11).isoformat(),
+                    "customer": {"name": "王小明", "phone": "13812345679"},
+                    "device": {"imei": make_imei(), "model": model.code},
+                    "issue": "屏幕碎了",
+                }
+            ),
+        ),
+        models.AppointmentOut,
+        201,
+    )
     service_no = booked.service_no
 
     # 2. check in at the counter
-    ticket = _parsed(api("tickets.tickets_create").sync_detailed(client=desk_c, body=models.TicketCreateRequest.from_dict(
-        {"service_no": service_no, "channel": "appointment"})), models.TicketDetail, 201)
+    ticket = _parsed(
+        api("tickets.tickets_create").sync_detailed(
+            client=desk_c,
+            body=models.TicketCreateRequest.from_dict({"service_no": service_no, "channel": "appointment"}),
+        ),
+        models.TicketDetail,
+        201,
+    )
     assert ticket.status == models.TicketStatusEnum.RECEIVED
 
     # 3. diagnose and quote
     transition(eng_c, service_no, "start_diagnosis")
-    quote = _parsed(api("tickets.tickets_quote_create").sync_detailed(service_no, client=eng_c, body=(
-        models.QuoteCreateRequest.from_dict({"lines": [{"repair": repairs["camera"].code}]}))), models.Quote, 201)
+    quote = _parsed(
+        api("tickets.tickets_quote_create").sync_detailed(
+            service_no,
+            client=eng_c,
+            body=(models.QuoteCreateRequest.from_dict({"lines": [{"repair": repairs["camera"].code}]})),
+        ),
+        models.Quote,
+        201,
+    )
     assert quote.total == "579.00"
 
     # 4. the customer approves (at the counter)
-    approved = _parsed(api("tickets.tickets_quote_approve_create").sync_detailed(
-        service_no, client=desk_c, body=models.QuoteDecisionRequest.from_dict({})), models.TicketDetail)
+    approved = _parsed(
+        api("tickets.tickets_quote_approve_create").sync_detailed(
+            service_no, client=desk_c, body=models.QuoteDecisionRequest.from_dict({})
+        ),
+        models.TicketDetail,
+    )
     assert approved.status == models.TicketStatusEnum.REPAIRING
 
     # 5. a loaner against a deposit
-    loan = _parsed(api("loans.loans_create").sync_detailed(client=desk_c, body=models.LoanCreateRequest.from_dict(
-        {"ticket": service_no, "tier": "flagship", "payment_method": "cash", "terms_accepted": True})), models.Loan, 201)
+    loan = _parsed(
+        api("loans.loans_create").sync_detailed(
+            client=desk_c,
+            body=models.LoanCreateRequest.from_dict(
+                {"ticket": service_no, "tier": "flagship", "payment_method": "cash", "terms_accepted": True}
+            ),
+        ),
+        models.Loan,
+        201,
+    )
     assert loan.payment_method == models.PaymentMethodEnum.CASH
     detail = _parsed(api("loans.loans_retrieve").sync_detailed(loan.id, client=desk_c), models.LoanDetail)
     assert [(e.kind, e.deduction_kind) for e in detail.entries] == [(models.DepositEntryKindEnum.HOLD, None)]
@@ -200,9 +252,21 @@ def test_generated_client_parses_every_answer_of_a_full_repair(generated):
     assert ready.status == models.TicketStatusEnum.READY
 
     # 7. the loaner comes back with a scratch
-    returned = _parsed(api("loans.loans_return_create").sync_detailed(loan.id, client=desk_c, body=(
-        models.LoanReturnRequest.from_dict({"condition": "damaged", "deductions": [
-            {"reason": "scratched back", "amount": "100.00", "kind": "damage"}]}))), models.LoanReturnResult)
+    returned = _parsed(
+        api("loans.loans_return_create").sync_detailed(
+            loan.id,
+            client=desk_c,
+            body=(
+                models.LoanReturnRequest.from_dict(
+                    {
+                        "condition": "damaged",
+                        "deductions": [{"reason": "scratched back", "amount": "100.00", "kind": "damage"}],
+                    }
+                )
+            ),
+        ),
+        models.LoanReturnResult,
+    )
     assert (returned.deducted, returned.balance_due) == ("100.00", "0.00")
     detail = _parsed(api("loans.loans_retrieve").sync_detailed(loan.id, client=desk_c), models.LoanDetail)
     assert models.DeductionKindEnum.DAMAGE in [e.deduction_kind for e in detail.entries]
@@ -212,6 +276,7 @@ def test_generated_client_parses_every_answer_of_a_full_repair(generated):
     assert delivered.status == models.TicketStatusEnum.DELIVERED
     full = _parsed(api("tickets.tickets_retrieve").sync_detailed(service_no, client=desk_c), models.TicketDetail)
     assert [t.status for t in full.timeline][-1] == "delivered"
-    tracked = _parsed(api("track.track_retrieve").sync_detailed(service_no, client=anonymous, phone_last4="5679"),
-                      models.Track)
+    tracked = _parsed(
+        api("track.track_retrieve").sync_detailed(service_no, client=anonymous, phone_last4="5679"), models.Track
+    )
     assert tracked.status == "delivered"

@@ -21,11 +21,20 @@ def test_ticket_check_in_ignores_status_and_engineer(key_client):
     partner.centers.add(center)
     client = key_client(partner=partner, scopes=["tickets:write"])
     DeviceModelFactory(code="MA-1")
-    r = client.post("/api/v1/tickets/", {
-        "center": center.code, "channel": "walk_in", "customer": {"name": "赵六", "phone": "13600001111"},
-        "device": {"imei": make_imei(), "model": "MA-1"}, "fault": {"category": "screen"},
-        "status": "ready", "engineer": 1, "service_no_override": "X",
-    }, format="json")
+    r = client.post(
+        "/api/v1/tickets/",
+        {
+            "center": center.code,
+            "channel": "walk_in",
+            "customer": {"name": "赵六", "phone": "13600001111"},
+            "device": {"imei": make_imei(), "model": "MA-1"},
+            "fault": {"category": "screen"},
+            "status": "ready",
+            "engineer": 1,
+            "service_no_override": "X",
+        },
+        format="json",
+    )
     assert r.status_code == 201, r.json()
     assert r.json()["status"] == "received"
 
@@ -33,10 +42,17 @@ def test_ticket_check_in_ignores_status_and_engineer(key_client):
 def test_webhook_create_cannot_set_partner_active_or_secret(key_client):
     client = key_client(scopes=["webhooks:manage"])
     other = PartnerFactory()
-    r = client.post("/api/v1/webhooks/", {
-        "url": "https://93.184.215.14/h", "events": ["loan.overdue"], "partner": other.pk, "active": False,
-        "secret": "whsec_AAAA",
-    }, format="json")
+    r = client.post(
+        "/api/v1/webhooks/",
+        {
+            "url": "https://93.184.215.14/h",
+            "events": ["loan.overdue"],
+            "partner": other.pk,
+            "active": False,
+            "secret": "whsec_AAAA",
+        },
+        format="json",
+    )
     assert r.status_code == 201
     endpoint = WebhookEndpoint.objects.get(pk=r.json()["id"])
     assert (endpoint.partner, endpoint.active) == (client.api_key.partner, True)
@@ -48,13 +64,21 @@ def test_shipment_event_cannot_set_shipment_status_or_seal_ok(key_client):
 
     courier = PartnerFactory(kind="courier", name="MA courier")
     hub = ServiceCenterFactory(kind="mail_in_hub")
-    shipment = shipment_create(ticket=make_ticket(center=hub, channel="mail_in"), leg="customer_to_hub",
-                               courier="MA courier")
+    shipment = shipment_create(
+        ticket=make_ticket(center=hub, channel="mail_in"), leg="customer_to_hub", courier="MA courier"
+    )
     client = key_client(partner=courier, scopes=["shipments:write"])
-    r = client.post(f"/api/v1/shipments/{shipment.pk}/events/", {
-        "event": "picked_up", "at": (timezone.now() - dt.timedelta(minutes=1)).isoformat(),
-        "status": "delivered", "seal_ok": True, "ticket_action": "close",
-    }, format="json")
+    r = client.post(
+        f"/api/v1/shipments/{shipment.pk}/events/",
+        {
+            "event": "picked_up",
+            "at": (timezone.now() - dt.timedelta(minutes=1)).isoformat(),
+            "status": "delivered",
+            "seal_ok": True,
+            "ticket_action": "close",
+        },
+        format="json",
+    )
     assert r.status_code == 201
     assert (r.json()["seal_ok"], r.json()["ticket_action"]) == (None, "")
     shipment.refresh_from_db()
@@ -67,10 +91,19 @@ def test_plan_purchase_cannot_set_claims_or_status(key_client):
     model = DeviceModelFactory(code="MA-2")
     device = DeviceFactory(model=model, sold_at=timezone.now() - dt.timedelta(days=2))
     screen_care()
-    r = client.post("/api/v1/plan-purchases/", {
-        "imei": device.imei, "plan": "SCREEN12", "purchased_at": timezone.now().isoformat(), "price": "199.00",
-        "claims_used": 5, "claims_allowed": 99, "status": "refunded",
-    }, format="json")
+    r = client.post(
+        "/api/v1/plan-purchases/",
+        {
+            "imei": device.imei,
+            "plan": "SCREEN12",
+            "purchased_at": timezone.now().isoformat(),
+            "price": "199.00",
+            "claims_used": 5,
+            "claims_allowed": 99,
+            "status": "refunded",
+        },
+        format="json",
+    )
     assert r.status_code == 201, r.json()
     from warranty.models import PlanPurchase
 
@@ -88,9 +121,18 @@ def test_loan_checkout_cannot_set_deposit_or_status(key_client):
     LoanerFactory(home_center=center)
     t = ticket(center=center, status="repairing")
     client = key_client(partner=partner, scopes=["loans:write"])
-    r = client.post("/api/v1/loans/", {"ticket": t.service_no, "tier": "flagship", "payment_method": "cash",
-                                       "terms_accepted": True, "deposit": "0.00", "status": "returned"},
-                    format="json")
+    r = client.post(
+        "/api/v1/loans/",
+        {
+            "ticket": t.service_no,
+            "tier": "flagship",
+            "payment_method": "cash",
+            "terms_accepted": True,
+            "deposit": "0.00",
+            "status": "returned",
+        },
+        format="json",
+    )
     assert r.status_code == 201, r.json()
     assert (r.json()["deposit"], r.json()["status"]) == ("1500.00", "out")
 

@@ -106,9 +106,9 @@ def test_no_global_security_so_public_operations_are_anonymous(schema):
 
 def test_security_scheme_is_declared(schema):
     assert schema["components"]["securitySchemes"]["ApiKeyAuth"] == {
-        "type": "http", "scheme": "bearer", "description": pytest.approx(
-            schema["components"]["securitySchemes"]["ApiKeyAuth"]["description"]
-        ),
+        "type": "http",
+        "scheme": "bearer",
+        "description": pytest.approx(schema["components"]["securitySchemes"]["ApiKeyAuth"]["description"]),
     }
 
 

@@ -107,7 +107,8 @@ def test_the_earliest_sale_date_is_accepted_and_answered_as_a_valid_date_time(sc
     model = DeviceModelFactory(code="SOLD-2")
     client = key_client(scopes=["devices:write"])
     r = client.post(
-        "/api/v1/devices/", {"imei": make_imei(), "model": model.code, "sold_at": "2000-01-01T00:00:00+08:00"},
+        "/api/v1/devices/",
+        {"imei": make_imei(), "model": model.code, "sold_at": "2000-01-01T00:00:00+08:00"},
         format="json",
     )
     assert r.status_code == 201, r.json()
@@ -121,8 +122,21 @@ def test_the_earliest_sale_date_is_accepted_and_answered_as_a_valid_date_time(sc
 def test_the_idempotency_key_schema_matches_what_the_server_accepts(schema):
     header = _param(schema, "post", "/api/v1/appointments/", "Idempotency-Key")["schema"]
     declared = jsonschema_rs.validator_for(header)
-    samples = ["a", "3f1c9a7e-2b4d-4c8e-9a31-5d0e7b6f2a10", "x" * 255, "x" * 256, "", " ", "  k  ", "ключ",
-               "tab\tkey", "new\nline", "~!@#$%^&*()", "\x7f", "é"]
+    samples = [
+        "a",
+        "3f1c9a7e-2b4d-4c8e-9a31-5d0e7b6f2a10",
+        "x" * 255,
+        "x" * 256,
+        "",
+        " ",
+        "  k  ",
+        "ключ",
+        "tab\tkey",
+        "new\nline",
+        "~!@#$%^&*()",
+        "\x7f",
+        "é",
+    ]
     # The middleware strips surrounding spaces before checking; a declared-valid key is always accepted.
     assert [declared.is_valid(s) for s in samples] == [_valid_key(s.strip()) for s in samples]
 
@@ -136,10 +150,17 @@ def test_a_bad_idempotency_key_is_400_naming_the_header(api_client):
 # --- empty query parameters: refused, and declared non-blank ----------------------------------
 
 
-@pytest.mark.parametrize("path, name", [
-    ("/api/v1/centers/", "near"), ("/api/v1/centers/", "region"), ("/api/v1/catalog/repairs/", "model"),
-    ("/api/v1/plans/", "model"), ("/api/v1/service-days/", "month"), ("/api/v1/coverage/", "province"),
-])
+@pytest.mark.parametrize(
+    "path, name",
+    [
+        ("/api/v1/centers/", "near"),
+        ("/api/v1/centers/", "region"),
+        ("/api/v1/catalog/repairs/", "model"),
+        ("/api/v1/plans/", "model"),
+        ("/api/v1/service-days/", "month"),
+        ("/api/v1/coverage/", "province"),
+    ],
+)
 def test_an_empty_query_parameter_is_400_and_the_schema_does_not_allow_it(schema, admin_client, path, name):
     declared = jsonschema_rs.validator_for(_param(schema, "get", path, name)["schema"])
     assert not declared.is_valid("")

@@ -6,7 +6,8 @@ content types, response headers, response bodies against their schemas, negative
 required header rejected, an undocumented method answered 405 with ``Allow``, ``Allow`` on
 OPTIONS matching the schema, a keyed operation refusing the same request without a key or with a
 wrong one (ignored_auth). 422 counts as accepted (a business rule), and a 400 on schema-valid
-data only when every refused field is a rule the schema cannot state (``RULES_BEYOND_SCHEMA``). The run is repeated anonymously, with a staff key (front desk of
+data only when every refused field is a rule the schema cannot state (``RULES_BEYOND_SCHEMA``).
+The run is repeated anonymously, with a staff key (front desk of
 the seeded center) and with a partner key, because each sees different answers (401, 403,
 404 for another's objects, 200 for its own).
 
@@ -56,29 +57,56 @@ PHONE = "a reachable mainland mobile number"
 CENTER = "the code of an existing center"
 RULES_BEYOND_SCHEMA = {
     ("POST", "/api/v1/verification-codes/"): {"phone": PHONE},
-    ("POST", "/api/v1/appointments/"): {"device.imei": IMEI_OR_SERIAL, "customer.phone": PHONE, "center": CENTER,
-                                        "start": "a free slot of that center, in the future", "device.model": "a known model"},
-    ("POST", "/api/v1/mail-in-requests/"): {"device.imei": IMEI_OR_SERIAL, "customer.phone": PHONE,
-                                            "pickup_address": "an address that starts with its province and city",
-                                            "device.model": "a known model"},
-    ("POST", "/api/v1/tickets/"): {"device.imei": IMEI_OR_SERIAL, "customer.phone": PHONE,
-                                   "customer": "a walk-in (no service_no) needs center, customer, device and fault",
-                                   "center": "as customer; a known center", "service_no": "a booked ticket",
-                                   "device": "as customer", "fault": "as customer", "device.model": "a known model",
-                                   "device.sold_at": "between 2000-01-01 and now"},
-    ("POST", "/api/v1/devices/"): {"imei": IMEI, "model": "a known model code",
-                                   "retailer": "an existing partner; a partner key registers only its own sales",
-                                   "region": "an existing adcode",
-                                   "sold_at": "between 2000-01-01 and now (a time-dependent bound)"},
-    ("POST", "/api/v1/plan-purchases/"): {"imei": IMEI, "plan": "a plan on sale", "purchased_at": "not in the future",
-                                          "price": "not negative (a decimal string)",
-                                          "retailer": "an existing partner; a partner key sells only as itself"},
-    ("GET", "/api/v1/centers/"): {"near": "latitude -90..90, longitude -180..180", "radius_km": "only with near",
-                                  "region": "an existing adcode"},
+    ("POST", "/api/v1/appointments/"): {
+        "device.imei": IMEI_OR_SERIAL,
+        "customer.phone": PHONE,
+        "center": CENTER,
+        "start": "a free slot of that center, in the future",
+        "device.model": "a known model",
+    },
+    ("POST", "/api/v1/mail-in-requests/"): {
+        "device.imei": IMEI_OR_SERIAL,
+        "customer.phone": PHONE,
+        "pickup_address": "an address that starts with its province and city",
+        "device.model": "a known model",
+    },
+    ("POST", "/api/v1/tickets/"): {
+        "device.imei": IMEI_OR_SERIAL,
+        "customer.phone": PHONE,
+        "customer": "a walk-in (no service_no) needs center, customer, device and fault",
+        "center": "as customer; a known center",
+        "service_no": "a booked ticket",
+        "device": "as customer",
+        "fault": "as customer",
+        "device.model": "a known model",
+        "device.sold_at": "between 2000-01-01 and now",
+    },
+    ("POST", "/api/v1/devices/"): {
+        "imei": IMEI,
+        "model": "a known model code",
+        "retailer": "an existing partner; a partner key registers only its own sales",
+        "region": "an existing adcode",
+        "sold_at": "between 2000-01-01 and now (a time-dependent bound)",
+    },
+    ("POST", "/api/v1/plan-purchases/"): {
+        "imei": IMEI,
+        "plan": "a plan on sale",
+        "purchased_at": "not in the future",
+        "price": "not negative (a decimal string)",
+        "retailer": "an existing partner; a partner key sells only as itself",
+    },
+    ("GET", "/api/v1/centers/"): {
+        "near": "latitude -90..90, longitude -180..180",
+        "radius_km": "only with near",
+        "region": "an existing adcode",
+    },
     ("GET", "/api/v1/centers/verify/"): {"phone": "phone= or name=: one of two optional parameters"},
     ("GET", "/api/v1/coverage/"): {"province": "an existing province"},
-    ("GET", "/api/v1/devices/{imei}/coverage/"): {"imei": IMEI, "fault": "a fault category of the repairs app",
-                                                  "exclusions": "comma-separated known exclusions"},
+    ("GET", "/api/v1/devices/{imei}/coverage/"): {
+        "imei": IMEI,
+        "fault": "a fault category of the repairs app",
+        "exclusions": "comma-separated known exclusions",
+    },
     ("GET", "/api/v1/service-days/"): {"center": CENTER, "region": "an existing adcode"},
     ("POST", "/api/v1/webhooks/"): {"url": "an https URL whose host resolves to public addresses only"},
     ("GET", "/api/v1/plans/"): {"model": "a known model code"},
@@ -116,9 +144,17 @@ def test_every_single_request_check_is_on():
     names = {check.__name__ for check in CHECKS_ON}
     assert len(CHECKS_ON) == len(names)
     assert names == {
-        "not_a_server_error", "status_code_conformance", "content_type_conformance", "response_headers_conformance",
-        "response_schema_conformance", "negative_data_rejection", "positive_data_acceptance",
-        "missing_required_header", "unsupported_method", "allow_header_conformance", "ignored_auth",
+        "not_a_server_error",
+        "status_code_conformance",
+        "content_type_conformance",
+        "response_headers_conformance",
+        "response_schema_conformance",
+        "negative_data_rejection",
+        "positive_data_acceptance",
+        "missing_required_header",
+        "unsupported_method",
+        "allow_header_conformance",
+        "ignored_auth",
     }
 
 
@@ -162,10 +198,13 @@ def api_world(db, settings):
             "tickets": list(RepairTicket.objects.values_list("service_no", flat=True)),
             "imeis": list(Device.objects.exclude(imei=None).exclude(imei="").values_list("imei", flat=True)[:20]),
             "ids": sorted(
-                {*Loan.objects.values_list("pk", flat=True), *Shipment.objects.values_list("pk", flat=True),
-                 *WebhookEndpoint.objects.values_list("pk", flat=True),
-                 *WebhookDelivery.objects.values_list("pk", flat=True),
-                 *PlanPurchase.objects.values_list("pk", flat=True)}
+                {
+                    *Loan.objects.values_list("pk", flat=True),
+                    *Shipment.objects.values_list("pk", flat=True),
+                    *WebhookEndpoint.objects.values_list("pk", flat=True),
+                    *WebhookDelivery.objects.values_list("pk", flat=True),
+                    *PlanPurchase.objects.values_list("pk", flat=True),
+                }
             )[:20],
         },
     }
@@ -179,16 +218,18 @@ def identity(request):
 @pytest.fixture
 def api_schema(api_world, identity):
     dictionaries = {name: {"values": values or ["none"]} for name, values in api_world["dictionaries"].items()}
-    config = SchemathesisConfig.from_dict({
-        "checks": {"positive_data_acceptance": {"expected-statuses": POSITIVE_EXPECTED}},
-        "dictionaries": dictionaries,
-        "parameters": {
-            "path.code": {"dictionary": "centers", "probability": 0.5},
-            "path.service_no": {"dictionary": "tickets", "probability": 0.5},
-            "path.imei": {"dictionary": "imeis", "probability": 0.5},
-            "path.id": {"dictionary": "ids", "probability": 0.5},
-        },
-    })
+    config = SchemathesisConfig.from_dict(
+        {
+            "checks": {"positive_data_acceptance": {"expected-statuses": POSITIVE_EXPECTED}},
+            "dictionaries": dictionaries,
+            "parameters": {
+                "path.code": {"dictionary": "centers", "probability": 0.5},
+                "path.service_no": {"dictionary": "tickets", "probability": 0.5},
+                "path.imei": {"dictionary": "imeis", "probability": 0.5},
+                "path.id": {"dictionary": "ids", "probability": 0.5},
+            },
+        }
+    )
     return schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application(), config=config)
 
 

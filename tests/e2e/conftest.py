@@ -43,8 +43,13 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1,
-                                  base_url=live_server.url, accept_downloads=True, locale="zh-CN")
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=1,
+        base_url=live_server.url,
+        accept_downloads=True,
+        locale="zh-CN",
+    )
     context.set_default_timeout(15_000)
     page = context.new_page()
     yield page
@@ -81,9 +86,9 @@ def assert_accessible(page) -> None:
     page.evaluate(AXE.read_text(encoding="utf-8"))
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     bad = [
-        {"id": v["id"], "impact": v["impact"], "help": v["help"],
-         "nodes": [n["target"] for n in v["nodes"]][:5]}
-        for v in result["violations"] if v["impact"] in ("serious", "critical")
+        {"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
     ]
     assert bad == [], f"axe violations on {page.url}: {bad}"
 

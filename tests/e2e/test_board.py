@@ -67,8 +67,10 @@ def _measure(tv, center, *, leak: bool = False):
     tv.goto(f"/board/{center.code}/")
     _count_swaps(tv)
     if leak:  # the control: a page that holds on to what each refresh replaces
-        tv.evaluate("() => { window.__kept = []; document.body.addEventListener('htmx:beforeSwap',"
-                    " (e) => window.__kept.push(...e.detail.target.childNodes)); }")
+        tv.evaluate(
+            "() => { window.__kept = []; document.body.addEventListener('htmx:beforeSwap',"
+            " (e) => window.__kept.push(...e.detail.target.childNodes)); }"
+        )
     cdp = tv.context.new_cdp_session(tv)
     cdp.send("HeapProfiler.enable")
     cdp.send("Performance.enable")

@@ -24,8 +24,12 @@ DOCS_IMG = docs_img_dir()  # docs/img with DOCS_SCREENSHOTS=1 (tests/e2e/conftes
 
 
 def _context(browser, live_server, *, width, english=False, position=None):
-    kwargs = {"viewport": {"width": width, "height": 800}, "device_scale_factor": 1, "base_url": live_server.url,
-              "locale": "en-US" if english else "zh-CN"}
+    kwargs = {
+        "viewport": {"width": width, "height": 800},
+        "device_scale_factor": 1,
+        "base_url": live_server.url,
+        "locale": "en-US" if english else "zh-CN",
+    }
     if position is not None:
         kwargs.update(geolocation={"latitude": position[0], "longitude": position[1]}, permissions=["geolocation"])
     context = browser.new_context(**kwargs)
@@ -55,13 +59,38 @@ def shaoyang():
     changsha = RegionFactory(adcode="430100000000", name="长沙市", level="city", parent=hunan, lat=28.23, lng=112.94)
     furong = RegionFactory(adcode="430102000000", name="芙蓉区", parent=changsha, lat=28.19, lng=112.99)
     where = {"region": shuangqing, "city": shaoyang, "province": hunan}
-    center = open_center(code="SC-HN-0001", name="邵阳双清授权服务中心", address="邵阳市双清区宝庆东路1号",
-                         phone="0739-5123456", lat=27.235, lng=111.485, **where)
-    point = open_center(code="CP-HN-00001", name="邵阳双清服务收机点", kind=CenterKind.COLLECTION_POINT, hub=center,
-                        address="邵阳市双清区东大路8号", phone="0739-5654321", lat=27.24, lng=111.49,
-                        services=["phone", "walk_in"], **where)
-    far = open_center(code="SC-HN-0002", name="长沙芙蓉授权服务中心", address="长沙市芙蓉区五一大道1号",
-                      phone="0731-8123456", lat=28.19, lng=112.99, region=furong, city=changsha, province=hunan)
+    center = open_center(
+        code="SC-HN-0001",
+        name="邵阳双清授权服务中心",
+        address="邵阳市双清区宝庆东路1号",
+        phone="0739-5123456",
+        lat=27.235,
+        lng=111.485,
+        **where,
+    )
+    point = open_center(
+        code="CP-HN-00001",
+        name="邵阳双清服务收机点",
+        kind=CenterKind.COLLECTION_POINT,
+        hub=center,
+        address="邵阳市双清区东大路8号",
+        phone="0739-5654321",
+        lat=27.24,
+        lng=111.49,
+        services=["phone", "walk_in"],
+        **where,
+    )
+    far = open_center(
+        code="SC-HN-0002",
+        name="长沙芙蓉授权服务中心",
+        address="长沙市芙蓉区五一大道1号",
+        phone="0731-8123456",
+        lat=28.19,
+        lng=112.99,
+        region=furong,
+        city=changsha,
+        province=hunan,
+    )
     DeviceModelFactory(code="PHN-1", name="Phone One")
     return center, point, far
 
@@ -79,7 +108,10 @@ def _sms_link_opens_tracking(page, live_server, appointment):
     sms = Notification.objects.get(kind="appointment_booked", channel="sms", ticket=appointment.ticket)
     assert sms.recipient == appointment.customer.phone and sms.status in ("pending", "sent")
     link = re.search(r"https?://\S+/track/\S+", sms.body).group(0)
-    assert link == f"{live_server.url}/track/{appointment.ticket.service_no}/?phone_last4={appointment.customer.phone[-4:]}"
+    assert (
+        link
+        == f"{live_server.url}/track/{appointment.ticket.service_no}/?phone_last4={appointment.customer.phone[-4:]}"
+    )
     page.goto(link)
     assert appointment.ticket.service_no in page.locator("h1").inner_text()
     return sms
@@ -101,7 +133,9 @@ def test_county_town_find_book_sms_track_360_chinese(browser, live_server, setti
     cards = page.locator("li.place")
     assert cards.count() == 2
     assert {cards.nth(0).locator("h3").inner_text(), cards.nth(1).locator("h3").inner_text()} == {
-        center.name, point.name}
+        center.name,
+        point.name,
+    }
     first = cards.nth(0)
     assert "公里" in first.inner_text() or "km" in first.inner_text()
     assert first.locator("a[href^='tel:']").count() == 1
@@ -194,8 +228,9 @@ def test_find_by_location_book_full_slot_sms_track_1366_english(browser, live_se
 
 
 @pytest.mark.parametrize("width,english", [(360, False), (1366, True)])
-def test_change_then_cancel_with_confirmation_then_book_again(browser, live_server, zh_translations, shaoyang,
-                                                              width, english):
+def test_change_then_cancel_with_confirmation_then_book_again(
+    browser, live_server, zh_translations, shaoyang, width, english
+):
     center, point, far = shaoyang
     data = booking_input(model=None)
     data["model_code"] = "PHN-1"
@@ -203,7 +238,6 @@ def test_change_then_cancel_with_confirmation_then_book_again(browser, live_serv
     last4 = appointment.customer.phone[-4:]
     context = _context(browser, live_server, width=width, english=english)
     page = context.new_page()
-
 
     # Change: choose a new time, confirm, moved.
     page.goto(f"/track/{appointment.ticket.service_no}/?phone_last4={last4}")
@@ -249,4 +283,3 @@ def test_change_then_cancel_with_confirmation_then_book_again(browser, live_serv
     assert center.name in page.locator("#chosen-center").inner_text()
     _check(page, None if english else "web-book-again")
     context.close()
-

@@ -26,8 +26,12 @@ DOCS_IMG = docs_img_dir()  # docs/img with DOCS_SCREENSHOTS=1 (tests/e2e/conftes
 
 
 def _page(browser, live_server, *, width=360, height=780, language="zh-hans"):
-    context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1,
-                                  base_url=live_server.url, locale="zh-CN" if language == "zh-hans" else "en-US")
+    context = browser.new_context(
+        viewport={"width": width, "height": height},
+        device_scale_factor=1,
+        base_url=live_server.url,
+        locale="zh-CN" if language == "zh-hans" else "en-US",
+    )
     context.set_default_timeout(15_000)
     context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
     return context, context.new_page()
@@ -51,8 +55,15 @@ def _submit(page):
 def test_mail_in_pickup_window_sms_courier_and_both_legs_zh_360(browser, live_server, zh_translations):
     assert zh_translations, "msgfmt is needed to see the Chinese pages"
     province, city, county = region_chain("440000000000", "440300000000", "440305000000")
-    ServiceCenterFactory(code="HUB-GD", name="广东寄修中心", kind=CenterKind.MAIL_IN_HUB, region=county, city=city,
-                         province=province, services=["phone", "mail_in"])
+    ServiceCenterFactory(
+        code="HUB-GD",
+        name="广东寄修中心",
+        kind=CenterKind.MAIL_IN_HUB,
+        region=county,
+        city=city,
+        province=province,
+        services=["phone", "mail_in"],
+    )
     DeviceModelFactory(code="PHN-1", name="Phone One")
     context, page = _page(browser, live_server)
     phone = next_phone()
@@ -135,7 +146,11 @@ def test_on_site_smart_screen_with_serial_zh_360(browser, live_server, zh_transl
     page.wait_for_url(re.compile(r"/on-site/\w+/done/"))
     req = OnSiteRequest.objects.get()
     assert (req.center, req.ticket.device.serial, req.ticket.device.imei, req.window) == (
-        center, "TV-SN-20261201", None, "morning")
+        center,
+        "TV-SN-20261201",
+        None,
+        "morning",
+    )
     assert req.ticket.channel == "on_site" and req.cannot_travel is False
     assert_fits(page)
     assert_accessible(page)

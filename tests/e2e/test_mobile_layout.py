@@ -35,7 +35,8 @@ MEASURE = """() => {
     if (r.height < 44 || r.width < 44) small.push(name(el) + ' ' + Math.round(r.width) + 'x' + Math.round(r.height));
   }
   const tiny = [];
-  for (const el of document.querySelectorAll('input:not([type=hidden]):not([type=radio]):not([type=checkbox]), select, textarea')) {
+  const fields = 'input:not([type=hidden]):not([type=radio]):not([type=checkbox]), select, textarea';
+  for (const el of document.querySelectorAll(fields)) {
     if (!visible(el)) continue;
     const size = parseFloat(getComputedStyle(el).fontSize);
     if (size < 16) tiny.push(name(el) + ' ' + size + 'px');
@@ -45,7 +46,9 @@ MEASURE = """() => {
   if (document.documentElement.scrollWidth > vw) {
     for (const el of document.querySelectorAll('main *, header *, nav *, footer *')) {
       const r = el.getBoundingClientRect();
-      if (r.right > vw + 1 && visible(el) && !el.closest('.days, .site-nav')) wide.push(name(el) + ' right=' + Math.round(r.right));
+      if (r.right > vw + 1 && visible(el) && !el.closest('.days, .site-nav')) {
+        wide.push(name(el) + ' right=' + Math.round(r.right));
+      }
     }
   }
   return {scroll: document.documentElement.scrollWidth, vw, small, tiny, wide: wide.slice(0, 5)};
@@ -59,46 +62,91 @@ def site(db):
     province, city, county = region_chain()
     center = open_center(name="黄浦授权服务中心", region=county, city=city, province=province)
     gd, sz, ns = region_chain("440000000000", "440300000000", "440305000000")
-    ServiceCenterFactory(code="HUB-GD", name="广东寄修中心", kind=CenterKind.MAIL_IN_HUB, region=ns, city=sz,
-                         province=gd, services=["phone", "mail_in"])
+    ServiceCenterFactory(
+        code="HUB-GD",
+        name="广东寄修中心",
+        kind=CenterKind.MAIL_IN_HUB,
+        region=ns,
+        city=sz,
+        province=gd,
+        services=["phone", "mail_in"],
+    )
     StatutoryPolicyFactory(category="phone")
     model = DeviceModelFactory(code="P60", name="Phone 60")
     catalog(model)
     old = DeviceFactory(model=model, sold_at=timezone.now() - dt.timedelta(days=730))
     desk, eng = (actor_for_user(staff(center, "front_desk")), actor_for_user(staff(center, "engineer", certified=True)))
 
-    quoted = ticket_check_in(actor=desk, center=center, customer={"name": "王小明", "phone": "13812345678"},
-                             device={"imei": old.imei, "model": model.code}, fault_category="screen")
+    quoted = ticket_check_in(
+        actor=desk,
+        center=center,
+        customer={"name": "王小明", "phone": "13812345678"},
+        device={"imei": old.imei, "model": model.code},
+        fault_category="screen",
+    )
     ticket_transition(ticket_id=quoted.pk, action="start_diagnosis", actor=eng)
-    ticket_transition(ticket_id=quoted.pk, action="send_quote", actor=eng,
-                      lines=[{"repair": "screen"}, {"repair": "mainboard", "grade": "refurbished"}])
+    ticket_transition(
+        ticket_id=quoted.pk,
+        action="send_quote",
+        actor=eng,
+        lines=[{"repair": "screen"}, {"repair": "mainboard", "grade": "refurbished"}],
+    )
 
-    appointment = booking_services.appointment_book(center=center, start=local(tomorrow(), 10),
-                                                    **booking_input(model=model))
+    appointment = booking_services.appointment_book(
+        center=center, start=local(tomorrow(), 10), **booking_input(model=model)
+    )
     mail_in = booking_services.mail_in_request_create(
-        name="张三", phone="13912340000", issue="电池", pickup_address="广东省深圳市南山区科技园路1号",
-        imei=DeviceFactory(model=model).imei, fault_category="battery")
-    delivered = ticket_check_in(actor=desk, center=center, customer={"name": "赵六", "phone": "13712345678"},
-                                device={"imei": DeviceFactory(model=model).imei, "model": model.code},
-                                fault_category="other")
+        name="张三",
+        phone="13912340000",
+        issue="电池",
+        pickup_address="广东省深圳市南山区科技园路1号",
+        imei=DeviceFactory(model=model).imei,
+        fault_category="battery",
+    )
+    delivered = ticket_check_in(
+        actor=desk,
+        center=center,
+        customer={"name": "赵六", "phone": "13712345678"},
+        device={"imei": DeviceFactory(model=model).imei, "model": model.code},
+        fault_category="other",
+    )
     RepairTicket.objects.filter(pk=delivered.pk).update(status="delivered")
     return {
-        "center": center, "model": model, "old": old, "quoted": RepairTicket.objects.get(pk=quoted.pk),
-        "appointment": appointment, "mail_in": mail_in, "delivered": delivered,
+        "center": center,
+        "model": model,
+        "old": old,
+        "quoted": RepairTicket.objects.get(pk=quoted.pk),
+        "appointment": appointment,
+        "mail_in": mail_in,
+        "delivered": delivered,
     }
 
 
 def _paths(site):
     q, a, m, d = site["quoted"], site["appointment"], site["mail_in"], site["delivered"]
     return [
-        "/", "/centers/", "/centers/?q=上海市黄浦区", f"/centers/{site['center'].code}/", "/centers/verify/",
-        "/centers/verify/?phone=021-12345678", "/book/", f"/book/?center={site['center'].code}",
+        "/",
+        "/centers/",
+        "/centers/?q=上海市黄浦区",
+        f"/centers/{site['center'].code}/",
+        "/centers/verify/",
+        "/centers/verify/?phone=021-12345678",
+        "/book/",
+        f"/book/?center={site['center'].code}",
         f"/book/{a.ticket.service_no}/done/?phone_last4={a.customer.phone[-4:]}",
         f"/appointments/{a.ticket.service_no}/?phone_last4={a.customer.phone[-4:]}",
-        "/mail-in/", f"/mail-in/{m.ticket.service_no}/done/?phone_last4=0000",
-        "/on-site/", "/warranty/", f"/warranty/?imei={site['old'].imei}", "/warranty/?imei=123",
-        "/prices/", f"/prices/{site['model'].code}/", "/callback/", "/track/",
-        f"/track/{q.service_no}/?phone_last4=5678", f"/track/{m.ticket.service_no}/?phone_last4=0000",
+        "/mail-in/",
+        f"/mail-in/{m.ticket.service_no}/done/?phone_last4=0000",
+        "/on-site/",
+        "/warranty/",
+        f"/warranty/?imei={site['old'].imei}",
+        "/warranty/?imei=123",
+        "/prices/",
+        f"/prices/{site['model'].code}/",
+        "/callback/",
+        "/track/",
+        f"/track/{q.service_no}/?phone_last4=5678",
+        f"/track/{m.ticket.service_no}/?phone_last4=0000",
         f"/track/{a.ticket.service_no}/?phone_last4={a.customer.phone[-4:]}",
         f"/survey/{d.service_no}/?phone_last4=5678",
     ]
@@ -108,8 +156,9 @@ def _paths(site):
 def test_every_public_page_fits_phones(browser, live_server, site, zh_translations, language):
     problems = {}
     for width in WIDTHS:
-        context = browser.new_context(viewport={"width": width, "height": 740}, device_scale_factor=1,
-                                      base_url=live_server.url)
+        context = browser.new_context(
+            viewport={"width": width, "height": 740}, device_scale_factor=1, base_url=live_server.url
+        )
         context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
         page = context.new_page()
         for path in _paths(site):

@@ -11,7 +11,7 @@ from repairs.models import Quote, RepairTicket
 from tests.factories.centers import ServiceCenterFactory
 from tests.factories.repairs import catalog, run, staff, walk_in
 from tests.factories.warranty import DeviceFactory, DeviceModelFactory, StatutoryPolicyFactory
-from tests.notifications.conftest import SENT_SMS, MemorySMSBackend  # noqa: F401 (dotted path below)
+from tests.sms import SENT_SMS, MemorySMSBackend  # noqa: F401 (dotted path below)
 
 from .conftest import assert_accessible, docs_img_dir
 
@@ -22,7 +22,7 @@ DOCS_IMG = docs_img_dir()  # docs/img with DOCS_SCREENSHOTS=1 (tests/e2e/conftes
 
 @pytest.fixture
 def sms(settings):
-    settings.SMS_BACKEND = "tests.notifications.conftest.MemorySMSBackend"
+    settings.SMS_BACKEND = "tests.sms.MemorySMSBackend"
     SENT_SMS.clear()
     yield SENT_SMS
     SENT_SMS.clear()
@@ -31,8 +31,9 @@ def sms(settings):
 @pytest.fixture
 def phone_page(browser, live_server):
     """A 360 px wide phone in Chinese (the customer's default)."""
-    context = browser.new_context(viewport={"width": 360, "height": 780}, device_scale_factor=1,
-                                  base_url=live_server.url, locale="zh-CN")
+    context = browser.new_context(
+        viewport={"width": 360, "height": 780}, device_scale_factor=1, base_url=live_server.url, locale="zh-CN"
+    )
     context.set_default_timeout(15_000)
     page = context.new_page()
     yield page

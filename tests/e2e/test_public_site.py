@@ -100,8 +100,15 @@ def test_slot_full_offers_nearest_free_slots(page, live_server):
 
 def test_mail_in_request(page, live_server):
     province, city, county = region_chain("440000000000", "440300000000", "440305000000")
-    hub = ServiceCenterFactory(code="HUB-GD", name="Shenzhen Mail-in Hub", kind=CenterKind.MAIL_IN_HUB,
-                               region=county, city=city, province=province, services=["phone", "mail_in"])
+    hub = ServiceCenterFactory(
+        code="HUB-GD",
+        name="Shenzhen Mail-in Hub",
+        kind=CenterKind.MAIL_IN_HUB,
+        region=county,
+        city=city,
+        province=province,
+        services=["phone", "mail_in"],
+    )
     DeviceModelFactory(code="PHN-1")
     set_english(page, live_server)
     page.goto("/mail-in/")
@@ -185,13 +192,22 @@ def test_every_public_page_is_accessible(page, live_server, lang, zh_translation
     last4 = appointment.customer.phone[-4:]
     no = appointment.ticket.service_no
     pages = [
-        ("home", "/"), ("centers", "/centers/"), ("centers-search", f"/centers/?q={center.name}"),
-        ("center", f"/centers/{center.code}/"), ("verify", "/centers/verify/"),
-        ("verify-result", "/centers/verify/?phone=021-00000000"), ("book-centers", "/book/"),
-        ("book", f"/book/?center={center.code}"), ("mail-in", "/mail-in/"), ("on-site", "/on-site/"),
-        ("warranty", "/warranty/"), ("warranty-error", "/warranty/?imei=123"), ("callback", "/callback/"),
+        ("home", "/"),
+        ("centers", "/centers/"),
+        ("centers-search", f"/centers/?q={center.name}"),
+        ("center", f"/centers/{center.code}/"),
+        ("verify", "/centers/verify/"),
+        ("verify-result", "/centers/verify/?phone=021-00000000"),
+        ("book-centers", "/book/"),
+        ("book", f"/book/?center={center.code}"),
+        ("mail-in", "/mail-in/"),
+        ("on-site", "/on-site/"),
+        ("warranty", "/warranty/"),
+        ("warranty-error", "/warranty/?imei=123"),
+        ("callback", "/callback/"),
         ("appointment-change", f"/appointments/{no}/?phone_last4={last4}"),
-        ("survey", f"/survey/{no}/?phone_last4={last4}"), ("book-done", f"/book/{no}/done/?phone_last4={last4}"),
+        ("survey", f"/survey/{no}/?phone_last4={last4}"),
+        ("book-done", f"/book/{no}/done/?phone_last4={last4}"),
     ]
     for name, path in pages:
         page.goto(path)
@@ -219,8 +235,9 @@ def test_find_a_center_with_my_location(page, live_server):
 
 def test_center_search_without_javascript(browser, live_server):
     open_center(name="No-JS Center")
-    context = browser.new_context(viewport={"width": 390, "height": 844}, java_script_enabled=False,
-                                  base_url=live_server.url, locale="en-US")
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, java_script_enabled=False, base_url=live_server.url, locale="en-US"
+    )
     try:
         page = context.new_page()
         page.goto("/centers/")
@@ -236,8 +253,9 @@ def test_center_search_without_javascript(browser, live_server):
 def test_book_without_javascript(browser, live_server):
     center = open_center()
     DeviceModelFactory(code="PHN-1")
-    context = browser.new_context(viewport={"width": 390, "height": 844}, java_script_enabled=False,
-                                  base_url=live_server.url, locale="en-US")
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, java_script_enabled=False, base_url=live_server.url, locale="en-US"
+    )
     try:
         page = context.new_page()
         page.goto(f"/book/?center={center.code}")

@@ -47,8 +47,12 @@ def world(db):
         "eng": staff(center, "engineer", certified=True),
         "eng2": staff(center, "engineer", certified=True),
     }
-    return {"center": center, "model": model, "users": users,
-            "actors": {k: actor_for_user(u) for k, u in users.items()}}
+    return {
+        "center": center,
+        "model": model,
+        "users": users,
+        "actors": {k: actor_for_user(u) for k, u in users.items()},
+    }
 
 
 def login(page, user) -> None:
@@ -91,21 +95,27 @@ def test_walk_in_by_imei_scan_then_receipt_from_public_base_url(desk_page, world
     assert_accessible(page)
 
     # then fills what the customer says: 5 fields and one click (the action count in docs/repairs.md)
-    page.keyboard.type("138 0013 8000")                              # 1 phone (cursor is there)
-    page.locator("#id_name").fill("王小明")                           # 2 name
-    page.locator("#id_fault_category").select_option("screen")       # 3 fault
+    page.keyboard.type("138 0013 8000")  # 1 phone (cursor is there)
+    page.locator("#id_name").fill("王小明")  # 2 name
+    page.locator("#id_fault_category").select_option("screen")  # 3 fault
     page.locator("#id_fault_description").fill("摔了一下, 屏幕左上角裂")  # 4 description
-    page.locator("#id_accessories").fill("保护壳, 充电器")              # 5 accessories
-    page.locator("#id_repair_mode_enabled").check()                  # 6 repair mode
+    page.locator("#id_accessories").fill("保护壳, 充电器")  # 5 accessories
+    page.locator("#id_repair_mode_enabled").check()  # 6 repair mode
     doc_shot(page, "checkin")
-    page.locator("#check-in-button").click()                         # 7 check in
+    page.locator("#check-in-button").click()  # 7 check in
 
     # the receipt of THIS ticket confirms, and its link and QR carry PUBLIC_BASE_URL
     page.wait_for_url(re.compile(r"/receipt/\?checked_in=1$"))
     ticket = RepairTicket.objects.get()
-    assert (ticket.status, ticket.device_id, ticket.customer.phone, ticket.fault_category, ticket.fault_description,
-            ticket.accessories, ticket.repair_mode_enabled) == (
-        "received", device.pk, "+8613800138000", "screen", "摔了一下, 屏幕左上角裂", ["保护壳", "充电器"], True)
+    assert (
+        ticket.status,
+        ticket.device_id,
+        ticket.customer.phone,
+        ticket.fault_category,
+        ticket.fault_description,
+        ticket.accessories,
+        ticket.repair_mode_enabled,
+    ) == ("received", device.pk, "+8613800138000", "screen", "摔了一下, 屏幕左上角裂", ["保护壳", "充电器"], True)
     assert ticket.service_no in page.inner_text("#checked-in")
     url = f"{PUBLIC}/track/{ticket.service_no}/"
     assert page.inner_text("#tracking-link") == url
@@ -122,11 +132,19 @@ def test_booked_arrival_by_service_number_checks_in_that_ticket(desk_page, world
     center = world["center"]
     device = DeviceFactory(model=world["model"])
     customer = services.customer_get_or_create(name="张三", phone="13900007777")
-    booked = services.ticket_book(center=center, customer=customer, device=device, fault_category="battery",
-                                  fault_description="电池鼓包")
+    booked = services.ticket_book(
+        center=center, customer=customer, device=device, fault_category="battery", fault_description="电池鼓包"
+    )
     start = timezone.localtime().replace(hour=12, minute=0, second=0, microsecond=0)
-    Appointment.objects.create(ticket=booked, center=center, start=start, end=start + dt.timedelta(minutes=30),
-                               customer=customer, device=device, issue="电池鼓包")
+    Appointment.objects.create(
+        ticket=booked,
+        center=center,
+        start=start,
+        end=start + dt.timedelta(minutes=30),
+        customer=customer,
+        device=device,
+        issue="电池鼓包",
+    )
     page = desk_page
     set_english(page, live_server)
     login(page, world["users"]["desk"])
@@ -199,8 +217,13 @@ def test_engineer_starts_and_finishes_a_repair_from_the_bench(desk_page, world, 
     # and more on the bench: a device waiting for diagnosis, a colleague's repair waiting for QC
     queued = walk_in(world["center"], a["desk"], device=DeviceFactory(model=world["model"]), fault="battery")
     theirs = walk_in(world["center"], a["desk"], device=DeviceFactory(model=world["model"]))
-    run(theirs, ("start_diagnosis", a["eng2"]), ("send_quote", a["eng2"], {"lines": [{"repair": "screen"}]}),
-        ("start_repair", a["eng2"]), ("finish", a["eng2"]))
+    run(
+        theirs,
+        ("start_diagnosis", a["eng2"]),
+        ("send_quote", a["eng2"], {"lines": [{"repair": "screen"}]}),
+        ("start_repair", a["eng2"]),
+        ("finish", a["eng2"]),
+    )
     page = desk_page
     set_english(page, live_server)
     login(page, world["users"]["eng"])
@@ -228,8 +251,13 @@ def test_engineer_starts_and_finishes_a_repair_from_the_bench(desk_page, world, 
 def test_another_engineer_passes_qc_from_the_bench(desk_page, world, live_server):
     a = world["actors"]
     t = walk_in(world["center"], a["desk"], device=DeviceFactory(model=world["model"]))
-    run(t, ("start_diagnosis", a["eng"]), ("send_quote", a["eng"], {"lines": [{"repair": "screen"}]}),
-        ("start_repair", a["eng"]), ("finish", a["eng"]))
+    run(
+        t,
+        ("start_diagnosis", a["eng"]),
+        ("send_quote", a["eng"], {"lines": [{"repair": "screen"}]}),
+        ("start_repair", a["eng"]),
+        ("finish", a["eng"]),
+    )
     page = desk_page
     set_english(page, live_server)
     login(page, world["users"]["eng2"])
@@ -244,19 +272,34 @@ def test_another_engineer_passes_qc_from_the_bench(desk_page, world, live_server
 
 def test_today_at_the_desk_shows_a_ready_ticket_with_its_number(desk_page, world, live_server):
     a = world["actors"]
-    t = walk_in(world["center"], a["desk"], device=DeviceFactory(model=world["model"]), phone="13800138000",
-                name="王小明")
-    run(t, ("start_diagnosis", a["eng"]), ("send_quote", a["eng"], {"lines": [{"repair": "screen"}]}),
-        ("start_repair", a["eng"]), ("finish", a["eng"]), ("qc_pass", a["eng2"]))
+    t = walk_in(
+        world["center"], a["desk"], device=DeviceFactory(model=world["model"]), phone="13800138000", name="王小明"
+    )
+    run(
+        t,
+        ("start_diagnosis", a["eng"]),
+        ("send_quote", a["eng"], {"lines": [{"repair": "screen"}]}),
+        ("start_repair", a["eng"]),
+        ("finish", a["eng"]),
+        ("qc_pass", a["eng2"]),
+    )
     # and a booking for today, and a stage past its target
     center = world["center"]
     device = DeviceFactory(model=world["model"])
     customer = services.customer_get_or_create(name="张三", phone="13900007777")
-    arrival = services.ticket_book(center=center, customer=customer, device=device, fault_category="battery",
-                                   fault_description="电池鼓包")
+    arrival = services.ticket_book(
+        center=center, customer=customer, device=device, fault_category="battery", fault_description="电池鼓包"
+    )
     noon = timezone.localtime().replace(hour=12, minute=0, second=0, microsecond=0)
-    Appointment.objects.create(ticket=arrival, center=center, start=noon, end=noon + dt.timedelta(minutes=30),
-                               customer=customer, device=device, issue="电池鼓包")
+    Appointment.objects.create(
+        ticket=arrival,
+        center=center,
+        start=noon,
+        end=noon + dt.timedelta(minutes=30),
+        customer=customer,
+        device=device,
+        issue="电池鼓包",
+    )
     late = walk_in(center, a["desk"], device=DeviceFactory(model=world["model"]), phone="13700007777")
     RepairTicket.objects.filter(pk=late.pk).update(stage_due_at=timezone.now() - dt.timedelta(minutes=40))
     page = desk_page

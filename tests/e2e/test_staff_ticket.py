@@ -48,7 +48,9 @@ def staff_page(browser, live_server, zh_translations):
 
     def login(user, lang: str = "zh-hans"):
         context = browser.new_context(
-            viewport=STAFF_SCREEN, base_url=live_server.url, device_scale_factor=1,
+            viewport=STAFF_SCREEN,
+            base_url=live_server.url,
+            device_scale_factor=1,
             locale="zh-CN" if lang == "zh-hans" else "en-US",
         )
         context.set_default_timeout(15_000)
@@ -86,8 +88,15 @@ def shop(db):
 
 
 def received(shop, **kw) -> RepairTicket:
-    return walk_in(shop["center"], shop["actors"]["desk"], device=shop["device"], phone="13812345678",
-                   name="王小明", accessories=["充电器", "手机壳"], **kw)
+    return walk_in(
+        shop["center"],
+        shop["actors"]["desk"],
+        device=shop["device"],
+        phone="13812345678",
+        name="王小明",
+        accessories=["充电器", "手机壳"],
+        **kw,
+    )
 
 
 def open_ticket(page, ticket):
@@ -168,9 +177,14 @@ def test_engineer_diagnoses_quotes_with_preview_desk_records_approval_engineer_r
 
 def test_quality_check_by_another_person_fails_once_then_passes_by_keyboard(staff_page, shop):
     a = shop["actors"]
-    ticket = run(received(shop), ("start_diagnosis", a["eng"]),
-                 ("send_quote", a["eng"], {"lines": [{"repair": "battery"}]}), ("approve", a["desk"]),
-                 ("start_repair", a["eng"]), ("finish", a["eng"]))
+    ticket = run(
+        received(shop),
+        ("start_diagnosis", a["eng"]),
+        ("send_quote", a["eng"], {"lines": [{"repair": "battery"}]}),
+        ("approve", a["desk"]),
+        ("start_repair", a["eng"]),
+        ("finish", a["eng"]),
+    )
     # the repairing engineer is not offered QC at all
     eng = staff_page(shop["users"]["eng"], "en")
     open_ticket(eng, ticket)
@@ -203,9 +217,15 @@ def test_quality_check_by_another_person_fails_once_then_passes_by_keyboard(staf
 
 def test_desk_hands_over_and_closes(staff_page, shop):
     a = shop["actors"]
-    ticket = run(received(shop), ("start_diagnosis", a["eng"]),
-                 ("send_quote", a["eng"], {"lines": [{"repair": "battery"}]}), ("approve", a["desk"]),
-                 ("start_repair", a["eng"]), ("finish", a["eng"]), ("qc_pass", a["eng2"]))
+    ticket = run(
+        received(shop),
+        ("start_diagnosis", a["eng"]),
+        ("send_quote", a["eng"], {"lines": [{"repair": "battery"}]}),
+        ("approve", a["desk"]),
+        ("start_repair", a["eng"]),
+        ("finish", a["eng"]),
+        ("qc_pass", a["eng2"]),
+    )
     desk = staff_page(shop["users"]["desk"], "zh-hans")
     open_ticket(desk, ticket)
     assert desk.locator("#action-hand_over button").inner_text() == "交机给客户"
@@ -285,7 +305,11 @@ def test_loaner_checkout_and_return_with_a_deduction_from_the_ticket_page(staff_
 
     loan.refresh_from_db()
     assert (loan.status, loan.deducted, loan.refunded, loan.returned_by) == (
-        "returned", Decimal("150.00"), Decimal("1850.00"), shop["users"]["desk"])
+        "returned",
+        Decimal("150.00"),
+        Decimal("1850.00"),
+        shop["users"]["desk"],
+    )
     deduction = DepositEntry.objects.get(loan=loan, kind="deduction")
     assert (deduction.amount, deduction.reason) == (Decimal("150.00"), "屏幕划痕")
     with desk.expect_navigation():

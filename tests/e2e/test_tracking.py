@@ -54,9 +54,9 @@ def test_track_and_approve_a_quote(page, live_server, settings):
     assert_accessible(page)
     shot(page, "track-quote")
     # approving from a digits lookup asks for the SMS code first (docs/security.md)
-    from tests.notifications.conftest import SENT_SMS
+    from tests.sms import SENT_SMS
 
-    settings.SMS_BACKEND = "tests.notifications.conftest.MemorySMSBackend"
+    settings.SMS_BACKEND = "tests.sms.MemorySMSBackend"
     SENT_SMS.clear()
     page.get_by_role("button", name="Send me a code").click()
     page.locator("#id_code").wait_for()

@@ -22,8 +22,18 @@ def at(*args) -> dt.datetime:
     return timezone.make_aware(dt.datetime(*args), timezone.get_default_timezone())
 
 
-def ticket(center, *, status="received", name="王小明", phone=None, device=None, channel="walk_in",
-           fault="screen", service_no=None, **fields):
+def ticket(
+    center,
+    *,
+    status="received",
+    name="王小明",
+    phone=None,
+    device=None,
+    channel="walk_in",
+    fault="screen",
+    service_no=None,
+    **fields,
+):
     """One ticket at ``center``; timestamps (received_at, delivered_at, stage_*) as keyword arguments."""
     n = next(_seq)
     created_at = fields.pop("created_at", None)

@@ -30,8 +30,16 @@ class WebhookEndpointFactory(factory.django.DjangoModelFactory):
     secret = factory.LazyFunction(new_secret)
 
 
-def make_ticket(*, center=None, origin_center=None, status="booked", channel="appointment", customer_name="王小明",
-                phone=None, device=None):
+def make_ticket(
+    *,
+    center=None,
+    origin_center=None,
+    status="booked",
+    channel="appointment",
+    customer_name="王小明",
+    phone=None,
+    device=None,
+):
     """A ticket written directly (no service): for tests that need a ticket in a given state."""
     from repairs.models import Customer, RepairTicket
     from tests.factories.centers import ServiceCenterFactory

@@ -58,19 +58,32 @@ def catalog(model):
     """A small catalog for ``model``: screen, battery (fixed price), mainboard (refurbished), camera."""
     return {
         "screen": RepairOperationFactory(
-            device_model=model, code="screen", part_price=Decimal("1099.00"), labor=Decimal("100.00"),
+            device_model=model,
+            code="screen",
+            part_price=Decimal("1099.00"),
+            labor=Decimal("100.00"),
             fixed_price=Decimal("659.00"),
         ),
         "battery": RepairOperationFactory(
-            device_model=model, code="battery", part_price=Decimal("199.00"), labor=Decimal("50.00"),
+            device_model=model,
+            code="battery",
+            part_price=Decimal("199.00"),
+            labor=Decimal("50.00"),
             fixed_price=Decimal("129.00"),
         ),
         "mainboard": RepairOperationFactory(
-            device_model=model, code="mainboard", part_price=Decimal("2399.00"), labor=Decimal("150.00"),
-            refurbished_price=Decimal("719.70"), fixed_price=Decimal("1439.00"),
+            device_model=model,
+            code="mainboard",
+            part_price=Decimal("2399.00"),
+            labor=Decimal("150.00"),
+            refurbished_price=Decimal("719.70"),
+            fixed_price=Decimal("1439.00"),
         ),
         "camera": RepairOperationFactory(
-            device_model=model, code="camera", part_price=Decimal("499.00"), labor=Decimal("80.00"),
+            device_model=model,
+            code="camera",
+            part_price=Decimal("499.00"),
+            labor=Decimal("80.00"),
         ),
     }
 

@@ -88,15 +88,24 @@ def screen_care(**kw):
 
 def extended_warranty(months=12, **kw):
     return PlanProductFactory(
-        code=f"EXT{months}", kind=PlanKind.EXTENDED_WARRANTY, term_months=months, claims_allowed=None,
-        purchase_window_days=kw.pop("purchase_window_days", 365), **kw,
+        code=f"EXT{months}",
+        kind=PlanKind.EXTENDED_WARRANTY,
+        term_months=months,
+        claims_allowed=None,
+        purchase_window_days=kw.pop("purchase_window_days", 365),
+        **kw,
     )
 
 
 def care_plus(**kw):
     return PlanProductFactory(
-        code="CAREPLUS24", kind=PlanKind.CARE_PLUS, term_months=24, claims_allowed=2,
-        fee_per_claim=Decimal("299.00"), screen_fee_per_claim=Decimal("99.00"), **kw,
+        code="CAREPLUS24",
+        kind=PlanKind.CARE_PLUS,
+        term_months=24,
+        claims_allowed=2,
+        fee_per_claim=Decimal("299.00"),
+        screen_fee_per_claim=Decimal("99.00"),
+        **kw,
     )
 
 
@@ -109,8 +118,11 @@ def purchase(*, device, product, purchased_at=None, **kw):
     from warranty.services import plan_purchase_create
 
     return plan_purchase_create(
-        device=device, plan_code=product.code, purchased_at=purchased_at or device.sold_at,
-        channel=kw.pop("channel", PurchaseChannel.STORE), **kw,
+        device=device,
+        plan_code=product.code,
+        purchased_at=purchased_at or device.sold_at,
+        channel=kw.pop("channel", PurchaseChannel.STORE),
+        **kw,
     )
 
 

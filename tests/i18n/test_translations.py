@@ -34,7 +34,9 @@ MO_PATH = PO_PATH.with_suffix(".mo")
 IGNORED_DIRS = {".venv", "bench", "tests", "staticfiles", "node_modules", "locale", ".git", "test-artifacts"}
 
 # %(name)s / %(n)02d / %s / {name} placeholders and HTML tags must survive translation.
-PLACEHOLDER = re.compile(r"%\([A-Za-z_][A-Za-z0-9_]*\)[-#0 +]*\d*(?:\.\d+)?[sdifr]|%[sdifr]|\{[A-Za-z_][A-Za-z0-9_]*\}|<[^<>]+>")
+PLACEHOLDER = re.compile(
+    r"%\([A-Za-z_][A-Za-z0-9_]*\)[-#0 +]*\d*(?:\.\d+)?[sdifr]|%[sdifr]|\{[A-Za-z_][A-Za-z0-9_]*\}|<[^<>]+>"
+)
 
 
 def _key(entry) -> tuple[str | None, str]:

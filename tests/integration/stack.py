@@ -43,8 +43,16 @@ def wait_for(predicate, *, timeout: float, interval: float = 0.1, what: str = "c
 class Worker:
     """``celery -A servicehub worker`` on its own queue, against the test database."""
 
-    def __init__(self, *, broker_url: str, queue: str, log_dir: Path, env: dict | None = None,
-                 pool: str = "solo", concurrency: int = 1):
+    def __init__(
+        self,
+        *,
+        broker_url: str,
+        queue: str,
+        log_dir: Path,
+        env: dict | None = None,
+        pool: str = "solo",
+        concurrency: int = 1,
+    ):
         self.name = f"it-{uuid.uuid4().hex[:8]}@%h"
         self.log = log_dir / f"worker-{uuid.uuid4().hex[:6]}.log"
         self.env = {
@@ -61,17 +69,35 @@ class Worker:
             "AXES_ENABLED": "0",
             **(env or {}),
         }
-        self.args = [str(CELERY), "-A", "servicehub", "worker", "--queues", queue, f"--pool={pool}",
-                     f"--concurrency={concurrency}", "--without-gossip", "--without-mingle",
-                     "--without-heartbeat", "--loglevel", "INFO", "--hostname", self.name]
+        self.args = [
+            str(CELERY),
+            "-A",
+            "servicehub",
+            "worker",
+            "--queues",
+            queue,
+            f"--pool={pool}",
+            f"--concurrency={concurrency}",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "--loglevel",
+            "INFO",
+            "--hostname",
+            self.name,
+        ]
         self.process: subprocess.Popen | None = None
 
     def start(self) -> Worker:
         handle = self.log.open("ab")
-        self.process = subprocess.Popen(self.args, cwd=ROOT, env=self.env, stdout=handle, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
-        wait_for(lambda: "ready." in self.log.read_text(errors="replace") or self.process.poll() is not None,
-                 timeout=60, what="the worker to be ready")
+        self.process = subprocess.Popen(
+            self.args, cwd=ROOT, env=self.env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        wait_for(
+            lambda: "ready." in self.log.read_text(errors="replace") or self.process.poll() is not None,
+            timeout=60,
+            what="the worker to be ready",
+        )
         if self.process.poll() is not None:
             raise AssertionError(f"worker exited at start:\n{self.output()}")
         return self
@@ -111,9 +137,22 @@ class RedisServer:
         if binary is None:
             raise AssertionError("redis-server is not installed")
         self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes",
-             "--dir", str(self.workdir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--dir",
+                str(self.workdir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         wait_for(self._ping, timeout=10, what="redis-server")
         return self

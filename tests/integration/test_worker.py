@@ -85,8 +85,12 @@ def the_notification(ticket):
 def test_a_status_change_sends_exactly_one_sms(booked_ticket, sms_file, publish_to, workers, queue_name, tmp_path):
     broker = os.environ["REDIS_URL"]
     publish_to(broker)
-    worker = workers(broker_url=broker, queue=queue_name, log_dir=tmp_path,
-                     env={"SMS_BACKEND": SMS_BACKEND, "SMS_RECORD_FILE": str(sms_file)})
+    worker = workers(
+        broker_url=broker,
+        queue=queue_name,
+        log_dir=tmp_path,
+        env={"SMS_BACKEND": SMS_BACKEND, "SMS_RECORD_FILE": str(sms_file)},
+    )
 
     # when the ticket is checked in (commit -> dispatch -> worker)
     ticket_transition(ticket_id=booked_ticket.pk, action="check_in", actor=SYSTEM)
@@ -110,13 +114,18 @@ def test_a_status_change_sends_exactly_one_sms(booked_ticket, sms_file, publish_
     assert "13812345678" not in worker.output()
 
 
-def test_redis_down_during_a_status_change_loses_nothing(booked_ticket, sms_file, publish_to, workers, queue_name,
-                                                         tmp_path, settings):
+def test_redis_down_during_a_status_change_loses_nothing(
+    booked_ticket, sms_file, publish_to, workers, queue_name, tmp_path, settings
+):
     redis = RedisServer(tmp_path).start()
     try:
         publish_to(redis.url)
-        workers(broker_url=redis.url, queue=queue_name, log_dir=tmp_path,
-                env={"SMS_BACKEND": SMS_BACKEND, "SMS_RECORD_FILE": str(sms_file)})
+        workers(
+            broker_url=redis.url,
+            queue=queue_name,
+            log_dir=tmp_path,
+            env={"SMS_BACKEND": SMS_BACKEND, "SMS_RECORD_FILE": str(sms_file)},
+        )
 
         # given the broker is down
         redis.stop()
@@ -131,8 +140,12 @@ def test_redis_down_during_a_status_change_loses_nothing(booked_ticket, sms_file
         # when Redis is back and the sweep runs (every minute under beat; here, with no waiting period)
         redis.start()
         settings.NOTIFICATIONS_SWEEP_AFTER_SECONDS = 0
-        wait_for(lambda: services.notifications_sweep() >= 1, timeout=30, interval=0.5,
-                 what="the sweep to reach the broker again")
+        wait_for(
+            lambda: services.notifications_sweep() >= 1,
+            timeout=30,
+            interval=0.5,
+            what="the sweep to reach the broker again",
+        )
         wait_for(lambda: sent(row.pk), timeout=60, what="the SMS after Redis came back")
 
         # then exactly one SMS
@@ -142,17 +155,22 @@ def test_redis_down_during_a_status_change_loses_nothing(booked_ticket, sms_file
 
 
 @pytest.mark.parametrize("moment", ["BEFORE", "AFTER"])
-def test_worker_killed_mid_send_delivers_exactly_once(moment, booked_ticket, sms_file, publish_to, workers,
-                                                      queue_name, tmp_path, settings):
+def test_worker_killed_mid_send_delivers_exactly_once(
+    moment, booked_ticket, sms_file, publish_to, workers, queue_name, tmp_path, settings
+):
     """BEFORE: killed before the provider took the message. AFTER: the provider took it, the worker died
     before recording it -- the resend carries the same client reference and the provider keeps one."""
     broker = os.environ["REDIS_URL"]
     publish_to(broker)
     lease = 3
-    common = {"SMS_BACKEND": SMS_BACKEND, "SMS_RECORD_FILE": str(sms_file),
-              "NOTIFICATIONS_SEND_LEASE_SECONDS": str(lease)}
-    first = workers(broker_url=broker, queue=queue_name, log_dir=tmp_path,
-                    env={**common, f"SMS_RECORD_PAUSE_{moment}": "120"})
+    common = {
+        "SMS_BACKEND": SMS_BACKEND,
+        "SMS_RECORD_FILE": str(sms_file),
+        "NOTIFICATIONS_SEND_LEASE_SECONDS": str(lease),
+    }
+    first = workers(
+        broker_url=broker, queue=queue_name, log_dir=tmp_path, env={**common, f"SMS_RECORD_PAUSE_{moment}": "120"}
+    )
 
     ticket_transition(ticket_id=booked_ticket.pk, action="check_in", actor=SYSTEM)
     row = the_notification(booked_ticket)
@@ -167,8 +185,11 @@ def test_worker_killed_mid_send_delivers_exactly_once(moment, booked_ticket, sms
 
     # and a new worker takes over; the sweep re-dispatches the row once its lease is over
     workers(broker_url=broker, queue=queue_name, log_dir=tmp_path, env=common)
-    wait_for(lambda: Notification.objects.filter(pk=row.pk, lease_until__lt=timezone.now()).exists(),
-             timeout=lease + 10, what="the claim lease to expire")
+    wait_for(
+        lambda: Notification.objects.filter(pk=row.pk, lease_until__lt=timezone.now()).exists(),
+        timeout=lease + 10,
+        what="the claim lease to expire",
+    )
     settings.NOTIFICATIONS_SWEEP_AFTER_SECONDS = 0
     assert services.notifications_sweep() == 1
     wait_for(lambda: sent(row.pk), timeout=30, what="the resend")
@@ -187,9 +208,17 @@ def test_a_transient_provider_error_is_retried_by_the_worker_with_backoff(
 ):
     broker = os.environ["REDIS_URL"]
     publish_to(broker)
-    worker = workers(broker_url=broker, queue=queue_name, log_dir=tmp_path,
-                     env={"SMS_BACKEND": SMS_BACKEND, "SMS_RECORD_FILE": str(sms_file), "SMS_RECORD_FAIL_FIRST": "1",
-                          "NOTIFICATIONS_RETRY_BASE_SECONDS": "1"})
+    worker = workers(
+        broker_url=broker,
+        queue=queue_name,
+        log_dir=tmp_path,
+        env={
+            "SMS_BACKEND": SMS_BACKEND,
+            "SMS_RECORD_FILE": str(sms_file),
+            "SMS_RECORD_FAIL_FIRST": "1",
+            "NOTIFICATIONS_RETRY_BASE_SECONDS": "1",
+        },
+    )
 
     ticket_transition(ticket_id=booked_ticket.pk, action="check_in", actor=SYSTEM)
     row = the_notification(booked_ticket)

@@ -51,7 +51,12 @@ def test_checkout_post_lends_and_redirects_to_the_loan(desk, center, pool):
     )
     loan = Loan.objects.get()
     assert r.status_code == 302 and r["Location"] == f"/admin/loaners/loan/{loan.pk}/change/"
-    assert (loan.tier, loan.payment_method, loan.payment_reference, loan.held) == ("standard", "wechat_pay", "WX-9", Decimal("800.00"))
+    assert (loan.tier, loan.payment_method, loan.payment_reference, loan.held) == (
+        "standard",
+        "wechat_pay",
+        "WX-9",
+        Decimal("800.00"),
+    )
     assert loan.lent_by is not None
 
 
@@ -67,7 +72,9 @@ def test_checkout_without_loaner_shows_nearby_centers_readably(desk, center):
     near = ServiceCenterFactory(code="SH077", name="徐汇服务中心", lat=31.19, lng=121.44)
     LoanerFactory(home_center=near, model=standard_model())
     t = ticket(center=center)
-    r = desk.post(CHECKOUT + f"?ticket={t.service_no}", {"tier": "standard", "payment_method": "cash", "terms_accepted": "on"})
+    r = desk.post(
+        CHECKOUT + f"?ticket={t.service_no}", {"tier": "standard", "payment_method": "cash", "terms_accepted": "on"}
+    )
     assert r.status_code == 200
     html = r.content.decode()
     assert r.context["problem"].code == "no_loaner_available"
@@ -83,7 +90,9 @@ def test_checkout_other_centers_ticket_is_404(desk):
 
 def test_checkout_delivered_ticket_shows_the_refusal(desk, center, pool):
     t = ticket(center=center, status="delivered")
-    r = desk.post(CHECKOUT + f"?ticket={t.service_no}", {"tier": "flagship", "payment_method": "cash", "terms_accepted": "on"})
+    r = desk.post(
+        CHECKOUT + f"?ticket={t.service_no}", {"tier": "flagship", "payment_method": "cash", "terms_accepted": "on"}
+    )
     assert r.context["problem"].code == "invalid_transition"
     assert Loan.objects.count() == 0
 
@@ -92,7 +101,13 @@ def test_checkout_delivered_ticket_shows_the_refusal(desk, center, pool):
 
 
 def _return_data(condition="damaged", rows=(("damage", "Cracked back", "300.00"),), **extra):
-    data = {"condition": condition, "d-TOTAL_FORMS": "3", "d-INITIAL_FORMS": "0", "d-MIN_NUM_FORMS": "0", "d-MAX_NUM_FORMS": "20"}
+    data = {
+        "condition": condition,
+        "d-TOTAL_FORMS": "3",
+        "d-INITIAL_FORMS": "0",
+        "d-MIN_NUM_FORMS": "0",
+        "d-MAX_NUM_FORMS": "20",
+    }
     for i, (kind, reason, amount) in enumerate(rows):
         data.update({f"d-{i}-kind": kind, f"d-{i}-reason": reason, f"d-{i}-amount": amount})
     data.update(extra)
@@ -156,7 +171,9 @@ def test_cash_report_per_center_and_payment_method(desk, center):
     b = _loan(center, method="wechat_pay")
     _loan(center, method="wechat_pay")
     services.loan_return(loan_id=a.pk, condition="ok", deductions=[], actor=SYSTEM)
-    services.loan_return(loan_id=b.pk, condition="damaged", deductions=[{"reason": "Dent", "amount": "2100"}], actor=SYSTEM)
+    services.loan_return(
+        loan_id=b.pk, condition="damaged", deductions=[{"reason": "Dent", "amount": "2100"}], actor=SYSTEM
+    )
     other = ServiceCenterFactory(code="BJ012")
     LoanerFactory(home_center=other)
     _loan(other)
@@ -214,7 +231,9 @@ def test_transfer_actions(client, center, pool):
     StaffMembership.objects.create(user=user, center=other, role="front_desk")
     client.force_login(user)
     loaner = pool["flagship"][0]
-    client.post("/admin/loaners/loaner/", {"action": "transfer_send", "to_center": "SH099", "_selected_action": [loaner.pk]})
+    client.post(
+        "/admin/loaners/loaner/", {"action": "transfer_send", "to_center": "SH099", "_selected_action": [loaner.pk]}
+    )
     assert Loaner.objects.get(pk=loaner.pk).status == "transferring"
     client.post("/admin/loaners/loaner/", {"action": "transfer_receive", "_selected_action": [loaner.pk]})
     loaner.refresh_from_db()

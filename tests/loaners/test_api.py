@@ -36,7 +36,9 @@ def problem(r, status, code):
 
 
 def post_loan(client, t, tier="flagship", **extra):
-    return client.post("/api/v1/loans/", {"ticket": t.service_no, "tier": tier, "payment_method": "alipay", **extra}, format="json")
+    return client.post(
+        "/api/v1/loans/", {"ticket": t.service_no, "tier": tier, "payment_method": "alipay", **extra}, format="json"
+    )
 
 
 # --- create -----------------------------------------------------------------------------------
@@ -64,7 +66,9 @@ def test_create_without_loaner_409_with_nearby_centers(client_at, center):
     near = ServiceCenterFactory(code="SH050", lat=31.25, lng=121.5)
     LoanerFactory(home_center=near, model=standard_model())
     body = problem(post_loan(client_at, ticket(center=center), tier="standard"), 409, "no_loaner_available")
-    assert body["nearby_centers"] == [{"code": "SH050", "name": near.name, "distance_km": body["nearby_centers"][0]["distance_km"], "available": 1}]
+    assert body["nearby_centers"] == [
+        {"code": "SH050", "name": near.name, "distance_km": body["nearby_centers"][0]["distance_km"], "available": 1}
+    ]
     assert body["tier"] == "standard" and body["center"] == "SH001"
 
 
@@ -104,7 +108,13 @@ def test_create_for_other_centers_or_unknown_ticket_is_404(client_at, pool):
     other = ServiceCenterFactory(code="BJ001")
     LoanerFactory(home_center=other)
     problem(post_loan(client_at, ticket(center=other)), 404, "not_found")
-    problem(client_at.post("/api/v1/loans/", {"ticket": "NOPE", "tier": "flagship", "payment_method": "cash"}, format="json"), 404, "not_found")
+    problem(
+        client_at.post(
+            "/api/v1/loans/", {"ticket": "NOPE", "tier": "flagship", "payment_method": "cash"}, format="json"
+        ),
+        404,
+        "not_found",
+    )
     assert Loan.objects.count() == 0
 
 
@@ -140,7 +150,10 @@ def test_return_200(client_at, center, pool):
     assert r.status_code == 200, r.content
     body = r.json()
     assert {k: body[k] for k in ("status", "refund", "deducted", "balance_due")} == {
-        "status": "returned", "refund": "1750.00", "deducted": "250.00", "balance_due": "0.00",
+        "status": "returned",
+        "refund": "1750.00",
+        "deducted": "250.00",
+        "balance_due": "0.00",
     }
     assert [e["kind"] for e in body["entries"]] == ["hold", "deduction", "refund"]
     assert Loaner.objects.get(pk=loan.loaner_id).status == "maintenance"
@@ -149,7 +162,11 @@ def test_return_200(client_at, center, pool):
 def test_return_twice_409(client_at, center, pool):
     loan = _loan(center)
     assert client_at.post(f"/api/v1/loans/{loan.pk}/return/", {"condition": "ok"}, format="json").status_code == 200
-    problem(client_at.post(f"/api/v1/loans/{loan.pk}/return/", {"condition": "ok"}, format="json"), 409, "invalid_transition")
+    problem(
+        client_at.post(f"/api/v1/loans/{loan.pk}/return/", {"condition": "ok"}, format="json"),
+        409,
+        "invalid_transition",
+    )
     assert DepositEntry.objects.filter(loan=loan, kind="refund").count() == 1
 
 
@@ -164,7 +181,9 @@ def test_return_twice_409(client_at, center, pool):
 )
 def test_return_bad_deduction_400_and_nothing_written(client_at, center, pool, deduction, field):
     loan = _loan(center)
-    r = client_at.post(f"/api/v1/loans/{loan.pk}/return/", {"condition": "damaged", "deductions": [deduction]}, format="json")
+    r = client_at.post(
+        f"/api/v1/loans/{loan.pk}/return/", {"condition": "damaged", "deductions": [deduction]}, format="json"
+    )
     assert field in problem(r, 400, "validation_error")["errors"]
     loan.refresh_from_db()
     assert (loan.status, loan.entries.count()) == ("out", 1)
@@ -187,7 +206,10 @@ def test_return_preview_writes_nothing(client_at, center, pool):
     )
     assert r.status_code == 200, r.content
     assert {k: r.json()[k] for k in ("held", "deducted", "refund", "balance_due")} == {
-        "held": "800.00", "deducted": "900.00", "refund": "0.00", "balance_due": "100.00",
+        "held": "800.00",
+        "deducted": "900.00",
+        "refund": "0.00",
+        "balance_due": "100.00",
     }
     assert DepositEntry.objects.filter(loan=loan).count() == 1
 
@@ -215,7 +237,10 @@ def test_list_is_scoped_filtered_and_query_bounded(client_at, center, django_ass
 
     assert [x["id"] for x in client_at.get("/api/v1/loans/?status=returned").json()["results"]] == [loans[0].pk]
     assert [x["id"] for x in client_at.get("/api/v1/loans/?overdue=true").json()["results"]] == [loans[1].pk]
-    assert [x["id"] for x in client_at.get("/api/v1/loans/?overdue=false").json()["results"]] == [loans[2].pk, loans[0].pk]
+    assert [x["id"] for x in client_at.get("/api/v1/loans/?overdue=false").json()["results"]] == [
+        loans[2].pk,
+        loans[0].pk,
+    ]
     assert client_at.get("/api/v1/loans/?center=BJ003").json()["count"] == 0
     assert client_at.get("/api/v1/loans/?center=SH001").json()["count"] == 3
     problem(client_at.get("/api/v1/loans/?status=lent"), 400, "validation_error")
@@ -232,13 +257,17 @@ def test_list_query_count_does_not_grow_with_rows(client_at, center, django_asse
 
 def test_detail_with_ledger(client_at, center, pool, django_assert_max_num_queries):
     loan = _loan(center)
-    services.loan_return(loan_id=loan.pk, condition="damaged", deductions=[{"reason": "Dent", "amount": "100"}], actor=SYSTEM)
+    services.loan_return(
+        loan_id=loan.pk, condition="damaged", deductions=[{"reason": "Dent", "amount": "100"}], actor=SYSTEM
+    )
     with django_assert_max_num_queries(8):
         r = client_at.get(f"/api/v1/loans/{loan.pk}/")
     assert r.status_code == 200
     body = r.json()
     assert [(e["seq"], e["kind"], e["amount"], e["reason"]) for e in body["entries"]] == [
-        (1, "hold", "2000.00", ""), (2, "deduction", "100.00", "Dent"), (3, "refund", "1900.00", ""),
+        (1, "hold", "2000.00", ""),
+        (2, "deduction", "100.00", "Dent"),
+        (3, "refund", "1900.00", ""),
     ]
     assert body["condition_in"] == "damaged" and body["refunded"] == "1900.00"
 
@@ -272,5 +301,11 @@ def test_schema_documents_loan_endpoints_and_errors(api_client):
     assert "no_loaner_available" in create["responses"]["409"]["description"]
     assert "application/problem+json" in create["responses"]["409"]["content"]
     assert {"200", "400", "404", "409"} <= set(paths["/api/v1/loans/{id}/return/"]["post"]["responses"])
-    assert {p["name"] for p in paths["/api/v1/loans/"]["get"]["parameters"]} >= {"status", "center", "overdue", "page", "page_size"}
+    assert {p["name"] for p in paths["/api/v1/loans/"]["get"]["parameters"]} >= {
+        "status",
+        "center",
+        "overdue",
+        "page",
+        "page_size",
+    }
     assert "/api/v1/loans/{id}/" in paths and "/api/v1/loaners/availability/" in paths

@@ -60,7 +60,9 @@ def _thirty_checkouts():
 
 def _checkout_outcome(results):
     lent = [r for r in results if isinstance(r, Loan)]
-    codes = sorted(r.code if isinstance(r, DomainError) else type(r).__name__ for r in results if not isinstance(r, Loan))
+    codes = sorted(
+        r.code if isinstance(r, DomainError) else type(r).__name__ for r in results if not isinstance(r, Loan)
+    )
     return lent, codes
 
 
@@ -102,7 +104,9 @@ def test_control_without_the_lock_the_harness_sees_the_race(monkeypatch):
 def _two_returns():
     center = ServiceCenterFactory(code="RACE2")
     LoanerFactory(home_center=center)
-    loan = services.loan_checkout(ticket_id=ticket(center=center).pk, tier="flagship", payment_method="card", actor=SYSTEM)
+    loan = services.loan_checkout(
+        ticket_id=ticket(center=center).pk, tier="flagship", payment_method="card", actor=SYSTEM
+    )
     results = run_at_once(
         [lambda: services.loan_return(loan_id=loan.pk, condition="ok", deductions=[], actor=SYSTEM) for _ in range(2)]
     )

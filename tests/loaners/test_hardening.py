@@ -18,7 +18,9 @@ BIG = "60000000.00"
 
 
 def _loan(center):
-    return services.loan_checkout(ticket_id=ticket(center=center).pk, tier="flagship", payment_method="cash", actor=SYSTEM)
+    return services.loan_checkout(
+        ticket_id=ticket(center=center).pk, tier="flagship", payment_method="cash", actor=SYSTEM
+    )
 
 
 def _two_big():
@@ -29,8 +31,9 @@ def _two_big():
 def test_api_deductions_total_out_of_range_is_400(key_client, center, pool, endpoint):
     client = key_client(scopes=["loans:write"], centers=[center])
     loan = _loan(center)
-    r = client.post(f"/api/v1/loans/{loan.pk}/{endpoint}/", {"condition": "damaged", "deductions": _two_big()},
-                    format="json")
+    r = client.post(
+        f"/api/v1/loans/{loan.pk}/{endpoint}/", {"condition": "damaged", "deductions": _two_big()}, format="json"
+    )
     assert r.status_code == 400, r.content
     assert r["Content-Type"].startswith("application/problem+json")
     body = r.json()
@@ -43,8 +46,11 @@ def test_api_deductions_total_out_of_range_is_400(key_client, center, pool, endp
 def test_api_full_width_digits_in_amount_are_400(key_client, center, pool):
     client = key_client(scopes=["loans:write"], centers=[center])
     loan = _loan(center)
-    r = client.post(f"/api/v1/loans/{loan.pk}/return-preview/",
-                    {"condition": "damaged", "deductions": [{"reason": "Dent", "amount": "１２９"}]}, format="json")
+    r = client.post(
+        f"/api/v1/loans/{loan.pk}/return-preview/",
+        {"condition": "damaged", "deductions": [{"reason": "Dent", "amount": "１２９"}]},
+        format="json",
+    )
     assert r.status_code == 400, r.content
     assert r.json()["code"] == "validation_error"
     assert list(r.json()["errors"]) == ["deductions.0.amount"]
@@ -71,8 +77,13 @@ def test_service_counts_the_late_fee_in_the_total(center, pool):
 
 
 def _form(rows, **extra):
-    data = {"condition": "damaged", "d-TOTAL_FORMS": "3", "d-INITIAL_FORMS": "0", "d-MIN_NUM_FORMS": "0",
-            "d-MAX_NUM_FORMS": "20"}
+    data = {
+        "condition": "damaged",
+        "d-TOTAL_FORMS": "3",
+        "d-INITIAL_FORMS": "0",
+        "d-MIN_NUM_FORMS": "0",
+        "d-MAX_NUM_FORMS": "20",
+    }
     for i, (reason, amount) in enumerate(rows):
         data.update({f"d-{i}-kind": "damage", f"d-{i}-reason": reason, f"d-{i}-amount": amount})
     data.update(extra)

@@ -57,7 +57,12 @@ def test_checkout_lends_a_wiped_loaner_and_holds_the_default_deposit(center, poo
     assert entries == [(1, "hold", D("2000.00"), "wechat_pay", "WX-001", D("2000.00"))]
     loaner = Loaner.objects.get(pk=loan.loaner_id)
     assert loaner.status == LoanerStatus.OUT
-    assert LoanerEvent.objects.filter(loaner=loaner, action=LoanerAction.LEND, loan=loan, from_status="available", to_status="out").count() == 1
+    assert (
+        LoanerEvent.objects.filter(
+            loaner=loaner, action=LoanerAction.LEND, loan=loan, from_status="available", to_status="out"
+        ).count()
+        == 1
+    )
     assert selectors.ticket_has_open_loan(ticket_id=t.pk) is True
     assert selectors.ticket_open_loan_id(ticket_id=t.pk) == loan.pk
 
@@ -205,16 +210,32 @@ def test_partial_unique_constraints_hold_in_the_database(center, pool):
     # A second open loan for the same loaner (the service would never write it).
     with pytest.raises(IntegrityError), transaction.atomic():
         Loan.objects.create(
-            ticket=ticket(center=center), loaner=loan.loaner, customer=customer(), center=center, tier="flagship",
-            out_at=timezone.now(), due_at=timezone.now() + dt.timedelta(days=1), condition_out="good",
-            terms_accepted_at=timezone.now(), deposit=D("0"), late_fee_per_day=D("0"),
+            ticket=ticket(center=center),
+            loaner=loan.loaner,
+            customer=customer(),
+            center=center,
+            tier="flagship",
+            out_at=timezone.now(),
+            due_at=timezone.now() + dt.timedelta(days=1),
+            condition_out="good",
+            terms_accepted_at=timezone.now(),
+            deposit=D("0"),
+            late_fee_per_day=D("0"),
         )
     # A second open loan for the same ticket.
     with pytest.raises(IntegrityError), transaction.atomic():
         Loan.objects.create(
-            ticket=loan.ticket, loaner=pool["standard"][0], customer=loan.customer, center=center, tier="standard",
-            out_at=timezone.now(), due_at=timezone.now() + dt.timedelta(days=1), condition_out="good",
-            terms_accepted_at=timezone.now(), deposit=D("0"), late_fee_per_day=D("0"),
+            ticket=loan.ticket,
+            loaner=pool["standard"][0],
+            customer=loan.customer,
+            center=center,
+            tier="standard",
+            out_at=timezone.now(),
+            due_at=timezone.now() + dt.timedelta(days=1),
+            condition_out="good",
+            terms_accepted_at=timezone.now(),
+            deposit=D("0"),
+            late_fee_per_day=D("0"),
         )
 
 
@@ -241,7 +262,8 @@ def test_return_ok_refunds_everything(center, pool):
 def test_partial_deductions_come_off_the_deposit(center, pool):
     loan = lend(ticket(center=center))
     loan = ret(
-        loan, "damaged",
+        loan,
+        "damaged",
         [{"reason": "Scratched screen", "amount": "300.00"}, {"reason": "Bent corner", "amount": "150.50"}],
         at=loan.out_at + dt.timedelta(hours=1),
     )
@@ -383,8 +405,14 @@ def test_direct_insert_that_over_refunds_fails_in_the_database(center, pool):
     loan = lend(ticket(center=center))  # 2000.00 held
     with pytest.raises(IntegrityError), transaction.atomic():
         DepositEntry.objects.create(
-            loan=loan, seq=2, kind="refund", amount=D("2500.00"), from_deposit=D("2500.00"),
-            balance_after=loan.held - D("2500.00"), center=center, at=timezone.now(),
+            loan=loan,
+            seq=2,
+            kind="refund",
+            amount=D("2500.00"),
+            from_deposit=D("2500.00"),
+            balance_after=loan.held - D("2500.00"),
+            center=center,
+            at=timezone.now(),
         )
     # The running totals on the loan are checked too.
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -392,8 +420,14 @@ def test_direct_insert_that_over_refunds_fails_in_the_database(center, pool):
     # Two writers appending the same entry number cannot both succeed.
     with pytest.raises(IntegrityError), transaction.atomic():
         DepositEntry.objects.create(
-            loan=loan, seq=1, kind="refund", amount=D("1.00"), from_deposit=D("1.00"),
-            balance_after=D("1999.00"), center=center, at=timezone.now(),
+            loan=loan,
+            seq=1,
+            kind="refund",
+            amount=D("1.00"),
+            from_deposit=D("1.00"),
+            balance_after=D("1999.00"),
+            center=center,
+            at=timezone.now(),
         )
     assert list(loan.entries.values_list("kind", flat=True)) == ["hold"]
 
@@ -402,8 +436,16 @@ def test_deduction_row_without_reason_fails_in_the_database(center, pool):
     loan = lend(ticket(center=center))
     with pytest.raises(IntegrityError), transaction.atomic():
         DepositEntry.objects.create(
-            loan=loan, seq=2, kind="deduction", deduction_kind="damage", reason="", amount=D("1"),
-            from_deposit=D("1"), balance_after=D("1999.00"), center=center, at=timezone.now(),
+            loan=loan,
+            seq=2,
+            kind="deduction",
+            deduction_kind="damage",
+            reason="",
+            amount=D("1"),
+            from_deposit=D("1"),
+            balance_after=D("1999.00"),
+            center=center,
+            at=timezone.now(),
         )
 
 
@@ -432,7 +474,10 @@ def test_transfer_send_and_receive(center, pool, front_desk):
 
 def test_transfer_refusals(center, pool):
     loaner = pool["flagship"][0]
-    assert refusal(services.loaner_transfer_send, loaner_id=loaner.pk, to_center=center, actor=SYSTEM).code == "validation_error"
+    assert (
+        refusal(services.loaner_transfer_send, loaner_id=loaner.pk, to_center=center, actor=SYSTEM).code
+        == "validation_error"
+    )
     assert refusal(services.loaner_transfer_receive, loaner_id=loaner.pk, actor=SYSTEM).code == "invalid_transition"
     lend(ticket(center=center))
     other = ServiceCenterFactory(code="SH010")
@@ -443,7 +488,10 @@ def test_transfer_refusals(center, pool):
 def test_retire_and_maintenance(center, pool):
     loan = ret(lend(ticket(center=center)), "damaged", [{"reason": "Cracked", "amount": "10"}])
     loaner_id = loan.loaner_id
-    assert refusal(services.loaner_maintenance_done, loaner_id=loaner_id, condition="damaged", actor=SYSTEM).code == "validation_error"
+    assert (
+        refusal(services.loaner_maintenance_done, loaner_id=loaner_id, condition="damaged", actor=SYSTEM).code
+        == "validation_error"
+    )
     services.loaner_wipe(loaner_id=loaner_id, actor=SYSTEM)
     loaner = services.loaner_maintenance_done(loaner_id=loaner_id, condition="fair", actor=SYSTEM)
     assert (loaner.status, loaner.condition, loaner.needs_wipe) == ("available", "fair", False)
@@ -455,13 +503,20 @@ def test_retire_and_maintenance(center, pool):
 def test_register_validates_imei(center):
     from tests.factories.loaners import flagship_model
 
-    err = refusal(services.loaner_register, imei="123456789012345", model=flagship_model(), home_center=center, actor=SYSTEM)
+    err = refusal(
+        services.loaner_register, imei="123456789012345", model=flagship_model(), home_center=center, actor=SYSTEM
+    )
     assert (err.code, err.field) == ("validation_error", "imei")
     loaner = services.loaner_register(
         imei="490154203237518", model=flagship_model(), home_center=center, actor=SYSTEM, replacement_value="3999"
     )
     assert (loaner.status, loaner.needs_wipe, loaner.last_wiped_at) == ("available", True, None)
-    assert refusal(services.loaner_register, imei="490154203237518", model=flagship_model(), home_center=center, actor=SYSTEM).field == "imei"
+    assert (
+        refusal(
+            services.loaner_register, imei="490154203237518", model=flagship_model(), home_center=center, actor=SYSTEM
+        ).field
+        == "imei"
+    )
 
 
 # --- jobs and summaries ------------------------------------------------------------------------
@@ -477,7 +532,11 @@ def test_mark_overdue_marks_only_past_due_open_loans_once(center, pool):
     assert services.loans_mark_overdue() == 1
     assert services.loans_mark_overdue() == 0  # idempotent
 
-    assert dict(Loan.objects.values_list("pk", "status")) == {late.pk: "overdue", on_time.pk: "out", returned.pk: "returned"}
+    assert dict(Loan.objects.values_list("pk", "status")) == {
+        late.pk: "overdue",
+        on_time.pk: "out",
+        returned.pk: "returned",
+    }
     assert LoanerEvent.objects.filter(loan=late, action="overdue").count() == 1
     # An overdue loan is still open and can be returned (with the late fee).
     assert ret(Loan.objects.get(pk=late.pk)).status == "returned"
@@ -489,8 +548,12 @@ def test_mark_overdue_writes_a_loan_overdue_webhook_for_the_centers_partners(cen
     operator = Partner.objects.create(name="Operator")
     operator.centers.add(center)
     bystander = Partner.objects.create(name="Elsewhere")
-    WebhookEndpoint.objects.create(partner=operator, url="https://op.example/hook", events=["loan.overdue"], secret="s1")
-    WebhookEndpoint.objects.create(partner=bystander, url="https://by.example/hook", events=["loan.overdue"], secret="s2")
+    WebhookEndpoint.objects.create(
+        partner=operator, url="https://op.example/hook", events=["loan.overdue"], secret="s1"
+    )
+    WebhookEndpoint.objects.create(
+        partner=bystander, url="https://by.example/hook", events=["loan.overdue"], secret="s2"
+    )
     loan = lend(ticket(center=center))
     Loan.objects.filter(pk=loan.pk).update(**_times(timezone.now() - dt.timedelta(hours=1)))
 
@@ -500,7 +563,11 @@ def test_mark_overdue_writes_a_loan_overdue_webhook_for_the_centers_partners(cen
     assert len(deliveries) == 1
     name, event_type, payload = deliveries[0]
     assert (name, event_type) == ("Operator", "loan.overdue")
-    assert payload["loan_id"] == loan.pk and payload["service_no"] == loan.ticket.service_no and payload["status"] == "overdue"
+    assert (
+        payload["loan_id"] == loan.pk
+        and payload["service_no"] == loan.ticket.service_no
+        and payload["status"] == "overdue"
+    )
     assert "customer" not in payload and "phone" not in str(payload)
 
 

@@ -39,8 +39,9 @@ def _at(hours_ago):
 def test_courier_posts_pickup_and_delivery_and_the_ticket_arrives(setup):
     s, client = setup["shipment"], setup["courier"]
     url = f"/api/v1/shipments/{s.pk}/events/"
-    r = client.post(url, {"event": "picked_up", "at": _at(3), "tracking_no": "SF100", "seal_no": "BAG-7"},
-                    format="json")
+    r = client.post(
+        url, {"event": "picked_up", "at": _at(3), "tracking_no": "SF100", "seal_no": "BAG-7"}, format="json"
+    )
     assert r.status_code == 201
     assert r.json()["ticket_action"] == "forward"
     r = client.post(url, {"event": "delivered", "at": _at(1), "seal_no": "BAG-7"}, format="json")
@@ -72,8 +73,9 @@ def test_other_courier_gets_404_and_no_list_entry(setup, django_assert_max_num_q
 
 def test_detail_has_events_and_list_is_own(setup, django_assert_max_num_queries):
     s, client = setup["shipment"], setup["courier"]
-    client.post(f"/api/v1/shipments/{s.pk}/events/", {"event": "picked_up", "at": _at(2), "seal_no": "B"},
-                format="json")
+    client.post(
+        f"/api/v1/shipments/{s.pk}/events/", {"event": "picked_up", "at": _at(2), "seal_no": "B"}, format="json"
+    )
     with django_assert_max_num_queries(6):
         r = client.get(f"/api/v1/shipments/{s.pk}/")
     assert r.status_code == 200
@@ -102,8 +104,9 @@ def test_bad_events_are_400(setup, payload):
 
 def test_scope_required(setup, key_client):
     client = key_client(scopes=["tickets:read"], partner=setup["shipment"].courier_partner)
-    r = client.post(f"/api/v1/shipments/{setup['shipment'].pk}/events/", {"event": "picked_up", "at": _at(1)},
-                    format="json")
+    r = client.post(
+        f"/api/v1/shipments/{setup['shipment'].pk}/events/", {"event": "picked_up", "at": _at(1)}, format="json"
+    )
     assert r.status_code == 403
 
 
@@ -115,10 +118,19 @@ def test_collection_point_operator_creates_the_sealed_leg_and_sees_it(key_client
     client = key_client(scopes=["shipments:write"], partner=operator)
     ticket = make_ticket(center=hub, origin_center=cp, status="received", channel="collection_point")
     stranger_ticket = make_ticket(center=hub, status="received")
-    r = client.post("/api/v1/shipments/", {"ticket": ticket.service_no, "leg": "collection_point_to_center",
-                                           "seal_no": "CP-BAG-1", "courier": "SF Express"}, format="json")
+    r = client.post(
+        "/api/v1/shipments/",
+        {
+            "ticket": ticket.service_no,
+            "leg": "collection_point_to_center",
+            "seal_no": "CP-BAG-1",
+            "courier": "SF Express",
+        },
+        format="json",
+    )
     assert r.status_code == 201
     assert (r.json()["seal_no"], r.json()["origin_center"]) == ("CP-BAG-1", cp.code)
-    r = client.post("/api/v1/shipments/", {"ticket": stranger_ticket.service_no, "leg": "hub_to_customer"},
-                    format="json")
+    r = client.post(
+        "/api/v1/shipments/", {"ticket": stranger_ticket.service_no, "leg": "hub_to_customer"}, format="json"
+    )
     assert r.status_code == 404

@@ -58,19 +58,31 @@ def test_operator_checks_in_forwards_and_the_hub_receives_with_custody(network):
     service_no = ticket["service_no"]
     assert ticket["status"] == "received"
 
-    r = op.post("/api/v1/shipments/", {"ticket": service_no, "leg": "collection_point_to_center",
-                                       "courier": "SF Express", "seal_no": "CP-0001"}, format="json")
+    r = op.post(
+        "/api/v1/shipments/",
+        {"ticket": service_no, "leg": "collection_point_to_center", "courier": "SF Express", "seal_no": "CP-0001"},
+        format="json",
+    )
     assert r.status_code == 201, r.json()
     shipment_id = r.json()["id"]
 
     t0 = timezone.now() - dt.timedelta(hours=5)
     url = f"/api/v1/shipments/{shipment_id}/events/"
-    assert courier.post(url, {"event": "picked_up", "at": t0.isoformat(), "seal_no": "CP-0001",
-                              "tracking_no": "SF9"}, format="json").status_code == 201
-    assert courier.post(url, {"event": "in_transit", "at": (t0 + dt.timedelta(hours=1)).isoformat()},
-                        format="json").status_code == 201
-    r = courier.post(url, {"event": "delivered", "at": (t0 + dt.timedelta(hours=4)).isoformat(),
-                           "seal_no": "CP-0001"}, format="json")
+    assert (
+        courier.post(
+            url, {"event": "picked_up", "at": t0.isoformat(), "seal_no": "CP-0001", "tracking_no": "SF9"}, format="json"
+        ).status_code
+        == 201
+    )
+    assert (
+        courier.post(
+            url, {"event": "in_transit", "at": (t0 + dt.timedelta(hours=1)).isoformat()}, format="json"
+        ).status_code
+        == 201
+    )
+    r = courier.post(
+        url, {"event": "delivered", "at": (t0 + dt.timedelta(hours=4)).isoformat(), "seal_no": "CP-0001"}, format="json"
+    )
     assert r.status_code == 201
     assert r.json()["ticket_action"] == "receive_at_hub"
 
@@ -79,7 +91,9 @@ def test_operator_checks_in_forwards_and_the_hub_receives_with_custody(network):
     custody = op.get(f"/api/v1/tickets/{service_no}/custody/").json()["custody"]
     # The bag was sealed at the collection point, so the pickup is checked too.
     assert [(c["event"], c["seal_ok"]) for c in custody] == [
-        ("picked_up", True), ("in_transit", None), ("delivered", True)
+        ("picked_up", True),
+        ("in_transit", None),
+        ("delivered", True),
     ]
     assert {c["seal_no"] for c in custody if c["event"] != "in_transit"} == {"CP-0001"}
     # The ticket itself shows the same chain.
@@ -103,8 +117,11 @@ def test_operator_cannot_see_custody_of_other_tickets(network, key_client):
 def test_custody_and_ticket_detail_query_counts_do_not_grow_with_events(network, django_assert_max_num_queries):
     op, courier = network["operator"], network["courier"]
     service_no = _check_in(op, network["cp"]).json()["service_no"]
-    shipment_id = op.post("/api/v1/shipments/", {"ticket": service_no, "leg": "collection_point_to_center",
-                                                 "courier": "SF Express", "seal_no": "CP-0002"}, format="json").json()["id"]
+    shipment_id = op.post(
+        "/api/v1/shipments/",
+        {"ticket": service_no, "leg": "collection_point_to_center", "courier": "SF Express", "seal_no": "CP-0002"},
+        format="json",
+    ).json()["id"]
     t0 = timezone.now() - dt.timedelta(hours=3)
     for i, event in enumerate(["picked_up", "in_transit", "in_transit"]):
         body = {"event": event, "at": (t0 + dt.timedelta(minutes=10 * i)).isoformat()}

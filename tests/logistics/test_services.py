@@ -57,8 +57,9 @@ def test_custody_chain_pickup_seal_then_wrong_seal_at_delivery_is_409_and_nothin
     shipment_event_record(shipment_id=s.pk, event="picked_up", at=t0, seal_no="BAG-1", tracking_no="SF1", actor=SYSTEM)
 
     with pytest.raises(DomainError) as exc:
-        shipment_event_record(shipment_id=s.pk, event="delivered", at=t0 + dt.timedelta(hours=1), seal_no="BAG-2",
-                              actor=SYSTEM)
+        shipment_event_record(
+            shipment_id=s.pk, event="delivered", at=t0 + dt.timedelta(hours=1), seal_no="BAG-2", actor=SYSTEM
+        )
 
     assert exc.value.code == "seal_mismatch"
     assert exc.value.status == 409
@@ -87,8 +88,9 @@ def test_invalid_event_order_is_409_with_allowed_events():
 def test_event_in_the_future_is_refused():
     s = shipment_create(ticket=_cp_ticket(), leg="collection_point_to_center")
     with pytest.raises(DomainError) as exc:
-        shipment_event_record(shipment_id=s.pk, event="picked_up", at=timezone.now() + dt.timedelta(hours=1),
-                              actor=SYSTEM)
+        shipment_event_record(
+            shipment_id=s.pk, event="picked_up", at=timezone.now() + dt.timedelta(hours=1), actor=SYSTEM
+        )
     assert exc.value.field == "at"
 
 
@@ -102,12 +104,15 @@ def test_collection_point_leg_forwards_then_receives_the_ticket_at_the_hub():
     assert (e1.ticket_action, ticket.status) == ("forward", "in_transit")
 
     shipment_event_record(shipment_id=s.pk, event="in_transit", at=t0 + dt.timedelta(hours=1), actor=SYSTEM)
-    e3 = shipment_event_record(shipment_id=s.pk, event="delivered", at=t0 + dt.timedelta(hours=2), seal_no="B1",
-                               actor=SYSTEM)
+    e3 = shipment_event_record(
+        shipment_id=s.pk, event="delivered", at=t0 + dt.timedelta(hours=2), seal_no="B1", actor=SYSTEM
+    )
     ticket.refresh_from_db()
     assert (e3.ticket_action, e3.seal_ok, ticket.status) == ("receive_at_hub", True, "received")
     assert [(c["event"], c["seal_ok"]) for c in custody_chain(ticket_id=ticket.pk)] == [
-        ("picked_up", None), ("in_transit", None), ("delivered", True)
+        ("picked_up", None),
+        ("in_transit", None),
+        ("delivered", True),
     ]
 
 
@@ -120,8 +125,9 @@ def test_mail_in_arrival_checks_the_ticket_in_at_the_hub():
     ticket.refresh_from_db()
     assert ticket.status == "booked"  # a pickup moves nothing on this leg
 
-    shipment_event_record(shipment_id=s.pk, event="delivered", at=t0 + dt.timedelta(hours=1), seal_no="M1",
-                          actor=SYSTEM)
+    shipment_event_record(
+        shipment_id=s.pk, event="delivered", at=t0 + dt.timedelta(hours=1), seal_no="M1", actor=SYSTEM
+    )
     ticket.refresh_from_db()
     assert ticket.status == "received"
 

@@ -1,4 +1,4 @@
-"""Fixtures for the notifications tests: a customer's ticket at a center, SMS captured in memory."""
+"""Fixtures for the notifications tests: a customer's ticket at a center (``sms_outbox`` is in tests/conftest.py)."""
 
 import pytest
 
@@ -6,30 +6,6 @@ from repairs.services import ticket_book
 from tests.factories.centers import ServiceCenterFactory
 from tests.factories.repairs import CustomerFactory
 from tests.factories.warranty import DeviceFactory, DeviceModelFactory
-
-SENT_SMS: list[dict] = []
-
-
-class MemorySMSBackend:
-    """Records every call; ``fail_with`` makes the next calls raise."""
-
-    fail_with: Exception | None = None
-
-    def send(self, *, to, text, idempotency_key=""):
-        if MemorySMSBackend.fail_with is not None:
-            raise MemorySMSBackend.fail_with
-        SENT_SMS.append({"to": to, "text": text, "key": idempotency_key})
-        return f"mem-{len(SENT_SMS)}"
-
-
-@pytest.fixture
-def sms_outbox(settings):
-    settings.SMS_BACKEND = "tests.notifications.conftest.MemorySMSBackend"
-    SENT_SMS.clear()
-    MemorySMSBackend.fail_with = None
-    yield SENT_SMS
-    SENT_SMS.clear()
-    MemorySMSBackend.fail_with = None
 
 
 @pytest.fixture

@@ -11,8 +11,15 @@ from tests.factories.repairs import staff
 from tests.factories.users import StaffUserFactory
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
-CTX = {"service_no": "SH1", "customer_name": "王", "center_name": "C", "center_address": "R", "center_phone": "",
-       "device_model": "P", "link": "http://x/"}
+CTX = {
+    "service_no": "SH1",
+    "customer_name": "王",
+    "center_name": "C",
+    "center_address": "R",
+    "center_phone": "",
+    "device_model": "P",
+    "link": "http://x/",
+}
 
 
 def login(client, user):
@@ -23,19 +30,22 @@ def login(client, user):
 @pytest.fixture
 def rows(ticket, customer):
     other_center = ServiceCenterFactory()
-    mine = services.notification_enqueue(kind="ticket_received", customer=customer, context=CTX, ticket=ticket,
-                                         dedupe_key="mine")[0]
+    mine = services.notification_enqueue(
+        kind="ticket_received", customer=customer, context=CTX, ticket=ticket, dedupe_key="mine"
+    )[0]
     Notification.objects.filter(pk=mine.pk).update(status="failed", attempts=6, last_error="provider said no")
     from repairs.services import ticket_book
 
     other_ticket = ticket_book(center=other_center, customer=customer, device=ticket.device, fault_category="screen")
-    theirs = services.notification_enqueue(kind="ticket_received", customer=customer, context=CTX,
-                                           ticket=other_ticket, dedupe_key="theirs")[0]
+    theirs = services.notification_enqueue(
+        kind="ticket_received", customer=customer, context=CTX, ticket=other_ticket, dedupe_key="theirs"
+    )[0]
     return mine, theirs
 
 
-def test_staff_see_their_centers_notifications_only_with_masked_phone(client, center, rows,
-                                                                      django_assert_max_num_queries):
+def test_staff_see_their_centers_notifications_only_with_masked_phone(
+    client, center, rows, django_assert_max_num_queries
+):
     mine, theirs = rows
     login(client, staff(center, "manager"))
     with django_assert_max_num_queries(14):
@@ -59,8 +69,9 @@ def test_filters_by_status(client, center, rows):
     assert f"/{mine.pk}/change/" in body and f"/{theirs.pk}/change/" not in body
 
 
-def test_resend_action_requeues_a_failed_notification(client, center, rows, sms_outbox,
-                                                       django_capture_on_commit_callbacks):
+def test_resend_action_requeues_a_failed_notification(
+    client, center, rows, sms_outbox, django_capture_on_commit_callbacks
+):
     mine, theirs = rows
     login(client, staff(center, "manager"))
     with django_capture_on_commit_callbacks(execute=True):
@@ -77,8 +88,9 @@ def test_resend_action_requeues_a_failed_notification(client, center, rows, sms_
 
 
 def test_job_runs_are_for_hq_only(client, center, db):
-    JobRun.objects.create(job="sla_watch", period="2026-11-25T10:00", started_at=timezone.now(),
-                          lease_until=timezone.now())
+    JobRun.objects.create(
+        job="sla_watch", period="2026-11-25T10:00", started_at=timezone.now(), lease_until=timezone.now()
+    )
     login(client, staff(center, "manager"))
     assert client.get(reverse("admin:notifications_jobrun_changelist")).status_code == 403
     login(client, StaffUserFactory(is_superuser=True))

@@ -53,8 +53,10 @@ def test_http_backend_posts_json_with_token_and_idempotency_key(provider):
     assert request["headers"]["Idempotency-Key"] == "k-1"
 
 
-@pytest.mark.parametrize(("status", "error"), [(500, SMSError), (503, SMSError), (429, SMSError),
-                                               (400, PermanentSMSError), (401, PermanentSMSError)])
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [(500, SMSError), (503, SMSError), (429, SMSError), (400, PermanentSMSError), (401, PermanentSMSError)],
+)
 def test_http_backend_classifies_failures(provider, status, error):
     provider.answer = (status, {"error": "nope"})
     with pytest.raises(error) as exc:
@@ -78,8 +80,9 @@ def test_http_backend_refuses_a_non_http_url():
 def test_http_backend_configured_by_settings_end_to_end(provider, settings, customer):
     settings.SMS_BACKEND = "servicehub.sms.HttpSMSBackend"
     settings.SMS_HTTP_URL, settings.SMS_HTTP_TOKEN = provider.url, "from-settings"
-    (row,) = services.notification_enqueue(kind="delivered", customer=customer,
-                                           context={"service_no": "SH9", "link": "http://x/"})
+    (row,) = services.notification_enqueue(
+        kind="delivered", customer=customer, context={"service_no": "SH9", "link": "http://x/"}
+    )
     assert services.notification_send(notification_id=row.pk).status == "sent"
     row.refresh_from_db()
     assert row.provider_message_id == "msg-42"
@@ -87,8 +90,9 @@ def test_http_backend_configured_by_settings_end_to_end(provider, settings, cust
     assert provider.seen[0]["body"]["client_ref"] == str(row.uuid)
     # the provider is down: the row goes back to pending with the reason
     provider.answer = (502, {"error": "bad gateway"})
-    (row2,) = services.notification_enqueue(kind="delivered", customer=customer,
-                                            context={"service_no": "SH10", "link": "http://x/"})
+    (row2,) = services.notification_enqueue(
+        kind="delivered", customer=customer, context={"service_no": "SH10", "link": "http://x/"}
+    )
     assert services.notification_send(notification_id=row2.pk).status == "retry"
     row2.refresh_from_db()
     assert row2.status == "pending" and "502" in row2.last_error
@@ -97,9 +101,18 @@ def test_http_backend_configured_by_settings_end_to_end(provider, settings, cust
 def test_email_channel_sends_text_and_html(customer, mailoutbox):
     customer.email = "wang@example.com"
     customer.language = "en"
-    (row,) = services.notification_enqueue(kind="repair_ready", customer=customer, channels=("email",),
-                                           context={"service_no": "SH7", "center_name": "C", "center_address": "A",
-                                                    "center_phone": "", "link": "http://x/track/SH7/"})
+    (row,) = services.notification_enqueue(
+        kind="repair_ready",
+        customer=customer,
+        channels=("email",),
+        context={
+            "service_no": "SH7",
+            "center_name": "C",
+            "center_address": "A",
+            "center_phone": "",
+            "link": "http://x/track/SH7/",
+        },
+    )
     assert services.notification_send(notification_id=row.pk).status == "sent"
     (mail,) = mailoutbox
     assert mail.subject == "Repair SH7 is ready for pickup"
@@ -113,8 +126,9 @@ def test_wechat_channel_uses_the_configured_backend_and_template(db, settings):
     sent = WeChatRecorder.sent = []
     settings.WECHAT_TEMPLATE_IDS = {"delivered": "TPL-DELIVERED"}
     settings.WECHAT_BACKEND = "tests.notifications.test_channels.WeChatRecorder"
-    (row,) = services.notification_enqueue(kind="delivered", to_wechat="oABC123", channels=("wechat",),
-                                           context={"service_no": "SH8", "link": "http://x/"})
+    (row,) = services.notification_enqueue(
+        kind="delivered", to_wechat="oABC123", channels=("wechat",), context={"service_no": "SH8", "link": "http://x/"}
+    )
     assert services.notification_send(notification_id=row.pk).status == "sent"
     assert sent[0]["openid"] == "oABC123" and sent[0]["template_id"] == "TPL-DELIVERED"
     assert "SH8" in sent[0]["data"]["remark"]["value"]

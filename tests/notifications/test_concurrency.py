@@ -13,14 +13,20 @@ from django.utils import timezone
 
 from notifications import services
 from notifications.models import JobRun, Notification
-
-from .conftest import SENT_SMS
+from tests.sms import SENT_SMS
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 THREADS = 8
-CTX = {"service_no": "SH1", "customer_name": "王", "center_name": "C", "center_address": "R", "center_phone": "",
-       "device_model": "P", "link": "http://x/"}
+CTX = {
+    "service_no": "SH1",
+    "customer_name": "王",
+    "center_name": "C",
+    "center_address": "R",
+    "center_phone": "",
+    "device_model": "P",
+    "link": "http://x/",
+}
 
 
 def race(target, n=THREADS):
@@ -94,8 +100,9 @@ def test_eight_enqueues_with_one_dedupe_key_write_one_row(customer, sms_outbox, 
     monkeypatch.setattr(services, "notifications_dispatch", lambda **kw: 0)
 
     def enqueue():
-        return services.notification_enqueue(kind="ticket_received", customer=customer, context=CTX,
-                                             dedupe_key="ticket:1:received")[0].pk
+        return services.notification_enqueue(
+            kind="ticket_received", customer=customer, context=CTX, dedupe_key="ticket:1:received"
+        )[0].pk
 
     ids = race(enqueue)
     assert len(set(ids)) == 1

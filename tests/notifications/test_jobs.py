@@ -119,8 +119,9 @@ def test_service_day_reminders_go_to_recent_customers_once(ticket, customer, cen
     RepairTicket.objects.filter(pk=ticket.pk).update(status="delivered", delivered_at=timezone.now())
     friday = timezone.localdate() + dt.timedelta(days=2)
     for offset in range(3):
-        ServiceDay.objects.create(center=center, date=friday + dt.timedelta(days=offset),
-                                  perks=["free_screen_film", "cleaning"])
+        ServiceDay.objects.create(
+            center=center, date=friday + dt.timedelta(days=offset), perks=["free_screen_film", "cleaning"]
+        )
     result = jobs.job_service_day_reminders()
     assert result == {"date": friday.isoformat(), "centers": 1, "customers": 1}
     (row,) = Notification.objects.filter(kind="service_day_reminder")
@@ -172,8 +173,12 @@ def test_sla_watch_emits_the_webhook_to_subscribers(ticket, center):
 
     partner = Partner.objects.create(name="Operator")
     partner.centers.add(center)
-    WebhookEndpoint.objects.create(partner=partner, url="https://hooks.example/x", events=["ticket.sla_breached"],
-                                   secret="whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+    WebhookEndpoint.objects.create(
+        partner=partner,
+        url="https://hooks.example/x",
+        events=["ticket.sla_breached"],
+        secret="whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+    )
     overdue(ticket)
     jobs.job_sla_watch()
     (delivery,) = WebhookDelivery.objects.filter(event_type="ticket.sla_breached")
@@ -202,26 +207,29 @@ def test_no_survey_before_a_day_has_passed(ticket):
 
 
 def test_auto_close_closes_settled_tickets_with_the_system_actor(ticket, settings, monkeypatch):
-
     settings.TICKET_AUTO_CLOSE_DAYS = 7
-    RepairTicket.objects.filter(pk=ticket.pk).update(status="delivered",
-                                                     delivered_at=timezone.now() - dt.timedelta(days=8))
+    RepairTicket.objects.filter(pk=ticket.pk).update(
+        status="delivered", delivered_at=timezone.now() - dt.timedelta(days=8)
+    )
     assert jobs.job_tickets_auto_close() == {"closed": 1, "open_loan": 0, "refused": 0}
     ticket.refresh_from_db()
     assert ticket.status == "closed"
     assert ticket.events.last().actor_label == "system"
 
 
-def test_auto_close_keeps_tickets_with_an_open_loan_or_delivered_recently(ticket, center, customer, device,
-                                                                          monkeypatch):
+def test_auto_close_keeps_tickets_with_an_open_loan_or_delivered_recently(
+    ticket, center, customer, device, monkeypatch
+):
     import loaners.selectors
     from repairs.services import ticket_book
 
     recent = ticket_book(center=center, customer=customer, device=device, fault_category="battery")
-    RepairTicket.objects.filter(pk=ticket.pk).update(status="delivered",
-                                                     delivered_at=timezone.now() - dt.timedelta(days=8))
-    RepairTicket.objects.filter(pk=recent.pk).update(status="delivered",
-                                                     delivered_at=timezone.now() - dt.timedelta(days=2))
+    RepairTicket.objects.filter(pk=ticket.pk).update(
+        status="delivered", delivered_at=timezone.now() - dt.timedelta(days=8)
+    )
+    RepairTicket.objects.filter(pk=recent.pk).update(
+        status="delivered", delivered_at=timezone.now() - dt.timedelta(days=2)
+    )
     monkeypatch.setattr(loaners.selectors, "ticket_has_open_loan", lambda *, ticket_id: ticket_id == ticket.pk)
     assert jobs.job_tickets_auto_close() == {"closed": 0, "open_loan": 1, "refused": 0}
     assert set(RepairTicket.objects.values_list("status", flat=True)) == {"delivered"}
@@ -259,8 +267,9 @@ def test_loaner_due_tomorrow_reminder_once(loan):
 def test_loaners_overdue_marks_and_tells_the_customer_once(loan):
     from loaners.models import Loan
 
-    Loan.objects.filter(pk=loan.pk).update(out_at=timezone.now() - dt.timedelta(days=3),
-                                           due_at=timezone.now() - dt.timedelta(hours=2))
+    Loan.objects.filter(pk=loan.pk).update(
+        out_at=timezone.now() - dt.timedelta(days=3), due_at=timezone.now() - dt.timedelta(hours=2)
+    )
     assert jobs.job_loaners_overdue() == {"marked": 1, "overdue": 1}
     loan.refresh_from_db()
     assert loan.status == "overdue"

@@ -12,11 +12,17 @@ from notifications.choices import NotificationStatus
 from notifications.models import Notification
 from servicehub.errors import DomainError
 from servicehub.sms import PermanentSMSError, SMSError
+from tests.sms import MemorySMSBackend
 
-from .conftest import MemorySMSBackend
-
-CTX = {"service_no": "SH123", "customer_name": "王小明", "center_name": "Center A", "center_address": "Road 1",
-       "center_phone": "021-1", "device_model": "Phone 60", "link": "http://x/track/SH123/"}
+CTX = {
+    "service_no": "SH123",
+    "customer_name": "王小明",
+    "center_name": "Center A",
+    "center_address": "Road 1",
+    "center_phone": "021-1",
+    "device_model": "Phone 60",
+    "link": "http://x/track/SH123/",
+}
 
 
 def enqueue(customer, **kwargs):
@@ -60,8 +66,9 @@ def test_enqueue_in_a_rolled_back_transaction_leaves_no_row_and_sends_nothing(cu
     assert sms_outbox == []
 
 
-def test_enqueue_without_consent_writes_a_skipped_row_with_the_reason(customer, sms_outbox,
-                                                                      django_capture_on_commit_callbacks):
+def test_enqueue_without_consent_writes_a_skipped_row_with_the_reason(
+    customer, sms_outbox, django_capture_on_commit_callbacks
+):
     customer.contact_consent = False
     customer.save()
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -115,9 +122,16 @@ def test_enqueue_refuses_an_unknown_kind_or_channel(customer):
 def test_enqueue_to_a_staff_address_needs_no_customer_consent(db, mailoutbox, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         (row,) = services.notification_enqueue(
-            kind="sla_breached", to_email="manager@example.com", channels=("email",),
-            context={"service_no": "SH1", "center_name": "C", "status": "repairing",
-                     "stage_due_at": timezone.now(), "link": "http://x/admin/"},
+            kind="sla_breached",
+            to_email="manager@example.com",
+            channels=("email",),
+            context={
+                "service_no": "SH1",
+                "center_name": "C",
+                "status": "repairing",
+                "stage_due_at": timezone.now(),
+                "link": "http://x/admin/",
+            },
         )
     row.refresh_from_db()
     assert row.status == NotificationStatus.SENT

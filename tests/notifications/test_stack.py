@@ -72,7 +72,10 @@ def test_data_lives_in_volumes_and_redis_persists_the_queue(compose):
 
 
 def test_postgres_password_is_required_from_the_environment(compose):
-    assert compose["services"]["postgres"]["environment"]["POSTGRES_PASSWORD"] == "${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD}"
+    assert (
+        compose["services"]["postgres"]["environment"]["POSTGRES_PASSWORD"]
+        == "${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD}"
+    )
 
 
 def test_procfile_runs_gunicorn_worker_and_beat():

@@ -65,8 +65,10 @@ def test_html_escapes_context_values():
     assert "&lt;script&gt;" in rendered.html_body
 
 
-@pytest.mark.parametrize(("given", "expected"), [("zh-hans", "zh-hans"), ("zh_CN", "zh-hans"), ("en", "en"),
-                                                 ("fr", "zh-hans"), (None, "zh-hans")])
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [("zh-hans", "zh-hans"), ("zh_CN", "zh-hans"), ("en", "en"), ("fr", "zh-hans"), (None, "zh-hans")],
+)
 def test_languages_fall_back_to_simplified_chinese(given, expected):
     assert normalise_language(given) == expected
 

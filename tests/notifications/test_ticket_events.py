@@ -22,8 +22,9 @@ def test_check_in_writes_one_received_sms(ticket, sms_outbox, django_capture_on_
     assert sms_outbox[0]["to"] == "+8613812345678"
 
 
-def test_customer_with_email_gets_sms_and_email(ticket, customer, sms_outbox, mailoutbox,
-                                                django_capture_on_commit_callbacks):
+def test_customer_with_email_gets_sms_and_email(
+    ticket, customer, sms_outbox, mailoutbox, django_capture_on_commit_callbacks
+):
     customer.email = "wang@example.com"
     customer.save()
     with django_capture_on_commit_callbacks(execute=True):
@@ -72,10 +73,18 @@ def test_every_customer_facing_step_sends_one_message_with_the_signed_quote_link
     eng = actor_for_user(staff(center, "engineer", certified=True))
     qc = actor_for_user(staff(center, "engineer", certified=True))
     desk = actor_for_user(staff(center, "front_desk"))
-    steps = [("check_in", desk, {}), ("start_diagnosis", eng, {}),
-             ("send_quote", eng, {"lines": [{"repair": "screen"}]}), ("approve", desk, {}),
-             ("start_repair", eng, {}), ("await_parts", eng, {}), ("parts_arrived", eng, {}),
-             ("finish", eng, {}), ("qc_pass", qc, {}), ("hand_over", desk, {})]
+    steps = [
+        ("check_in", desk, {}),
+        ("start_diagnosis", eng, {}),
+        ("send_quote", eng, {"lines": [{"repair": "screen"}]}),
+        ("approve", desk, {}),
+        ("start_repair", eng, {}),
+        ("await_parts", eng, {}),
+        ("parts_arrived", eng, {}),
+        ("finish", eng, {}),
+        ("qc_pass", qc, {}),
+        ("hand_over", desk, {}),
+    ]
     for action, actor, params in steps:
         with django_capture_on_commit_callbacks(execute=True):
             ticket_transition(ticket_id=ticket.pk, action=action, actor=actor, **params)

@@ -154,8 +154,13 @@ def test_dashboard_query_count_is_bounded_and_independent_of_data(client, superu
     small = _query_count(client, url)
     now = timezone.now()
     for i in range(30):
-        t = ticket(a if i % 2 else b, status="delivered", received_at=now - dt.timedelta(days=3),
-                   delivered_at=now - dt.timedelta(days=1), stage_due_at=now - dt.timedelta(hours=i))
+        t = ticket(
+            a if i % 2 else b,
+            status="delivered",
+            received_at=now - dt.timedelta(days=3),
+            delivered_at=now - dt.timedelta(days=1),
+            stage_due_at=now - dt.timedelta(hours=i),
+        )
         ticket(a, status="repairing", stage_due_at=now - dt.timedelta(minutes=i + 1), device=t.device)
     large = _query_count(client, url)
     assert large == small

@@ -22,8 +22,14 @@ def center():
 def test_board_shows_stages_masked_names_and_last_four_only(client, center):
     # given tickets in every board stage, one delivered and one at another center
     now = timezone.now()
-    ticket(center, status="received", name="王小明", phone="+8613812345678", service_no="SH2026031001A1",
-           stage_started_at=now - dt.timedelta(minutes=75))
+    ticket(
+        center,
+        status="received",
+        name="王小明",
+        phone="+8613812345678",
+        service_no="SH2026031001A1",
+        stage_started_at=now - dt.timedelta(minutes=75),
+    )
     ticket(center, status="diagnosing", name="李雷", service_no="SH2026031001B2", stage_started_at=now)
     ticket(center, status="awaiting_parts", name="欧阳娜娜", service_no="SH2026031001C3", stage_started_at=now)
     ticket(center, status="ready", name="John Smith", service_no="SH2026031001D4", stage_started_at=now)
@@ -66,7 +72,7 @@ def test_board_rows_are_bounded_per_stage_with_a_more_count(client, center):
     for i in range(BOARD_ROWS_PER_STAGE + 4):
         ticket(center, status="received", stage_started_at=now - dt.timedelta(minutes=i))
     html = client.get(f"/board/{center.code}/body/").content.decode()
-    section = html.split('column-received')[1].split("</section>")[0]
+    section = html.split("column-received")[1].split("</section>")[0]
     assert section.count('<li class="ticket') == BOARD_ROWS_PER_STAGE
     assert "+4 more" in section
     # longest waiting first: 11 minutes is at the top

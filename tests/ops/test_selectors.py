@@ -30,7 +30,9 @@ def two_centers():
 
 
 def delivered(center, received, hours, channel="walk_in", **kw):
-    return ticket(center, status="delivered", channel=channel, received_at=received, delivered_at=received + H(hours), **kw)
+    return ticket(
+        center, status="delivered", channel=channel, received_at=received, delivered_at=received + H(hours), **kw
+    )
 
 
 # --- turnaround --------------------------------------------------------------------------
@@ -191,7 +193,11 @@ def test_sla_compliance_by_stage_counts_visits_ending_in_the_period(two_centers,
 
     assert "booked" not in rows  # booked has no SLA target: its visits are not counted anywhere
     assert (rows["received"]["visits"], rows["received"]["within"], rows["received"]["rate"]) == (5, 3, Decimal("60.0"))
-    assert (rows["diagnosing"]["visits"], rows["diagnosing"]["within"], rows["diagnosing"]["rate"]) == (1, 0, Decimal("0.0"))
+    assert (rows["diagnosing"]["visits"], rows["diagnosing"]["within"], rows["diagnosing"]["rate"]) == (
+        1,
+        0,
+        Decimal("0.0"),
+    )
     assert rows["repairing"]["visits"] == 0 and rows["repairing"]["rate"] is None
     assert rows["received"]["target_minutes"] == 60
     only_b = selectors.sla_compliance_by_stage(center_ids=frozenset({_b.pk}), period=MARCH)
@@ -256,8 +262,13 @@ def test_certified_engineer_share(two_centers, django_assert_num_queries):
     today = timezone.localdate()
     staff(a, "engineer", certified=True)  # e1 valid
     e2 = staff(a, "engineer")
-    Certification.objects.create(user=e2, name="L1", number="EXP-1", issued_on=today - dt.timedelta(days=400),
-                                 expires_on=today - dt.timedelta(days=1))  # expired yesterday
+    Certification.objects.create(
+        user=e2,
+        name="L1",
+        number="EXP-1",
+        issued_on=today - dt.timedelta(days=400),
+        expires_on=today - dt.timedelta(days=1),
+    )  # expired yesterday
     staff(a, "engineer")  # e3 none
     staff(a, "front_desk", certified=True)  # not an engineer
     e4 = staff(a, "engineer", certified=True)
@@ -347,10 +358,14 @@ def test_coverage_agrees_with_the_centers_coverage_summary():
     from centers.selectors import coverage_summary
 
     p = RegionFactory(adcode="320000000000", name="江苏省", level=RegionLevel.PROVINCE)
-    cities = [RegionFactory(adcode=f"32{i:02d}00000000", name=f"C{i}", level=RegionLevel.CITY, parent=p)
-              for i in range(1, 4)]
-    counties = [RegionFactory(adcode=f"32{i:02d}{j:02d}000000", name=f"K{i}{j}", level=RegionLevel.COUNTY, parent=c)
-                for i, c in enumerate(cities, start=1) for j in range(1, 3)]
+    cities = [
+        RegionFactory(adcode=f"32{i:02d}00000000", name=f"C{i}", level=RegionLevel.CITY, parent=p) for i in range(1, 4)
+    ]
+    counties = [
+        RegionFactory(adcode=f"32{i:02d}{j:02d}000000", name=f"K{i}{j}", level=RegionLevel.COUNTY, parent=c)
+        for i, c in enumerate(cities, start=1)
+        for j in range(1, 3)
+    ]
     ServiceCenterFactory(region=counties[0], city=cities[0], province=p)
     ServiceCenterFactory(region=counties[3], city=cities[1], province=p, kind="collection_point")
     ServiceCenterFactory(region=counties[5], city=cities[2], province=p, active=False)

@@ -54,7 +54,11 @@ def test_loaners_by_tier_and_deposits_held(pool, django_assert_num_queries):
     with django_assert_num_queries(2):
         rows = {r["tier"]: r for r in selectors.loaners_by_tier(center_ids=frozenset({a.pk}))}
     assert {k: rows["flagship"][k] for k in ("pool", "available", "out", "overdue", "unavailable")} == {
-        "pool": 3, "available": 0, "out": 1, "overdue": 0, "unavailable": 2,
+        "pool": 3,
+        "available": 0,
+        "out": 1,
+        "overdue": 0,
+        "unavailable": 2,
     }
     assert rows["flagship"]["utilization"] == Decimal("33.3")
     assert (rows["standard"]["pool"], rows["standard"]["available"], rows["standard"]["out"]) == (1, 1, 0)
@@ -65,7 +69,8 @@ def test_loaners_by_tier_and_deposits_held(pool, django_assert_num_queries):
 
     with django_assert_num_queries(1):
         assert selectors.deposits_held(center_ids=frozenset({a.pk})) == {
-            "held": Decimal("2000.00"), "loans_with_deposit": 1,
+            "held": Decimal("2000.00"),
+            "loans_with_deposit": 1,
         }
     loan_services.loan_return(loan_id=loan.pk, condition="ok", deductions=[], actor=SYSTEM)
     assert selectors.deposits_held(center_ids=frozenset({a.pk}))["held"] == Decimal("0.00")
@@ -88,7 +93,9 @@ def test_loaner_utilization_clips_loans_to_the_period(pool, django_assert_num_qu
     period = Period(day, day + dt.timedelta(days=1))  # so out_at + 2 h is inside even near midnight
     now = loan.out_at + dt.timedelta(hours=2)
     with django_assert_num_queries(2):
-        rows = {r["tier"]: r for r in selectors.loaner_utilization(center_ids=frozenset({a.pk}), period=period, now=now)}
+        rows = {
+            r["tier"]: r for r in selectors.loaner_utilization(center_ids=frozenset({a.pk}), period=period, now=now)
+        }
     # lent for exactly 2 h; the pool (3 flagship loaners at A) counts from midnight
     span_days = Decimal(str((now - period.since).total_seconds())) / 86400
     assert rows["flagship"]["loan_days"] == (Decimal(2) / 24).quantize(Decimal("0.01"))
@@ -129,11 +136,22 @@ def test_appointments_today(centers, django_assert_num_queries):
     day = dt.date(2026, 3, 10)
 
     def appt(center, hour, status="booked", received=False, when=day):
-        t = ticket(center, status="received" if received else "booked",
-                   received_at=at(when.year, when.month, when.day, hour) if received else None)
+        t = ticket(
+            center,
+            status="received" if received else "booked",
+            received_at=at(when.year, when.month, when.day, hour) if received else None,
+        )
         start = at(when.year, when.month, when.day, hour)
-        return Appointment.objects.create(ticket=t, center=center, start=start, end=start + dt.timedelta(minutes=30),
-                                          customer=t.customer, device=t.device, issue="screen", status=status)
+        return Appointment.objects.create(
+            ticket=t,
+            center=center,
+            start=start,
+            end=start + dt.timedelta(minutes=30),
+            customer=t.customer,
+            device=t.device,
+            issue="screen",
+            status=status,
+        )
 
     appt(a, 9, received=True)
     appt(a, 10)
@@ -152,9 +170,14 @@ def test_callbacks_summary():
     now = timezone.now()
 
     def cb(status="open", age_minutes=0, handled=False):
-        c = CallbackRequest.objects.create(name="王小明", phone="+8613800000000", topic="repair",
-                                           preferred_window="morning", status=status,
-                                           handled_at=now if handled else None)
+        c = CallbackRequest.objects.create(
+            name="王小明",
+            phone="+8613800000000",
+            topic="repair",
+            preferred_window="morning",
+            status=status,
+            handled_at=now if handled else None,
+        )
         CallbackRequest.objects.filter(pk=c.pk).update(created_at=now - dt.timedelta(minutes=age_minutes))
 
     cb(age_minutes=30)
@@ -169,8 +192,16 @@ def _survey(center, engineer, overall, staff_, speed, quality, when=None, recomm
     from booking.models import Survey
 
     t = ticket(center, status="closed")
-    s = Survey.objects.create(ticket=t, center=center, engineer=engineer, overall=overall, staff=staff_, speed=speed,
-                              quality=quality, recommend=recommend)
+    s = Survey.objects.create(
+        ticket=t,
+        center=center,
+        engineer=engineer,
+        overall=overall,
+        staff=staff_,
+        speed=speed,
+        quality=quality,
+        recommend=recommend,
+    )
     Survey.objects.filter(pk=s.pk).update(created_at=when or at(2026, 3, 15, 12))
     return s
 

@@ -55,8 +55,9 @@ def test_webhook_pages_never_show_secrets_and_redeliver_works(admin_client):
     page = admin_client.get(reverse("admin:partners_webhookendpoint_change", args=[endpoint.pk])).content.decode()
     assert endpoint.secret not in page
     WebhookDelivery.objects.update(status="failed")
-    r = admin_client.post(reverse("admin:partners_webhookdelivery_changelist"),
-                          {"action": "redeliver", "_selected_action": [delivery.pk]})
+    r = admin_client.post(
+        reverse("admin:partners_webhookdelivery_changelist"), {"action": "redeliver", "_selected_action": [delivery.pk]}
+    )
     assert r.status_code == 302
     delivery.refresh_from_db()
     assert delivery.status in ("pending", "sending", "succeeded", "failed")

@@ -48,8 +48,10 @@ def test_create_refuses_bad_input(manager, payload, code):
 def test_scope_is_required(key_client):
     client = key_client(scopes=["tickets:read"])
     assert client.get("/api/v1/webhooks/").status_code == 403
-    assert client.post("/api/v1/webhooks/", {"url": PUBLIC_URL, "events": ["loan.overdue"]},
-                       format="json").status_code == 403
+    assert (
+        client.post("/api/v1/webhooks/", {"url": PUBLIC_URL, "events": ["loan.overdue"]}, format="json").status_code
+        == 403
+    )
 
 
 def test_list_shows_only_own_endpoints(manager, django_assert_max_num_queries):
@@ -120,12 +122,14 @@ def test_rotate_secret_returns_a_new_secret_and_the_old_one_keeps_signing(manage
     assert manager.get(f"/api/v1/webhooks/{endpoint.pk}/").json()["previous_secret_valid_until"] is not None
 
 
-def test_deliveries_listed_with_attempts_and_redeliverable(manager, django_assert_max_num_queries,
-                                                           django_capture_on_commit_callbacks):
+def test_deliveries_listed_with_attempts_and_redeliverable(
+    manager, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
     endpoint = WebhookEndpointFactory(partner=manager.api_key.partner, url="https://hooks.example.com/x")
     for _ in range(3):
-        webhook_event_emit(event_type="ticket.status_changed", payload={"service_no": "S"},
-                           partner_ids=[endpoint.partner_id])
+        webhook_event_emit(
+            event_type="ticket.status_changed", payload={"service_no": "S"}, partner_ids=[endpoint.partner_id]
+        )
     # auth, last_used_at, actor (2), endpoint, count, page, attempts: constant in the number of deliveries
     with django_assert_max_num_queries(8):
         r = manager.get(f"/api/v1/webhooks/{endpoint.pk}/deliveries/")
@@ -139,8 +143,9 @@ def test_deliveries_listed_with_attempts_and_redeliverable(manager, django_asser
 
 
 def test_staff_session_without_partner_cannot_create(admin_client):
-    r = admin_client.post("/api/v1/webhooks/", {"url": PUBLIC_URL, "events": ["loan.overdue"]},
-                          content_type="application/json")
+    r = admin_client.post(
+        "/api/v1/webhooks/", {"url": PUBLIC_URL, "events": ["loan.overdue"]}, content_type="application/json"
+    )
     assert r.status_code == 403
     assert r.json()["code"] == "permission_denied"
 

@@ -56,15 +56,24 @@ def test_admin_change_form_refuses_foreign_center(admin_client):
     partner = Partner.objects.create(name="Operator")
     partner.centers.add(own)
     key, _raw = api_key_create(partner=partner, centers=[own])
-    r = admin_client.post(f"/admin/partners/apikey/{key.pk}/change/",
-                          {"name": "k", "centers": [foreign.pk], "throttle_rate": "", "expires_at": ""})
+    r = admin_client.post(
+        f"/admin/partners/apikey/{key.pk}/change/",
+        {"name": "k", "centers": [foreign.pk], "throttle_rate": "", "expires_at": ""},
+    )
     assert r.status_code == 200
     assert r.context["adminform"].form.errors["centers"][0].startswith("Operator does not run SC-FOREIGN")
     assert list(key.centers.values_list("code", flat=True)) == ["CP-OWN"]
 
 
-@pytest.mark.parametrize("url", ["https://hooks.example.com/a\r\nX-Injected: 1", "https://hooks.example.com/a\nb",
-                                 "https://hooks.example.com/a b", "https://hooks.example.com/\ta"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://hooks.example.com/a\r\nX-Injected: 1",
+        "https://hooks.example.com/a\nb",
+        "https://hooks.example.com/a b",
+        "https://hooks.example.com/\ta",
+    ],
+)
 def test_webhook_url_with_cr_lf_or_space_is_refused(url):
     partner = Partner.objects.create(name="P")
     with pytest.raises(DomainError) as exc:
@@ -75,8 +84,11 @@ def test_webhook_url_with_cr_lf_or_space_is_refused(url):
 
 def test_webhook_api_answers_400_validation_error_for_cr_lf(key_client):
     client = key_client(scopes=["webhooks:manage"])
-    r = client.post("/api/v1/webhooks/", {"url": "https://hooks.example.com/a\r\nX-Injected: 1",
-                                          "events": ["ticket.status_changed"]}, format="json")
+    r = client.post(
+        "/api/v1/webhooks/",
+        {"url": "https://hooks.example.com/a\r\nX-Injected: 1", "events": ["ticket.status_changed"]},
+        format="json",
+    )
     assert r.status_code == 400, r.content
     assert r["Content-Type"].startswith("application/problem+json")
     assert r.json()["code"] == "validation_error"

@@ -175,8 +175,16 @@ def test_in_flight_record_answers_409_and_a_stale_one_is_taken_over(key_client):
 
     fp = idempotency.request_fingerprint(RequestFactory().post("/api/v1/_scoped/"), b'{"a":1}')
     now = timezone.now()
-    IdempotencyRecord.objects.create(holder=holder, key="k-7", request_hash=fp, method="POST", path="/api/v1/_scoped/",
-                                     in_flight=True, created_at=now, expires_at=now + idempotency.TTL)
+    IdempotencyRecord.objects.create(
+        holder=holder,
+        key="k-7",
+        request_hash=fp,
+        method="POST",
+        path="/api/v1/_scoped/",
+        in_flight=True,
+        created_at=now,
+        expires_at=now + idempotency.TTL,
+    )
     r = _post(client, "/api/v1/_scoped/", {"a": 1}, "k-7")
     assert r.status_code == 409
     assert r.json()["code"] == "idempotency_key_in_flight"

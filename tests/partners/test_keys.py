@@ -39,8 +39,9 @@ def test_key_rate_wins_over_the_partner_default(api_client):
 
 def test_expired_and_revoked_keys_are_401(api_client):
     partner = PartnerFactory()
-    key, raw = api_key_create(partner=partner, scopes=["webhooks:manage"],
-                              expires_at=timezone.now() - dt.timedelta(seconds=1))
+    key, raw = api_key_create(
+        partner=partner, scopes=["webhooks:manage"], expires_at=timezone.now() - dt.timedelta(seconds=1)
+    )
     assert _client(api_client, raw).get(URL).status_code == 401
     key2, raw2 = api_key_create(partner=partner, scopes=["webhooks:manage"])
     assert _client(api_client, raw2).get(URL).status_code == 200

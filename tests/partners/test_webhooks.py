@@ -206,7 +206,8 @@ def allow_local(settings):
 def _emit_one(url):
     endpoint = WebhookEndpointFactory(url=url, events=["ticket.status_changed"])
     webhook_event_emit(
-        event_type="ticket.status_changed", payload={"service_no": "S9", "status": "ready"},
+        event_type="ticket.status_changed",
+        payload={"service_no": "S9", "status": "ready"},
         partner_ids=[endpoint.partner_id],
     )
     return endpoint, WebhookDelivery.objects.get(endpoint=endpoint)
@@ -313,8 +314,9 @@ def test_a_ticket_transition_writes_a_status_changed_row_in_its_transaction():
     shipment = shipment_create(ticket=ticket, leg="customer_to_hub")
     at = timezone.now() - dt.timedelta(minutes=5)
     shipment_event_record(shipment_id=shipment.pk, event="picked_up", at=at, seal_no="S", actor=SYSTEM)
-    shipment_event_record(shipment_id=shipment.pk, event="delivered", at=at + dt.timedelta(minutes=1), seal_no="S",
-                          actor=SYSTEM)
+    shipment_event_record(
+        shipment_id=shipment.pk, event="delivered", at=at + dt.timedelta(minutes=1), seal_no="S", actor=SYSTEM
+    )
 
     rows = list(WebhookDelivery.objects.filter(endpoint=endpoint))
     assert [(r.event_type, r.payload["status"], r.payload["previous_status"]) for r in rows] == [

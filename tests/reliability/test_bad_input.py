@@ -58,8 +58,14 @@ def booking_center(db):
 @pytest.fixture
 def hub(db):
     province, city, county = region_chain("440000000000", "440300000000", "440305000000")
-    return ServiceCenterFactory(code="HUB-GD", kind=CenterKind.MAIL_IN_HUB, region=county, city=city,
-                                province=province, services=["phone", "mail_in"])
+    return ServiceCenterFactory(
+        code="HUB-GD",
+        kind=CenterKind.MAIL_IN_HUB,
+        region=county,
+        city=city,
+        province=province,
+        services=["phone", "mail_in"],
+    )
 
 
 @pytest.fixture
@@ -151,10 +157,12 @@ def test_deeply_nested_json_is_not_a_500():
 def test_appointment_unicode_names_are_201_or_a_clean_400(api_client, booking_center, name):
     model = DeviceModelFactory(code="PHN-1")
     body = {
-        "center": booking_center.code, "start": local(tomorrow(), 10).isoformat(),
+        "center": booking_center.code,
+        "start": local(tomorrow(), 10).isoformat(),
         "customer": {"name": name, "phone": next_phone()},
         "device": {"imei": make_imei(), "model": model.code},
-        "issue": name, "needs": {"sign_language": False},
+        "issue": name,
+        "needs": {"sign_language": False},
     }
     _problem_or_created(api_client.post("/api/v1/appointments/", body, format="json"))
 
@@ -164,7 +172,8 @@ def test_mail_in_unicode_names_and_addresses_are_201_or_a_clean_4xx(api_client, 
     body = {
         "customer": {"name": text, "phone": next_phone()},
         "device": {"imei": make_imei(), "model": DeviceModelFactory(code="PHN-1").code},
-        "issue": text, "pickup_address": "广东省深圳市南山区" + text,
+        "issue": text,
+        "pickup_address": "广东省深圳市南山区" + text,
     }
     _problem_or_created(api_client.post("/api/v1/mail-in-requests/", body, format="json"))
 
@@ -173,11 +182,13 @@ def test_mail_in_unicode_names_and_addresses_are_201_or_a_clean_4xx(api_client, 
 def test_ticket_check_in_unicode_is_201_or_a_clean_400(desk, text):
     client, center, model = desk
     body = {
-        "center": center.code, "channel": "walk_in",
+        "center": center.code,
+        "channel": "walk_in",
         "customer": {"name": text, "phone": next_phone()},
         "device": {"imei": make_imei(), "model": model.code},
         "fault": {"category": "screen", "description": text},
-        "accessories": [text[:50]], "repair_mode_enabled": True,
+        "accessories": [text[:50]],
+        "repair_mode_enabled": True,
     }
     _problem_or_created(client.post("/api/v1/tickets/", body, format="json"))
 
@@ -201,18 +212,43 @@ def test_tracking_with_non_ascii_digits_is_a_404_not_a_500(api_client, digits):
 
 _text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=400)
 _fields = {
-    "name": _text, "phone": _text, "email": _text, "imei": _text, "serial": _text, "model": _text,
+    "name": _text,
+    "phone": _text,
+    "email": _text,
+    "imei": _text,
+    "serial": _text,
+    "model": _text,
     "fault_category": st.one_of(_text, st.sampled_from(["screen", "battery", "liquid_damage"])),
-    "issue": _text, "pickup_address": _text, "center": _text, "address": _text, "preferred_date": _text,
-    "window": _text, "start": _text, "topic": _text, "preferred_window": _text, "note": _text, "q": _text,
-    "lat": _text, "lng": _text, "city": _text, "card": _text, "plan": _text, "service_no": _text,
+    "issue": _text,
+    "pickup_address": _text,
+    "center": _text,
+    "address": _text,
+    "preferred_date": _text,
+    "window": _text,
+    "start": _text,
+    "topic": _text,
+    "preferred_window": _text,
+    "note": _text,
+    "q": _text,
+    "lat": _text,
+    "lng": _text,
+    "city": _text,
+    "card": _text,
+    "plan": _text,
+    "service_no": _text,
     "phone_last4": st.one_of(_text, st.text(st.characters(categories=("Nd",)), min_size=4, max_size=4)),
 }
 _form_data = st.fixed_dictionaries({}, optional=_fields)
 
 FORM_PAGES = [
-    ("post", "/mail-in/"), ("post", "/on-site/"), ("post", "/callback/"), ("get", "/centers/"),
-    ("get", "/centers/verify/"), ("post", "/warranty/"), ("post", "/warranty/checkout/"), ("post", "/book/"),
+    ("post", "/mail-in/"),
+    ("post", "/on-site/"),
+    ("post", "/callback/"),
+    ("get", "/centers/"),
+    ("get", "/centers/verify/"),
+    ("post", "/warranty/"),
+    ("post", "/warranty/checkout/"),
+    ("post", "/book/"),
     ("get", "/track/"),
 ]
 
@@ -222,8 +258,7 @@ def test_public_forms_fuzzed_never_500(booking_center, hub, method, path):
     DeviceModelFactory(code="PHN-1")
     client = Client(raise_request_exception=False)
 
-    @hsettings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
-               database=None)
+    @hsettings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None)
     @given(data=_form_data)
     def check(data):
         from django.core.cache import cache

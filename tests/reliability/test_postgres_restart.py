@@ -64,13 +64,32 @@ def app_server(private_cluster):
         port = _free_port()
         env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "TESTING")}
         env.update(
-            DATABASE_URL=private_cluster, DJANGO_SETTINGS_MODULE=settings_module, DEBUG="0",
-            SECRET_KEY="reliability-" + "k" * 50, ALLOWED_HOSTS="127.0.0.1", SECURE_SSL_REDIRECT="0",
-            CONN_MAX_AGE="60", PYTHONPATH=str(ROOT),
+            DATABASE_URL=private_cluster,
+            DJANGO_SETTINGS_MODULE=settings_module,
+            DEBUG="0",
+            SECRET_KEY="reliability-" + "k" * 50,
+            ALLOWED_HOSTS="127.0.0.1",
+            SECURE_SSL_REDIRECT="0",
+            CONN_MAX_AGE="60",
+            PYTHONPATH=str(ROOT),
         )
         proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "servicehub.wsgi", "-w", "1", "-b", f"127.0.0.1:{port}",
-             "--timeout", "30"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "servicehub.wsgi",
+                "-w",
+                "1",
+                "-b",
+                f"127.0.0.1:{port}",
+                "--timeout",
+                "30",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
         procs.append(proc)
         url = f"http://127.0.0.1:{port}/healthz"

@@ -120,7 +120,9 @@ def test_check_deploy_is_clean_with_a_production_environment():
         if k not in ("DEBUG", "TESTING", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")
     }
     env.update(
-        DEBUG="0", SECRET_KEY="x" * 20 + "-reliability-" + "y9Z!q" * 10, ALLOWED_HOSTS="servicehub.example.cn",
+        DEBUG="0",
+        SECRET_KEY="x" * 20 + "-reliability-" + "y9Z!q" * 10,
+        ALLOWED_HOSTS="servicehub.example.cn",
         DJANGO_SETTINGS_MODULE="servicehub.settings",
         # Production shares throttles through Redis (servicehub.E001 otherwise); only the setting is checked.
         REDIS_URL=os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0",
@@ -128,7 +130,11 @@ def test_check_deploy_is_clean_with_a_production_environment():
     env.pop("SECURE_SSL_REDIRECT", None)
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     output = result.stdout + result.stderr
     found = set(re.findall(r"\(([a-z_]+\.[EW]\d+)\)", output))
@@ -141,7 +147,11 @@ def test_check_deploy_would_catch_an_insecure_setting():
     env = {k: v for k, v in os.environ.items() if k not in ("TESTING", "DJANGO_SETTINGS_MODULE")}
     env.update(DEBUG="1", SECRET_KEY="short", DJANGO_SETTINGS_MODULE="servicehub.settings")
     result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy"], cwd=ROOT, env=env, capture_output=True, text=True,
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=120,
     )
     assert "security.W018" in result.stdout + result.stderr  # DEBUG in deployment
@@ -202,11 +212,17 @@ def test_a_ticket_lifecycle_leaks_no_phone_into_logs_task_arguments_or_webhook_p
     DeviceModelFactory(code="PHN-1")
     phones = [next_phone() for _ in range(2)]
 
-    booked = APIClient().post("/api/v1/appointments/", {
-        "center": center.code, "start": local(tomorrow(), 10).isoformat(),
-        "customer": {"name": "王小明", "phone": phones[0]},
-        "device": {"imei": make_imei(), "model": "PHN-1"}, "issue": f"call me on {phones[0]}",
-    }, format="json")
+    booked = APIClient().post(
+        "/api/v1/appointments/",
+        {
+            "center": center.code,
+            "start": local(tomorrow(), 10).isoformat(),
+            "customer": {"name": "王小明", "phone": phones[0]},
+            "device": {"imei": make_imei(), "model": "PHN-1"},
+            "issue": f"call me on {phones[0]}",
+        },
+        format="json",
+    )
     assert booked.status_code == 201, booked.json()
     desk = actor_for_user(staff(center, "front_desk"))
     eng = actor_for_user(staff(center, "engineer", certified=True))
@@ -216,7 +232,7 @@ def test_a_ticket_lifecycle_leaks_no_phone_into_logs_task_arguments_or_webhook_p
     haystacks = {
         "logs": caplog.text,
         "task arguments": repr(task_calls),
-        "webhook payloads": repr([delivery_body(d) .decode() for d in WebhookDelivery.objects.all()]),
+        "webhook payloads": repr([delivery_body(d).decode() for d in WebhookDelivery.objects.all()]),
     }
     assert task_calls, "the flow queued no task: the scan would prove nothing"
     assert WebhookDelivery.objects.exists(), "no webhook was written: the scan would prove nothing"

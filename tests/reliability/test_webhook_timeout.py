@@ -65,8 +65,11 @@ def short_timeout(settings, monkeypatch):
 def _emit(url, n=1):
     endpoint = WebhookEndpointFactory(url=url, events=["ticket.status_changed"])
     for i in range(n):
-        webhook_event_emit(event_type="ticket.status_changed", payload={"service_no": f"S{i}", "status": "ready"},
-                           partner_ids=[endpoint.partner_id])
+        webhook_event_emit(
+            event_type="ticket.status_changed",
+            payload={"service_no": f"S{i}", "status": "ready"},
+            partner_ids=[endpoint.partner_id],
+        )
     return list(WebhookDelivery.objects.filter(endpoint=endpoint).order_by("pk"))
 
 

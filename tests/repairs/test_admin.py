@@ -21,14 +21,25 @@ def login(user):
     return c
 
 
-def test_check_in_page_looks_up_customer_device_coverage_and_history(center, people, ops, model, django_assert_max_num_queries):
+def test_check_in_page_looks_up_customer_device_coverage_and_history(
+    center, people, ops, model, django_assert_max_num_queries
+):
     device = DeviceFactory(model=model, sold_at=timezone.now() - dt.timedelta(days=30))
     earlier = walk_in(center, people["desk"], device=device, phone="13812345678", name="王小明")
     c = login(people["desk"].user)
     url = reverse("admin:repairs_repairticket_checkin")
     assert c.get(url).status_code == 200
-    r = c.post(url, {"center": center.pk, "phone": "13812345678", "imei": device.imei, "channel": "walk_in",
-                     "fault_category": "screen", "lookup": "1"})
+    r = c.post(
+        url,
+        {
+            "center": center.pk,
+            "phone": "13812345678",
+            "imei": device.imei,
+            "channel": "walk_in",
+            "fault_category": "screen",
+            "lookup": "1",
+        },
+    )
     assert r.status_code == 200
     html = r.content.decode()
     assert "王小明" in html
@@ -40,18 +51,36 @@ def test_check_in_page_looks_up_customer_device_coverage_and_history(center, peo
 def test_check_in_creates_ticket_and_prints_receipt_with_qr(center, people, model):
     c = login(people["desk"].user)
     imei = make_imei()
-    r = c.post(reverse("admin:repairs_repairticket_checkin"), {
-        "center": center.pk, "phone": "13900001111", "name": "李雷", "contact_consent": "",
-        "imei": imei, "model": model.code, "sold_on": "2025-01-02", "proof_note": "invoice 123",
-        "channel": "walk_in", "fault_category": "battery", "fault_description": "drains fast",
-        "accessories": "case, charger", "appearance_notes": "scratch on back", "repair_mode_enabled": "on",
-        "data_backup_consent": "on", "check_in": "1",
-    })
+    r = c.post(
+        reverse("admin:repairs_repairticket_checkin"),
+        {
+            "center": center.pk,
+            "phone": "13900001111",
+            "name": "李雷",
+            "contact_consent": "",
+            "imei": imei,
+            "model": model.code,
+            "sold_on": "2025-01-02",
+            "proof_note": "invoice 123",
+            "channel": "walk_in",
+            "fault_category": "battery",
+            "fault_description": "drains fast",
+            "accessories": "case, charger",
+            "appearance_notes": "scratch on back",
+            "repair_mode_enabled": "on",
+            "data_backup_consent": "on",
+            "check_in": "1",
+        },
+    )
     ticket = RepairTicket.objects.get()
     assert r.status_code == 302
     assert r["Location"] == reverse("admin:repairs_repairticket_receipt", args=[ticket.pk]) + "?checked_in=1"
     assert (ticket.status, ticket.accessories, ticket.repair_mode_enabled, ticket.data_backup_consent) == (
-        "received", ["case", "charger"], True, True)
+        "received",
+        ["case", "charger"],
+        True,
+        True,
+    )
     assert ticket.customer.contact_consent is False
     assert ticket.device.proof_of_purchase_note == "invoice 123"
     receipt = c.get(r["Location"]).content.decode()
@@ -63,10 +92,19 @@ def test_check_in_creates_ticket_and_prints_receipt_with_qr(center, people, mode
 
 def test_check_in_bad_phone_shows_error_and_saves_nothing(center, people, model):
     c = login(people["desk"].user)
-    r = c.post(reverse("admin:repairs_repairticket_checkin"), {
-        "center": center.pk, "phone": "123", "name": "李雷", "imei": make_imei(), "model": model.code,
-        "channel": "walk_in", "fault_category": "screen", "check_in": "1",
-    })
+    r = c.post(
+        reverse("admin:repairs_repairticket_checkin"),
+        {
+            "center": center.pk,
+            "phone": "123",
+            "name": "李雷",
+            "imei": make_imei(),
+            "model": model.code,
+            "channel": "walk_in",
+            "fault_category": "screen",
+            "check_in": "1",
+        },
+    )
     assert r.status_code == 200
     assert "Enter a valid phone number." in r.content.decode()
     assert RepairTicket.objects.count() == 0
@@ -79,7 +117,9 @@ def test_ticket_page_shows_only_allowed_buttons_and_they_work(center, people, op
     assert 'value="start_diagnosis"' in page
     assert 'value="hand_over"' not in page
     assert "/admin/loaners/loan/checkout/?ticket=" + t.service_no in page
-    r = eng.post(reverse("admin:repairs_repairticket_transition", args=[t.pk]), {"action": "start_diagnosis", "note": "ok"})
+    r = eng.post(
+        reverse("admin:repairs_repairticket_transition", args=[t.pk]), {"action": "start_diagnosis", "note": "ok"}
+    )
     assert r.status_code == 302
     t.refresh_from_db()
     assert t.status == "diagnosing"
@@ -126,13 +166,20 @@ def test_list_scoped_to_own_centers_with_filters(center, people, model, django_a
     assert mine.service_no not in c.get(url + "?overdue=yes").content.decode()
     # another center's ticket page is not reachable
     assert c.get(reverse("admin:repairs_repairticket_change", args=[theirs.pk])).status_code in (302, 404)
-    assert c.post(reverse("admin:repairs_repairticket_transition", args=[theirs.pk]), {"action": "cancel"}).status_code == 404
+    assert (
+        c.post(reverse("admin:repairs_repairticket_transition", args=[theirs.pk]), {"action": "cancel"}).status_code
+        == 404
+    )
 
 
 def test_engineer_filter(center, people, ops, model):
     t = walk_in(center, people["desk"], device=DeviceFactory(model=model))
-    run(t, ("start_diagnosis", people["eng"]), ("send_quote", people["eng"], {"lines": [{"repair": "screen"}]}),
-        ("start_repair", people["eng"]))
+    run(
+        t,
+        ("start_diagnosis", people["eng"]),
+        ("send_quote", people["eng"], {"lines": [{"repair": "screen"}]}),
+        ("start_repair", people["eng"]),
+    )
     c = login(people["desk"].user)
     url = reverse("admin:repairs_repairticket_changelist")
     assert t.service_no in c.get(f"{url}?engineer={people['eng'].user.pk}").content.decode()

@@ -37,7 +37,11 @@ def walkin_body(center_obj, model, **kw):
         "center": center_obj.code,
         "channel": "walk_in",
         "customer": {"name": "王小明", "phone": "13812345678"},
-        "device": {"imei": make_imei(), "model": model.code, "sold_at": (timezone.now() - dt.timedelta(days=700)).isoformat()},
+        "device": {
+            "imei": make_imei(),
+            "model": model.code,
+            "sold_at": (timezone.now() - dt.timedelta(days=700)).isoformat(),
+        },
         "fault": {"category": "screen", "description": "cracked"},
         "accessories": ["case", "charger"],
         "repair_mode_enabled": True,
@@ -129,7 +133,9 @@ def test_collection_point_partner_checks_in_and_forwards(key_client, model):
 
 
 def _tickets(center, people, model, n):
-    return [walk_in(center, people["desk"], device=DeviceFactory(model=model), phone=f"1391234{i:04d}") for i in range(n)]
+    return [
+        walk_in(center, people["desk"], device=DeviceFactory(model=model), phone=f"1391234{i:04d}") for i in range(n)
+    ]
 
 
 def test_list_only_own_centers_and_filters(desk_client, center, people, model):
@@ -198,7 +204,9 @@ def test_list_query_count_is_bounded(desk_client, center, people, model, django_
 # --- detail ---------------------------------------------------------------------------
 
 
-def test_detail_has_timeline_quote_allowed_actions(eng_client, center, people, ops, old_device, django_assert_max_num_queries):
+def test_detail_has_timeline_quote_allowed_actions(
+    eng_client, center, people, ops, old_device, django_assert_max_num_queries
+):
     t = walk_in(center, people["desk"], device=old_device)
     t = run(t, ("start_diagnosis", people["eng"]), ("send_quote", people["eng"], SCREEN))
     with django_assert_max_num_queries(9):
@@ -243,7 +251,9 @@ def test_transition_unknown_action_is_400(desk_client, center, people, old_devic
 
 def test_quote_endpoint_and_approve(eng_client, desk_client, center, people, ops, old_device):
     t = run(walk_in(center, people["desk"], device=old_device), ("start_diagnosis", people["eng"]))
-    r = eng_client.post(f"/api/v1/tickets/{t.service_no}/quote/", {"lines": [{"repair": "screen"}, {"repair": "camera"}]}, format="json")
+    r = eng_client.post(
+        f"/api/v1/tickets/{t.service_no}/quote/", {"lines": [{"repair": "screen"}, {"repair": "camera"}]}, format="json"
+    )
     assert r.status_code == 201, r.json()
     q = r.json()
     assert q["version"] == 1
@@ -275,7 +285,11 @@ def test_approve_when_not_awaiting_approval_is_409(desk_client, center, people, 
 
 
 def test_decline_endpoint(eng_client, desk_client, center, people, ops, old_device):
-    t = run(walk_in(center, people["desk"], device=old_device), ("start_diagnosis", people["eng"]), ("send_quote", people["eng"], SCREEN))
+    t = run(
+        walk_in(center, people["desk"], device=old_device),
+        ("start_diagnosis", people["eng"]),
+        ("send_quote", people["eng"], SCREEN),
+    )
     r = desk_client.post(f"/api/v1/tickets/{t.service_no}/quote/decline/", {}, format="json")
     assert r.status_code == 200
     assert r.json()["status"] == "returning"
@@ -317,7 +331,9 @@ def test_catalog_unknown_model_404_and_missing_400(api_client, db):
 # --- tracking -----------------------------------------------------------------------------------
 
 
-def test_tracking_masks_and_answers_in_at_most_4_queries(api_client, center, people, ops, old_device, django_assert_max_num_queries):
+def test_tracking_masks_and_answers_in_at_most_4_queries(
+    api_client, center, people, ops, old_device, django_assert_max_num_queries
+):
     t = walk_in(center, people["desk"], device=old_device, name="王小明", phone="13812345678")
     t = run(t, ("start_diagnosis", people["eng"]), ("send_quote", people["eng"], SCREEN))
     with django_assert_max_num_queries(4):

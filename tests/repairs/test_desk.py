@@ -33,19 +33,27 @@ def login(user):
 
 
 def lookup(c, center, **data):
-    return c.post(reverse(CHECKIN), {"center": center.pk, "channel": "walk_in", "fault_category": "screen",
-                                     "lookup": "1", **data})
+    return c.post(
+        reverse(CHECKIN), {"center": center.pk, "channel": "walk_in", "fault_category": "screen", "lookup": "1", **data}
+    )
 
 
-def booked(center, *, device, phone="13900007777", name="张三", fault="battery", description="电池鼓包",
-           start=None):
+def booked(center, *, device, phone="13900007777", name="张三", fault="battery", description="电池鼓包", start=None):
     customer = services.customer_get_or_create(name=name, phone=phone)
-    ticket = services.ticket_book(center=center, customer=customer, device=device, fault_category=fault,
-                                  fault_description=description)
+    ticket = services.ticket_book(
+        center=center, customer=customer, device=device, fault_category=fault, fault_description=description
+    )
     # today at noon, local time: "today" whatever the hour the test runs
     start = start or timezone.localtime().replace(hour=12, minute=0, second=0, microsecond=0)
-    Appointment.objects.create(ticket=ticket, center=center, start=start, end=start + dt.timedelta(minutes=30),
-                               customer=customer, device=device, issue=description)
+    Appointment.objects.create(
+        ticket=ticket,
+        center=center,
+        start=start,
+        end=start + dt.timedelta(minutes=30),
+        customer=customer,
+        device=device,
+        issue=description,
+    )
     return ticket
 
 
@@ -73,8 +81,9 @@ def test_lookup_finds_the_customer_by_phone_in_any_form(center, people, model, t
 def test_list_search_finds_the_ticket_by_phone_in_any_form(center, people, model, typed):
     mine = walk_in(center, people["desk"], device=DeviceFactory(model=model), phone="13800138000")
     other = walk_in(center, people["desk"], device=DeviceFactory(model=model), phone="13900139000")
-    html = login(people["desk"].user).get(
-        reverse("admin:repairs_repairticket_changelist"), {"q": typed}).content.decode()
+    html = (
+        login(people["desk"].user).get(reverse("admin:repairs_repairticket_changelist"), {"q": typed}).content.decode()
+    )
     assert mine.service_no in html
     assert other.service_no not in html
 
@@ -82,7 +91,9 @@ def test_list_search_finds_the_ticket_by_phone_in_any_form(center, people, model
 def test_list_search_takes_a_service_number_as_typed(center, people, model):
     t = walk_in(center, people["desk"], device=DeviceFactory(model=model))
     typed = f"{t.service_no[:4].lower()}-{t.service_no[4:]}"
-    html = login(people["desk"].user).get(reverse("admin:repairs_repairticket_changelist"), {"q": typed}).content.decode()
+    html = (
+        login(people["desk"].user).get(reverse("admin:repairs_repairticket_changelist"), {"q": typed}).content.decode()
+    )
     assert f">{t.service_no}</a>" in html
 
 
@@ -139,8 +150,16 @@ def test_engineer_sees_masked_customers_in_the_list_and_desk_in_full(center, peo
 
 
 def _walk_in_post(device, **extra):
-    return {"phone": "13800138000", "name": "王小明", "imei": device.imei, "channel": "walk_in",
-            "fault_category": "screen", "fault_description": "裂了", "check_in": "1", **extra}
+    return {
+        "phone": "13800138000",
+        "name": "王小明",
+        "imei": device.imei,
+        "channel": "walk_in",
+        "fault_category": "screen",
+        "fault_description": "裂了",
+        "check_in": "1",
+        **extra,
+    }
 
 
 def test_second_open_ticket_needs_the_confirmation_server_side(center, people, model):
@@ -178,16 +197,32 @@ def test_booking_number_fills_the_form_and_checks_in_that_ticket_keeping_the_des
     assert f'value="{device.imei}"' in html and 'value="+8613900007777"' in html and 'value="张三"' in html
     assert "电池鼓包" in html and '<option value="battery" selected>' in html
     assert "new customer" not in html and "not registered yet" not in html
-    r = c.post(reverse(CHECKIN), {
-        "center": center.pk, "service_no": ticket.service_no, "imei": device.imei, "phone": "+8613900007777",
-        "name": "张三", "channel": "appointment", "fault_category": "battery",
-        "fault_description": "电池鼓包, 后盖翘起", "accessories": "保护壳", "repair_mode_enabled": "on", "check_in": "1",
-    })
+    r = c.post(
+        reverse(CHECKIN),
+        {
+            "center": center.pk,
+            "service_no": ticket.service_no,
+            "imei": device.imei,
+            "phone": "+8613900007777",
+            "name": "张三",
+            "channel": "appointment",
+            "fault_category": "battery",
+            "fault_description": "电池鼓包, 后盖翘起",
+            "accessories": "保护壳",
+            "repair_mode_enabled": "on",
+            "check_in": "1",
+        },
+    )
     assert r.status_code == 302
     assert RepairTicket.objects.count() == 1
     ticket.refresh_from_db()
-    assert (ticket.status, ticket.fault_category, ticket.fault_description, ticket.accessories,
-            ticket.repair_mode_enabled) == ("received", "battery", "电池鼓包, 后盖翘起", ["保护壳"], True)
+    assert (
+        ticket.status,
+        ticket.fault_category,
+        ticket.fault_description,
+        ticket.accessories,
+        ticket.repair_mode_enabled,
+    ) == ("received", "battery", "电池鼓包, 后盖翘起", ["保护壳"], True)
 
 
 def test_confirmation_shows_on_its_own_receipt_only(center, people, model, settings):
@@ -243,14 +278,22 @@ def _bench_rows(center, people, model, n):
     for _i in range(n):
         walk_in(center, people["desk"], device=DeviceFactory(model=model))  # diagnosis queue
         t = walk_in(center, people["desk"], device=DeviceFactory(model=model))
-        run(t, ("start_diagnosis", people["eng2"]), ("send_quote", people["eng2"], FREE),
-            ("start_repair", people["eng2"]), ("finish", people["eng2"]))  # QC for eng
+        run(
+            t,
+            ("start_diagnosis", people["eng2"]),
+            ("send_quote", people["eng2"], FREE),
+            ("start_repair", people["eng2"]),
+            ("finish", people["eng2"]),
+        )  # QC for eng
         t = walk_in(center, people["desk"], device=DeviceFactory(model=model))
-        run(t, ("start_diagnosis", people["eng"]), ("send_quote", people["eng"], FREE),
-            ("start_repair", people["eng"]))  # my repair
+        run(
+            t, ("start_diagnosis", people["eng"]), ("send_quote", people["eng"], FREE), ("start_repair", people["eng"])
+        )  # my repair
 
 
-def test_bench_lists_what_waits_for_each_engineer_in_fixed_queries(center, people, model, ops, django_assert_max_num_queries):
+def test_bench_lists_what_waits_for_each_engineer_in_fixed_queries(
+    center, people, model, ops, django_assert_max_num_queries
+):
     _bench_rows(center, people, model, 1)
     c = login(people["eng"].user)
     url = reverse("admin:repairs_repairticket_bench")
@@ -269,13 +312,21 @@ def test_bench_lists_what_waits_for_each_engineer_in_fixed_queries(center, peopl
     assert 'name="next" value="/admin/repairs/repairticket/bench/"' in r.content.decode()
 
 
-def test_today_lists_arrivals_ready_with_phone_overdue_in_fixed_queries(center, people, model, ops, django_assert_max_num_queries):
+def test_today_lists_arrivals_ready_with_phone_overdue_in_fixed_queries(
+    center, people, model, ops, django_assert_max_num_queries
+):
     def add(n):
         for _i in range(n):
             booked(center, device=DeviceFactory(model=model), phone=f"139{RepairTicket.objects.count():08d}")
             t = walk_in(center, people["desk"], device=DeviceFactory(model=model), phone="13800138000", name="王小明")
-            run(t, ("start_diagnosis", people["eng"]), ("send_quote", people["eng"], FREE),
-                ("start_repair", people["eng"]), ("finish", people["eng"]), ("qc_pass", people["eng2"]))
+            run(
+                t,
+                ("start_diagnosis", people["eng"]),
+                ("send_quote", people["eng"], FREE),
+                ("start_repair", people["eng"]),
+                ("finish", people["eng"]),
+                ("qc_pass", people["eng2"]),
+            )
             late = walk_in(center, people["desk"], device=DeviceFactory(model=model))
             RepairTicket.objects.filter(pk=late.pk).update(stage_due_at=timezone.now() - dt.timedelta(hours=2))
 
@@ -297,7 +348,10 @@ def test_pages_are_for_their_roles_and_on_the_admin_index(center, people):
     eng, desk = login(people["eng"].user), login(people["desk"].user)
     assert eng.get(reverse("admin:repairs_repairticket_today")).status_code == 403
     assert desk.get(reverse("admin:repairs_repairticket_bench")).status_code == 403
-    eng_index, desk_index = eng.get(reverse("admin:index")).content.decode(), desk.get(reverse("admin:index")).content.decode()
+    eng_index, desk_index = (
+        eng.get(reverse("admin:index")).content.decode(),
+        desk.get(reverse("admin:index")).content.decode(),
+    )
     assert 'href="/admin/repairs/bench/"' in eng_index and 'href="/admin/repairs/desktoday/"' not in eng_index
     assert 'href="/admin/repairs/desktoday/"' in desk_index and 'href="/admin/repairs/countercheckin/"' in desk_index
     assert 'href="/admin/repairs/bench/"' not in desk_index
@@ -306,8 +360,13 @@ def test_pages_are_for_their_roles_and_on_the_admin_index(center, people):
 
 def test_qc_fail_needs_a_note(center, people, model, ops):
     t = walk_in(center, people["desk"], device=DeviceFactory(model=model))
-    t = run(t, ("start_diagnosis", people["eng"]), ("send_quote", people["eng"], FREE),
-            ("start_repair", people["eng"]), ("finish", people["eng"]))
+    t = run(
+        t,
+        ("start_diagnosis", people["eng"]),
+        ("send_quote", people["eng"], FREE),
+        ("start_repair", people["eng"]),
+        ("finish", people["eng"]),
+    )
     with pytest.raises(DomainError) as err:
         services.ticket_transition(ticket_id=t.pk, action="qc_fail", actor=people["eng2"], note="  ")
     assert (err.value.code, err.value.field) == ("validation_error", "note")

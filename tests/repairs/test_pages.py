@@ -84,7 +84,9 @@ def test_forged_expired_or_foreign_token_is_refused(client, quoted_ticket, setti
         assert r.status_code == 404
     settings.SERVICEHUB = {**settings.SERVICEHUB, "SIGNED_LINK_MAX_AGE": -1}
     token = quote_decision_token(ticket=quoted_ticket, quote=quote)
-    assert client.post(f"/track/{quoted_ticket.service_no}/quote/", {"t": token, "decision": "approve"}).status_code == 404
+    assert (
+        client.post(f"/track/{quoted_ticket.service_no}/quote/", {"t": token, "decision": "approve"}).status_code == 404
+    )
     quoted_ticket.refresh_from_db()
     assert quoted_ticket.status == "awaiting_approval"
 

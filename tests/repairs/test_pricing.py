@@ -19,8 +19,11 @@ D = Decimal
 
 def quoted(center, people, device, lines, exclusions=(), fault="screen"):
     t = walk_in(center, people["desk"], device=device, fault=fault)
-    t = run(t, ("start_diagnosis", people["eng"]),
-            ("send_quote", people["eng"], {"lines": lines, "exclusions": list(exclusions)}))
+    t = run(
+        t,
+        ("start_diagnosis", people["eng"]),
+        ("send_quote", people["eng"], {"lines": lines, "exclusions": list(exclusions)}),
+    )
     return t, Quote.objects.get(ticket=t, version=1)
 
 
@@ -55,7 +58,8 @@ def test_statutory_warranty_makes_it_free_and_skips_approval(center, people, ops
     assert q.status == "auto_approved"
     assert t.status == "repairing"
     assert q.lines.get().rules[0]["reason"] == (
-        f"Within the statutory warranty: free repair until {q.lines.get().rules[0]['params']['until']}.")
+        f"Within the statutory warranty: free repair until {q.lines.get().rules[0]['params']['until']}."
+    )
     assert q.lines.get().rules[0]["msg"] == "statutory_warranty"
 
 
@@ -65,7 +69,10 @@ def test_exclusion_voids_warranty_and_is_explained(center, people, ops, model):
     assert t.status == "awaiting_approval"
     excluded = next(r for r in q.lines.get().rules if r["code"] == "warranty_excluded")
     # The exclusion is named by its (translatable) label, not by its code.
-    assert excluded["reason"] == "In warranty, but accidental damage (drop, impact, crushed) is not covered by free repair."
+    assert (
+        excluded["reason"]
+        == "In warranty, but accidental damage (drop, impact, crushed) is not covered by free repair."
+    )
 
 
 def test_liquid_damage_fault_implies_the_exclusion(center, people, ops, model):
@@ -83,9 +90,16 @@ def test_extended_warranty_after_statutory_ends(center, people, ops, model):
 
 def _deliver_previous_repair(center, people, device, code, days_ago):
     prev = walk_in(center, people["desk"], device=device)
-    prev = run(prev, ("start_diagnosis", people["eng"]), ("send_quote", people["eng"], {"lines": [{"repair": code}]}),
-               ("approve", people["desk"]), ("start_repair", people["eng"]), ("finish", people["eng"]),
-               ("qc_pass", people["eng2"]), ("hand_over", people["desk"]))
+    prev = run(
+        prev,
+        ("start_diagnosis", people["eng"]),
+        ("send_quote", people["eng"], {"lines": [{"repair": code}]}),
+        ("approve", people["desk"]),
+        ("start_repair", people["eng"]),
+        ("finish", people["eng"]),
+        ("qc_pass", people["eng2"]),
+        ("hand_over", people["desk"]),
+    )
     type(prev).objects.filter(pk=prev.pk).update(delivered_at=timezone.now() - dt.timedelta(days=days_ago))
 
 
@@ -106,7 +120,9 @@ def test_repair_warranty_ends_after_90_days(center, people, ops, old_device):
 def test_screen_care_free_screen_claim_used_on_approve_released_on_cancel(center, people, ops, model):
     device = sold(100, model)
     plan = purchase(device=device, product=screen_care())
-    t, q = quoted(center, people, device, [{"repair": "screen"}, {"repair": "camera"}], exclusions=["accidental_damage"])
+    t, q = quoted(
+        center, people, device, [{"repair": "screen"}, {"repair": "camera"}], exclusions=["accidental_damage"]
+    )
     assert summary(q) == [
         ("screen", D("0.00"), D("0.00"), D("0.00"), ["warranty_excluded", "screen_care"]),
         ("camera", D("499.00"), D("80.00"), D("579.00"), ["warranty_excluded"]),
@@ -129,7 +145,9 @@ def test_screen_care_free_screen_claim_used_on_approve_released_on_cancel(center
 def test_care_plus_fixed_fee_one_claim_for_the_whole_quote(center, people, ops, model):
     device = sold(100, model)
     plan = purchase(device=device, product=care_plus())
-    t, q = quoted(center, people, device, [{"repair": "screen"}, {"repair": "camera"}], exclusions=["accidental_damage"])
+    t, q = quoted(
+        center, people, device, [{"repair": "screen"}, {"repair": "camera"}], exclusions=["accidental_damage"]
+    )
     assert summary(q) == [
         ("screen", D("99.00"), D("0.00"), D("99.00"), ["warranty_excluded", "care_plus"]),
         ("camera", D("0.00"), D("0.00"), D("0.00"), ["warranty_excluded", "care_plus"]),
@@ -173,7 +191,9 @@ def test_new_store_month_waives_labor(center, people, ops, old_device, opened_da
 def test_combination_refurbished_board_fixed_battery_and_service_day(center, people, ops, old_device):
     ServiceDay.objects.create(center=center, date=timezone.localdate(), perks=["labor_waived"])
     _t, q = quoted(
-        center, people, old_device,
+        center,
+        people,
+        old_device,
         [{"repair": "mainboard", "grade": "refurbished"}, {"repair": "battery"}, {"repair": "camera"}],
         fault="mainboard",
     )
@@ -213,12 +233,20 @@ def test_quote_revision_needs_a_new_approval(center, people, ops, old_device):
 def test_revision_during_repair_goes_back_to_approval_and_releases_claims(center, people, ops, model):
     device = sold(100, model)
     plan = purchase(device=device, product=screen_care())
-    t, _q = quoted(center, people, device, [{"repair": "screen"}, {"repair": "camera"}], exclusions=["accidental_damage"])
+    t, _q = quoted(
+        center, people, device, [{"repair": "screen"}, {"repair": "camera"}], exclusions=["accidental_damage"]
+    )
     t = run(t, ("approve", people["desk"]), ("start_repair", people["eng"]))
     plan.refresh_from_db()
     assert plan.claims_used == 1
-    t = run(t, ("send_quote", people["eng"], {"lines": [{"repair": "screen"}, {"repair": "mainboard"}],
-                                              "exclusions": ["accidental_damage"]}))
+    t = run(
+        t,
+        (
+            "send_quote",
+            people["eng"],
+            {"lines": [{"repair": "screen"}, {"repair": "mainboard"}], "exclusions": ["accidental_damage"]},
+        ),
+    )
     assert t.status == "awaiting_approval"
     plan.refresh_from_db()
     assert plan.claims_used == 0  # given back until the new version is approved
@@ -230,9 +258,13 @@ def test_revision_during_repair_goes_back_to_approval_and_releases_claims(center
 def test_approval_fails_atomically_when_the_claim_is_gone(center, people, ops, model):
     device = sold(100, model)
     plan = purchase(device=device, product=screen_care())
-    t, q = quoted(center, people, device, [{"repair": "screen"}, {"repair": "camera"}], exclusions=["accidental_damage"])
+    t, q = quoted(
+        center, people, device, [{"repair": "screen"}, {"repair": "camera"}], exclusions=["accidental_damage"]
+    )
     # the only claim is used by another repair meanwhile
-    other, _q2 = quoted(center, people, device, [{"repair": "screen"}, {"repair": "camera"}], exclusions=["accidental_damage"])
+    other, _q2 = quoted(
+        center, people, device, [{"repair": "screen"}, {"repair": "camera"}], exclusions=["accidental_damage"]
+    )
     run(other, ("approve", people["desk"]))
     with pytest.raises(DomainError) as exc:
         run(t, ("approve", people["desk"]))

@@ -35,22 +35,32 @@ def _quoted(center, people, device, lines):
 
 def test_a_quote_made_in_chinese_reads_in_english_and_back(zh, center, people, ops, old_device):
     with translation.override("zh-hans"):
-        ticket = _quoted(center, people, old_device, [{"repair": "screen"}, {"repair": "mainboard",
-                                                                           "grade": "refurbished"}])
+        ticket = _quoted(
+            center, people, old_device, [{"repair": "screen"}, {"repair": "mainboard", "grade": "refurbished"}]
+        )
     screen, board = QuoteLine.objects.filter(quote__ticket=ticket).select_related("operation").order_by("position")
     assert (screen.code, board.code) == ("screen", "mainboard")
     # Stored: the code, the message and its parameters, and the words of the moment (Chinese here).
-    assert screen.rules == [{"code": "fixed_price", "msg": "fixed_price", "params": {"price": "659.00"},
-                             "reason": "此型号一口价：659.00 元（含人工费）。"}]
+    assert screen.rules == [
+        {
+            "code": "fixed_price",
+            "msg": "fixed_price",
+            "params": {"price": "659.00"},
+            "reason": "此型号一口价：659.00 元（含人工费）。",
+        }
+    ]
     with translation.override("en"):
         assert screen.description_display == "Screen replacement"
         assert [r["reason"] for r in screen.rules_display] == [
-            "One-price offer for this model: 659.00 CNY including labor."]
+            "One-price offer for this model: 659.00 CNY including labor."
+        ]
         assert [r["reason"] for r in board.rules_display] == ["Refurbished original part with a 90-day warranty."]
     with translation.override("zh-hans"):
         zh_screen = screen.description_display
         zh_reason = screen.rules_display[0]["reason"]
-    assert zh_screen != "Screen replacement" and zh_reason != "One-price offer for this model: 659.00 CNY including labor."
+    assert (
+        zh_screen != "Screen replacement" and zh_reason != "One-price offer for this model: 659.00 CNY including labor."
+    )
     assert "659.00" in zh_reason
 
 
@@ -83,7 +93,9 @@ def test_plan_rules_name_the_kind_never_the_product_code():
         assert rule_reason(rule) == "In warranty, but liquid damage is not covered by free repair."
 
 
-def test_the_api_gives_reasons_in_the_request_language(zh, center, people, ops, old_device, django_assert_max_num_queries):
+def test_the_api_gives_reasons_in_the_request_language(
+    zh, center, people, ops, old_device, django_assert_max_num_queries
+):
     from rest_framework.test import APIClient
 
     from tests.factories.repairs import staff
@@ -93,4 +105,6 @@ def test_the_api_gives_reasons_in_the_request_language(zh, center, people, ops, 
     api.force_authenticate(staff(center, "front_desk"))
     with django_assert_max_num_queries(20):
         body = api.get(f"/api/v1/tickets/{ticket.service_no}/", HTTP_ACCEPT_LANGUAGE="en").json()
-    assert body["quote"]["lines"][0]["rules"] == [{"code": "fixed_price", "reason": "One-price offer for this model: 129.00 CNY including labor."}]
+    assert body["quote"]["lines"][0]["rules"] == [
+        {"code": "fixed_price", "reason": "One-price offer for this model: 129.00 CNY including labor."}
+    ]

@@ -60,8 +60,17 @@ def test_walk_in_happy_path(center, people, ops, old_device):
         ("close", "closed"),
     ]
     assert t.engineer == people["eng"].user
-    for f in ("received_at", "diagnosis_started_at", "quoted_at", "approved_at", "repair_started_at",
-              "repaired_at", "ready_at", "delivered_at", "closed_at"):
+    for f in (
+        "received_at",
+        "diagnosis_started_at",
+        "quoted_at",
+        "approved_at",
+        "repair_started_at",
+        "repaired_at",
+        "ready_at",
+        "delivered_at",
+        "closed_at",
+    ):
         assert getattr(t, f) is not None, f
     assert t.stage_due_at is None  # closed: no SLA
 
@@ -91,7 +100,9 @@ def test_appointment_channel(center, people, ops, old_device, customer):
 def test_mail_in_channel_ships_back(people, ops, old_device, customer):
     hub = ServiceCenterFactory(kind=CenterKind.MAIL_IN_HUB)
     eng, eng2 = (actor_for_user(staff(hub, "engineer", certified=True)) for _i in range(2))
-    t = services.ticket_book(center=hub, customer=customer, device=old_device, fault_category="screen", channel="mail_in")
+    t = services.ticket_book(
+        center=hub, customer=customer, device=old_device, fault_category="screen", channel="mail_in"
+    )
     t = run(
         t,
         ("check_in", SYSTEM),  # the courier's delivery event
@@ -144,7 +155,9 @@ def test_collection_point_forwards_to_hub(people, ops, old_device):
 
 
 def test_on_site_channel(center, people, ops, old_device, customer):
-    t = services.ticket_book(center=center, customer=customer, device=old_device, fault_category="screen", channel="on_site")
+    t = services.ticket_book(
+        center=center, customer=customer, device=old_device, fault_category="screen", channel="on_site"
+    )
     t = run(
         t,
         ("check_in", people["desk"]),
@@ -235,7 +248,9 @@ def test_unknown_action_is_refused(center, people, old_device):
 
 def test_uncertified_engineer_cannot_start_repair(center, people, ops, old_device):
     t = walk_in(center, people["desk"], device=old_device)
-    t = run(t, ("start_diagnosis", people["rookie"]), ("send_quote", people["rookie"], SCREEN), ("approve", people["desk"]))
+    t = run(
+        t, ("start_diagnosis", people["rookie"]), ("send_quote", people["rookie"], SCREEN), ("approve", people["desk"])
+    )
     assert "start_repair" not in selectors.allowed_actions(ticket=t, actor=people["rookie"])
     with pytest.raises(DomainError) as exc:
         run(t, ("start_repair", people["rookie"]))
@@ -278,8 +293,13 @@ def test_qc_by_the_repairing_engineer_is_refused(center, people, ops, old_device
 
 def test_only_the_repairing_engineer_finishes(center, people, ops, old_device):
     t = walk_in(center, people["desk"], device=old_device)
-    t = run(t, ("start_diagnosis", people["eng"]), ("send_quote", people["eng"], SCREEN), ("approve", people["desk"]),
-            ("start_repair", people["eng"]))
+    t = run(
+        t,
+        ("start_diagnosis", people["eng"]),
+        ("send_quote", people["eng"], SCREEN),
+        ("approve", people["desk"]),
+        ("start_repair", people["eng"]),
+    )
     with pytest.raises(DomainError):
         run(t, ("finish", people["eng2"]))
     with pytest.raises(DomainError):  # and nobody else takes it over by "starting" it again
@@ -325,8 +345,13 @@ def test_close_refused_while_a_loaner_is_out(center, people, ops, old_device, mo
     t = run(t, ("cancel", people["desk"]))
     t2 = walk_in(center, people["desk"], device=old_device)
     t2 = run(
-        t2, ("start_diagnosis", people["eng"]), ("send_quote", people["eng"], SCREEN), ("approve", people["desk"]),
-        ("start_repair", people["eng"]), ("finish", people["eng"]), ("qc_pass", people["eng2"]),
+        t2,
+        ("start_diagnosis", people["eng"]),
+        ("send_quote", people["eng"], SCREEN),
+        ("approve", people["desk"]),
+        ("start_repair", people["eng"]),
+        ("finish", people["eng"]),
+        ("qc_pass", people["eng2"]),
         ("hand_over", people["desk"]),
     )
     monkeypatch.setattr(loaners.selectors, "ticket_has_open_loan", lambda *, ticket_id: ticket_id == t2.pk)
@@ -374,8 +399,11 @@ def test_walk_in_with_bad_imei_creates_nothing(center, people, model):
 
     with pytest.raises(DomainError) as exc:
         services.ticket_check_in(
-            actor=people["desk"], center=center, customer={"name": "李雷", "phone": "13912345678"},
-            device={"imei": "123456789012345", "model": model.code}, fault_category="screen",
+            actor=people["desk"],
+            center=center,
+            customer={"name": "李雷", "phone": "13912345678"},
+            device={"imei": "123456789012345", "model": model.code},
+            fault_category="screen",
         )
     assert exc.value.field == "device.imei"
     assert Customer.objects.count() == 0
@@ -385,8 +413,11 @@ def test_walk_in_with_bad_imei_creates_nothing(center, people, model):
 def test_walk_in_with_bad_phone_names_the_field(center, people, model):
     with pytest.raises(DomainError) as exc:
         services.ticket_check_in(
-            actor=people["desk"], center=center, customer={"name": "李雷", "phone": "12"},
-            device={"imei": "490154203237518", "model": model.code}, fault_category="screen",
+            actor=people["desk"],
+            center=center,
+            customer={"name": "李雷", "phone": "12"},
+            device={"imei": "490154203237518", "model": model.code},
+            fault_category="screen",
         )
     assert exc.value.field == "customer.phone"
     assert RepairTicket.objects.count() == 0
@@ -395,8 +426,11 @@ def test_walk_in_with_bad_phone_names_the_field(center, people, model):
 def test_walk_in_by_an_engineer_is_refused_and_rolled_back(center, people, model):
     with pytest.raises(DomainError) as exc:
         services.ticket_check_in(
-            actor=people["eng"], center=center, customer={"name": "李雷", "phone": "13912345678"},
-            device={"imei": "490154203237518", "model": model.code}, fault_category="screen",
+            actor=people["eng"],
+            center=center,
+            customer={"name": "李雷", "phone": "13912345678"},
+            device={"imei": "490154203237518", "model": model.code},
+            fault_category="screen",
         )
     assert exc.value.code == "invalid_transition"
     assert RepairTicket.objects.count() == 0

@@ -19,7 +19,6 @@ from servicehub.errors import DomainError
 from tests.factories.booking import local, open_center, tomorrow
 from tests.factories.repairs import run, walk_in
 from tests.factories.warranty import DeviceModelFactory, make_imei
-from tests.notifications.conftest import MemorySMSBackend, sms_outbox  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +42,10 @@ def quoted_ticket(center, people, ops, old_device):
 
 
 def test_code_endpoint_sends_one_sms_and_stores_only_a_hash(
-    api_client, sms_outbox, django_capture_on_commit_callbacks, django_assert_max_num_queries  # noqa: F811
+    api_client,
+    sms_outbox,
+    django_capture_on_commit_callbacks,
+    django_assert_max_num_queries,
 ):
     # Retire older codes, insert the code, the customer's language, the outbox row (in a savepoint:
     # dedupe key), then the eager send: claim, read, record -- 9 whatever the history of the phone.
@@ -69,7 +71,7 @@ def test_code_endpoint_refuses_a_bad_phone(api_client):
     assert not PhoneVerification.objects.exists()
 
 
-def test_right_code_verifies_once_and_reuse_is_refused(sms_outbox, django_capture_on_commit_callbacks):  # noqa: F811
+def test_right_code_verifies_once_and_reuse_is_refused(sms_outbox, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         verification.verification_code_send(phone=VICTIM, address="1.1.1.1")
     code = _code_from(sms_outbox)
@@ -79,7 +81,7 @@ def test_right_code_verifies_once_and_reuse_is_refused(sms_outbox, django_captur
     assert exc.value.code == "verification_failed"
 
 
-def test_code_expires_after_five_minutes(sms_outbox, django_capture_on_commit_callbacks):  # noqa: F811
+def test_code_expires_after_five_minutes(sms_outbox, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         verification.verification_code_send(phone=VICTIM, address="1.1.1.1")
     code = _code_from(sms_outbox)
@@ -90,7 +92,7 @@ def test_code_expires_after_five_minutes(sms_outbox, django_capture_on_commit_ca
     assert verification.verification_code_check(phone=VICTIM, code=code) == VICTIM  # within 5 minutes: fine
 
 
-def test_five_wrong_tries_spend_the_code(sms_outbox, django_capture_on_commit_callbacks):  # noqa: F811
+def test_five_wrong_tries_spend_the_code(sms_outbox, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         verification.verification_code_send(phone=VICTIM, address="1.1.1.1")
     code = _code_from(sms_outbox)
@@ -104,7 +106,7 @@ def test_five_wrong_tries_spend_the_code(sms_outbox, django_capture_on_commit_ca
     assert exc.value.code == "verification_failed"
 
 
-def test_a_new_code_replaces_the_previous_one(sms_outbox, django_capture_on_commit_callbacks):  # noqa: F811
+def test_a_new_code_replaces_the_previous_one(sms_outbox, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         verification.verification_code_send(phone=VICTIM, address="1.1.1.1")
     first = _code_from(sms_outbox)
@@ -127,8 +129,9 @@ def test_codes_are_rate_limited_per_phone(api_client, settings):
         for i in range(4)
     ]
     assert codes == [202, 202, 202, 429]
-    r = api_client.post("/api/v1/verification-codes/", {"phone": VICTIM}, format="json",
-                        HTTP_X_FORWARDED_FOR="10.0.0.99")
+    r = api_client.post(
+        "/api/v1/verification-codes/", {"phone": VICTIM}, format="json", HTTP_X_FORWARDED_FOR="10.0.0.99"
+    )
     assert r.json()["code"] == "throttled"
     assert PhoneVerification.objects.count() == 3
     other = api_client.post("/api/v1/verification-codes/", {"phone": "13900001111"}, format="json")
@@ -140,14 +143,17 @@ def test_codes_are_rate_limited_per_address(api_client, settings):
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
     codes = [
         api_client.post(
-            "/api/v1/verification-codes/", {"phone": f"1390000{i:04d}"}, format="json",
+            "/api/v1/verification-codes/",
+            {"phone": f"1390000{i:04d}"},
+            format="json",
             HTTP_X_FORWARDED_FOR="10.0.0.1",
         ).status_code
         for i in range(3)
     ]
     assert codes == [202, 202, 429]
-    elsewhere = api_client.post("/api/v1/verification-codes/", {"phone": "13900009999"}, format="json",
-                                HTTP_X_FORWARDED_FOR="10.0.0.2")
+    elsewhere = api_client.post(
+        "/api/v1/verification-codes/", {"phone": "13900009999"}, format="json", HTTP_X_FORWARDED_FOR="10.0.0.2"
+    )
     assert elsewhere.status_code == 202
 
 
@@ -155,7 +161,13 @@ def test_codes_are_rate_limited_per_address(api_client, settings):
 
 
 def test_anonymous_booking_with_a_victims_phone_does_not_take_their_messages(
-    api_client, center, people, ops, old_device, mailoutbox, sms_outbox,  # noqa: F811
+    api_client,
+    center,
+    people,
+    ops,
+    old_device,
+    mailoutbox,
+    sms_outbox,
     django_capture_on_commit_callbacks,
 ):
     """Regression: POST /api/v1/appointments/ with a victim's phone + the attacker's e-mail filled
@@ -196,13 +208,17 @@ def test_anonymous_booking_with_a_victims_phone_does_not_take_their_messages(
         run(t, ("start_diagnosis", people["eng"]), ("send_quote", people["eng"], SCREEN))
     assert [m.to for m in mailoutbox] == []
     assert set(Notification.objects.filter(recipient="attacker@evil.example").values_list("kind", flat=True)) == {
-        "appointment_booked"}
+        "appointment_booked"
+    }
     quote_sms = [m for m in sms_outbox if "/quote/?t=" in m["text"]]
     assert [m["to"] for m in quote_sms] == [VICTIM]
 
 
 def test_the_bookings_own_messages_go_to_its_contact_email_without_the_approval_link(
-    api_client, people, mailoutbox, django_capture_on_commit_callbacks,
+    api_client,
+    people,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
 ):
     """A booking's own news may go to the e-mail given with it -- never a signed approval link."""
     from repairs.services import ticket_transition
@@ -243,7 +259,11 @@ def _guess_api(api_client, number, last4, i):
 
 
 def test_ten_wrong_digits_from_many_addresses_lock_the_number_for_the_api(
-    api_client, settings, quoted_ticket, sms_outbox, django_capture_on_commit_callbacks,  # noqa: F811
+    api_client,
+    settings,
+    quoted_ticket,
+    sms_outbox,
+    django_capture_on_commit_callbacks,
     django_assert_max_num_queries,
 ):
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
@@ -322,7 +342,10 @@ def test_superseded_quote_link_opens_nothing_current(client, quoted_ticket, peop
 
 
 def test_approving_from_a_digits_lookup_needs_the_sms_code(
-    quoted_ticket, sms_outbox, django_capture_on_commit_callbacks, django_assert_max_num_queries,  # noqa: F811
+    quoted_ticket,
+    sms_outbox,
+    django_capture_on_commit_callbacks,
+    django_assert_max_num_queries,
 ):
     c = Client()
     number = quoted_ticket.service_no
@@ -340,8 +363,9 @@ def test_approving_from_a_digits_lookup_needs_the_sms_code(
     assert 'name="code"' in sent.content.decode()
     code = _code_from(sms_outbox)
     with django_assert_max_num_queries(40):
-        r = c.post(f"/track/{number}/quote/", {"phone_last4": "5678", "quote": quote.pk, "code": code,
-                                               "decision": "approve"})
+        r = c.post(
+            f"/track/{number}/quote/", {"phone_last4": "5678", "quote": quote.pk, "code": code, "decision": "approve"}
+        )
     assert r.status_code == 200
     assert "the repair will start now" in r.content.decode()
     quoted_ticket.refresh_from_db()
@@ -350,7 +374,7 @@ def test_approving_from_a_digits_lookup_needs_the_sms_code(
     assert quote.status == "approved" and quote.decided_by_label == "customer"
 
 
-def test_code_for_the_quote_needs_the_right_digits(quoted_ticket, sms_outbox):  # noqa: F811
+def test_code_for_the_quote_needs_the_right_digits(quoted_ticket, sms_outbox):
     r = Client().post(f"/track/{quoted_ticket.service_no}/quote/code/", {"phone_last4": "0000"})
     assert r.status_code == 404
     assert not PhoneVerification.objects.exists()
@@ -368,7 +392,10 @@ def _sign_in(c, sms, django_capture_on_commit_callbacks, phone="13812345678"):
 
 
 def test_my_service_sign_in_overview_and_contact_change(
-    quoted_ticket, sms_outbox, django_capture_on_commit_callbacks, django_assert_max_num_queries,  # noqa: F811
+    quoted_ticket,
+    sms_outbox,
+    django_capture_on_commit_callbacks,
+    django_assert_max_num_queries,
 ):
     c = Client()
     assert c.get("/me/").context["step"] == "phone"
@@ -398,8 +425,13 @@ def test_my_service_sign_in_overview_and_contact_change(
     assert other.get(f"/track/{quoted_ticket.service_no}/").templates[0].name == "repairs/track_form.html"
 
 
-def test_my_service_is_not_another_customers(quoted_ticket, center, people, sms_outbox,  # noqa: F811
-                                           django_capture_on_commit_callbacks):
+def test_my_service_is_not_another_customers(
+    quoted_ticket,
+    center,
+    people,
+    sms_outbox,
+    django_capture_on_commit_callbacks,
+):
     other = walk_in(center, people["desk"], phone="13900003333", name="韩梅梅")
     c = Client()
     _sign_in(c, sms_outbox, django_capture_on_commit_callbacks)
@@ -408,7 +440,7 @@ def test_my_service_is_not_another_customers(quoted_ticket, center, people, sms_
     assert "韩*梅" not in r.content.decode()
 
 
-def test_wrong_code_does_not_sign_in(quoted_ticket, sms_outbox, django_capture_on_commit_callbacks):  # noqa: F811
+def test_wrong_code_does_not_sign_in(quoted_ticket, sms_outbox, django_capture_on_commit_callbacks):
     c = Client()
     with django_capture_on_commit_callbacks(execute=True):
         c.post("/me/sign-in/", {"phone": "13812345678"})
@@ -422,8 +454,13 @@ def test_contact_change_needs_a_verified_phone(quoted_ticket):
 
     customer = Customer.objects.get(phone=VICTIM)
     with pytest.raises(DomainError) as exc:
-        customer_contact_update(customer_id=customer.pk, verified_customer_id=None, email="x@evil.example",
-                                language="en", contact_consent=True)
+        customer_contact_update(
+            customer_id=customer.pk,
+            verified_customer_id=None,
+            email="x@evil.example",
+            language="en",
+            contact_consent=True,
+        )
     assert exc.value.code == "verification_required" and exc.value.status == 403
     customer.refresh_from_db()
     assert customer.email == ""
@@ -443,7 +480,10 @@ def test_schema_documents_the_new_endpoint_and_lookup_locked(api_client):
 
 
 def test_my_service_sign_in_pages_query_counts(
-    quoted_ticket, sms_outbox, django_capture_on_commit_callbacks, django_assert_num_queries,  # noqa: F811
+    quoted_ticket,
+    sms_outbox,
+    django_capture_on_commit_callbacks,
+    django_assert_num_queries,
     django_assert_max_num_queries,
 ):
     c = Client()
@@ -457,7 +497,7 @@ def test_my_service_sign_in_pages_query_counts(
         assert c.post("/me/sign-in/", {"phone": "13812345678", "code": code}).status_code == 302
 
 
-def test_my_service_cancels_an_appointment_without_digits(sms_outbox, django_capture_on_commit_callbacks):  # noqa: F811
+def test_my_service_cancels_an_appointment_without_digits(sms_outbox, django_capture_on_commit_callbacks):
     from booking import services as booking_services
     from tests.factories.booking import booking_input
 

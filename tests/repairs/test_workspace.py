@@ -100,7 +100,7 @@ def test_network_history_shows_another_centers_repair_without_its_customer(cente
     mine = walk_in(center, people["desk"], device=old_device, phone="13812345678", name="王小明")
     html = page_of(login(people["desk"].user), mine)
 
-    history = html[html.index('id="device-history"'):html.index('id="ticket-customer"')]
+    history = html[html.index('id="device-history"') : html.index('id="ticket-customer"')]
     assert "北京中心" in history and "Battery" in history and "Cancelled" in history
     assert theirs.service_no not in html
     assert "赵六" not in html and "赵*" not in html and "9999" not in html
@@ -138,7 +138,7 @@ def test_quote_preview_prices_without_saving_then_send_saves(center, people, ops
     r = c.post(url, {"repairs": ["screen", "mainboard"], "refurbished": ["mainboard"], "preview": "1"})
     assert r.status_code == 200
     html = r.content.decode()
-    preview = html[html.index('id="quote-preview"'):]
+    preview = html[html.index('id="quote-preview"') :]
     assert "¥659.00" in preview  # the screen's one-price offer
     assert "¥719.70" in preview and "Refurbished original part with a 90-day warranty." in preview
     assert 'id="preview-total">¥1528.70<' in preview  # 659.00 + 719.70 + 150.00 labor
@@ -163,13 +163,18 @@ def test_quote_without_a_repair_says_so_and_saves_nothing(center, people, ops, o
     assert Quote.objects.count() == 0
 
 
-def test_workspace_query_count_with_timeline_quote_and_loan(center, people, ops, old_device,
-                                                          django_assert_max_num_queries):
+def test_workspace_query_count_with_timeline_quote_and_loan(
+    center, people, ops, old_device, django_assert_max_num_queries
+):
     DepositRuleFactory()
     LoanerFactory(home_center=center)
     t = walk_in(center, people["desk"], device=old_device)
-    t = run(t, ("start_diagnosis", people["eng"]), ("send_quote", people["eng"], {"lines": [{"repair": "screen"}]}),
-            ("approve", people["desk"]))
+    t = run(
+        t,
+        ("start_diagnosis", people["eng"]),
+        ("send_quote", people["eng"], {"lines": [{"repair": "screen"}]}),
+        ("approve", people["desk"]),
+    )
     from loaners.services import loan_checkout
 
     loan_checkout(ticket_id=t.pk, tier="flagship", payment_method="cash", actor=SYSTEM)
@@ -186,7 +191,10 @@ def test_another_centers_ticket_is_not_found(center, people, old_device):
     theirs = walk_in(other, actor_for_user(staff(other)), device=old_device)
     c = login(people["desk"].user)
     assert c.get(reverse("admin:repairs_repairticket_change", args=[theirs.pk])).status_code == 404
-    assert c.post(reverse("admin:repairs_repairticket_quote", args=[theirs.pk]), {"repairs": ["screen"]}).status_code == 404
+    assert (
+        c.post(reverse("admin:repairs_repairticket_quote", args=[theirs.pk]), {"repairs": ["screen"]}).status_code
+        == 404
+    )
     assert RepairTicket.objects.get(pk=theirs.pk).status == "received"
 
 

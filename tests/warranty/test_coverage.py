@@ -83,7 +83,9 @@ def test_return_period_crosses_29_february_in_a_leap_year():
 def test_sale_on_31_january_plus_one_month_clips_to_month_end():
     # A policy of one month (configurable) shows the clipping rule: 31 Jan + 1 month = 29 Feb 2028
     StatutoryPolicyFactory(category="wearable", repair_months=1)
-    device = DeviceFactory(model=DeviceModelFactory(code="W1", category="wearable"), sold_at=shanghai(2028, 1, 31, 20, 0))
+    device = DeviceFactory(
+        model=DeviceModelFactory(code="W1", category="wearable"), sold_at=shanghai(2028, 1, 31, 20, 0)
+    )
     c = device_coverage(device=device, at=shanghai(2028, 2, 29, 23, 0))
     assert c.repair_until == dt.date(2028, 2, 29)
     assert c.in_warranty is True
@@ -196,7 +198,12 @@ def test_screen_care_one_free_screen_in_12_months():
     c = device_coverage(device=device, at=shanghai(2026, 6, 1), fault="screen", exclusions=["accidental_damage"])
     assert c.free_repair is False  # the warranty does not pay for a dropped phone ...
     (plan,) = c.plans  # ... but the screen plan does
-    assert (plan.code, plan.kind, plan.claims_remaining, plan.fee_per_claim) == ("SCREEN12", "screen_care", 1, Decimal("0.00"))
+    assert (plan.code, plan.kind, plan.claims_remaining, plan.fee_per_claim) == (
+        "SCREEN12",
+        "screen_care",
+        1,
+        Decimal("0.00"),
+    )
     assert plan.valid_until == dt.date(2027, 1, 20)
     assert device_coverage(device=device, at=shanghai(2027, 1, 21, 0, 0)).plans == ()
 

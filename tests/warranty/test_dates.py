@@ -10,9 +10,7 @@ from warranty import dates
 from warranty.models import StatutoryPolicy
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-sales = st.datetimes(
-    min_value=dt.datetime(2020, 1, 1), max_value=dt.datetime(2032, 12, 31), timezones=st.just(dt.UTC)
-)
+sales = st.datetimes(min_value=dt.datetime(2020, 1, 1), max_value=dt.datetime(2032, 12, 31), timezones=st.just(dt.UTC))
 
 
 def end_of(day: dt.date) -> dt.datetime:

@@ -18,8 +18,12 @@ def test_seed_is_idempotent_and_prints_demo_imeis():
     first = counts()
     demo.seed(out=io.StringIO(), options={})
     assert counts() == first
-    assert first[:4] == (len(demo.CATALOG), len(demo.POLICIES), len(demo.PLANS),
-                         len(demo.DEVICES) + len(demo.SERIAL_DEVICES))
+    assert first[:4] == (
+        len(demo.CATALOG),
+        len(demo.POLICIES),
+        len(demo.PLANS),
+        len(demo.DEVICES) + len(demo.SERIAL_DEVICES),
+    )
     text = out.getvalue()
     assert f"IMEI {demo.demo_imei(1)}" in text
     assert "in_warranty=True" in text and "in_warranty=False" in text

@@ -50,11 +50,16 @@ def test_get_or_register_finds_an_existing_device_unchanged(mate):
 
 def test_get_or_register_creates_at_check_in_with_proof_of_purchase(mate):
     device = services.device_get_or_register(
-        imei="86 0123450 000019"[:0] + make_imei(2), model_code="MATE70", sold_at=shanghai(2026, 3, 1, 0, 0),
+        imei="86 0123450 000019"[:0] + make_imei(2),
+        model_code="MATE70",
+        sold_at=shanghai(2026, 3, 1, 0, 0),
         proof_note="Invoice JD-123 shown; device never registered by the shop",
     )
     assert (device.channel, device.proof_of_purchase_note, device.retailer) == (
-        "unregistered", "Invoice JD-123 shown; device never registered by the shop", None)
+        "unregistered",
+        "Invoice JD-123 shown; device never registered by the shop",
+        None,
+    )
     assert device.sold_at == shanghai(2026, 3, 1, 0, 0)
 
 
@@ -97,8 +102,13 @@ def test_get_or_register_refuses_bad_input_naming_the_field(mate, kwargs, field)
 
 def test_register_sale_twice_is_device_exists(mate):
     services.device_register_sale(imei=make_imei(5), model_code="MATE70", sold_at=shanghai(2026, 1, 1, 10, 0))
-    err = refused("device_exists", services.device_register_sale, imei=make_imei(5), model_code="MATE70",
-                  sold_at=shanghai(2026, 1, 2, 10, 0))
+    err = refused(
+        "device_exists",
+        services.device_register_sale,
+        imei=make_imei(5),
+        model_code="MATE70",
+        sold_at=shanghai(2026, 1, 2, 10, 0),
+    )
     assert err.status == 409
 
 
@@ -113,21 +123,35 @@ def test_imei_and_serial_absent_is_refused_by_the_database_too(mate):
 def test_with_device_only_window_zero_means_the_sale_day_in_local_time(mate):
     PlanProductFactory(code="WITHDEV", purchase_window_days=0)
     device = DeviceFactory(model=mate, sold_at=shanghai(2026, 3, 1, 23, 30))
-    late_same_day = services.plan_purchase_create(device=device, plan_code="WITHDEV", purchased_at=shanghai(2026, 3, 1, 23, 50))
+    late_same_day = services.plan_purchase_create(
+        device=device, plan_code="WITHDEV", purchased_at=shanghai(2026, 3, 1, 23, 50)
+    )
     assert late_same_day.starts_on == dt.date(2026, 3, 1)
     other = DeviceFactory(model=mate, sold_at=shanghai(2026, 3, 1, 23, 30))
-    err = refused("not_eligible", services.plan_purchase_create, device=other, plan_code="WITHDEV",
-                  purchased_at=shanghai(2026, 3, 2, 0, 10))
+    err = refused(
+        "not_eligible",
+        services.plan_purchase_create,
+        device=other,
+        plan_code="WITHDEV",
+        purchased_at=shanghai(2026, 3, 2, 0, 10),
+    )
     assert (err.status, err.extra["reason"]) == (422, "window_passed")
 
 
 def test_window_of_30_days_day_30_in_day_31_out(mate):
     screen_care()  # 30-day window
     d30 = DeviceFactory(model=mate, sold_at=shanghai(2026, 1, 1, 23, 30))
-    assert services.plan_purchase_create(device=d30, plan_code="SCREEN12", purchased_at=shanghai(2026, 1, 31, 23, 59)).pk
+    assert services.plan_purchase_create(
+        device=d30, plan_code="SCREEN12", purchased_at=shanghai(2026, 1, 31, 23, 59)
+    ).pk
     d31 = DeviceFactory(model=mate, sold_at=shanghai(2026, 1, 1, 23, 30))
-    err = refused("not_eligible", services.plan_purchase_create, device=d31, plan_code="SCREEN12",
-                  purchased_at=shanghai(2026, 2, 1, 0, 0))
+    err = refused(
+        "not_eligible",
+        services.plan_purchase_create,
+        device=d31,
+        plan_code="SCREEN12",
+        purchased_at=shanghai(2026, 2, 1, 0, 0),
+    )
     assert err.extra["reason"] == "window_passed"
     assert "2026-01-31" in err.message
 
@@ -137,28 +161,36 @@ def test_model_list_restricts_eligibility(mate):
     other = DeviceModelFactory(code="NOVA13", category="phone", tier="standard")
     product.eligible_models.set([other])
     device = DeviceFactory(model=mate, sold_at=timezone.now() - dt.timedelta(days=1))
-    assert refused("not_eligible", services.plan_purchase_create, device=device, plan_code="MATEONLY").extra["reason"] == (
-        "model_not_eligible")
+    assert refused("not_eligible", services.plan_purchase_create, device=device, plan_code="MATEONLY").extra[
+        "reason"
+    ] == ("model_not_eligible")
 
 
 def test_device_without_sale_date_cannot_buy(mate):
     screen_care()
     device = DeviceFactory(model=mate, sold_at=None)
-    assert refused("not_eligible", services.plan_purchase_create, device=device, plan_code="SCREEN12").extra[
-        "reason"] == "no_sale_date"
+    assert (
+        refused("not_eligible", services.plan_purchase_create, device=device, plan_code="SCREEN12").extra["reason"]
+        == "no_sale_date"
+    )
 
 
 def test_no_price_for_the_tier_is_not_eligible():
     PlanProductFactory(code="FLAGONLY", prices={"flagship": "99.00"})
     device = DeviceFactory(model=DeviceModelFactory(code="NOVA12SE", tier="standard"), sold_at=timezone.now())
-    assert refused("not_eligible", services.plan_purchase_create, device=device, plan_code="FLAGONLY").extra[
-        "reason"] == "no_price"
+    assert (
+        refused("not_eligible", services.plan_purchase_create, device=device, plan_code="FLAGONLY").extra["reason"]
+        == "no_price"
+    )
 
 
 def test_not_on_sale(mate):
     PlanProductFactory(code="OLD", on_sale=False)
     device = DeviceFactory(model=mate, sold_at=timezone.now())
-    assert refused("not_eligible", services.plan_purchase_create, device=device, plan_code="OLD").extra["reason"] == "not_on_sale"
+    assert (
+        refused("not_eligible", services.plan_purchase_create, device=device, plan_code="OLD").extra["reason"]
+        == "not_on_sale"
+    )
 
 
 def test_price_defaults_to_the_tier_list_price_and_ledger_row_written(mate):
@@ -172,7 +204,9 @@ def test_price_defaults_to_the_tier_list_price_and_ledger_row_written(mate):
 def test_an_expired_purchase_does_not_block_buying_again(mate):
     product = screen_care(purchase_window_days=400)
     device = DeviceFactory(model=mate, sold_at=shanghai(2024, 1, 10, 10, 0))
-    first = services.plan_purchase_create(device=device, plan_code=product.code, purchased_at=shanghai(2024, 1, 10, 11, 0))
+    first = services.plan_purchase_create(
+        device=device, plan_code=product.code, purchased_at=shanghai(2024, 1, 10, 11, 0)
+    )
     # Given the term ended (2025-01-10) but the row is still "active" (the job has not run)
     product.purchase_window_days = 10000
     product.save()
@@ -187,16 +221,26 @@ def test_one_active_purchase_per_device_and_plan_is_a_database_rule(mate):
     p = services.plan_purchase_create(device=device, plan_code="SCREEN12")
     with pytest.raises(IntegrityError), transaction.atomic():
         PlanPurchase.objects.create(
-            device=device, product=p.product, purchased_at=p.purchased_at, starts_on=p.starts_on, ends_on=p.ends_on,
-            price_paid=0, channel="store",
+            device=device,
+            product=p.product,
+            purchased_at=p.purchased_at,
+            starts_on=p.starts_on,
+            ends_on=p.ends_on,
+            price_paid=0,
+            channel="store",
         )
 
 
 def test_extended_warranty_after_statutory_end_is_refused(mate):
     extended_warranty(12, purchase_window_days=800)
     device = DeviceFactory(model=mate, sold_at=shanghai(2024, 1, 10, 10, 0))
-    err = refused("not_eligible", services.plan_purchase_create, device=device, plan_code="EXT12",
-                  purchased_at=shanghai(2025, 1, 11, 9, 0))
+    err = refused(
+        "not_eligible",
+        services.plan_purchase_create,
+        device=device,
+        plan_code="EXT12",
+        purchased_at=shanghai(2025, 1, 11, 9, 0),
+    )
     assert err.extra["reason"] == "warranty_ended"
 
 
@@ -206,7 +250,9 @@ def test_extended_warranty_after_statutory_end_is_refused(mate):
 def bought(mate, *, at=None, product=None):
     product = product or screen_care()
     device = DeviceFactory(model=mate, sold_at=at or shanghai(2026, 3, 1, 23, 30))
-    return services.plan_purchase_create(device=device, plan_code=product.code, purchased_at=at or shanghai(2026, 3, 1, 23, 40))
+    return services.plan_purchase_create(
+        device=device, plan_code=product.code, purchased_at=at or shanghai(2026, 3, 1, 23, 40)
+    )
 
 
 def test_refund_on_the_last_cooling_off_day(mate):
@@ -269,29 +315,43 @@ def test_care_plus_two_claims_at_fixed_fees(mate):
     c2 = services.plan_claim_use(purchase_id=p.pk, ticket=repair_ticket(device=p.device, fault_category="mainboard"))
     p.refresh_from_db()
     assert (c1.fee, c2.fee, p.claims_used, p.status) == (Decimal("99.00"), Decimal("299.00"), 2, "used_up")
-    assert refused("not_eligible", services.plan_claim_use, purchase_id=p.pk,
-                   ticket=repair_ticket(device=p.device)).extra["reason"] == "no_claims_left"
+    assert (
+        refused("not_eligible", services.plan_claim_use, purchase_id=p.pk, ticket=repair_ticket(device=p.device)).extra[
+            "reason"
+        ]
+        == "no_claims_left"
+    )
 
 
 def test_claim_for_another_devices_ticket_is_refused(mate):
     p = bought(mate, at=timezone.now() - dt.timedelta(days=1))
     other = DeviceFactory(model=mate)
-    assert refused("not_eligible", services.plan_claim_use, purchase_id=p.pk,
-                   ticket=repair_ticket(device=other)).extra["reason"] == "other_device"
+    assert (
+        refused("not_eligible", services.plan_claim_use, purchase_id=p.pk, ticket=repair_ticket(device=other)).extra[
+            "reason"
+        ]
+        == "other_device"
+    )
     p.refresh_from_db()
     assert p.claims_used == 0
 
 
 def test_claim_after_the_term_is_refused(mate):
     p = bought(mate, at=shanghai(2024, 1, 10, 10, 0))  # ended 2025-01-10
-    assert refused("not_eligible", services.plan_claim_use, purchase_id=p.pk,
-                   ticket=repair_ticket(device=p.device)).extra["reason"] == "expired"
+    assert (
+        refused("not_eligible", services.plan_claim_use, purchase_id=p.pk, ticket=repair_ticket(device=p.device)).extra[
+            "reason"
+        ]
+        == "expired"
+    )
 
 
 def test_claim_on_extended_warranty_is_unlimited(mate):
     ext = extended_warranty(12, purchase_window_days=400)
     device = DeviceFactory(model=mate, sold_at=timezone.now() - dt.timedelta(days=400))
-    p = services.plan_purchase_create(device=device, plan_code=ext.code, purchased_at=device.sold_at + dt.timedelta(days=1))
+    p = services.plan_purchase_create(
+        device=device, plan_code=ext.code, purchased_at=device.sold_at + dt.timedelta(days=1)
+    )
     for _ in range(3):
         services.plan_claim_use(purchase_id=p.pk, ticket=repair_ticket(device=device))
     p.refresh_from_db()
@@ -349,7 +409,8 @@ def test_eligibility_check_is_read_only_and_agrees_with_the_sale(mate):
     old = DeviceFactory(model=mate, sold_at=timezone.now() - dt.timedelta(days=60))
     assert services.plan_eligibility_check(product=product, device=fresh) == Decimal("199.00")
     assert refused("not_eligible", services.plan_eligibility_check, product=product, device=old).extra["reason"] == (
-        "window_passed")
+        "window_passed"
+    )
     assert PlanPurchase.objects.count() == 0
 
 

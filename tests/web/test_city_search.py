@@ -26,13 +26,24 @@ def one_site_per_city():
     sites = []
     for n, city in enumerate(cities):
         where = counties.get(city.pk, city)
-        sites.append(ServiceCenter(
-            code=f"T-{city.adcode[:6]}", name=f"{city.name}服务点", official=True, active=True,
-            kind=CenterKind.COLLECTION_POINT if n % 2 else CenterKind.SERVICE_CENTER,
-            region=where, city=city, province_id=Region.objects.only("pk").get(adcode=city.adcode[:2] + "0" * 10).pk,
-            address=f"{city.name}人民路1号", lat=where.lat, lng=where.lng, phone="", phone_digits="",
-            services=["phone", "walk_in"],
-        ))
+        sites.append(
+            ServiceCenter(
+                code=f"T-{city.adcode[:6]}",
+                name=f"{city.name}服务点",
+                official=True,
+                active=True,
+                kind=CenterKind.COLLECTION_POINT if n % 2 else CenterKind.SERVICE_CENTER,
+                region=where,
+                city=city,
+                province_id=Region.objects.only("pk").get(adcode=city.adcode[:2] + "0" * 10).pk,
+                address=f"{city.name}人民路1号",
+                lat=where.lat,
+                lng=where.lng,
+                phone="",
+                phone_digits="",
+                services=["phone", "walk_in"],
+            )
+        )
     ServiceCenter.objects.bulk_create(sites)
     return cities
 

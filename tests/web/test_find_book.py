@@ -34,9 +34,15 @@ def huangpu():
 def _post(center, start, **overrides):
     data = booking_input(model=DeviceModelFactory(code="PHN-1"))
     post = {
-        "center": center.code, "date": start.date().isoformat(), "start": start.isoformat(),
-        "name": data["name"], "phone": data["phone"], "imei": data["imei"], "model": data["model_code"],
-        "fault_category": "screen", "issue": "Cracked screen",
+        "center": center.code,
+        "date": start.date().isoformat(),
+        "start": start.isoformat(),
+        "name": data["name"],
+        "phone": data["phone"],
+        "imei": data["imei"],
+        "model": data["model_code"],
+        "fault_category": "screen",
+        "issue": "Cracked screen",
     }
     post.update(overrides)
     return post
@@ -69,8 +75,9 @@ def test_closed_center_says_when_it_opens(en, huangpu):
     now = timezone.localtime()
     # Closed today and tomorrow by exceptions: the card names the day after tomorrow's opening.
     for offset in (0, 1):
-        OpeningException.objects.create(center=center, date=now.date() + dt.timedelta(days=offset), closed=True,
-                                        reason="Stocktaking")
+        OpeningException.objects.create(
+            center=center, date=now.date() + dt.timedelta(days=offset), closed=True, reason="Stocktaking"
+        )
     html = en.get("/centers/", {"q": "上海市黄浦区"}).content.decode()
     opens = now + dt.timedelta(days=2)
     assert f"opens {opens:%a} 09:00" in html and "Closed now" in html
@@ -200,8 +207,9 @@ def test_landline_is_refused_as_mobile_on_the_form_and_in_the_service(en):
     from servicehub.errors import DomainError
 
     with pytest.raises(DomainError) as err:
-        booking_services.appointment_book(center=center, start=local(tomorrow(), 10),
-                                          **booking_input(phone="+86 21 6123 4567"))
+        booking_services.appointment_book(
+            center=center, start=local(tomorrow(), 10), **booking_input(phone="+86 21 6123 4567")
+        )
     assert (err.value.code, err.value.field) == ("validation_error", "phone")
     assert not RepairTicket.objects.exists()
 
@@ -236,16 +244,21 @@ def test_booking_steps_query_counts(en, django_assert_max_num_queries):
     with django_assert_max_num_queries(8):
         assert en.get("/book/", {"center": center.code}).status_code == 200
     with django_assert_max_num_queries(8):
-        assert en.get("/book/", {"center": center.code, "date": tomorrow().isoformat()},
-                      HTTP_HX_REQUEST="true").status_code == 200
+        assert (
+            en.get(
+                "/book/", {"center": center.code, "date": tomorrow().isoformat()}, HTTP_HX_REQUEST="true"
+            ).status_code
+            == 200
+        )
 
 
 # --- change, cancel, book again ----------------------------------------------------------------
 
 
 def test_cancel_wording_on_tracking_is_not_returned_unrepaired(en):
-    appointment = booking_services.appointment_book(center=open_center(), start=local(tomorrow(), 10),
-                                                    **booking_input())
+    appointment = booking_services.appointment_book(
+        center=open_center(), start=local(tomorrow(), 10), **booking_input()
+    )
     booking_services.appointment_cancel(appointment_id=appointment.pk)
     last4 = appointment.customer.phone[-4:]
     html = en.get(f"/track/{appointment.ticket.service_no}/", {"phone_last4": last4}).content.decode()
@@ -259,8 +272,9 @@ def test_book_again_prefills_center_and_device(en):
     appointment = booking_services.appointment_book(center=center, start=local(tomorrow(), 10), **data)
     booking_services.appointment_cancel(appointment_id=appointment.pk)
     last4 = appointment.customer.phone[-4:]
-    html = en.post(f"/appointments/{appointment.ticket.service_no}/",
-                   {"phone_last4": last4, "action": "cancel_confirmed"}).content.decode()
+    html = en.post(
+        f"/appointments/{appointment.ticket.service_no}/", {"phone_last4": last4, "action": "cancel_confirmed"}
+    ).content.decode()
     # already cancelled: the page says it can no longer be changed; the link is on the done page
     assert "can no longer be changed" in html
     again = f"/book/?center={center.code}&again={appointment.ticket.service_no}&phone_last4={last4}"
@@ -276,8 +290,11 @@ def test_cancel_done_page_offers_book_again(en):
     center = open_center()
     appointment = booking_services.appointment_book(center=center, start=local(tomorrow(), 10), **booking_input())
     last4 = appointment.customer.phone[-4:]
-    html = en.post(f"/appointments/{appointment.ticket.service_no}/",
-                   {"phone_last4": last4, "action": "cancel_confirmed"}).content.decode()
+    html = en.post(
+        f"/appointments/{appointment.ticket.service_no}/", {"phone_last4": last4, "action": "cancel_confirmed"}
+    ).content.decode()
     assert "Your booking is cancelled" in html and "nothing to collect" in html
-    assert f'href="/book/?center={center.code}&amp;again={appointment.ticket.service_no}&amp;phone_last4={last4}"' in html
+    assert (
+        f'href="/book/?center={center.code}&amp;again={appointment.ticket.service_no}&amp;phone_last4={last4}"' in html
+    )
     assert "unrepaired" not in html

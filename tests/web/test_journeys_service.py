@@ -46,22 +46,36 @@ def zh(settings, tmp_path):
     assert msgfmt is not None, "gettext's msgfmt is needed for the Chinese assertions"
     out = tmp_path / "locale" / "zh_Hans" / "LC_MESSAGES"
     out.mkdir(parents=True)
-    subprocess.run([msgfmt, "-o", str(out / "django.mo"), str(ROOT / "locale/zh_Hans/LC_MESSAGES/django.po")],
-                   check=True)
+    subprocess.run(
+        [msgfmt, "-o", str(out / "django.mo"), str(ROOT / "locale/zh_Hans/LC_MESSAGES/django.po")], check=True
+    )
     settings.LOCALE_PATHS = [str(tmp_path / "locale"), *settings.LOCALE_PATHS]
 
 
 def _hub():
     province, city, county = region_chain("440000000000", "440300000000", "440305000000")
-    return ServiceCenterFactory(code="HUB-GD", name="Guangdong hub", kind=CenterKind.MAIL_IN_HUB, region=county,
-                                city=city, province=province, services=["phone", "mail_in"])
+    return ServiceCenterFactory(
+        code="HUB-GD",
+        name="Guangdong hub",
+        kind=CenterKind.MAIL_IN_HUB,
+        region=county,
+        city=city,
+        province=province,
+        services=["phone", "mail_in"],
+    )
 
 
 def _mail_in_data(**over):
     data = {
-        "pickup_address": "广东省深圳市南山区科技园路1号", "name": "张三", "phone": next_phone(), "imei": make_imei(),
-        "model": "PHN-1", "fault_category": "battery", "issue": "Battery drains",
-        "pickup_date": tomorrow().isoformat(), "pickup_window": "afternoon",
+        "pickup_address": "广东省深圳市南山区科技园路1号",
+        "name": "张三",
+        "phone": next_phone(),
+        "imei": make_imei(),
+        "model": "PHN-1",
+        "fault_category": "battery",
+        "issue": "Battery drains",
+        "pickup_date": tomorrow().isoformat(),
+        "pickup_window": "afternoon",
     }
     data.update(over)
     return data
@@ -80,7 +94,10 @@ def test_mail_in_pickup_window_sms_courier_number_and_both_legs(en, django_asser
     pickup = Shipment.objects.get(ticket=req.ticket)
     start = dt.datetime.combine(tomorrow(), dt.time(13), tzinfo=timezone.get_default_timezone())
     assert (pickup.leg, pickup.pickup_from, pickup.pickup_until) == (
-        "customer_to_hub", start, start + dt.timedelta(hours=4))
+        "customer_to_hub",
+        start,
+        start + dt.timedelta(hours=4),
+    )
 
     sms = Notification.objects.get(kind="pickup_scheduled", channel="sms")
     assert sms.recipient == req.ticket.customer.phone and sms.ticket_id == req.ticket_id
@@ -125,15 +142,29 @@ def test_mail_in_pickup_window_sms_courier_number_and_both_legs(en, django_asser
 
 def test_mail_in_shows_every_error_at_once_in_words(en):
     _hub()
-    response = en.post("/mail-in/", {"pickup_address": "somewhere", "name": "", "phone": "", "imei": "123",
-                                     "model": "", "fault_category": "battery", "issue": "",
-                                     "pickup_date": (tomorrow() + dt.timedelta(days=20)).isoformat(),
-                                     "pickup_window": "morning"})
+    response = en.post(
+        "/mail-in/",
+        {
+            "pickup_address": "somewhere",
+            "name": "",
+            "phone": "",
+            "imei": "123",
+            "model": "",
+            "fault_category": "battery",
+            "issue": "",
+            "pickup_date": (tomorrow() + dt.timedelta(days=20)).isoformat(),
+            "pickup_window": "morning",
+        },
+    )
     html = response.content.decode()
     assert response.status_code == 200 and not RepairTicket.objects.exists()
     summary = html.split('id="form-errors"', 1)[1].split("</div>", 1)[0]
-    for words in ("could not find the province", "Choose a pickup day between tomorrow and 7 days ahead.",
-                  "15 digits", "This field is required."):
+    for words in (
+        "could not find the province",
+        "Choose a pickup day between tomorrow and 7 days ahead.",
+        "15 digits",
+        "This field is required.",
+    ):
         assert words in summary
     assert summary.count("<li>") == 6  # address, day, name, phone, IMEI, problem
     assert 'value="somewhere"' in html
@@ -152,9 +183,20 @@ def test_unknown_device_asks_for_its_model_in_words(en):
 
 
 def _on_site_data(**over):
-    data = {"device_kind": "smart_screen", "center": "", "address": "上海市黄浦区南京东路100号",
-            "preferred_date": tomorrow().isoformat(), "window": "morning", "name": "李四", "phone": next_phone(),
-            "serial": "TV-SN-0001", "imei": "", "model": "TV-1", "fault_category": "other", "issue": "No picture"}
+    data = {
+        "device_kind": "smart_screen",
+        "center": "",
+        "address": "上海市黄浦区南京东路100号",
+        "preferred_date": tomorrow().isoformat(),
+        "window": "morning",
+        "name": "李四",
+        "phone": next_phone(),
+        "serial": "TV-SN-0001",
+        "imei": "",
+        "model": "TV-1",
+        "fault_category": "other",
+        "issue": "No picture",
+    }
     data.update(over)
     return data
 
@@ -236,8 +278,14 @@ def test_out_of_warranty_shows_the_published_prices_and_a_booking_link(en, djang
 
 def test_plan_names_in_the_page_language_and_no_internal_codes(zh, client):
     model = _priced_model()
-    PlanProductFactory(code="SCREEN12", name="碎屏服务宝 1年", name_en="Screen care 1 year",
-                       kind=PlanKind.SCREEN_CARE, term_months=12, claims_allowed=1)
+    PlanProductFactory(
+        code="SCREEN12",
+        name="碎屏服务宝 1年",
+        name_en="Screen care 1 year",
+        kind=PlanKind.SCREEN_CARE,
+        term_months=12,
+        claims_allowed=1,
+    )
     device = DeviceFactory(model=model)
     client.cookies["django_language"] = "en"
     en_html = client.get("/warranty/", {"imei": device.imei}).content.decode()
@@ -290,9 +338,13 @@ def test_holiday_reason_and_carrier_in_the_page_language(zh):
 
 def test_center_page_shows_holiday_reason_in_chinese(zh, client):
     center = open_center()
-    OpeningException.objects.create(center=center, date=timezone.localdate() + dt.timedelta(days=3),
-                                    opens=dt.time(10), closes=dt.time(16),
-                                    reason_code=ExceptionReason.SPRING_FESTIVAL)
+    OpeningException.objects.create(
+        center=center,
+        date=timezone.localdate() + dt.timedelta(days=3),
+        opens=dt.time(10),
+        closes=dt.time(16),
+        reason_code=ExceptionReason.SPRING_FESTIVAL,
+    )
     client.cookies["django_language"] = "zh-hans"
     html = client.get(f"/centers/{center.code}/").content.decode()
     assert "春节不打烊：节假日营业时间" in html and "Spring Festival" not in html
@@ -303,9 +355,15 @@ def test_exception_note_migration_names_known_notes():
 
     migration = importlib.import_module("centers.migrations.0004_journeys_service_exception_reason_code")
     center = open_center()
-    row = OpeningException.objects.create(center=center, date=dt.date(2027, 2, 6), opens=dt.time(10),
-                                          closes=dt.time(16), reason="Spring Festival: open with holiday hours")
+    row = OpeningException.objects.create(
+        center=center,
+        date=dt.date(2027, 2, 6),
+        opens=dt.time(10),
+        closes=dt.time(16),
+        reason="Spring Festival: open with holiday hours",
+    )
     from django.apps import apps
+
     migration.name_known_notes(apps, None)
     row.refresh_from_db()
     assert (row.reason_code, row.reason) == ("spring_festival", "")
@@ -316,15 +374,24 @@ def test_exception_note_migration_names_known_notes():
 
 def test_make_run_sets_public_base_url_from_host_and_port():
     env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp"}
-    out = subprocess.run(["make", "-n", "run", "PORT=8123"], cwd=ROOT, capture_output=True, text=True, env=env,
-                         check=True).stdout
+    out = subprocess.run(
+        ["make", "-n", "run", "PORT=8123"], cwd=ROOT, capture_output=True, text=True, env=env, check=True
+    ).stdout
     assert "PUBLIC_BASE_URL=${PUBLIC_BASE_URL:-http://127.0.0.1:8123}" in out
     assert "runserver 127.0.0.1:8123" in out
-    out = subprocess.run(["make", "-n", "run", "HOST=0.0.0.0", "PORT=9000"], cwd=ROOT, capture_output=True,
-                         text=True, env=env, check=True).stdout
+    out = subprocess.run(
+        ["make", "-n", "run", "HOST=0.0.0.0", "PORT=9000"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    ).stdout
     assert "PUBLIC_BASE_URL=${PUBLIC_BASE_URL:-http://0.0.0.0:9000}" in out
-    assert "PUBLIC_BASE_URL" in (ROOT / "README.md").read_text() and "make -n run PORT=8123" in (
-        ROOT / "README.md").read_text()
+    assert (
+        "PUBLIC_BASE_URL" in (ROOT / "README.md").read_text()
+        and "make -n run PORT=8123" in (ROOT / "README.md").read_text()
+    )
 
 
 @pytest.mark.parametrize("path", ["/", "/mail-in/", "/on-site/", "/warranty/", "/prices/", "/track/"])

@@ -24,16 +24,24 @@ def en(client):
 def _book_post(center, start, **overrides):
     data = booking_input(model=DeviceModelFactory(code="PHN-1"))
     post = {
-        "center": center.code, "date": start.date().isoformat(), "start": start.isoformat(),
-        "name": data["name"], "phone": data["phone"], "imei": data["imei"], "model": data["model_code"],
-        "fault_category": "screen", "issue": "Cracked screen",
+        "center": center.code,
+        "date": start.date().isoformat(),
+        "start": start.isoformat(),
+        "name": data["name"],
+        "phone": data["phone"],
+        "imei": data["imei"],
+        "model": data["model_code"],
+        "fault_category": "screen",
+        "issue": "Cracked screen",
     }
     post.update(overrides)
     return post
 
 
-@pytest.mark.parametrize("name", ["home", "web_centers", "web_verify", "web_book", "web_mail_in", "web_on_site",
-                                  "web_warranty", "web_callback"])
+@pytest.mark.parametrize(
+    "name",
+    ["home", "web_centers", "web_verify", "web_book", "web_mail_in", "web_on_site", "web_warranty", "web_callback"],
+)
 def test_public_pages_render_in_both_languages(client, name):
     for lang, marker in (("en", 'lang="en"'), ("zh-hans", 'lang="zh-hans"')):
         client.cookies["django_language"] = lang
@@ -48,8 +56,10 @@ def test_pages_load_no_third_party_assets(client):
     assert "http://" not in html.replace("http://testserver", "") and "https://" not in html
 
 
-@pytest.mark.parametrize("path", ["/", "/centers/", "/mail-in/", "/on-site/", "/warranty/", "/prices/", "/callback/",
-                                  "/centers/verify/", "/track/"])
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/centers/", "/mail-in/", "/on-site/", "/warranty/", "/prices/", "/callback/", "/centers/verify/", "/track/"],
+)
 def test_htmx_only_on_pages_that_use_it(client, path):
     html = client.get(path).content.decode()
     assert "hx-get" not in html
@@ -143,8 +153,9 @@ def test_booking_flow_books_and_confirms_with_qr_and_ics(en):
     done = en.get(response["Location"])
     html = done.content.decode()
     assert appointment.ticket.service_no in html and "<svg" in html
-    ics = en.get(f"/book/{appointment.ticket.service_no}/calendar.ics",
-                 {"phone_last4": appointment.customer.phone[-4:]})
+    ics = en.get(
+        f"/book/{appointment.ticket.service_no}/calendar.ics", {"phone_last4": appointment.customer.phone[-4:]}
+    )
     assert ics["Content-Type"].startswith("text/calendar")
     body = ics.content.decode()
     assert "BEGIN:VEVENT" in body and f"UID:{appointment.ticket.service_no}@servicehub" in body
@@ -263,18 +274,34 @@ def test_reschedule_from_tracking(en):
 
 def _hub():
     province, city, county = region_chain("440000000000", "440300000000", "440305000000")
-    return ServiceCenterFactory(code="HUB-GD", name="Guangdong hub", kind=CenterKind.MAIL_IN_HUB, region=county,
-                                city=city, province=province, services=["phone", "mail_in"])
+    return ServiceCenterFactory(
+        code="HUB-GD",
+        name="Guangdong hub",
+        kind=CenterKind.MAIL_IN_HUB,
+        region=county,
+        city=city,
+        province=province,
+        services=["phone", "mail_in"],
+    )
 
 
 def test_mail_in_page_creates_ticket_and_pickup(en):
     hub = _hub()
     DeviceModelFactory(code="PHN-1")
-    response = en.post("/mail-in/", {
-        "pickup_address": "广东省深圳市南山区科技园路1号", "name": "张三", "phone": next_phone(), "imei": make_imei(),
-        "model": "PHN-1", "fault_category": "battery", "issue": "Battery drains",
-        "pickup_date": tomorrow().isoformat(), "pickup_window": "afternoon",
-    })
+    response = en.post(
+        "/mail-in/",
+        {
+            "pickup_address": "广东省深圳市南山区科技园路1号",
+            "name": "张三",
+            "phone": next_phone(),
+            "imei": make_imei(),
+            "model": "PHN-1",
+            "fault_category": "battery",
+            "issue": "Battery drains",
+            "pickup_date": tomorrow().isoformat(),
+            "pickup_window": "afternoon",
+        },
+    )
     req = MailInRequest.objects.get()
     assert response.status_code == 302  # POST/redirect/GET: a refresh of the confirmation never resubmits
     assert response["Location"] == (
@@ -289,10 +316,18 @@ def test_mail_in_page_creates_ticket_and_pickup(en):
 
 def test_mail_in_unparseable_address_keeps_input(en):
     _hub()
-    response = en.post("/mail-in/", {
-        "pickup_address": "somewhere nice", "name": "张三", "phone": next_phone(), "imei": make_imei(),
-        "model": "", "fault_category": "battery", "issue": "Battery drains",
-    })
+    response = en.post(
+        "/mail-in/",
+        {
+            "pickup_address": "somewhere nice",
+            "name": "张三",
+            "phone": next_phone(),
+            "imei": make_imei(),
+            "model": "",
+            "fault_category": "battery",
+            "issue": "Battery drains",
+        },
+    )
     html = response.content.decode()
     assert "could not find the province" in html and 'value="somewhere nice"' in html
     assert not RepairTicket.objects.exists()
@@ -301,11 +336,22 @@ def test_mail_in_unparseable_address_keeps_input(en):
 def test_on_site_request_for_smart_screen(en):
     center = open_center()
     DeviceModelFactory(code="TV-1", category="smart_screen")
-    response = en.post("/on-site/", {
-        "center": center.code, "address": "上海市黄浦区南京东路100号", "preferred_date": tomorrow().isoformat(),
-        "window": "morning", "name": "李四", "phone": next_phone(), "serial": "TVSERIAL001", "model": "TV-1",
-        "fault_category": "other", "issue": "No picture", "device_kind": "smart_screen",
-    })
+    response = en.post(
+        "/on-site/",
+        {
+            "center": center.code,
+            "address": "上海市黄浦区南京东路100号",
+            "preferred_date": tomorrow().isoformat(),
+            "window": "morning",
+            "name": "李四",
+            "phone": next_phone(),
+            "serial": "TVSERIAL001",
+            "model": "TV-1",
+            "fault_category": "other",
+            "issue": "No picture",
+            "device_kind": "smart_screen",
+        },
+    )
     assert response.status_code == 302
     req = OnSiteRequest.objects.get()
     assert req.ticket.channel == "on_site" and req.window == "morning" and req.cannot_travel is False
@@ -314,11 +360,22 @@ def test_on_site_request_for_smart_screen(en):
 def test_on_site_refuses_phones_and_saves_nothing(en):
     center = open_center()
     DeviceModelFactory(code="PHN-1", category="phone")
-    response = en.post("/on-site/", {
-        "center": center.code, "address": "上海市黄浦区南京东路100号", "preferred_date": tomorrow().isoformat(),
-        "window": "morning", "name": "李四", "phone": next_phone(), "imei": make_imei(), "model": "PHN-1",
-        "fault_category": "other", "issue": "No picture", "device_kind": "pc",
-    })
+    response = en.post(
+        "/on-site/",
+        {
+            "center": center.code,
+            "address": "上海市黄浦区南京东路100号",
+            "preferred_date": tomorrow().isoformat(),
+            "window": "morning",
+            "name": "李四",
+            "phone": next_phone(),
+            "imei": make_imei(),
+            "model": "PHN-1",
+            "fault_category": "other",
+            "issue": "No picture",
+            "device_kind": "pc",
+        },
+    )
     # A PC was chosen but an IMEI given: the form asks for the serial number, in words.
     assert "Enter the serial number" in response.content.decode()
     assert not RepairTicket.objects.exists() and not OnSiteRequest.objects.exists()
@@ -371,15 +428,18 @@ def test_survey_after_hand_back(en):
     RepairTicket.objects.filter(pk=appointment.ticket_id).update(status="delivered")
     last4 = appointment.customer.phone[-4:]
     url = f"/survey/{appointment.ticket.service_no}/"
-    bad = en.post(url, {"phone_last4": last4, "overall": "5", "staff": "5", "speed": "9", "quality": "4",
-                        "comment": "great"})
+    bad = en.post(
+        url, {"phone_last4": last4, "overall": "5", "staff": "5", "speed": "9", "quality": "4", "comment": "great"}
+    )
     assert bad.status_code == 200 and not Survey.objects.exists() and "great" in bad.content.decode()
     assert "How likely are you to recommend us" in bad.content.decode()
-    out_of_range = en.post(url, {"phone_last4": last4, "overall": "5", "staff": "5", "speed": "4", "quality": "4",
-                                 "recommend": "11"})
+    out_of_range = en.post(
+        url, {"phone_last4": last4, "overall": "5", "staff": "5", "speed": "4", "quality": "4", "recommend": "11"}
+    )
     assert out_of_range.status_code == 200 and not Survey.objects.exists()
-    ok = en.post(url, {"phone_last4": last4, "overall": "5", "staff": "5", "speed": "4", "quality": "4",
-                       "recommend": "9"})
+    ok = en.post(
+        url, {"phone_last4": last4, "overall": "5", "staff": "5", "speed": "4", "quality": "4", "recommend": "9"}
+    )
     assert ok.status_code == 200 and (Survey.objects.get().speed, Survey.objects.get().recommend) == (4, 9)
 
 
@@ -387,21 +447,26 @@ def test_survey_recommendation_is_optional(en):
     appointment = _booked()
     RepairTicket.objects.filter(pk=appointment.ticket_id).update(status="delivered")
     url = f"/survey/{appointment.ticket.service_no}/"
-    ok = en.post(url, {"phone_last4": appointment.customer.phone[-4:], "overall": "4", "staff": "4", "speed": "4",
-                       "quality": "4"})
+    ok = en.post(
+        url,
+        {"phone_last4": appointment.customer.phone[-4:], "overall": "4", "staff": "4", "speed": "4", "quality": "4"},
+    )
     assert ok.status_code == 200 and Survey.objects.get().recommend is None
 
 
 def test_callback_request(en):
-    response = en.post("/callback/", {"name": "赵六", "phone": "13912345678", "topic": "warranty",
-                                      "preferred_window": "evening"})
+    response = en.post(
+        "/callback/", {"name": "赵六", "phone": "13912345678", "topic": "warranty", "preferred_window": "evening"}
+    )
     assert response.status_code == 200
     assert CallbackRequest.objects.get().phone == "+8613912345678"
 
 
 def test_callback_bad_phone_keeps_input(en):
-    response = en.post("/callback/", {"name": "赵六", "phone": "12ab", "topic": "warranty",
-                                      "preferred_window": "evening", "note": "after 6pm"})
+    response = en.post(
+        "/callback/",
+        {"name": "赵六", "phone": "12ab", "topic": "warranty", "preferred_window": "evening", "note": "after 6pm"},
+    )
     html = response.content.decode()
     assert "valid phone number" in html and 'value="12ab"' in html and "after 6pm" in html
     assert not CallbackRequest.objects.exists()

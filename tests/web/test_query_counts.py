@@ -40,8 +40,9 @@ def _grow(center, n=25):
         other = open_center(name=f"Extra center {i}", lat=31.2 + i / 1000, lng=121.4 + i / 1000)
         OpeningException.objects.create(center=other, date=today + dt.timedelta(days=i % 5), closed=True)
     for i in range(5):
-        OpeningException.objects.create(center=center, date=today + dt.timedelta(days=i + 1), closed=False,
-                                        opens=dt.time(10), closes=dt.time(16))
+        OpeningException.objects.create(
+            center=center, date=today + dt.timedelta(days=i + 1), closed=False, opens=dt.time(10), closes=dt.time(16)
+        )
     for status in ("received", "diagnosing", "repairing", "quality_check", "ready") * (n // 5):
         board_ticket(center, status=status, stage_started_at=timezone.now())
 
@@ -81,18 +82,18 @@ PAGES = {
 EXPECTED = {
     "home": 0,
     "centers form": 0,
-    "centers near me": 3,          # centers by distance, their hours, their dated exceptions (next opening)
-    "centers by place name": 5,    # region by exact name, cpca's region, centers, hours, exceptions
-    "centers by name": 4,          # region by exact name (none), centers by name, hours, exceptions
-    "center detail": 4,            # center + hours + exceptions + Service Days; 0 when cached
-    "book: choose a center": 0,    # a search box: no list of centers until the customer searches
+    "centers near me": 3,  # centers by distance, their hours, their dated exceptions (next opening)
+    "centers by place name": 5,  # region by exact name, cpca's region, centers, hours, exceptions
+    "centers by name": 4,  # region by exact name (none), centers by name, hours, exceptions
+    "center detail": 4,  # center + hours + exceptions + Service Days; 0 when cached
+    "book: choose a center": 0,  # a search box: no list of centers until the customer searches
     "book: choose a time": 7,
     "book: another day": 7,
     "mail-in": 1,
     "on-site": 2,
     "warranty": 0,
     "track form": 0,
-    "board": 3,                    # center, counts per status, rows; then 1 (counts) when unchanged
+    "board": 3,  # center, counts per status, rows; then 1 (counts) when unchanged
     "board body": 3,
 }
 WARM = {"center detail": 0, "board": 1, "board body": 1}
@@ -143,7 +144,8 @@ def _states(net, people):
     booked = booking_services.appointment_book(center=center, start=local(day, 10), **data).ticket
     quoted = run(
         walk_in(center, people["desk"], device=_old_device(model), phone="13812345678"),
-        ("start_diagnosis", people["eng"]), ("send_quote", people["eng"], SCREEN),
+        ("start_diagnosis", people["eng"]),
+        ("send_quote", people["eng"], SCREEN),
     )
     received = walk_in(center, people["desk"], device=_old_device(model), phone="13812340000")
     return [(booked, booked.customer.phone[-4:]), (quoted, "5678"), (received, "0000")]

@@ -18,7 +18,9 @@ class DeviceModelSerializer(serializers.ModelSerializer):
 class StatutoryDatesSerializer(serializers.Serializer):
     return_until = serializers.DateField(allow_null=True, help_text="Last day to return (local date, inclusive).")
     exchange_until = serializers.DateField(allow_null=True, help_text="Last day to exchange (inclusive).")
-    repair_until = serializers.DateField(allow_null=True, help_text="Last day of free repair of the main unit (inclusive).")
+    repair_until = serializers.DateField(
+        allow_null=True, help_text="Last day of free repair of the main unit (inclusive)."
+    )
 
 
 class PlanCoverageSerializer(serializers.Serializer):
@@ -37,7 +39,9 @@ class CoverageSerializer(serializers.Serializer):
     model_name = serializers.CharField()
     category = serializers.CharField()
     in_warranty = serializers.BooleanField()
-    free_repair = serializers.BooleanField(help_text="For the `fault` asked (default: a main-unit fault, no exclusion).")
+    free_repair = serializers.BooleanField(
+        help_text="For the `fault` asked (default: a main-unit fault, no exclusion)."
+    )
     excluded_reason = serializers.CharField(allow_null=True)
     statutory = StatutoryDatesSerializer()
     extended_until = serializers.DateField(allow_null=True)
@@ -82,7 +86,9 @@ class PlanOnSaleSerializer(serializers.Serializer):
     price = serializers.DecimalField(
         max_digits=10, decimal_places=2, allow_null=True, help_text="For the `model`'s tier; null without `model`."
     )
-    prices = serializers.DictField(child=serializers.DecimalField(max_digits=10, decimal_places=2), help_text="By tier.")
+    prices = serializers.DictField(
+        child=serializers.DecimalField(max_digits=10, decimal_places=2), help_text="By tier."
+    )
     term_months = serializers.IntegerField()
     claims = serializers.IntegerField(allow_null=True, help_text="Claims allowed; null = unlimited.")
     fee_per_claim = serializers.DecimalField(max_digits=10, decimal_places=2)
@@ -103,7 +109,9 @@ def plan_on_sale_payload(product, *, tier: str | None) -> dict:
         "term_months": product.term_months,
         "claims": product.claims_allowed,
         "fee_per_claim": money(product.fee_per_claim),
-        "screen_fee_per_claim": money(product.screen_fee_per_claim) if product.screen_fee_per_claim is not None else None,
+        "screen_fee_per_claim": money(product.screen_fee_per_claim)
+        if product.screen_fee_per_claim is not None
+        else None,
         "purchase_window_days": product.purchase_window_days,
         "cooling_off_days": product.cooling_off_days,
     }
@@ -133,7 +141,9 @@ class DeviceCreateSerializer(serializers.Serializer):
         required=False, allow_null=True, help_text="Partner id; partner keys may only give their own (default)."
     )
     channel = serializers.ChoiceField(choices=SaleChannel.choices, required=False, default=SaleChannel.RETAIL)
-    region = serializers.CharField(required=False, allow_blank=True, max_length=12, help_text="Adcode of the region of sale.")
+    region = serializers.CharField(
+        required=False, allow_blank=True, max_length=12, help_text="Adcode of the region of sale."
+    )
 
     def validate(self, attrs):
         if not attrs.get("imei") and not (attrs.get("serial") or "").strip():
@@ -149,7 +159,18 @@ class DeviceSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Device
-        fields = ["id", "imei", "serial", "model", "model_name", "sold_at", "retailer", "channel", "region", "created_at"]
+        fields = [
+            "id",
+            "imei",
+            "serial",
+            "model",
+            "model_name",
+            "sold_at",
+            "retailer",
+            "channel",
+            "region",
+            "created_at",
+        ]
 
 
 class PlanPurchaseCreateSerializer(serializers.Serializer):
@@ -181,7 +202,22 @@ class PlanPurchaseSerializer(serializers.ModelSerializer):
     class Meta:
         model = PlanPurchase
         fields = [
-            "id", "imei", "serial", "model", "plan", "kind", "purchased_at", "starts_on", "ends_on", "price",
-            "channel", "partner", "status", "claims_allowed", "claims_used", "claims_remaining", "refunded_amount",
+            "id",
+            "imei",
+            "serial",
+            "model",
+            "plan",
+            "kind",
+            "purchased_at",
+            "starts_on",
+            "ends_on",
+            "price",
+            "channel",
+            "partner",
+            "status",
+            "claims_allowed",
+            "claims_used",
+            "claims_remaining",
+            "refunded_amount",
         ]
         read_only_fields = fields

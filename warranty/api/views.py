@@ -30,9 +30,21 @@ from .serializers import (
     plan_on_sale_payload,
 )
 
-NOT_ELIGIBLE = "not_eligible (422): `reason` says why — " + ", ".join(
-    ["not_on_sale", "model_not_eligible", "no_sale_date", "window_passed", "warranty_ended", "no_price", "already_active"]
-) + "."
+NOT_ELIGIBLE = (
+    "not_eligible (422): `reason` says why — "
+    + ", ".join(
+        [
+            "not_on_sale",
+            "model_not_eligible",
+            "no_sale_date",
+            "window_passed",
+            "warranty_ended",
+            "no_price",
+            "already_active",
+        ]
+    )
+    + "."
+)
 
 
 class DeviceCoverageView(APIView):
@@ -44,13 +56,21 @@ class DeviceCoverageView(APIView):
         operation_id="device_coverage",
         summary="Warranty and plan coverage of a device by IMEI",
         parameters=[
-            OpenApiParameter("imei", OpenApiTypes.STR, OpenApiParameter.PATH, pattern=r"^[0-9]{15}$",
-                             description="15-digit IMEI (Luhn-checked)."),
             OpenApiParameter(
-                "fault", OpenApiTypes.STR, description="Optional fault category (e.g. `screen`, `battery`, `liquid_damage`)."
+                "imei",
+                OpenApiTypes.STR,
+                OpenApiParameter.PATH,
+                pattern=r"^[0-9]{15}$",
+                description="15-digit IMEI (Luhn-checked).",
             ),
             OpenApiParameter(
-                "exclusions", OpenApiTypes.STR,
+                "fault",
+                OpenApiTypes.STR,
+                description="Optional fault category (e.g. `screen`, `battery`, `liquid_damage`).",
+            ),
+            OpenApiParameter(
+                "exclusions",
+                OpenApiTypes.STR,
                 description="Optional comma-separated exclusions: " + ", ".join(Exclusion.values) + ".",
             ),
         ],
@@ -70,9 +90,7 @@ class DeviceCoverageView(APIView):
         if fault is not None and fault not in FaultCategory.values:
             raise DomainError("validation_error", _("Unknown fault category: %s.") % fault, field="fault")
         exclusions = [e for e in (request.query_params.get("exclusions") or "").split(",") if e.strip()]
-        coverage = selectors.device_coverage(
-            device=device, fault=fault, exclusions=[e.strip() for e in exclusions]
-        )
+        coverage = selectors.device_coverage(device=device, fault=fault, exclusions=[e.strip() for e in exclusions])
         return Response(CoverageSerializer(coverage_payload(device, coverage)).data)
 
 
@@ -102,7 +120,8 @@ class PlansOnSaleView(APIView):
         summary="Plan products on sale (with the price for a model's tier)",
         parameters=[
             OpenApiParameter(
-                "model", OpenApiTypes.STR,
+                "model",
+                OpenApiTypes.STR,
                 description="Device model code: only eligible plans with a price for its tier, `price` filled in. "
                 "Unknown or blank: 400.",
             )
@@ -127,7 +146,9 @@ def _partner_for(request, retailer_id):
     actor = actor_from_request(request)
     if actor.partner is not None:
         if retailer_id not in (None, actor.partner.pk):
-            raise DomainError("validation_error", _("A partner key registers sales for its own partner only."), field="retailer")
+            raise DomainError(
+                "validation_error", _("A partner key registers sales for its own partner only."), field="retailer"
+            )
         return actor, actor.partner
     if retailer_id is None:
         return actor, None
@@ -165,8 +186,14 @@ class DeviceCreateView(APIView):
             if region is None:
                 raise DomainError("validation_error", _("Unknown region adcode."), field="region")
         device = services.device_register_sale(
-            imei=data.get("imei"), serial=data.get("serial"), model_code=data["model"], sold_at=data["sold_at"],
-            retailer=retailer, channel=data.get("channel"), region=region, actor=actor,
+            imei=data.get("imei"),
+            serial=data.get("serial"),
+            model_code=data["model"],
+            sold_at=data["sold_at"],
+            retailer=retailer,
+            channel=data.get("channel"),
+            region=region,
+            actor=actor,
         )
         device = selectors.Device.objects.select_related("model", "retailer", "region").get(pk=device.pk)
         return Response(DeviceSerializer(device).data, status=status.HTTP_201_CREATED)
@@ -187,14 +214,18 @@ class PlanPurchaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         return selectors.plan_purchases_visible(actor=actor_from_request(self.request))
 
     @extend_schema(
-        operation_id="plan_purchases_list", summary="Plan purchases the caller sold", tags=["plans"],
+        operation_id="plan_purchases_list",
+        summary="Plan purchases the caller sold",
+        tags=["plans"],
         responses={200: PlanPurchaseSerializer(many=True)},
     )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
     @extend_schema(
-        operation_id="plan_purchases_retrieve", summary="One plan purchase", tags=["plans"],
+        operation_id="plan_purchases_retrieve",
+        summary="One plan purchase",
+        tags=["plans"],
         responses={200: PlanPurchaseSerializer, 404: problem("not_found (also for another partner's purchase).")},
     )
     def retrieve(self, request, *args, **kwargs):
@@ -206,7 +237,9 @@ class PlanPurchaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         request=PlanPurchaseCreateSerializer,
         responses={
             201: PlanPurchaseSerializer,
-            400: problem("validation_error: bad IMEI, unknown `plan`, `purchased_at` in the future or before the sale."),
+            400: problem(
+                "validation_error: bad IMEI, unknown `plan`, `purchased_at` in the future or before the sale."
+            ),
             404: problem("not_found: no device with this IMEI/serial."),
             422: problem(NOT_ELIGIBLE),
         },
@@ -225,12 +258,19 @@ class PlanPurchaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         else:
             channel, partner = data.get("channel") or PurchaseChannel.STORE, None
         purchase = services.plan_purchase_create(
-            device=device, plan_code=data["plan"], purchased_at=data["purchased_at"], price=data["price"],
-            channel=channel, partner=partner, actor=actor,
+            device=device,
+            plan_code=data["plan"],
+            purchased_at=data["purchased_at"],
+            price=data["price"],
+            channel=channel,
+            partner=partner,
+            actor=actor,
         )
-        purchase = self.get_queryset().model.objects.select_related(
-            "device", "device__model", "product", "partner"
-        ).get(pk=purchase.pk)
+        purchase = (
+            self.get_queryset()
+            .model.objects.select_related("device", "device__model", "product", "partner")
+            .get(pk=purchase.pk)
+        )
         return Response(PlanPurchaseSerializer(purchase).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(

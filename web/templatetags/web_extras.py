@@ -60,13 +60,14 @@ def center_maps(center):
 
     from web.maps import map_links
 
-    return map_links(name=center.name, address=center.address, lat=center.lat, lng=center.lng,
-                     language=get_language() or "")
+    return map_links(
+        name=center.name, address=center.address, lat=center.lat, lng=center.lng, language=get_language() or ""
+    )
 
 
 @register.simple_tag
 def opening_note(center):
-    """"until 18:00" when open now, "opens Mon 09:00" (today/tomorrow by name) when closed."""
+    """ "until 18:00" when open now, "opens Mon 09:00" (today/tomorrow by name) when closed."""
     from django.utils import formats
     from django.utils.translation import gettext as _
 
@@ -75,8 +76,9 @@ def opening_note(center):
     now = center_selectors.local_now()
     if getattr(center, "is_open_now", False):
         t = now.time().replace(tzinfo=None)
-        closes = next((c for o, c in center_selectors.center_hours_on(center=center, day=now.date()) if o <= t < c),
-                      None)
+        closes = next(
+            (c for o, c in center_selectors.center_hours_on(center=center, day=now.date()) if o <= t < c), None
+        )
         return _("until %(time)s") % {"time": closes.strftime("%H:%M")} if closes else ""
     nxt = getattr(center, "next_opening", None)
     if nxt is None:
@@ -88,7 +90,6 @@ def opening_note(center):
     if days == 1:
         return _("opens tomorrow %(time)s") % {"time": hhmm}
     return _("opens %(day)s %(time)s") % {"day": formats.date_format(nxt, "D"), "time": hhmm}
-
 
 
 @register.filter
@@ -118,6 +119,10 @@ def track_shipments(ticket):
     ).order_by("pk"):
         rows[shipment.leg] = shipment  # the newest of each leg
     return [
-        {"leg": "customer_to_hub", "title": _("Pickup (to the repair center)"), "shipment": rows.get("customer_to_hub")},
+        {
+            "leg": "customer_to_hub",
+            "title": _("Pickup (to the repair center)"),
+            "shipment": rows.get("customer_to_hub"),
+        },
         {"leg": "hub_to_customer", "title": _("Return (to you)"), "shipment": rows.get("hub_to_customer")},
     ]

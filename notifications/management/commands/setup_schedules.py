@@ -23,8 +23,14 @@ class Command(BaseCommand):
                 )
                 schedule = {"interval": interval, "crontab": None}
             else:
-                cron = {"minute": "*", "hour": "*", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*",
-                        **spec["crontab"]}
+                cron = {
+                    "minute": "*",
+                    "hour": "*",
+                    "day_of_week": "*",
+                    "day_of_month": "*",
+                    "month_of_year": "*",
+                    **spec["crontab"],
+                }
                 crontab, _ = CrontabSchedule.objects.get_or_create(timezone="Asia/Shanghai", **cron)
                 schedule = {"crontab": crontab, "interval": None}
             defaults = {"task": spec["task"], "description": spec["description"], **schedule}
@@ -38,5 +44,7 @@ class Command(BaseCommand):
                 task.enabled = True
                 task.save()
                 updated += 1
-        self.stdout.write(f"setup_schedules: {created} created, {updated} reset, "
-                          f"{len(schedule_definitions()) - created - updated} left as they are")
+        self.stdout.write(
+            f"setup_schedules: {created} created, {updated} reset, "
+            f"{len(schedule_definitions()) - created - updated} left as they are"
+        )

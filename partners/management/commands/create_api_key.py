@@ -26,7 +26,9 @@ class Command(BaseCommand):
         who = parser.add_mutually_exclusive_group(required=True)
         who.add_argument("--partner", help="Partner name (created if missing).")
         who.add_argument("--user", help="Username of the staff user the key acts as.")
-        parser.add_argument("--role", choices=StaffRole.values, help="With --user: create the user/membership if missing.")
+        parser.add_argument(
+            "--role", choices=StaffRole.values, help="With --user: create the user/membership if missing."
+        )
         parser.add_argument("--center", help="With --role (except hq): the center code of the membership.")
         parser.add_argument("--scopes", help="Comma-separated scopes; none = all scopes.")
         parser.add_argument(
@@ -48,7 +50,9 @@ class Command(BaseCommand):
                 partner, created = Partner.objects.get_or_create(name=opts["partner"])
                 if created:
                     self.stdout.write(f"Created partner {partner.name}")
-                key, raw = api_key_create(partner=partner, scopes=_split(opts["scopes"]), centers=centers, name=opts["name"])
+                key, raw = api_key_create(
+                    partner=partner, scopes=_split(opts["scopes"]), centers=centers, name=opts["name"]
+                )
             else:
                 user = self._staff_user(opts)
                 key, raw = api_key_create(user=user, scopes=_split(opts["scopes"]), centers=centers, name=opts["name"])
