@@ -1,0 +1,41 @@
+"""Rows the shared plumbing owns: the domain-event outbox."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class OutboxEvent(models.Model):
+    """A domain event, written in the transaction of the state change it describes (``servicehub.events.emit``).
+
+    Dispatched once after commit to the subscribers of its ``type`` (notifications, webhooks); the row's id is
+    the dedupe key and message id downstream. ``dispatched_at`` is set by the compare-and-set claim inside the
+    dispatching transaction, so a dispatch that dies rolls back and the sweep finds the row again. Rows are kept
+    (nothing that matters is deleted): they are the audit trail of what the system announced.
+    """
+
+    type = models.CharField(_("type"), max_length=64)
+    payload = models.JSONField(_("payload"), default=dict)
+    center_id = models.IntegerField(_("center id"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True, default="")
+    failed_at = models.DateTimeField(_("failed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outbox event")
+        verbose_name_plural = _("outbox events")
+        indexes = [
+            # The sweep: undispatched, not given up on, oldest first.
+            models.Index(
+                fields=["created_at"],
+                name="outbox_pending_idx",
+                condition=models.Q(dispatched_at__isnull=True, failed_at__isnull=True),
+            ),
+            models.Index(fields=["type", "created_at"], name="outbox_type_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} #{self.pk}"

@@ -194,6 +194,8 @@ CELERY_QUEUE = env("CELERY_QUEUE", default="")
 CELERY_SPLIT_QUEUES = env.bool("CELERY_SPLIT_QUEUES", default=not CELERY_QUEUE and not TESTING)
 CELERY_SPLIT_ROUTES = {
     "notifications.*": {"queue": "notifications"},
+    # Domain events fan out to SMS and webhooks: latency matters as for notifications.
+    "servicehub.outbox_dispatch": {"queue": "notifications"},
     "partners.tasks.webhook_*": {"queue": "webhooks"},
 }
 if CELERY_SPLIT_QUEUES:

@@ -11,6 +11,42 @@ from tests.sms import SENT_SMS, MemorySMSBackend
 IS_POSTGRES = settings.IS_POSTGRES
 
 
+def _emulate_outbox_commits() -> None:
+    """Inside a ``db`` test everything runs in the test's own transaction, which never commits, so
+    ``transaction.on_commit`` callbacks never fire. Domain events (``servicehub.events.emit``) are
+    dispatched after commit; to keep the production order in these tests, the outbox's after-commit
+    callbacks run when the code's outermost ``atomic`` block exits cleanly (its "commit"), exactly
+    when they would run in production. Only outbox callbacks: sending SMS and webhooks stays after the
+    real commit, as the tests of those paths expect. ``transaction=True`` tests commit for real and
+    need none of this.
+    """
+    from django.db import transaction
+
+    original_exit = transaction.Atomic.__exit__
+
+    def __exit__(self, exc_type, exc_value, traceback):
+        result = original_exit(self, exc_type, exc_value, traceback)
+        connection = transaction.get_connection(self.using)
+        blocks = connection.atomic_blocks
+        if (
+            exc_type is None
+            and blocks
+            and all(getattr(b, "_from_testcase", False) for b in blocks)
+            and not connection.needs_rollback
+        ):
+            pending = [c for c in connection.run_on_commit if getattr(c[1], "servicehub_outbox", False)]
+            if pending:
+                connection.run_on_commit = [c for c in connection.run_on_commit if c not in pending]
+                for _sids, func, _robust in pending:
+                    func()
+        return result
+
+    transaction.Atomic.__exit__ = __exit__
+
+
+_emulate_outbox_commits()
+
+
 def pytest_collection_modifyitems(config, items):
     if IS_POSTGRES:
         return
