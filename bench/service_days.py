@@ -7,7 +7,7 @@ Usage (from the project root):
 Creates a scratch database ``<DATABASE_URL's database>_days`` (bench/scratchdb.py; dropped first; dropped at
 the end unless --keep),
 loads the demo network (2,400 centers + 20,000 collection points = 22,400 sites), then runs
-``notifications.jobs.job_service_days_generate`` (JobRun claim + ``centers.services.service_days_generate``):
+``centers.jobs.job_service_days_generate`` (JobRun claim + ``centers.services.service_days_generate``):
 
 1. the real network shape: only customer-facing centers get Service Days;
 2. a re-run for the same month (new JobRun period forced): must create 0 rows;
@@ -54,9 +54,9 @@ def main() -> None:
     from django.utils import timezone
 
     from centers.demo import seed
+    from centers.jobs import job_service_days_generate
     from centers.models import ServiceCenter, ServiceDay
-    from notifications.jobs import job_service_days_generate
-    from notifications.models import JobRun
+    from servicehub.models import JobRun
 
     class Quiet:
         def write(self, *a, **k):

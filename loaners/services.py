@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from partners.webhooks import webhook_event_emit
 from repairs.choices import OPEN_STATUSES as TICKET_OPEN_STATUSES
 from servicehub.errors import Conflict, DomainError, NotFound
+from servicehub.events import emit
 from servicehub.money import ZERO, money
 from warranty.choices import Tier
 from warranty.models import validate_imei
@@ -575,6 +576,21 @@ def loans_mark_overdue(*, now: datetime | None = None) -> int:
                 event_type="loan.overdue",
                 payload={
                     "loan_id": loan.pk,
+                    "service_no": loan.ticket.service_no,
+                    "center": loan.center.code,
+                    "tier": loan.tier,
+                    "due_at": timezone.localtime(loan.due_at).isoformat(),
+                    "status": loan.status,
+                },
+                center_id=loan.center_id,
+            )
+            # The domain event of the change: the customer's "overdue" message is written from it
+            # (notifications.reminders), once per loan.
+            emit(
+                "loan.overdue",
+                {
+                    "loan_id": loan.pk,
+                    "ticket_id": loan.ticket_id,
                     "service_no": loan.ticket.service_no,
                     "center": loan.center.code,
                     "tier": loan.tier,

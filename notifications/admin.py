@@ -12,12 +12,14 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from repairs.models import SlaBreach
 from servicehub.actors import actor_for_user
 from servicehub.masking import mask_phone
+from servicehub.models import JobRun
 
 from . import selectors, services
 from .choices import NotificationChannel
-from .models import JobRun, Notification, SlaBreach
+from .models import Notification
 
 
 def _actor(request):
@@ -125,6 +127,8 @@ class NotificationAdmin(ReadOnlyScopedAdmin):
         return _has_scope(request)
 
 
+# SLA breaches (repairs) and job runs (servicehub) are registered here, beside the outbox they are read with;
+# their pages follow the models' apps: /admin/repairs/slabreach/, /admin/servicehub/jobrun/.
 @admin.register(SlaBreach)
 class SlaBreachAdmin(ReadOnlyScopedAdmin):
     list_display = ("ticket", "status", "stage_due_at", "detected_at")

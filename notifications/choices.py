@@ -39,9 +39,3 @@ class NotificationStatus(models.TextChoices):
 class SkipReason(models.TextChoices):
     NO_CONSENT = "no_consent", _("The customer does not agree to be contacted")
     NO_RECIPIENT = "no_recipient", _("No address for this channel")
-
-
-class JobRunStatus(models.TextChoices):
-    RUNNING = "running", _("Running")
-    SUCCEEDED = "succeeded", _("Succeeded")
-    FAILED = "failed", _("Failed")

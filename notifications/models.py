@@ -1,10 +1,9 @@
-"""Outbox notifications, job runs and SLA breaches.
+"""Outbox notifications.
 
 A ``Notification`` row is written in the same transaction as the change that
 causes it; a Celery task (dispatched on commit, re-dispatched by a periodic
-sweep) claims it with a compare-and-set update and sends it. A ``JobRun`` row,
-unique per job and period, lets each scheduled job run once per period even
-when beat fires twice or a crashed run is retried.
+sweep) claims it with a compare-and-set update and sends it. (Job runs moved to
+``servicehub.models.JobRun``, SLA breaches to ``repairs.models.SlaBreach``.)
 """
 
 import uuid
@@ -14,7 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .choices import JobRunStatus, NotificationChannel, NotificationKind, NotificationStatus, SkipReason
+from .choices import NotificationChannel, NotificationKind, NotificationStatus, SkipReason
 
 
 class Notification(models.Model):
@@ -96,54 +95,3 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}/{self.channel} #{self.pk}"
-
-
-class JobRun(models.Model):
-    """One run of a scheduled job for one period (e.g. ``service_days`` for ``2026-12``).
-
-    Unique per (job, period): the first runner inserts the row and owns the
-    run; a second runner at the same time finds it and stops. A run that
-    crashed (still ``running`` after its lease) or failed may be claimed again.
-    """
-
-    job = models.CharField(_("job"), max_length=64)
-    period = models.CharField(_("period"), max_length=32)
-    status = models.CharField(_("status"), max_length=16, choices=JobRunStatus.choices, default=JobRunStatus.RUNNING)
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=1)
-    claim_token = models.UUIDField(default=uuid.uuid4, editable=False, verbose_name=_("claim token"))
-    started_at = models.DateTimeField(_("started"))
-    lease_until = models.DateTimeField(_("lease until"))
-    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
-    result = models.JSONField(_("result"), default=dict, blank=True, encoder=DjangoJSONEncoder)
-    error = models.TextField(_("error"), blank=True)
-
-    class Meta:
-        ordering = ["-started_at", "-pk"]
-        verbose_name = _("job run")
-        verbose_name_plural = _("job runs")
-        constraints = [models.UniqueConstraint(fields=["job", "period"], name="jobrun_unique_job_period")]
-
-    def __str__(self) -> str:
-        return f"{self.job} {self.period} ({self.status})"
-
-
-class SlaBreach(models.Model):
-    """A ticket stage that ran past its due time. One row per breach (ticket, stage, due time)."""
-
-    ticket = models.ForeignKey(
-        "repairs.RepairTicket", on_delete=models.PROTECT, related_name="sla_breaches", verbose_name=_("ticket")
-    )
-    status = models.CharField(_("stage"), max_length=20)
-    stage_due_at = models.DateTimeField(_("stage due at"))
-    detected_at = models.DateTimeField(_("detected at"), auto_now_add=True)
-
-    class Meta:
-        ordering = ["-detected_at", "-pk"]
-        verbose_name = _("SLA breach")
-        verbose_name_plural = _("SLA breaches")
-        constraints = [
-            models.UniqueConstraint(fields=["ticket", "status", "stage_due_at"], name="slabreach_once_per_stage")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.ticket_id} {self.status} due {self.stage_due_at:%Y-%m-%d %H:%M}"

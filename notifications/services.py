@@ -1,4 +1,4 @@
-"""Writes for the outbox and for job runs.
+"""Writes for the outbox.
 
 The outbox: ``notification_enqueue`` writes rows in the caller's transaction and
 dispatches a send task per row once that transaction commits;
@@ -26,9 +26,9 @@ from kombu.exceptions import OperationalError
 from servicehub.errors import DomainError
 
 from .channels import channel_for
-from .choices import JobRunStatus, NotificationChannel, NotificationKind, NotificationStatus, SkipReason
+from .choices import NotificationChannel, NotificationKind, NotificationStatus, SkipReason
 from .errors import PermanentSendError, SendError
-from .models import JobRun, Notification
+from .models import Notification
 from .rendering import normalise_language, render_notification
 
 logger = logging.getLogger("notifications")
@@ -338,53 +338,6 @@ def notifications_resend(*, notification_ids: Iterable[int], actor=None) -> int:
             logger.info("%s queued %s failed notifications again", getattr(actor, "label", "someone"), len(ids))
             transaction.on_commit(_dispatch_later(ids), robust=True)
     return len(ids)
-
-
-# --------------------------------------------------------------------------- job runs
-
-
-def job_run_claim(*, job: str, period: str, now: datetime | None = None) -> JobRun | None:
-    """Own the run of ``job`` for ``period``, or ``None`` when someone else has it or it is done.
-
-    Changes: inserts the ``JobRun`` row (the unique (job, period) index decides
-    between two runners starting at once); or takes over a run that ``failed``
-    or is still ``running`` past its lease (the runner crashed).
-    Refuses (``None``): a run that succeeded, or one running within its lease.
-    """
-    now = now or timezone.now()
-    lease_until = now + timedelta(seconds=settings.JOBS_RUN_LEASE_SECONDS)
-    try:
-        with transaction.atomic():
-            return JobRun.objects.create(job=job, period=period, started_at=now, lease_until=lease_until)
-    except IntegrityError:
-        pass
-    token = uuid.uuid4()
-    taken = JobRun.objects.filter(
-        Q(status=JobRunStatus.FAILED) | Q(status=JobRunStatus.RUNNING, lease_until__lt=now), job=job, period=period
-    ).update(
-        status=JobRunStatus.RUNNING,
-        claim_token=token,
-        attempts=F("attempts") + 1,
-        started_at=now,
-        lease_until=lease_until,
-        finished_at=None,
-        error="",
-    )
-    if not taken:
-        return None
-    return JobRun.objects.get(job=job, period=period)
-
-
-def job_run_finish(*, run: JobRun, result: dict | None = None, error: str = "") -> bool:
-    """Record the end of a run this runner still owns (compare-and-set on the claim token)."""
-    return bool(
-        JobRun.objects.filter(pk=run.pk, claim_token=run.claim_token, status=JobRunStatus.RUNNING).update(
-            status=JobRunStatus.FAILED if error else JobRunStatus.SUCCEEDED,
-            finished_at=timezone.now(),
-            result=result or {},
-            error=error[:5000],
-        )
-    )
 
 
 # --------------------------------------------------------------------------- ticket events

@@ -7,7 +7,7 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
-from . import jobs, services
+from . import services
 
 logger = logging.getLogger("notifications")
 
@@ -31,50 +31,13 @@ def notifications_sweep_task() -> int:
     return services.notifications_sweep()
 
 
-# Scheduled jobs: each is claimed per period in ``jobs.run_job`` so beat firing twice,
-# two beats, or a manual run next to the scheduled one all do the work once.
-
-
-@shared_task(name="jobs.service_days_generate", acks_late=True)
-def service_days_generate_task() -> dict | None:
-    return jobs.job_service_days_generate()
-
-
-@shared_task(name="jobs.service_day_reminders", acks_late=True)
-def service_day_reminders_task() -> dict | None:
-    return jobs.job_service_day_reminders()
-
-
-@shared_task(name="jobs.sla_watch", acks_late=True)
-def sla_watch_task() -> dict | None:
-    return jobs.job_sla_watch()
-
-
-@shared_task(name="jobs.loaners_due_tomorrow", acks_late=True)
-def loaners_due_tomorrow_task() -> dict | None:
-    return jobs.job_loaners_due_tomorrow()
-
-
-@shared_task(name="jobs.loaners_overdue", acks_late=True)
-def loaners_overdue_task() -> dict | None:
-    return jobs.job_loaners_overdue()
-
-
-@shared_task(name="jobs.appointment_reminders", acks_late=True)
-def appointment_reminders_task() -> dict | None:
-    return jobs.job_appointment_reminders()
-
-
-@shared_task(name="jobs.appointment_no_shows", acks_late=True)
-def appointment_no_shows_task() -> dict | None:
-    return jobs.job_appointment_no_shows()
-
-
-@shared_task(name="jobs.survey_invitations", acks_late=True)
-def survey_invitations_task() -> dict | None:
-    return jobs.job_survey_invitations()
-
-
-@shared_task(name="jobs.tickets_auto_close", acks_late=True)
-def tickets_auto_close_task() -> dict | None:
-    return jobs.job_tickets_auto_close()
+def schedules() -> list[dict]:
+    """This app's beat entries (collected by ``servicehub.schedules``); the scheduled jobs live in their apps."""
+    return [
+        {
+            "name": "notifications: sweep the outbox",
+            "task": "notifications.sweep",
+            "every_seconds": 60,
+            "description": "Re-dispatch notifications still pending (broker down at commit) or stuck in sending.",
+        },
+    ]

@@ -31,3 +31,21 @@ def webhook_deliveries_sweep() -> int:
 def idempotency_records_purge() -> int:
     """Hourly (beat): drop idempotency records past their 24 h+ expiry."""
     return services.idempotency_records_purge()
+
+
+def schedules() -> list[dict]:
+    """This app's beat entries (collected by ``servicehub.schedules``)."""
+    return [
+        {
+            "name": "partners: webhook deliveries sweep",
+            "task": "partners.tasks.webhook_deliveries_sweep",
+            "every_seconds": 60,
+            "description": "Queues webhook deliveries that are due (after a broker outage or a long backoff).",
+        },
+        {
+            "name": "partners: purge idempotency records",
+            "task": "partners.tasks.idempotency_records_purge",
+            "crontab": {"minute": "15"},
+            "description": "Drops Idempotency-Key records past their expiry.",
+        },
+    ]

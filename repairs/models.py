@@ -394,3 +394,30 @@ class DeskToday(models.Model):
 
     def __str__(self) -> str:
         return str(self._meta.verbose_name)
+
+
+class SlaBreach(models.Model):
+    """A ticket stage that ran past its due time. One row per breach (ticket, stage, due time).
+
+    Written by the SLA watch (``repairs.jobs.sla_breaches_record``) together with its ``ticket.sla_breached``
+    event. The table is the one the notifications app created (the model moved here in issue #18).
+    """
+
+    ticket = models.ForeignKey(
+        "repairs.RepairTicket", on_delete=models.PROTECT, related_name="sla_breaches", verbose_name=_("ticket")
+    )
+    status = models.CharField(_("stage"), max_length=20)
+    stage_due_at = models.DateTimeField(_("stage due at"))
+    detected_at = models.DateTimeField(_("detected at"), auto_now_add=True)
+
+    class Meta:
+        db_table = "notifications_slabreach"
+        ordering = ["-detected_at", "-pk"]
+        verbose_name = _("SLA breach")
+        verbose_name_plural = _("SLA breaches")
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "status", "stage_due_at"], name="slabreach_once_per_stage")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.status} due {self.stage_due_at:%Y-%m-%d %H:%M}"

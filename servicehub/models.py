@@ -1,7 +1,10 @@
-"""Rows the shared plumbing owns: the domain-event outbox."""
+"""Rows the shared plumbing owns: the domain-event outbox and the runs of scheduled jobs."""
 
 from __future__ import annotations
 
+import uuid
+
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -39,3 +42,40 @@ class OutboxEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} #{self.pk}"
+
+
+class JobRunStatus(models.TextChoices):
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+
+class JobRun(models.Model):
+    """One run of a scheduled job for one period (e.g. ``service_days_generate`` for ``2026-12``).
+
+    Unique per (job, period): the first runner inserts the row and owns the run; a second runner at the same
+    time finds it and stops. A run that crashed (still ``running`` after its lease) or failed may be claimed
+    again. Written only by ``servicehub.jobs`` (``job_run_claim``/``job_run_finish``, through ``run_job``).
+    The table is the one the notifications app created (the model moved here in issue #18; no data moved).
+    """
+
+    job = models.CharField(_("job"), max_length=64)
+    period = models.CharField(_("period"), max_length=32)
+    status = models.CharField(_("status"), max_length=16, choices=JobRunStatus.choices, default=JobRunStatus.RUNNING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=1)
+    claim_token = models.UUIDField(default=uuid.uuid4, editable=False, verbose_name=_("claim token"))
+    started_at = models.DateTimeField(_("started"))
+    lease_until = models.DateTimeField(_("lease until"))
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    result = models.JSONField(_("result"), default=dict, blank=True, encoder=DjangoJSONEncoder)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        db_table = "notifications_jobrun"
+        ordering = ["-started_at", "-pk"]
+        verbose_name = _("job run")
+        verbose_name_plural = _("job runs")
+        constraints = [models.UniqueConstraint(fields=["job", "period"], name="jobrun_unique_job_period")]
+
+    def __str__(self) -> str:
+        return f"{self.job} {self.period} ({self.status})"

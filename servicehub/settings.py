@@ -197,6 +197,8 @@ CELERY_SPLIT_ROUTES = {
     # Domain events fan out to SMS and webhooks: latency matters as for notifications.
     "servicehub.outbox_dispatch": {"queue": "notifications"},
     "partners.tasks.webhook_*": {"queue": "webhooks"},
+    # Scheduled jobs (each app's tasks.py; names kept from before they moved, beat rows reference them).
+    "jobs.*": {"queue": "jobs"},
 }
 if CELERY_SPLIT_QUEUES:
     CELERY_TASK_DEFAULT_QUEUE = "jobs"

@@ -17,3 +17,15 @@ def outbox_dispatch_task(event_id: int) -> bool:
 def outbox_sweep_task() -> int:
     """Dispatch what the after-commit path lost (scheduled every minute, ``setup_schedules``)."""
     return outbox_sweep()
+
+
+def schedules() -> list[dict]:
+    """The plumbing's beat entries (``servicehub.schedules`` collects every app's)."""
+    return [
+        {
+            "name": "servicehub: sweep the domain-event outbox",
+            "task": "servicehub.outbox_sweep",
+            "every_seconds": 60,
+            "description": "Dispatches domain events whose after-commit dispatch was lost (broker down, worker died).",
+        },
+    ]

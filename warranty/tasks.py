@@ -9,3 +9,15 @@ from . import services
 def plan_purchases_expire() -> int:
     """Daily (beat, after local midnight): mark purchases whose term ended as ``expired``."""
     return services.plan_purchases_expire()
+
+
+def schedules() -> list[dict]:
+    """This app's beat entries (collected by ``servicehub.schedules``)."""
+    return [
+        {
+            "name": "warranty: expire plan purchases",
+            "task": "warranty.tasks.plan_purchases_expire",
+            "crontab": {"minute": "10", "hour": "0"},
+            "description": "Marks plan purchases whose term ended as expired.",
+        },
+    ]

@@ -5,7 +5,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from notifications import services
-from notifications.models import JobRun, Notification
+from notifications.models import Notification
+from servicehub.models import JobRun
 from tests.factories.centers import ServiceCenterFactory
 from tests.factories.repairs import staff
 from tests.factories.users import StaffUserFactory
@@ -92,8 +93,23 @@ def test_job_runs_are_for_hq_only(client, center, db):
         job="sla_watch", period="2026-11-25T10:00", started_at=timezone.now(), lease_until=timezone.now()
     )
     login(client, staff(center, "manager"))
-    assert client.get(reverse("admin:notifications_jobrun_changelist")).status_code == 403
+    assert client.get(reverse("admin:servicehub_jobrun_changelist")).status_code == 403
     login(client, StaffUserFactory(is_superuser=True))
-    response = client.get(reverse("admin:notifications_jobrun_changelist"))
+    response = client.get(reverse("admin:servicehub_jobrun_changelist"))
     assert response.status_code == 200
     assert "sla_watch" in response.content.decode()
+
+
+def test_sla_breaches_are_shown_per_center_under_repairs(client, center, ticket, customer):
+    from repairs.models import SlaBreach
+    from repairs.services import ticket_book
+
+    other = ticket_book(center=ServiceCenterFactory(), customer=customer, device=ticket.device, fault_category="screen")
+    SlaBreach.objects.create(ticket=ticket, status="repairing", stage_due_at=timezone.now())
+    SlaBreach.objects.create(ticket=other, status="repairing", stage_due_at=timezone.now())
+    login(client, staff(center, "manager"))
+    response = client.get(reverse("admin:repairs_slabreach_changelist"))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert ticket.service_no in body
+    assert other.service_no not in body

@@ -1,4 +1,4 @@
-"""Races against PostgreSQL: many tasks for one notification send it once; many runners of a job run it once.
+"""Races against PostgreSQL: many tasks for one notification send it once (job runs: tests/servicehub).
 
 Each test has a control run with the compare-and-set taken out, showing the harness catches a double send.
 """
@@ -12,7 +12,7 @@ from django.db import connection
 from django.utils import timezone
 
 from notifications import services
-from notifications.models import JobRun, Notification
+from notifications.models import Notification
 from tests.sms import SENT_SMS
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -88,12 +88,6 @@ def test_control_without_compare_and_set_the_race_sends_twice(row, monkeypatch):
     monkeypatch.setattr(services, "notification_claim", unsafe_claim)
     race(lambda: services.notification_send(notification_id=row.pk).status)
     assert len(SENT_SMS) > 1  # the harness does catch a double send
-
-
-def test_eight_runners_of_one_job_period_run_it_once(db):
-    runs = race(lambda: services.job_run_claim(job="sla_watch", period="2026-11-25T10:00"))
-    assert sum(1 for r in runs if r is not None) == 1
-    assert JobRun.objects.count() == 1
 
 
 def test_eight_enqueues_with_one_dedupe_key_write_one_row(customer, sms_outbox, monkeypatch):
