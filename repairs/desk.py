@@ -21,7 +21,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from servicehub.actors import actor_for_user
+from servicehub.actors import actor_from_request
+from servicehub.admin import NOBODY, ROLES, CenterScopedAdmin, has_any_role
 from servicehub.errors import DomainError
 
 from . import selectors
@@ -29,22 +30,6 @@ from .models import Bench, CounterCheckIn, DeskToday
 
 BENCH_ROLES = frozenset({"engineer", "manager"})
 DESK_ROLES = frozenset({"front_desk", "manager"})
-
-
-def _actor(request):
-    cached = getattr(request, "_repairs_actor", None)
-    if cached is None:
-        cached = request._repairs_actor = actor_for_user(request.user)
-    return cached
-
-
-def _has_role(request, roles) -> bool:
-    if not request.user.is_authenticated or not request.user.is_active:
-        return False
-    actor = _actor(request)
-    if actor.center_ids is None:  # HQ, superusers
-        return True
-    return any(roles & set(r) for c, r in actor.roles.items() if c is not None)
 
 
 # --- the ticket list ---------------------------------------------------------------------------------
@@ -113,7 +98,7 @@ def desk_urls(model_admin, wrap) -> list:
         }
 
     def bench_view(request):
-        if not _has_role(request, BENCH_ROLES):
+        if not has_any_role(request, BENCH_ROLES):
             raise PermissionDenied
         here = reverse("admin:repairs_repairticket_bench")
         return TemplateResponse(
@@ -122,15 +107,15 @@ def desk_urls(model_admin, wrap) -> list:
             ctx(
                 request,
                 gettext("Engineer's bench"),
-                bench=selectors.bench_for(actor=_actor(request)),
+                bench=selectors.bench_for(actor=actor_from_request(request)),
                 here=here,
             ),
         )
 
     def today_view(request):
-        if not _has_role(request, DESK_ROLES):
+        if not has_any_role(request, DESK_ROLES):
             raise PermissionDenied
-        actor = _actor(request)
+        actor = actor_from_request(request)
         now = timezone.now()
         day = selectors.desk_today(actor=actor, now=now)
         return TemplateResponse(
@@ -176,26 +161,15 @@ def _loans_due(*, actor, now) -> list:
 # --- entries on the admin index -----------------------------------------------------------------
 
 
-class _EntryAdmin(admin.ModelAdmin):
+class _EntryAdmin(CenterScopedAdmin):
     """A link on the admin index to one of the counter's pages, for the roles that use it."""
 
-    roles: frozenset = frozenset()
+    center_field = None  # a page, not rows
+    view_access = ROLES
+    add_access = NOBODY
+    change_access = NOBODY
+    delete_access = NOBODY
     target = ""
-
-    def has_module_permission(self, request):
-        return _has_role(request, self.roles)
-
-    def has_view_permission(self, request, obj=None):
-        return _has_role(request, self.roles)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         prefix = f"{self.opts.app_label}_{self.opts.model_name}"
