@@ -11,7 +11,7 @@ from django.contrib import admin, messages
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from servicehub.actors import actor_for_user
+from servicehub.actors import actor_from_request
 from servicehub.api.permissions import ALL_SCOPES
 from servicehub.errors import DomainError
 
@@ -21,7 +21,7 @@ from .models import ApiKey, Partner, WebhookAttempt, WebhookDelivery, WebhookEnd
 
 def _partner_filter(request, prefix: str = "") -> Q | None:
     """None = everything; otherwise partners operating one of the staff member's centers."""
-    actor = actor_for_user(request.user)
+    actor = actor_from_request(request)
     if actor.center_ids is None:
         return None
     return Q(**{f"{prefix}centers__in": list(actor.center_ids)})

@@ -67,8 +67,9 @@ class CenterScopedMixin:
 
     - ``center_field``: the path from the model to its center, e.g. ``"center"`` or
       ``"ticket__center"``; a tuple when any of several centers makes a row visible
-      (``("center", "origin_center")``); ``None`` for rows that belong to no center (then only the
-      access rules apply, and the admin scopes its own queryset if it needs to).
+      (``("center", "origin_center")``); ``"pk"`` when the row is a center; ``None`` for rows that
+      belong to no center (then only the access rules apply, and the admin scopes its own queryset
+      if it needs to).
     - ``view_access``, ``add_access``, ``change_access``, ``delete_access``: one of the constants
       above; ``module_access`` follows ``view_access`` unless set.
     - ``roles``: for ``ROLES`` access.
@@ -112,6 +113,8 @@ class CenterScopedMixin:
 
     @staticmethod
     def _many_valued(model, path: str) -> bool:
+        if path == "pk":
+            return False
         for name in path.split("__"):
             field = model._meta.get_field(name)
             if field.many_to_many or field.one_to_many:
@@ -123,6 +126,9 @@ class CenterScopedMixin:
         """The centers ``obj`` belongs to, following ``center_field`` (``None`` where unset)."""
         found: set[int | None] = set()
         for path in self.center_fields():
+            if path == "pk":
+                found.add(obj.pk)
+                continue
             *hops, last = path.split("__")
             target = obj
             for hop in hops:
