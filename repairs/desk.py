@@ -71,7 +71,9 @@ def ticket_list_columns(actor) -> list:
 def ticket_search_q(term: str) -> Q | None:
     """The list search beyond the exact fields: a phone in any form (the project's ``phone_normalize``:
     13800138000, 138 0013 8000, +86…, 0086…) and a service number as typed (lower case, dashes)."""
-    from .services import phone_normalize, service_no_normalize
+    from servicehub.phones import phone_normalize
+
+    from .services import service_no_normalize
 
     term = (term or "").strip()
     if not term:

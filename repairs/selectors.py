@@ -223,10 +223,11 @@ def desk_lookup(*, actor: Actor, phone: str = "", imei: str = "", serial: str = 
 
     A fixed number of queries, whatever the history holds.
     """
+    from servicehub.phones import phone_normalize
     from warranty.selectors import device_coverage, device_find
 
     from .models import Customer
-    from .services import phone_normalize, service_no_normalize
+    from .services import service_no_normalize
 
     out: dict = {
         "booking": None,

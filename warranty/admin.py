@@ -35,6 +35,7 @@ from servicehub.errors import DomainError
 
 from . import selectors, services
 from .choices import PurchaseChannel
+from .identity import DEVICE_ID_REQUIRED, device_id_given
 from .models import (
     Device,
     DeviceModel,
@@ -337,8 +338,8 @@ class SellPlanForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if not data.get("imei") and not data.get("serial"):
-            raise forms.ValidationError(_("Give the device's IMEI or serial number."))
+        if not device_id_given(data.get("imei"), data.get("serial")):
+            raise forms.ValidationError(DEVICE_ID_REQUIRED)
         return data
 
 
