@@ -44,6 +44,7 @@ from .payments import PaymentProvider, payment_provider
 from .selectors import (
     appointment_change_deadline,
     booking_settings,
+    booking_window,
     center_takes_appointments,
     slot_find,
     slots_nearest_free,
@@ -126,7 +127,7 @@ def _slot_or_error(*, center: ServiceCenter, start: dt.datetime, now: dt.datetim
         start = timezone.make_aware(start, timezone.get_default_timezone())
     if start <= now:
         raise DomainError("validation_error", _("This time slot has already started."), field="start")
-    if start > now + dt.timedelta(days=booking_settings()["MAX_DAYS_AHEAD"]):
+    if timezone.localdate(start) > booking_window(today=timezone.localdate(now))[1]:
         raise DomainError("validation_error", _("Bookings open at most 30 days ahead."), field="start")
     tpl = slot_find(center=center, start=start)
     if tpl is None:

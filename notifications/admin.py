@@ -14,7 +14,7 @@ from django.utils.translation import ngettext
 
 from servicehub.actors import actor_from_request
 from servicehub.admin import HQ, NOBODY, SCOPE, CenterScopedAdmin, has_center_scope
-from servicehub.masking import mask_phone
+from servicehub.masking import mask_email, mask_phone
 
 from . import selectors, services
 from .choices import NotificationChannel
@@ -82,8 +82,7 @@ class NotificationAdmin(ReadOnlyScopedAdmin):
         if obj.channel == NotificationChannel.SMS:
             return mask_phone(obj.recipient)
         if obj.channel == NotificationChannel.EMAIL and "@" in obj.recipient:
-            local, _at, domain = obj.recipient.partition("@")
-            return f"{local[:1]}***@{domain}"
+            return mask_email(obj.recipient)
         return obj.recipient[:4] + "…" if obj.recipient else ""
 
     @admin.display(description=_("last error"))
