@@ -285,10 +285,8 @@ class RepairTicketAdmin(_MemberAccess, CenterScopedAdmin):
         return ticket_list_columns(actor_from_request(request))
 
     def get_search_results(self, request, queryset, search_term):
-        from .desk import ticket_search_q
-
         found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        extra = ticket_search_q(search_term)
+        extra = selectors.ticket_search_q(search_term)
         if extra is not None:
             found = found | queryset.filter(extra)
         return found, may_have_duplicates

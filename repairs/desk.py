@@ -1,5 +1,5 @@
 """The counter's own admin pages: the engineer's bench and "today at the desk", the ticket list's
-columns and search, and their entries on the admin index.
+columns (the search is ``selectors.ticket_search_q``), and their entries on the admin index.
 
 URLs (registered from ``RepairTicketAdmin.get_urls`` through ``desk_urls``):
 ``/admin/repairs/repairticket/bench/`` and ``/admin/repairs/repairticket/today/``.
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -23,7 +22,6 @@ from django.utils.translation import gettext_lazy as _
 
 from servicehub.actors import actor_from_request
 from servicehub.admin import NOBODY, ROLES, CenterScopedAdmin, has_any_role
-from servicehub.errors import DomainError
 
 from . import selectors
 from .models import Bench, CounterCheckIn, DeskToday
@@ -66,25 +64,6 @@ def ticket_list_columns(actor) -> list:
         return when
 
     return ["service_no", customer, device, status, stage_due, "fault_category", "center", "engineer", "created_at"]
-
-
-def ticket_search_q(term: str) -> Q | None:
-    """The list search beyond the exact fields: a phone in any form (the project's ``phone_normalize``:
-    13800138000, 138 0013 8000, +86…, 0086…) and a service number as typed (lower case, dashes)."""
-    from servicehub.phones import phone_normalize
-
-    from .services import service_no_normalize
-
-    term = (term or "").strip()
-    if not term:
-        return None
-    q = Q(service_no=service_no_normalize(term))
-    if sum(ch.isdigit() for ch in term) >= 7:
-        try:
-            q |= Q(customer__phone=phone_normalize(term))
-        except DomainError:
-            pass
-    return q
 
 
 # --- pages ------------------------------------------------------------------------------------------
