@@ -410,7 +410,7 @@ def _refuse(ticket, actor, message: str) -> DomainError:
 
 
 def ticket_transition(*, ticket_id: int, action: str, actor, note: str = "", **params) -> RepairTicket:
-    """Apply ``action`` to the ticket: the one state machine (see DESIGN.md and ``repairs.workflow``).
+    """Apply ``action`` to the ticket: the one state machine (see docs/design.md and ``repairs.workflow``).
 
     Changes: status, stage timestamps, SLA due time, engineer (``start_repair``),
     quotes (``send_quote`` with ``lines``/``exclusions``; ``approve`` uses plan

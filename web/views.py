@@ -91,7 +91,7 @@ def _customer_page(view):
 def _track_url(request, ticket, last4: str) -> str:
     """Absolute URL of the repair's tracking page (served by the repairs app), with the phone digits.
 
-    ``/track/<service_no>/`` is a stable URL (API.md: SMS and QR codes link to it).
+    ``/track/<service_no>/`` is a stable URL (docs/api-contract.md: SMS and QR codes link to it).
     """
     try:
         path = reverse("repairs:track-detail", args=[ticket.service_no])

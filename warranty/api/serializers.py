@@ -1,4 +1,4 @@
-"""Shapes of the warranty API (see /work/shared/API.md). No rules here: services decide."""
+"""Shapes of the warranty API (see docs/api-contract.md). No rules here: services decide."""
 
 from rest_framework import serializers
 
