@@ -65,11 +65,11 @@ _ACCESS = (PERMISSIONS, SCOPE, SCOPE_OR_PERMISSIONS, ROLES, HQ, NOBODY)
 class CenterScopedMixin:
     """Scope a ``ModelAdmin`` (or an inline) to the centers of the request's actor.
 
-    - ``center_field``: the path from the model to its center, e.g. ``"center"`` or
-      ``"ticket__center"``; a tuple when any of several centers makes a row visible
-      (``("center", "origin_center")``); ``"pk"`` when the row is a center; ``None`` for rows that
-      belong to no center (then only the access rules apply, and the admin scopes its own queryset
-      if it needs to).
+    - ``center_field``: the path from the model to its center, e.g. ``"center"``,
+      ``"ticket__center"`` or ``"partner__centers"`` (many-valued: any of them); a tuple when any
+      of several centers makes a row visible (``("center", "origin_center")``); ``"pk"`` when the
+      row is a center; ``None`` for rows that belong to no center (then only the access rules
+      apply, and the admin scopes its own queryset if it needs to).
     - ``view_access``, ``add_access``, ``change_access``, ``delete_access``: one of the constants
       above; ``module_access`` follows ``view_access`` unless set.
     - ``roles``: for ``ROLES`` access.
@@ -142,6 +142,9 @@ class CenterScopedMixin:
         actor = self.actor(request)
         if actor.sees_all_centers:
             return True
+        if any(self._many_valued(type(obj), f) for f in self.center_fields()):
+            # Through a many-valued relation (a partner's centers): ask the database.
+            return self.scope_queryset(request, type(obj)._default_manager.filter(pk=obj.pk)).exists()
         return any(cid is not None and cid in actor.center_ids for cid in self.object_center_ids(obj))
 
     def _allowed(self, request, access: str, fallback) -> bool:

@@ -124,3 +124,21 @@ def test_no_admin_module_builds_its_own_actor():
         if path.name in ("admin.py", "desk.py") and "def _actor(" in path.read_text():
             offenders.append(str(path.relative_to(root)))
     assert offenders == []
+
+
+def test_scope_through_a_many_valued_path_answers_objects_too(centers):
+    """Partners are scoped by the centers they operate (``partner__centers``)."""
+    from partners.admin import WebhookEndpointAdmin
+    from partners.models import WebhookEndpoint
+    from tests.factories.partners import PartnerFactory, WebhookEndpointFactory
+
+    a, b, _c = centers
+    ours, theirs = PartnerFactory(), PartnerFactory()
+    ours.centers.set([a, b])
+    theirs.centers.set([b])
+    mine, other = WebhookEndpointFactory(partner=ours), WebhookEndpointFactory(partner=theirs)
+    request = _request(_staff(a, perms_app="partners"))
+    model_admin = WebhookEndpointAdmin(WebhookEndpoint, admin.site)
+    assert list(model_admin.get_queryset(request).values_list("pk", flat=True)) == [mine.pk]
+    assert model_admin.has_change_permission(request, mine) is True
+    assert model_admin.has_change_permission(request, other) is False
