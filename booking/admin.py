@@ -96,6 +96,9 @@ class AppointmentAdmin(ReadOnlyMixin, CenterScopedAdmin):
         return obj.ticket.service_no
 
     def has_change_permission(self, request, obj=None):
+        # Viewers open the change page (its fields are read-only); the scope still decides per object.
+        if not self.in_scope(request, obj):
+            return False
         return request.user.has_perm("booking.view_appointment") or super().has_change_permission(request, obj)
 
 
