@@ -7,7 +7,8 @@ changes go through ``booking.services``.
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from servicehub.actors import actor_for_user
+from servicehub.actors import actor_from_request
+from servicehub.admin import NOBODY, CenterScopedAdmin
 from servicehub.errors import DomainError
 
 from . import services
@@ -24,32 +25,11 @@ from .models import (
 )
 
 
-class CenterScopedAdmin(admin.ModelAdmin):
-    center_field = "center"
-
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        actor = actor_for_user(request.user)
-        if actor.center_ids is None:
-            return qs
-        return qs.filter(**{f"{self.center_field}_id__in": actor.center_ids})
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == self.center_field:
-            actor = actor_for_user(request.user)
-            if actor.center_ids is not None:
-                from centers.models import ServiceCenter
-
-                kwargs["queryset"] = ServiceCenter.objects.filter(pk__in=actor.center_ids)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-
 class ReadOnlyMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
+    """Rows written by ``booking.services`` only: never added or deleted by hand."""
 
-    def has_delete_permission(self, request, obj=None):
-        return False
+    add_access = NOBODY
+    delete_access = NOBODY
 
 
 @admin.register(SlotRule)
@@ -58,9 +38,7 @@ class SlotRuleAdmin(CenterScopedAdmin):
     list_filter = ("weekday", "active")
     search_fields = ("center__code", "center__name")
     list_select_related = ("center",)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    delete_access = NOBODY
 
 
 @admin.register(SlotCounter)
@@ -118,6 +96,9 @@ class AppointmentAdmin(ReadOnlyMixin, CenterScopedAdmin):
         return obj.ticket.service_no
 
     def has_change_permission(self, request, obj=None):
+        # Viewers open the change page (its fields are read-only); the scope still decides per object.
+        if not self.in_scope(request, obj):
+            return False
         return request.user.has_perm("booking.view_appointment") or super().has_change_permission(request, obj)
 
 
@@ -161,18 +142,14 @@ class OnSiteRequestAdmin(CenterScopedAdmin):
         "cannot_travel",
         "status",
     )
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    add_access = NOBODY
+    delete_access = NOBODY
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "engineer":
             from django.contrib.auth import get_user_model
 
-            actor = actor_for_user(request.user)
+            actor = actor_from_request(request)
             users = get_user_model().objects.filter(memberships__role="engineer", memberships__active=True)
             if actor.center_ids is not None:
                 users = users.filter(memberships__center_id__in=actor.center_ids)
@@ -184,14 +161,15 @@ class OnSiteRequestAdmin(CenterScopedAdmin):
         if "engineer" in form.changed_data and obj.engineer_id:
             try:
                 services.on_site_engineer_assign(
-                    request_id=obj.pk, engineer=obj.engineer, actor=actor_for_user(request.user)
+                    request_id=obj.pk, engineer=obj.engineer, actor=actor_from_request(request)
                 )
             except DomainError as err:
                 self.message_user(request, err.message, level=messages.ERROR)
 
 
 @admin.register(CallbackRequest)
-class CallbackRequestAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class CallbackRequestAdmin(ReadOnlyMixin, CenterScopedAdmin):
+    center_field = None  # the hotline's queue: no center
     list_display = ("name", "phone", "topic", "preferred_window", "status", "created_at")
     list_filter = ("status", "topic", "preferred_window")
     search_fields = ("phone", "name")
@@ -211,7 +189,7 @@ class CallbackRequestAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Mark as called back"))
     def mark_done(self, request, queryset):
-        actor = actor_for_user(request.user)
+        actor = actor_from_request(request)
         for pk in queryset.order_by("pk").values_list("pk", flat=True):
             services.callback_request_mark_done(callback_id=pk, actor=actor)
         self.message_user(request, _("Marked as called back."))
@@ -237,7 +215,8 @@ class SurveyAdmin(ReadOnlyMixin, CenterScopedAdmin):
 
 
 @admin.register(PlanOrder)
-class PlanOrderAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class PlanOrderAdmin(ReadOnlyMixin, CenterScopedAdmin):
+    center_field = None  # online orders belong to no center: HQ only (below)
     list_display = ("plan_code", "imei", "amount", "provider", "status", "created_at")
     list_filter = ("status", "provider")
     readonly_fields = (
@@ -253,4 +232,4 @@ class PlanOrderAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)
-        return qs if actor_for_user(request.user).center_ids is None else qs.none()
+        return qs if actor_from_request(request).center_ids is None else qs.none()

@@ -1,7 +1,7 @@
 """Customer self-service: appointment slots and capacity, appointments, mail-in and on-site
 requests, hotline callbacks, satisfaction surveys and plan checkouts.
 
-A separate bounded app on purpose: DESIGN.md files slots under ``centers`` and appointments
+A separate bounded app on purpose: docs/design.md files slots under ``centers`` and appointments
 under ``repairs``, but both apps were being built by others at the same time. Everything
 here points at them through foreign keys and their public services only.
 """

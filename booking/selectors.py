@@ -12,6 +12,7 @@ from django.utils import timezone
 from centers import selectors as center_selectors
 from centers.models import OpeningException, ServiceCenter, ServiceDay
 
+from .addresses import address_parse
 from .choices import AppointmentStatus
 from .models import Appointment, SlotCounter, SlotRule
 
@@ -91,6 +92,13 @@ def center_for_booking(*, code: str, days: int = 45) -> ServiceCenter | None:
 
 def center_takes_appointments(*, center: ServiceCenter) -> bool:
     return center.active and "appointment" in (center.services or [])
+
+
+def booking_window(*, today: dt.date) -> tuple[dt.date, dt.date]:
+    """The first and last day an appointment can be booked for: tomorrow up to ``MAX_DAYS_AHEAD``
+    days ahead (``BOOKING`` setting, 30). The booking page offers these days and
+    ``appointment_book`` refuses a slot after the last one."""
+    return today + dt.timedelta(days=1), today + dt.timedelta(days=booking_settings()["MAX_DAYS_AHEAD"])
 
 
 def slot_templates(*, center: ServiceCenter, day: dt.date) -> list[tuple[dt.datetime, dt.datetime, int]]:
@@ -212,3 +220,19 @@ def plans_buyable(*, device, at: dt.datetime | None = None) -> list:
             continue
         out.append((product, price))
     return out
+
+
+def on_site_center_for_address(*, address: str) -> ServiceCenter | None:
+    """The center that visits ``address`` when the customer picked none: the first (by code) offering
+    on-site visits in the address's city, else in its province; ``None`` when none does or the
+    address names no region."""
+    parsed = address_parse(address)
+    if parsed is None or not parsed.adcode:
+        return None
+    for code in (parsed.adcode[:4] + "00", parsed.adcode[:2] + "0000"):
+        region = center_selectors.region_by_adcode(adcode=code)
+        if region is not None:
+            found = center_selectors.centers_search(service="on_site", region=region).order_by("code").first()
+            if found is not None:
+                return found
+    return None

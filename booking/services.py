@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import phonenumbers
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,7 +16,8 @@ from django.utils.translation import gettext as _
 from centers.models import Certification, ServiceCenter, StaffMembership
 from servicehub.actors import SYSTEM, Actor
 from servicehub.errors import DomainError
-from servicehub.phones import mobile_normalize
+from servicehub.phones import mobile_normalize, phone_normalize
+from warranty.identity import device_id_require
 
 from . import events
 from .addresses import address_parse
@@ -44,6 +44,7 @@ from .payments import PaymentProvider, payment_provider
 from .selectors import (
     appointment_change_deadline,
     booking_settings,
+    booking_window,
     center_takes_appointments,
     slot_find,
     slots_nearest_free,
@@ -74,16 +75,6 @@ def _needs_clean(needs: dict | None) -> dict:
     return {key: bool(needs.get(key)) for key in NEED_KEYS if needs.get(key)}
 
 
-def _phone_normalise(phone: str) -> str:
-    try:
-        number = phonenumbers.parse(phone or "", "CN")
-    except phonenumbers.NumberParseException:
-        number = None
-    if number is None or not phonenumbers.is_valid_number(number):
-        raise DomainError("validation_error", _("Enter a valid phone number."), field="phone")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
 def _customer_and_device(*, name, phone, email, language, imei, serial, model_code):
     from repairs.services import customer_get_or_create
     from warranty.services import device_get_or_register
@@ -97,8 +88,7 @@ def _customer_and_device(*, name, phone, email, language, imei, serial, model_co
     # a landline is refused here (the one check).
     phone = mobile_normalize(phone)
     customer = customer_get_or_create(name=name.strip(), phone=phone)
-    if not (imei or serial):
-        raise DomainError("validation_error", _("Enter the IMEI or the serial number."), field="imei")
+    device_id_require(imei, serial)
     device = device_get_or_register(imei=imei or None, serial=serial or None, model_code=model_code or None)
     return customer, device
 
@@ -137,7 +127,7 @@ def _slot_or_error(*, center: ServiceCenter, start: dt.datetime, now: dt.datetim
         start = timezone.make_aware(start, timezone.get_default_timezone())
     if start <= now:
         raise DomainError("validation_error", _("This time slot has already started."), field="start")
-    if start > now + dt.timedelta(days=booking_settings()["MAX_DAYS_AHEAD"]):
+    if timezone.localdate(start) > booking_window(today=timezone.localdate(now))[1]:
         raise DomainError("validation_error", _("Bookings open at most 30 days ahead."), field="start")
     tpl = slot_find(center=center, start=start)
     if tpl is None:
@@ -594,7 +584,7 @@ def callback_request_create(
     """Ask the hotline to call back. Refuses ``validation_error`` (name/phone/topic/preferred_window)."""
     if not (name or "").strip():
         raise DomainError("validation_error", _("Enter your name."), field="name")
-    normalised = _phone_normalise(phone)
+    normalised = phone_normalize(phone)
     if topic not in CallbackTopic.values:
         raise DomainError("validation_error", _("Choose a topic."), field="topic")
     if preferred_window not in TimeWindow.values:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from servicehub.actors import actor_from_request
+from servicehub.admin import NOBODY, CenterScopedAdmin, sees_all_centers
 from servicehub.csvsafe import csv_writer
 from servicehub.errors import DomainError
 
@@ -33,21 +34,16 @@ from .models import (
     StaffMembership,
 )
 
-
-def _actor(request):
-    return actor_from_request(request)
-
-
-def _sees_all(request) -> bool:
-    return _actor(request).center_ids is None
-
-
 # --- regions ----------------------------------------------------------------------
 
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
-    """Read-mostly: loaded by ``load_regions``; only coordinates may be corrected by hand."""
+class RegionAdmin(CenterScopedAdmin):
+    """Read-mostly: loaded by ``load_regions``; only coordinates may be corrected by hand (HQ)."""
+
+    center_field = None
+    add_access = NOBODY
+    delete_access = NOBODY
 
     list_display = ["adcode", "name", "level", "parent", "lat", "lng", "is_placeholder"]
     list_filter = ["level", "is_placeholder"]
@@ -57,14 +53,8 @@ class RegionAdmin(admin.ModelAdmin):
     list_select_related = ["parent"]
     show_full_result_count = False
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and _sees_all(request)
+        return super().has_change_permission(request, obj) and sees_all_centers(request)
 
 
 # --- centers -----------------------------------------------------------------------
@@ -153,7 +143,9 @@ class CsvImportForm(forms.Form):
 
 
 @admin.register(ServiceCenter)
-class ServiceCenterAdmin(admin.ModelAdmin):
+class ServiceCenterAdmin(CenterScopedAdmin):
+    center_field = "pk"  # a staff member sees and edits their own centers
+    delete_access = NOBODY  # centers are deactivated, never deleted
     form = ServiceCenterForm
     change_list_template = "admin/centers/servicecenter/change_list.html"
     list_display = ["code", "name", "kind", "province", "city", "official", "active", "phone"]
@@ -167,16 +159,8 @@ class ServiceCenterAdmin(admin.ModelAdmin):
     show_full_result_count = False
     list_per_page = 50
 
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        actor = _actor(request)
-        return qs if actor.center_ids is None else qs.filter(pk__in=actor.center_ids)
-
     def has_add_permission(self, request):
-        return super().has_add_permission(request) and _sees_all(request)
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # centers are deactivated, never deleted
+        return super().has_add_permission(request) and sees_all_centers(request)
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
@@ -186,7 +170,7 @@ class ServiceCenterAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         data = {f: form.cleaned_data[f] for f in form.changed_data if f in form.cleaned_data}
-        actor = _actor(request)
+        actor = actor_from_request(request)
         if not change:
             created = services.center_create(
                 actor=actor,
@@ -243,7 +227,7 @@ class ServiceCenterAdmin(admin.ModelAdmin):
         rows = sorted(queryset.values_list("kind", "pk"), key=lambda r: (r[0] != CenterKind.COLLECTION_POINT, r[1]))
         for _kind, center_id in rows:
             try:
-                services.center_deactivate(center_id=center_id, actor=_actor(request))
+                services.center_deactivate(center_id=center_id, actor=actor_from_request(request))
                 done += 1
             except DomainError as exc:
                 self.message_user(request, exc.message, level=messages.ERROR)
@@ -254,7 +238,7 @@ class ServiceCenterAdmin(admin.ModelAdmin):
     def reactivate(self, request, queryset):
         done = 0
         for center_id in queryset.filter(active=False).order_by("pk").values_list("pk", flat=True):
-            services.center_update(center_id=center_id, actor=_actor(request), active=True)
+            services.center_update(center_id=center_id, actor=actor_from_request(request), active=True)
             done += 1
         self.message_user(request, gettext("%(n)d center(s) reactivated.") % {"n": done}, messages.SUCCESS)
 
@@ -289,7 +273,7 @@ class ServiceCenterAdmin(admin.ModelAdmin):
                 form.add_error("file", gettext("The file is not UTF-8 text."))
             else:
                 try:
-                    result = services.centers_import_csv(text=text, actor=_actor(request))
+                    result = services.centers_import_csv(text=text, actor=actor_from_request(request))
                 except DomainError as exc:
                     form.add_error(None, exc.message)
                     errors = exc.extra.get("errors") or ({exc.field: [exc.message]} if exc.field else {})
@@ -316,25 +300,16 @@ class ServiceCenterAdmin(admin.ModelAdmin):
 
 
 @admin.register(StaffMembership)
-class StaffMembershipAdmin(admin.ModelAdmin):
+class StaffMembershipAdmin(CenterScopedAdmin):
+    # Scoped by the base: the rows and the center choices are the actor's centers.
     list_display = ["user", "center", "role", "active", "created_at"]
     list_filter = ["role", "active"]
     search_fields = ["user__username", "user__first_name", "user__last_name", "center__code", "center__name"]
     autocomplete_fields = ["user", "center"]
     list_select_related = ["user", "center"]
 
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        actor = _actor(request)
-        return qs if actor.center_ids is None else qs.filter(center_id__in=actor.center_ids)
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "center" and not _sees_all(request):
-            kwargs["queryset"] = ServiceCenter.objects.filter(pk__in=_actor(request).center_ids)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
     def save_model(self, request, obj, form, change):
-        actor = _actor(request)
+        actor = actor_from_request(request)
         if actor.center_ids is not None and (obj.center_id is None or obj.center_id not in actor.center_ids):
             raise PermissionDenied
         super().save_model(request, obj, form, change)
@@ -357,7 +332,8 @@ class CertificationValidFilter(admin.SimpleListFilter):
 
 
 @admin.register(Certification)
-class CertificationAdmin(admin.ModelAdmin):
+class CertificationAdmin(CenterScopedAdmin):
+    center_field = None  # a person's, visible through their memberships (below)
     list_display = ["user", "name", "number", "issued_on", "expires_on", "is_valid"]
     list_filter = [CertificationValidFilter]
     search_fields = ["user__username", "name", "number"]
@@ -370,7 +346,7 @@ class CertificationAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)
-        actor = _actor(request)
+        actor = actor_from_request(request)
         if actor.center_ids is None:
             return qs
         users = StaffMembership.objects.filter(center_id__in=actor.center_ids).values("user_id")
@@ -378,7 +354,9 @@ class CertificationAdmin(admin.ModelAdmin):
 
 
 @admin.register(ServiceDay)
-class ServiceDayAdmin(admin.ModelAdmin):
+class ServiceDayAdmin(CenterScopedAdmin):
+    add_access = NOBODY  # generated monthly by service_days_generate
+    delete_access = NOBODY  # untick "active" to opt a center out of a day
     list_display = ["center", "date", "active"]
     list_filter = ["active", ("date", admin.DateFieldListFilter)]
     search_fields = ["center__code", "center__name"]
@@ -387,17 +365,6 @@ class ServiceDayAdmin(admin.ModelAdmin):
     fields = ["center", "date", "perks", "active"]
     date_hierarchy = "date"
     show_full_result_count = False
-
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        actor = _actor(request)
-        return qs if actor.center_ids is None else qs.filter(center_id__in=actor.center_ids)
-
-    def has_add_permission(self, request):
-        return False  # generated monthly by service_days_generate
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # untick "active" to opt a center out of a day
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

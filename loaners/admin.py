@@ -27,7 +27,8 @@ from django.utils.translation import gettext_lazy as _
 
 from centers.models import ServiceCenter
 from repairs.models import RepairTicket
-from servicehub.actors import actor_for_user
+from servicehub.actors import actor_from_request
+from servicehub.admin import HQ, NOBODY, SCOPE, CenterScopedAdmin, has_center_scope
 from servicehub.dates import parse_day
 from servicehub.errors import DomainError
 from warranty.choices import Tier
@@ -38,22 +39,8 @@ from .forms import CheckoutForm, DeductionFormSet, ReturnForm, deductions_from
 from .models import DepositEntry, DepositRule, Loan, Loaner, LoanerEvent, LoanerTransfer
 
 
-def _actor(request):
-    cached = getattr(request, "_loaners_actor", None)
-    if cached is None:
-        cached = request._loaners_actor = actor_for_user(request.user)
-    return cached
-
-
-def _has_scope(request) -> bool:
-    if not (request.user.is_active and request.user.is_staff):
-        return False
-    actor = _actor(request)
-    return actor.sees_all_centers or bool(actor.center_ids)
-
-
 def _visible_centers(request):
-    actor = _actor(request)
+    actor = actor_from_request(request)
     qs = ServiceCenter.objects.filter(active=True)
     if not actor.sees_all_centers:
         qs = qs.filter(pk__in=actor.center_ids)
@@ -64,23 +51,14 @@ def _report_error(request, exc: DomainError) -> None:
     messages.error(request, exc.message)
 
 
-class CenterScopedAdmin(admin.ModelAdmin):
-    """Membership-based access: staff with a center (or HQ) see their centers' rows."""
+class LoanersAdmin(CenterScopedAdmin):
+    """Membership-based access: staff with a center (or HQ) see their centers' rows; states change
+    through the services only, and nothing that matters is deleted."""
 
-    def has_module_permission(self, request):
-        return _has_scope(request)
-
-    def has_view_permission(self, request, obj=None):
-        return _has_scope(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # nothing that matters is deleted
+    view_access = SCOPE
+    add_access = NOBODY
+    change_access = NOBODY
+    delete_access = NOBODY
 
 
 class CenterFilter(admin.SimpleListFilter):
@@ -164,7 +142,11 @@ def _run_on_each(modeladmin, request, queryset, fn, done_message):
 
 
 @admin.register(Loaner)
-class LoanerAdmin(CenterScopedAdmin):
+class LoanerAdmin(LoanersAdmin):
+    center_field = ("current_center", "home_center")
+    # Only the kit and the replacement value are edited in the form; states move through the actions.
+    add_access = SCOPE
+    change_access = SCOPE
     list_display = [
         "imei",
         "model",
@@ -205,18 +187,11 @@ class LoanerAdmin(CenterScopedAdmin):
     ]
 
     def get_queryset(self, request):
-        return selectors.loaners_visible(actor=_actor(request)).select_related("model", "current_center")
+        return selectors.loaners_visible(actor=actor_from_request(request)).select_related("model", "current_center")
 
     @admin.display(description=_("tier"), ordering="model__tier")
     def tier_display(self, obj):
         return obj.model.get_tier_display()
-
-    def has_add_permission(self, request):
-        return _has_scope(request)
-
-    def has_change_permission(self, request, obj=None):
-        # Only the kit and the replacement value are edited in the form; states move through the actions.
-        return _has_scope(request)
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
@@ -250,7 +225,7 @@ class LoanerAdmin(CenterScopedAdmin):
                 accessories=data.get("accessories") or [],
                 replacement_value=data["replacement_value"],
                 wiped_at=timezone.now() if data.get("wiped") else None,
-                actor=_actor(request),
+                actor=actor_from_request(request),
             )
         except DomainError as exc:
             raise PermissionDenied(exc.message) from exc
@@ -258,7 +233,7 @@ class LoanerAdmin(CenterScopedAdmin):
 
     @admin.action(description=_("Record a wipe (factory reset)"))
     def wipe(self, request, queryset):
-        actor = _actor(request)
+        actor = actor_from_request(request)
         _run_on_each(
             self,
             request,
@@ -274,7 +249,7 @@ class LoanerAdmin(CenterScopedAdmin):
         if to_center is None:
             messages.error(request, _("Enter the code of the center to send to."))
             return
-        actor = _actor(request)
+        actor = actor_from_request(request)
         _run_on_each(
             self,
             request,
@@ -285,7 +260,7 @@ class LoanerAdmin(CenterScopedAdmin):
 
     @admin.action(description=_("Receive from transfer"))
     def transfer_receive(self, request, queryset):
-        actor = _actor(request)
+        actor = actor_from_request(request)
         _run_on_each(
             self,
             request,
@@ -297,7 +272,7 @@ class LoanerAdmin(CenterScopedAdmin):
     @admin.action(description=_("Back from maintenance (condition below)"))
     def maintenance_done(self, request, queryset):
         condition = request.POST.get("condition") or ""
-        actor = _actor(request)
+        actor = actor_from_request(request)
         _run_on_each(
             self,
             request,
@@ -308,7 +283,7 @@ class LoanerAdmin(CenterScopedAdmin):
 
     @admin.action(description=_("Retire"))
     def retire(self, request, queryset):
-        actor = _actor(request)
+        actor = actor_from_request(request)
         _run_on_each(
             self,
             request,
@@ -319,37 +294,23 @@ class LoanerAdmin(CenterScopedAdmin):
 
 
 @admin.register(LoanerTransfer)
-class LoanerTransferAdmin(CenterScopedAdmin):
+class LoanerTransferAdmin(LoanersAdmin):
+    center_field = ("from_center", "to_center")
     list_display = ["loaner", "from_center", "to_center", "sent_at", "received_at"]
     list_filter = [("received_at", admin.EmptyFieldListFilter)]
     list_select_related = ["loaner__model", "from_center", "to_center"]
     search_fields = ["loaner__imei"]
 
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        actor = _actor(request)
-        if not actor.sees_all_centers:
-            from django.db.models import Q
-
-            qs = qs.filter(Q(from_center_id__in=actor.center_ids) | Q(to_center_id__in=actor.center_ids))
-        return qs
-
 
 @admin.register(DepositRule)
-class DepositRuleAdmin(CenterScopedAdmin):
+class DepositRuleAdmin(LoanersAdmin):
     """Visible to all staff (the counter explains the deposit); edited by HQ."""
 
+    center_field = None  # per province, for every center
+    add_access = HQ
+    change_access = HQ
     list_display = ["province", "tier", "deposit", "late_fee_per_day", "waive_for_plan_holders"]
     list_filter = ["tier", "waive_for_plan_holders"]
-
-    def _hq(self, request):
-        return _has_scope(request) and _actor(request).sees_all_centers
-
-    def has_add_permission(self, request):
-        return self._hq(request)
-
-    def has_change_permission(self, request, obj=None):
-        return self._hq(request)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "province":
@@ -393,7 +354,7 @@ class DepositEntryInline(admin.TabularInline):
 
 
 @admin.register(Loan)
-class LoanAdmin(CenterScopedAdmin):
+class LoanAdmin(LoanersAdmin):
     list_display = [
         "id",
         "ticket",
@@ -443,7 +404,7 @@ class LoanAdmin(CenterScopedAdmin):
     fields = readonly_fields
 
     def get_queryset(self, request):
-        return selectors.loans_visible(actor=_actor(request)).select_related(
+        return selectors.loans_visible(actor=actor_from_request(request)).select_related(
             "ticket", "loaner__model", "center", "customer"
         )
 
@@ -471,14 +432,14 @@ class LoanAdmin(CenterScopedAdmin):
         return {**self.admin_site.each_context(request), "opts": self.model._meta, "title": title, **extra}
 
     def _require_scope(self, request):
-        if not _has_scope(request):
+        if not has_center_scope(request):
             raise PermissionDenied
 
     # -- checkout
 
     def checkout_view(self, request):
         self._require_scope(request)
-        actor = _actor(request)
+        actor = actor_from_request(request)
         service_no = (request.GET.get("ticket") or request.POST.get("ticket") or "").strip()
         ticket = (
             RepairTicket.objects.select_related("center", "customer", "device__model")
@@ -536,7 +497,7 @@ class LoanAdmin(CenterScopedAdmin):
 
     def return_view(self, request, loan_id):
         self._require_scope(request)
-        actor = _actor(request)
+        actor = actor_from_request(request)
         loan = self._loan(request, loan_id)
         data = request.POST if request.method == "POST" else None
         form = ReturnForm(data)
@@ -591,7 +552,7 @@ class LoanAdmin(CenterScopedAdmin):
 
     def cash_report_view(self, request):
         self._require_scope(request)
-        actor = _actor(request)
+        actor = actor_from_request(request)
         day = parse_day(request.GET.get("day")) if request.GET.get("day") else timezone.localdate()
         if day is None:  # malformed, impossible (02-31) or out of range (9999-12-31 has no next day)
             day = timezone.localdate()

@@ -7,7 +7,6 @@ call it, so what the customer is shown is what the ledger gets.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
@@ -16,6 +15,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from centers.geo import bounding_box, haversine_km
 from servicehub.errors import DomainError, NotFound
 from servicehub.money import MONEY_MAX, ZERO, money
 
@@ -144,14 +144,6 @@ def loaner_availability(*, center_id: int) -> dict[str, int]:
     return counts
 
 
-def _distance_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
-    """Great-circle distance (haversine); plenty for "which store is nearer"."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lng2 - lng1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 6371.0 * 2 * math.asin(math.sqrt(a))
-
-
 # Search radii (km) tried in turn; None = the whole network.
 NEARBY_RADII_KM = (100, 400, 1500, None)
 
@@ -187,18 +179,17 @@ def centers_with_loaner_nearby(*, center, tier: str, limit: int | None = None) -
     for radius in NEARBY_RADII_KM:
         qs = base
         if radius is not None:
-            dlat = radius / 111.0
-            dlng = radius / (111.0 * max(math.cos(math.radians(center.lat)), 0.05))
-            qs = qs.filter(
-                current_center__lat__range=(center.lat - dlat, center.lat + dlat),
-                current_center__lng__range=(center.lng - dlng, center.lng + dlng),
-            )
+            # The same box and distance as the nearest-centers search (``centers.geo``).
+            box = bounding_box(center.lat, center.lng, radius)
+            qs = qs.filter(current_center__lat__range=(box.min_lat, box.max_lat))
+            if not box.all_lng:
+                qs = qs.filter(current_center__lng__range=(box.min_lng, box.max_lng))
         rows = [
             {
                 "code": r["current_center__code"],
                 "name": r["current_center__name"],
                 "distance_km": round(
-                    _distance_km(center.lat, center.lng, r["current_center__lat"], r["current_center__lng"]), 1
+                    haversine_km(center.lat, center.lng, r["current_center__lat"], r["current_center__lng"]), 1
                 ),
                 "available": r["n"],
             }

@@ -1,9 +1,8 @@
 """Shipments in the admin: read-only custody chain; staff see their centers' shipments only."""
 
 from django.contrib import admin
-from django.db.models import Q
 
-from servicehub.actors import actor_for_user
+from servicehub.admin import NOBODY, CenterScopedAdmin
 
 from .models import Shipment, ShipmentEvent
 
@@ -20,7 +19,10 @@ class ShipmentEventInline(admin.TabularInline):
 
 
 @admin.register(Shipment)
-class ShipmentAdmin(admin.ModelAdmin):
+class ShipmentAdmin(CenterScopedAdmin):
+    center_field = ("ticket__center", "ticket__origin_center")
+    add_access = NOBODY  # created by the repairs flow / the API through logistics.services
+    delete_access = NOBODY
     list_display = ("id", "ticket", "leg", "courier", "tracking_no", "seal_no", "status", "created_at")
     list_filter = ("leg", "status")
     search_fields = ("tracking_no", "seal_no", "ticket__service_no")
@@ -51,17 +53,3 @@ class ShipmentAdmin(admin.ModelAdmin):
     )
     raw_id_fields = ("courier_partner",)
     inlines = [ShipmentEventInline]
-
-    def has_add_permission(self, request):
-        return False  # created by the repairs flow / the API through logistics.services
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        actor = actor_for_user(request.user)
-        if actor.center_ids is None:
-            return qs
-        centers = list(actor.center_ids)
-        return qs.filter(Q(ticket__center_id__in=centers) | Q(ticket__origin_center_id__in=centers))

@@ -1,6 +1,6 @@
 """Shipments of devices between customers, collection points, centers and hubs, with their custody chain.
 
-DESIGN.md places shipments with repairs; they live here because the repairs app
+docs/design.md places shipments with repairs; they live here because the repairs app
 was being built in parallel. A ``Shipment`` is one leg; its ``ShipmentEvent`` rows
 (append-only) are the chain of custody.
 """

@@ -13,8 +13,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from repairs.models import SlaBreach
-from servicehub.actors import actor_for_user
-from servicehub.masking import mask_phone
+from servicehub.actors import actor_from_request
+from servicehub.admin import HQ, NOBODY, SCOPE, CenterScopedAdmin, has_center_scope
+from servicehub.masking import mask_email, mask_phone
 from servicehub.models import JobRun
 
 from . import selectors, services
@@ -22,35 +23,14 @@ from .choices import NotificationChannel
 from .models import Notification
 
 
-def _actor(request):
-    cached = getattr(request, "_notifications_actor", None)
-    if cached is None:
-        cached = request._notifications_actor = actor_for_user(request.user)
-    return cached
+class ReadOnlyScopedAdmin(CenterScopedAdmin):
+    """Staff with a center (or HQ) view their centers' rows; nothing is edited here."""
 
-
-def _has_scope(request) -> bool:
-    if not (request.user.is_active and request.user.is_staff):
-        return False
-    actor = _actor(request)
-    return actor.sees_all_centers or bool(actor.center_ids)
-
-
-class ReadOnlyScopedAdmin(admin.ModelAdmin):
-    def has_module_permission(self, request):
-        return _has_scope(request)
-
-    def has_view_permission(self, request, obj=None):
-        return _has_scope(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    center_field = ("ticket__center", "ticket__origin_center")
+    view_access = SCOPE
+    add_access = NOBODY
+    change_access = NOBODY
+    delete_access = NOBODY
 
 
 @admin.register(Notification)
@@ -97,15 +77,14 @@ class NotificationAdmin(ReadOnlyScopedAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request):
-        return selectors.notifications_visible(actor=_actor(request)).select_related("ticket")
+        return selectors.notifications_visible(actor=actor_from_request(request)).select_related("ticket")
 
     @admin.display(description=_("recipient"))
     def masked_recipient(self, obj):
         if obj.channel == NotificationChannel.SMS:
             return mask_phone(obj.recipient)
         if obj.channel == NotificationChannel.EMAIL and "@" in obj.recipient:
-            local, _at, domain = obj.recipient.partition("@")
-            return f"{local[:1]}***@{domain}"
+            return mask_email(obj.recipient)
         return obj.recipient[:4] + "…" if obj.recipient else ""
 
     @admin.display(description=_("last error"))
@@ -115,7 +94,7 @@ class NotificationAdmin(ReadOnlyScopedAdmin):
     @admin.action(description=_("Send the selected failed notifications again"), permissions=["resend"])
     def resend(self, request, queryset):
         count = services.notifications_resend(
-            notification_ids=list(queryset.values_list("pk", flat=True)), actor=_actor(request)
+            notification_ids=list(queryset.values_list("pk", flat=True)), actor=actor_from_request(request)
         )
         messages.success(
             request,
@@ -124,7 +103,7 @@ class NotificationAdmin(ReadOnlyScopedAdmin):
         )
 
     def has_resend_permission(self, request):
-        return _has_scope(request)
+        return has_center_scope(request)
 
 
 # SLA breaches (repairs) and job runs (servicehub) are registered here, beside the outbox they are read with;
@@ -136,13 +115,7 @@ class SlaBreachAdmin(ReadOnlyScopedAdmin):
     search_fields = ("ticket__service_no",)
     list_select_related = ("ticket",)
     ordering = ("-detected_at", "-pk")
-
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        actor = _actor(request)
-        if actor.center_ids is not None:
-            qs = qs.filter(ticket__center_id__in=list(actor.center_ids))
-        return qs
+    center_field = "ticket__center"  # the repairing center's breaches
 
 
 @admin.register(JobRun)
@@ -153,12 +126,8 @@ class JobRunAdmin(ReadOnlyScopedAdmin):
     list_filter = ("job", "status")
     search_fields = ("job", "period")
     ordering = ("-started_at", "-pk")
-
-    def has_module_permission(self, request):
-        return _has_scope(request) and _actor(request).sees_all_centers
-
-    def has_view_permission(self, request, obj=None):
-        return self.has_module_permission(request)
+    center_field = None
+    view_access = HQ
 
     @admin.display(description=_("error"))
     def short_error(self, obj):

@@ -18,7 +18,8 @@ from django.utils.translation import gettext_lazy as _
 
 from centers.choices import StaffRole
 from centers.models import ServiceCenter
-from servicehub.actors import actor_for_user
+from servicehub.actors import actor_from_request
+from servicehub.admin import NOBODY, CenterScopedAdmin
 from servicehub.csvsafe import csv_writer
 
 from .figures import FIGURES, Ctx, cached_figure
@@ -27,19 +28,12 @@ from .periods import Period, local_today
 from .selectors import reporting_snapshot
 
 
-def _actor(request):
-    cached = getattr(request, "_ops_actor", None)
-    if cached is None:
-        cached = request._ops_actor = actor_for_user(request.user)
-    return cached
-
-
 def scope_for(request, board: str) -> frozenset[int] | None:
     """Centers the user may see on ``board`` (``None`` = all); raises PermissionDenied if none."""
     user = request.user
     if not (user.is_active and user.is_staff):
         raise PermissionDenied
-    actor = _actor(request)
+    actor = actor_from_request(request)
     if actor.sees_all_centers:
         return None
     if board == "hq":
@@ -52,20 +46,16 @@ def scope_for(request, board: str) -> frozenset[int] | None:
     return actor.center_ids
 
 
-class _DashboardAdmin(admin.ModelAdmin):
+class _DashboardAdmin(CenterScopedAdmin):
     board = "front"
     title = ""
     default_days = 30
 
-    # A page, not a table: no add/change/delete, view only for those the scope allows.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    # A page, not a table: no add/change/delete, view only for those the scope allows (``scope_for``).
+    center_field = None
+    add_access = NOBODY
+    change_access = NOBODY
+    delete_access = NOBODY
 
     def has_view_permission(self, request, obj=None):
         try:

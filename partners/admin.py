@@ -8,10 +8,9 @@ keys, endpoints and deliveries).
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from servicehub.actors import actor_for_user
+from servicehub.admin import CenterScopedAdmin
 from servicehub.api.permissions import ALL_SCOPES
 from servicehub.errors import DomainError
 
@@ -19,21 +18,10 @@ from . import services
 from .models import ApiKey, Partner, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 
-def _partner_filter(request, prefix: str = "") -> Q | None:
-    """None = everything; otherwise partners operating one of the staff member's centers."""
-    actor = actor_for_user(request.user)
-    if actor.center_ids is None:
-        return None
-    return Q(**{f"{prefix}centers__in": list(actor.center_ids)})
+class PartnerScopedAdmin(CenterScopedAdmin):
+    """Rows of the partners operating one of the staff member's centers (HQ: all)."""
 
-
-class PartnerScopedAdmin(admin.ModelAdmin):
-    partner_path = "partner__"
-
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        q = _partner_filter(request, self.partner_path)
-        return qs if q is None else qs.filter(q).distinct()
+    center_field = "partner__centers"
 
 
 class ApiKeyInline(admin.TabularInline):
@@ -50,7 +38,7 @@ class ApiKeyInline(admin.TabularInline):
 
 @admin.register(Partner)
 class PartnerAdmin(PartnerScopedAdmin):
-    partner_path = ""
+    center_field = "centers"
     list_display = ("name", "kind", "active", "throttle_rate", "created_at")
     list_filter = ("kind", "active")
     search_fields = ("name",)
@@ -237,7 +225,7 @@ class WebhookAttemptInline(admin.TabularInline):
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(PartnerScopedAdmin):
-    partner_path = "endpoint__partner__"
+    center_field = "endpoint__partner__centers"
     list_display = (
         "msg_id",
         "endpoint",

@@ -22,7 +22,8 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from servicehub.actors import actor_for_user
+from servicehub.actors import actor_from_request
+from servicehub.admin import NOBODY, SCOPE_OR_PERMISSIONS, CenterScopedAdmin, CenterScopedTabularInline
 from servicehub.errors import DomainError
 
 from . import selectors, services
@@ -32,28 +33,10 @@ from .models import Customer, Quote, QuoteLine, RepairOperation, RepairTicket, S
 from .tracking import tracking_url
 
 
-def _actor(request):
-    cached = getattr(request, "_repairs_actor", None)
-    if cached is None:
-        cached = request._repairs_actor = actor_for_user(request.user)
-    return cached
-
-
-def _is_member(request) -> bool:
-    if not request.user.is_authenticated:  # the admin login page builds the app list for anonymous visitors
-        return False
-    actor = _actor(request)
-    return bool(request.user.is_superuser or actor.roles)
-
-
 class _MemberAccess:
     """Center staff (any active membership) may use these pages without per-model Django permissions."""
 
-    def has_view_permission(self, request, obj=None):
-        return _is_member(request) or super().has_view_permission(request, obj)
-
-    def has_module_permission(self, request):
-        return _is_member(request) or super().has_module_permission(request)
+    view_access = SCOPE_OR_PERMISSIONS
 
 
 # --- ticket list filters ---------------------------------------------------------------------------
@@ -94,7 +77,7 @@ class EngineerFilter(admin.SimpleListFilter):
     parameter_name = "engineer"
 
     def lookups(self, request, model_admin):
-        qs = selectors.tickets_visible(actor=_actor(request)).filter(engineer__isnull=False)
+        qs = selectors.tickets_visible(actor=actor_from_request(request)).filter(engineer__isnull=False)
         rows = qs.values_list("engineer_id", "engineer__username").distinct().order_by("engineer__username")
         return [(str(pk), name) for pk, name in rows]
 
@@ -235,26 +218,24 @@ def qr_svg(url: str) -> str:
 # --- tickets ------------------------------------------------------------------------------------------
 
 
-class TicketEventInline(admin.TabularInline):
+class TicketEventInline(_MemberAccess, CenterScopedTabularInline):
     model = TicketEvent
     fields = ["at", "action", "from_status", "to_status", "time_in_stage", "actor_label", "note"]
     readonly_fields = fields
     extra = 0
     can_delete = False
     ordering = ["at", "pk"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_view_permission(self, request, obj=None):
-        return _is_member(request) or super().has_view_permission(request, obj)
+    center_field = None  # the ticket's own admin scoped it
+    add_access = NOBODY
+    change_access = NOBODY
 
 
 @admin.register(RepairTicket)
-class RepairTicketAdmin(_MemberAccess, admin.ModelAdmin):
+class RepairTicketAdmin(_MemberAccess, CenterScopedAdmin):
+    center_field = ("center", "origin_center")  # as ``selectors.tickets_visible``
+    add_access = NOBODY  # the check-in page creates tickets
+    change_access = NOBODY  # nothing is edited by hand: status moves through the action buttons
+    delete_access = NOBODY
     list_filter = ["status", "channel", EngineerFilter, OverdueFilter, TodayFilter]
     search_fields = ["=service_no", "=customer__phone", "=device__imei", "=device__serial", "customer__name"]
     search_help_text = _("Service number, phone (any form), IMEI, serial or customer name.")
@@ -294,15 +275,6 @@ class RepairTicketAdmin(_MemberAccess, admin.ModelAdmin):
         # Nothing on a ticket is edited by hand: status moves through the action buttons.
         return [f for fs in self.fieldsets for f in fs[1]["fields"]]
 
-    def has_add_permission(self, request):
-        return False  # the check-in page creates tickets
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
     @admin.display(boolean=True, description=_("overdue"))
     def overdue(self, obj):
         return obj.is_sla_breached()
@@ -310,19 +282,17 @@ class RepairTicketAdmin(_MemberAccess, admin.ModelAdmin):
     def get_list_display(self, request):
         from .desk import ticket_list_columns
 
-        return ticket_list_columns(_actor(request))
+        return ticket_list_columns(actor_from_request(request))
 
     def get_search_results(self, request, queryset, search_term):
-        from .desk import ticket_search_q
-
         found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        extra = ticket_search_q(search_term)
+        extra = selectors.ticket_search_q(search_term)
         if extra is not None:
             found = found | queryset.filter(extra)
         return found, may_have_duplicates
 
     def get_queryset(self, request):
-        return selectors.tickets_visible(actor=_actor(request)).select_related(
+        return selectors.tickets_visible(actor=actor_from_request(request)).select_related(
             "center", "origin_center", "customer", "device__model", "engineer"
         )
 
@@ -351,7 +321,7 @@ class RepairTicketAdmin(_MemberAccess, admin.ModelAdmin):
     def _workspace_response(self, request, ticket, *, quote_form=None, preview=None, preview_error=None, status=200):
         from .workspace import ticket_workspace
 
-        actor = _actor(request)
+        actor = actor_from_request(request)
         ws = ticket_workspace(ticket=ticket, actor=actor)
         catalog = list(selectors.catalog_for_model(model=ticket.device.model)) if ws.can_quote else []
         if ws.can_quote and quote_form is None:
@@ -433,7 +403,7 @@ class RepairTicketAdmin(_MemberAccess, admin.ModelAdmin):
             params["quote_id"] = int(quote_id)
         try:
             ticket = services.ticket_transition(
-                ticket_id=ticket.pk, action=action, actor=_actor(request), note=note, **params
+                ticket_id=ticket.pk, action=action, actor=actor_from_request(request), note=note, **params
             )
         except DomainError as exc:
             self.message_user(request, exc.message, level=messages.ERROR)
@@ -475,7 +445,7 @@ class RepairTicketAdmin(_MemberAccess, admin.ModelAdmin):
             services.ticket_transition(
                 ticket_id=ticket.pk,
                 action=Action.SEND_QUOTE,
-                actor=_actor(request),
+                actor=actor_from_request(request),
                 note=form.cleaned_data["note"],
                 lines=lines,
                 exclusions=exclusions,
@@ -486,7 +456,7 @@ class RepairTicketAdmin(_MemberAccess, admin.ModelAdmin):
         return HttpResponseRedirect(back)
 
     def checkin_view(self, request):
-        actor = _actor(request)
+        actor = actor_from_request(request)
         if request.method != "POST":
             form = CheckInForm(actor=actor)
             asked = {k: request.GET[k] for k in ("service_no", "imei") if request.GET.get(k)}
@@ -640,7 +610,8 @@ class StageSLAAdmin(admin.ModelAdmin):
 
 
 @admin.register(RepairOperation)
-class RepairOperationAdmin(_MemberAccess, admin.ModelAdmin):
+class RepairOperationAdmin(_MemberAccess, CenterScopedAdmin):
+    center_field = None  # one catalog for the network
     list_display = [
         "device_model",
         "code",
@@ -657,8 +628,10 @@ class RepairOperationAdmin(_MemberAccess, admin.ModelAdmin):
     autocomplete_fields = []
 
 
-class QuoteLineInline(admin.TabularInline):
+class QuoteLineInline(_MemberAccess, CenterScopedTabularInline):
     model = QuoteLine
+    center_field = None  # the quote's own admin scoped it
+    add_access = NOBODY
     fields = [
         "position",
         "description",
@@ -679,15 +652,13 @@ class QuoteLineInline(admin.TabularInline):
     def rules_text(self, obj):
         return "; ".join(f"{r['code']}: {r['reason']}" for r in obj.rules_display)
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_view_permission(self, request, obj=None):
-        return _is_member(request) or super().has_view_permission(request, obj)
-
 
 @admin.register(Quote)
-class QuoteAdmin(_MemberAccess, admin.ModelAdmin):
+class QuoteAdmin(_MemberAccess, CenterScopedAdmin):
+    center_field = ("ticket__center", "ticket__origin_center")  # the ticket's scope
+    add_access = NOBODY
+    change_access = NOBODY
+    delete_access = NOBODY
     list_display = ["ticket", "version", "status", "total", "created_at"]
     list_filter = ["status"]
     search_fields = ["=ticket__service_no"]
@@ -706,33 +677,25 @@ class QuoteAdmin(_MemberAccess, admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(ticket__in=selectors.tickets_visible(actor=_actor(request)))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+        # The scope of the tickets (``selectors.tickets_visible``), not a copy of it.
+        qs = super(CenterScopedAdmin, self).get_queryset(request)
+        return qs.filter(ticket__in=selectors.tickets_visible(actor=actor_from_request(request)))
 
 
 @admin.register(Customer)
-class CustomerAdmin(_MemberAccess, admin.ModelAdmin):
+class CustomerAdmin(_MemberAccess, CenterScopedAdmin):
+    center_field = None  # a customer is visible through their tickets (below)
+    delete_access = NOBODY
     list_display = ["name", "phone", "language", "contact_consent", "created_at"]
     search_fields = ["=phone", "name"]
     readonly_fields = ["phone", "created_at"]
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)
-        actor = _actor(request)
+        actor = actor_from_request(request)
         if actor.center_ids is None:
             return qs
         return qs.filter(tickets__in=selectors.tickets_visible(actor=actor)).distinct()
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def ticket_link(ticket) -> str:

@@ -1,5 +1,5 @@
 """The counter's own admin pages: the engineer's bench and "today at the desk", the ticket list's
-columns and search, and their entries on the admin index.
+columns (the search is ``selectors.ticket_search_q``), and their entries on the admin index.
 
 URLs (registered from ``RepairTicketAdmin.get_urls`` through ``desk_urls``):
 ``/admin/repairs/repairticket/bench/`` and ``/admin/repairs/repairticket/today/``.
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -21,30 +20,14 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from servicehub.actors import actor_for_user
-from servicehub.errors import DomainError
+from servicehub.actors import actor_from_request
+from servicehub.admin import NOBODY, ROLES, CenterScopedAdmin, has_any_role
 
 from . import selectors
 from .models import Bench, CounterCheckIn, DeskToday
 
 BENCH_ROLES = frozenset({"engineer", "manager"})
 DESK_ROLES = frozenset({"front_desk", "manager"})
-
-
-def _actor(request):
-    cached = getattr(request, "_repairs_actor", None)
-    if cached is None:
-        cached = request._repairs_actor = actor_for_user(request.user)
-    return cached
-
-
-def _has_role(request, roles) -> bool:
-    if not request.user.is_authenticated or not request.user.is_active:
-        return False
-    actor = _actor(request)
-    if actor.center_ids is None:  # HQ, superusers
-        return True
-    return any(roles & set(r) for c, r in actor.roles.items() if c is not None)
 
 
 # --- the ticket list ---------------------------------------------------------------------------------
@@ -83,23 +66,6 @@ def ticket_list_columns(actor) -> list:
     return ["service_no", customer, device, status, stage_due, "fault_category", "center", "engineer", "created_at"]
 
 
-def ticket_search_q(term: str) -> Q | None:
-    """The list search beyond the exact fields: a phone in any form (the project's ``phone_normalize``:
-    13800138000, 138 0013 8000, +86…, 0086…) and a service number as typed (lower case, dashes)."""
-    from .services import phone_normalize, service_no_normalize
-
-    term = (term or "").strip()
-    if not term:
-        return None
-    q = Q(service_no=service_no_normalize(term))
-    if sum(ch.isdigit() for ch in term) >= 7:
-        try:
-            q |= Q(customer__phone=phone_normalize(term))
-        except DomainError:
-            pass
-    return q
-
-
 # --- pages ------------------------------------------------------------------------------------------
 
 
@@ -113,7 +79,7 @@ def desk_urls(model_admin, wrap) -> list:
         }
 
     def bench_view(request):
-        if not _has_role(request, BENCH_ROLES):
+        if not has_any_role(request, BENCH_ROLES):
             raise PermissionDenied
         here = reverse("admin:repairs_repairticket_bench")
         return TemplateResponse(
@@ -122,15 +88,15 @@ def desk_urls(model_admin, wrap) -> list:
             ctx(
                 request,
                 gettext("Engineer's bench"),
-                bench=selectors.bench_for(actor=_actor(request)),
+                bench=selectors.bench_for(actor=actor_from_request(request)),
                 here=here,
             ),
         )
 
     def today_view(request):
-        if not _has_role(request, DESK_ROLES):
+        if not has_any_role(request, DESK_ROLES):
             raise PermissionDenied
-        actor = _actor(request)
+        actor = actor_from_request(request)
         now = timezone.now()
         day = selectors.desk_today(actor=actor, now=now)
         return TemplateResponse(
@@ -176,26 +142,15 @@ def _loans_due(*, actor, now) -> list:
 # --- entries on the admin index -----------------------------------------------------------------
 
 
-class _EntryAdmin(admin.ModelAdmin):
+class _EntryAdmin(CenterScopedAdmin):
     """A link on the admin index to one of the counter's pages, for the roles that use it."""
 
-    roles: frozenset = frozenset()
+    center_field = None  # a page, not rows
+    view_access = ROLES
+    add_access = NOBODY
+    change_access = NOBODY
+    delete_access = NOBODY
     target = ""
-
-    def has_module_permission(self, request):
-        return _has_role(request, self.roles)
-
-    def has_view_permission(self, request, obj=None):
-        return _has_role(request, self.roles)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         prefix = f"{self.opts.app_label}_{self.opts.model_name}"

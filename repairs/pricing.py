@@ -1,7 +1,7 @@
 """The one pricing rule book: turns requested repairs into an explained quote.
 
 For each line: the list price (new original part, or refurbished grade) plus
-labor, then the DESIGN.md rules in order, each recorded on the line with its
+labor, then the pricing rules of docs/design.md in order, each recorded on the line with its
 reason:
 
 1. statutory / extended warranty in force and the fault not excluded -> free;

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from servicehub.actors import Actor
 from servicehub.errors import DomainError
+from servicehub.phones import phone_normalize
 
 from .choices import OPEN_STATUSES, QuoteStatus
 from .models import Quote, QuoteLine, RepairOperation, RepairTicket, TicketEvent
@@ -46,6 +47,23 @@ def tickets_visible(*, actor: Actor) -> QuerySet[RepairTicket]:
         return qs
     ids = list(actor.center_ids)
     return qs.filter(Q(center_id__in=ids) | Q(origin_center_id__in=ids))
+
+
+def ticket_search_q(term: str) -> Q | None:
+    """The list search beyond the exact fields: a phone in any form (the project's ``phone_normalize``:
+    13800138000, 138 0013 8000, +86…, 0086…) and a service number as typed (lower case, dashes)."""
+    from .services import service_no_normalize
+
+    term = (term or "").strip()
+    if not term:
+        return None
+    q = Q(service_no=service_no_normalize(term))
+    if sum(ch.isdigit() for ch in term) >= 7:
+        try:
+            q |= Q(customer__phone=phone_normalize(term))
+        except DomainError:
+            pass
+    return q
 
 
 def tickets_for_list(*, actor: Actor) -> QuerySet[RepairTicket]:
@@ -226,7 +244,7 @@ def desk_lookup(*, actor: Actor, phone: str = "", imei: str = "", serial: str = 
     from warranty.selectors import device_coverage, device_find
 
     from .models import Customer
-    from .services import phone_normalize, service_no_normalize
+    from .services import service_no_normalize
 
     out: dict = {
         "booking": None,

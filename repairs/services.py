@@ -11,13 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-import phonenumbers
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from servicehub.actors import SYSTEM, Actor
 from servicehub.errors import DomainError, NotFound
+from servicehub.phones import phone_normalize
 
 from . import events
 from .choices import (
@@ -63,17 +63,6 @@ def _create_ticket_with_number(**fields) -> RepairTicket:
 
 
 # --- customers --------------------------------------------------------------
-
-
-def phone_normalize(phone: str) -> str:
-    """E.164 (``+8613812345678``); Chinese numbers may be given without ``+86``."""
-    try:
-        parsed = phonenumbers.parse(str(phone or "").strip(), "CN")
-    except phonenumbers.NumberParseException:
-        parsed = None
-    if parsed is None or not phonenumbers.is_valid_number(parsed):
-        raise DomainError("validation_error", _("Enter a valid phone number."), field="phone")
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 def customer_get_or_create(*, name: str, phone: str, email: str = "", language: str | None = None) -> Customer:
@@ -421,7 +410,7 @@ def _refuse(ticket, actor, message: str) -> DomainError:
 
 
 def ticket_transition(*, ticket_id: int, action: str, actor, note: str = "", **params) -> RepairTicket:
-    """Apply ``action`` to the ticket: the one state machine (see DESIGN.md and ``repairs.workflow``).
+    """Apply ``action`` to the ticket: the one state machine (see docs/design.md and ``repairs.workflow``).
 
     Changes: status, stage timestamps, SLA due time, engineer (``start_repair``),
     quotes (``send_quote`` with ``lines``/``exclusions``; ``approve`` uses plan

@@ -89,7 +89,7 @@ def verification_code_send(*, phone: str, address: str, language: str | None = N
     transaction. Refuses: ``validation_error`` (field ``phone``); ``throttled`` (429) past
     ``CODES_PER_ADDRESS_PER_HOUR`` for ``address`` or ``CODES_PER_PHONE_PER_HOUR`` for the phone.
     """
-    from .services import phone_normalize
+    from servicehub.phones import phone_normalize
 
     e164 = phone_normalize(phone)
     # The address first: a client spraying many phones is stopped without using up their budgets.
@@ -137,7 +137,7 @@ def verification_code_check(*, phone: str, code: str, now=None) -> str:
     ``CODE_MAX_ATTEMPTS`` tries spent, or wrong -- all alike. A bad phone is
     ``verification_failed`` too (the form asked for the code, not the phone).
     """
-    from .services import phone_normalize
+    from servicehub.phones import phone_normalize
 
     try:
         e164 = phone_normalize(phone)

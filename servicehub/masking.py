@@ -29,3 +29,19 @@ def mask_name(name: str | None) -> str:
     if len(name) == 2:
         return name[0] + "*"
     return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def mask_email(email: str | None) -> str:
+    """l***@example.com: keep the first character of the local part and the domain."""
+    if not email:
+        return ""
+    local, at, domain = str(email).partition("@")
+    if not at:
+        return local[:4] + "…"
+    return f"{local[:1]}***@{domain}"
+
+
+def contact_masked_for(actor) -> bool:
+    """Whether ``actor`` sees a customer's name and phone masked: partner keys do (they handle the
+    device, not the person); staff and the system see them in full."""
+    return actor.user is None and not actor.is_system

@@ -1,8 +1,8 @@
-"""The one check of a customer's mobile number (bookings send their confirmation by SMS).
+"""The one place a phone number is checked and normalised (E.164, Chinese numbers may omit +86).
 
-``repairs.services.phone_normalize`` accepts any valid number (a desk may note a landline);
-a booking needs a number that can receive an SMS, so web forms and booking services both call
-``mobile_normalize``.
+- ``phone_normalize``: any valid number (a desk may note a landline for a customer);
+- ``mobile_normalize``: a number that can receive an SMS (bookings send their confirmation by
+  SMS, so web forms and booking services call this one).
 """
 
 from __future__ import annotations
@@ -15,17 +15,31 @@ from .errors import DomainError
 _MOBILE = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
 
 
-def mobile_normalize(phone: str, *, field: str = "phone") -> str:
-    """E.164 of a valid mobile number (Chinese numbers may omit +86).
+def _parse_valid(phone: str | None):
+    try:
+        number = phonenumbers.parse(str(phone or "").strip(), "CN")
+    except phonenumbers.NumberParseException:
+        return None
+    return number if phonenumbers.is_valid_number(number) else None
+
+
+def phone_normalize(phone: str | None, *, field: str = "phone") -> str:
+    """E.164 (``+8613812345678``) of any valid number; refuses (``validation_error`` on ``field``)
+    anything else."""
+    number = _parse_valid(phone)
+    if number is None:
+        raise DomainError("validation_error", _("Enter a valid phone number."), field=field)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def mobile_normalize(phone: str | None, *, field: str = "phone") -> str:
+    """E.164 of a valid mobile number.
 
     Refuses (``validation_error`` on ``field``) anything that is not a valid number, and a valid
     landline (``021-61234567``): it cannot receive the SMS with the tracking link.
     """
-    try:
-        number = phonenumbers.parse(str(phone or "").strip(), "CN")
-    except phonenumbers.NumberParseException:
-        number = None
-    if number is None or not phonenumbers.is_valid_number(number):
+    number = _parse_valid(phone)
+    if number is None:
         raise DomainError("validation_error", _("Enter a valid mobile phone number, e.g. 138 1234 5678."), field=field)
     if phonenumbers.number_type(number) not in _MOBILE:
         raise DomainError(

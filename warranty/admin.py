@@ -1,6 +1,6 @@
 """The staff UI for devices, the catalog, statutory policies, plans, purchases and claims.
 
-Access follows the memberships (``servicehub.actors.actor_for_user``):
+Access follows the memberships (``servicehub.admin``, one actor per request):
 
 - any staff member with a center (or HQ) can look devices up (one registry for the whole
   network), see their plans and claims, and the repairs of *their own* centers inline;
@@ -29,11 +29,13 @@ from django.utils.translation import gettext_lazy as _
 from centers.choices import DeviceCategory
 from centers.models import ServiceCenter
 from repairs.models import RepairTicket
-from servicehub.actors import actor_for_user
+from servicehub.actors import actor_from_request
+from servicehub.admin import HQ, NOBODY, SCOPE, CenterScopedAdmin, CenterScopedTabularInline, has_center_scope
 from servicehub.errors import DomainError
 
 from . import selectors, services
 from .choices import PurchaseChannel
+from .identity import DEVICE_ID_REQUIRED, device_id_given
 from .models import (
     Device,
     DeviceModel,
@@ -48,27 +50,9 @@ from .models import (
 COUNTER_ROLES = ("front_desk", "manager")
 
 
-def _actor(request):
-    cached = getattr(request, "_warranty_actor", None)
-    if cached is None:
-        cached = request._warranty_actor = actor_for_user(request.user)
-    return cached
-
-
-def _is_staff_with_scope(request) -> bool:
-    if not (request.user.is_active and request.user.is_staff):
-        return False
-    actor = _actor(request)
-    return actor.sees_all_centers or bool(actor.center_ids)
-
-
-def _is_hq(request) -> bool:
-    return request.user.is_active and request.user.is_staff and _actor(request).sees_all_centers
-
-
 def _counter_centers(request):
     """Centers where the user may sell a plan (front desk / manager; HQ: all active centers)."""
-    actor = _actor(request)
+    actor = actor_from_request(request)
     qs = ServiceCenter.objects.filter(active=True).order_by("code")
     if actor.sees_all_centers:
         return qs
@@ -76,42 +60,26 @@ def _counter_centers(request):
     return qs.filter(pk__in=allowed)
 
 
-class ReadOnlyForStaffAdmin(admin.ModelAdmin):
+class ReadOnlyForStaffAdmin(CenterScopedAdmin):
     """Staff with a center see; HQ / superusers edit (configuration models)."""
 
-    def has_module_permission(self, request):
-        return _is_staff_with_scope(request)
-
-    def has_view_permission(self, request, obj=None):
-        return _is_staff_with_scope(request)
-
-    def has_add_permission(self, request):
-        return _is_hq(request)
-
-    def has_change_permission(self, request, obj=None):
-        return _is_hq(request)
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # deactivate instead (on_delete=PROTECT everywhere)
+    center_field = None  # one catalog and one registry for the whole network
+    view_access = SCOPE
+    add_access = HQ
+    change_access = HQ
+    delete_access = NOBODY  # deactivate instead (on_delete=PROTECT everywhere)
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(CenterScopedTabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
-
     # Access follows the memberships (like the parent admin), not Django's per-model permissions.
-    def has_view_permission(self, request, obj=None):
-        return _is_staff_with_scope(request)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    center_field = None
+    view_access = SCOPE
+    add_access = NOBODY
+    change_access = NOBODY
+    delete_access = NOBODY
 
 
 # --- catalog and policies --------------------------------------------------------------------
@@ -154,23 +122,16 @@ class StatutoryPolicyAdmin(ReadOnlyForStaffAdmin):
     ]
 
 
-class PlanPriceInline(admin.TabularInline):
+class PlanPriceInline(CenterScopedTabularInline):
     model = PlanPrice
     extra = 0
     can_delete = False
     fields = ["tier", "price"]
-
-    def has_view_permission(self, request, obj=None):
-        return _is_staff_with_scope(request)
-
-    def has_add_permission(self, request, obj=None):
-        return _is_hq(request)
-
-    def has_change_permission(self, request, obj=None):
-        return _is_hq(request)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    center_field = None
+    view_access = SCOPE
+    add_access = HQ
+    change_access = HQ
+    delete_access = NOBODY
 
 
 class PlanProductForm(forms.ModelForm):
@@ -241,11 +202,10 @@ class RepairTicketInline(ReadOnlyInline):
     fields = ["service_no", "center", "channel", "fault_category", "status", "created_at"]
     readonly_fields = fields
     ordering = ["-created_at", "-pk"]
+    center_field = "center"  # the repairs of the actor's own centers only
 
     def get_queryset(self, request):
-        qs = super().get_queryset(request).select_related("center")
-        actor = _actor(request)
-        return qs if actor.sees_all_centers else qs.filter(center_id__in=actor.center_ids or ())
+        return super().get_queryset(request).select_related("center")
 
 
 class DevicePlanPurchaseInline(ReadOnlyInline):
@@ -378,13 +338,17 @@ class SellPlanForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if not data.get("imei") and not data.get("serial"):
-            raise forms.ValidationError(_("Give the device's IMEI or serial number."))
+        if not device_id_given(data.get("imei"), data.get("serial")):
+            raise forms.ValidationError(DEVICE_ID_REQUIRED)
         return data
 
 
 @admin.register(PlanPurchase)
-class PlanPurchaseAdmin(admin.ModelAdmin):
+class PlanPurchaseAdmin(CenterScopedAdmin):
+    view_access = SCOPE
+    add_access = NOBODY  # selling goes through the counter form (the service), never a raw row
+    change_access = SCOPE  # needed for actions; every field is read-only
+    delete_access = NOBODY
     list_display = [
         "id",
         "device",
@@ -425,22 +389,7 @@ class PlanPurchaseAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
     def get_queryset(self, request):
-        return selectors.plan_purchases_visible(actor=_actor(request)).select_related("center", "sold_by")
-
-    def has_module_permission(self, request):
-        return _is_staff_with_scope(request)
-
-    def has_view_permission(self, request, obj=None):
-        return _is_staff_with_scope(request)
-
-    def has_add_permission(self, request):
-        return False  # selling goes through the counter form (the service), never a raw row
-
-    def has_change_permission(self, request, obj=None):
-        return _is_staff_with_scope(request)  # needed for actions; every field is read-only
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+        return selectors.plan_purchases_visible(actor=actor_from_request(request)).select_related("center", "sold_by")
 
     def get_urls(self):
         return [
@@ -452,7 +401,7 @@ class PlanPurchaseAdmin(admin.ModelAdmin):
         done = 0
         for purchase in queryset.order_by("pk"):
             try:
-                fn(purchase_id=purchase.pk, actor=_actor(request))
+                fn(purchase_id=purchase.pk, actor=actor_from_request(request))
                 done += 1
             except DomainError as exc:
                 self.message_user(request, f"#{purchase.pk} ({purchase.device}): {exc.message}", messages.ERROR)
@@ -470,7 +419,7 @@ class PlanPurchaseAdmin(admin.ModelAdmin):
     def sell_view(self, request):
         """Sell a plan at the counter: the form collects, ``plan_purchase_create`` decides."""
         centers = _counter_centers(request)
-        if not _is_staff_with_scope(request) or not centers.exists():
+        if not has_center_scope(request) or not centers.exists():
             raise PermissionDenied
         initial = {}
         device_id = request.GET.get("device")
@@ -494,7 +443,7 @@ class PlanPurchaseAdmin(admin.ModelAdmin):
                         price=data["price"],
                         channel=PurchaseChannel.STORE,
                         center=data["center"],
-                        actor=_actor(request),
+                        actor=actor_from_request(request),
                     )
                 except DomainError as exc:
                     field = {"purchased_at": None}.get(exc.field, exc.field)
@@ -524,8 +473,14 @@ class PlanPurchaseAdmin(admin.ModelAdmin):
 
 
 @admin.register(PlanClaim)
-class PlanClaimAdmin(admin.ModelAdmin):
+class PlanClaimAdmin(CenterScopedAdmin):
     """Claims are written by repairs (quote approval) and released by cancellations: read-only here."""
+
+    center_field = "ticket__center"
+    view_access = SCOPE
+    add_access = NOBODY
+    change_access = NOBODY
+    delete_access = NOBODY
 
     list_display = ["id", "purchase", "ticket", "status", "fee", "used_at", "released_at"]
     list_filter = ["status", "purchase__product__kind"]
@@ -533,23 +488,3 @@ class PlanClaimAdmin(admin.ModelAdmin):
     list_select_related = ["purchase__product", "purchase__device", "ticket"]
     readonly_fields = ["purchase", "ticket", "status", "fee", "used_at", "released_at", "actor_label"]
     fields = readonly_fields
-
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        actor = _actor(request)
-        return qs if actor.sees_all_centers else qs.filter(ticket__center_id__in=actor.center_ids or ())
-
-    def has_module_permission(self, request):
-        return _is_staff_with_scope(request)
-
-    def has_view_permission(self, request, obj=None):
-        return _is_staff_with_scope(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

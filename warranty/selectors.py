@@ -1,6 +1,6 @@
 """Reads: the coverage answer the repairs app prices from, plans on sale, device look-ups.
 
-``device_coverage`` is a cross-app contract (docs/warranty.md, /work/briefs/contracts.md):
+``device_coverage`` is a cross-app contract (docs/warranty.md):
 keep its signature and the dataclasses' fields.
 """
 

@@ -31,6 +31,7 @@ from .choices import (
     PurchaseStatus,
     SaleChannel,
 )
+from .identity import device_id_require
 from .models import Device, DeviceModel, PlanClaim, PlanProduct, PlanPurchase, PlanPurchaseEvent, validate_imei
 from .selectors import normalize_imei, plan_price_for, plan_product_eligible, statutory_policy_for
 
@@ -138,8 +139,7 @@ def device_get_or_register(
     (field ``imei``); unknown model code when a device must be created (field ``model``);
     a sale date in the future (field ``sold_at``).
     """
-    if not imei and not (serial or "").strip():
-        raise DomainError("validation_error", _("Give the device's IMEI or serial number."), field="imei")
+    device_id_require(imei, serial)
     clean_imei = _clean_imei(imei) if imei else None
     clean_serial = _clean_serial(serial)
     lookup = {"imei": clean_imei} if clean_imei else {"serial": clean_serial}
@@ -191,8 +191,7 @@ def device_register_sale(
     model (``model``), a missing or future sale date (``sold_at``), an unknown channel
     (``channel``); 409 ``device_exists`` when the device is already registered as sold.
     """
-    if not imei and not (serial or "").strip():
-        raise DomainError("validation_error", _("Give the device's IMEI or serial number."), field="imei")
+    device_id_require(imei, serial)
     clean_imei = _clean_imei(imei) if imei else None
     clean_serial = _clean_serial(serial)
     model = _model_by_code(model_code)

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from booking.choices import CallbackTopic, TimeWindow
 from repairs.choices import FaultCategory
+from warranty.identity import DEVICE_ID_REQUIRED, device_id_given
 
 STAR_CHOICES = [(i, str(i)) for i in range(1, 6)]
 
@@ -83,8 +84,8 @@ class ContactDeviceForm(Form):
         imei, serial = data.get("imei") or "", (data.get("serial") or "").strip()
         if "imei" in self.errors or "serial" in self.errors:
             return
-        if not imei and not serial:
-            self.add_error("imei", _("Enter the IMEI or the serial number."))
+        if not device_id_given(imei, serial):
+            self.add_error("imei", DEVICE_ID_REQUIRED)
             return
         if imei:
             try:

@@ -30,9 +30,6 @@ from servicehub.errors import DomainError
 from . import forms
 from .calendar import appointment_ics
 
-DAYS_SHOWN = 14
-
-
 # --- helpers -------------------------------------------------------------------------------
 
 
@@ -94,7 +91,7 @@ def _customer_page(view):
 def _track_url(request, ticket, last4: str) -> str:
     """Absolute URL of the repair's tracking page (served by the repairs app), with the phone digits.
 
-    ``/track/<service_no>/`` is a stable URL (API.md: SMS and QR codes link to it).
+    ``/track/<service_no>/`` is a stable URL (docs/api-contract.md: SMS and QR codes link to it).
     """
     try:
         path = reverse("repairs:track-detail", args=[ticket.service_no])
@@ -112,9 +109,10 @@ def _slot_choices(slots) -> list[tuple[str, str]]:
 
 
 def _days_with_slots(center, today):
+    first, last = booking_selectors.booking_window(today=today)
     days = []
-    for offset in range(1, DAYS_SHOWN + 1):
-        day = today + dt.timedelta(days=offset)
+    for offset in range((last - first).days + 1):
+        day = first + dt.timedelta(days=offset)
         templates = booking_selectors.slot_templates(center=center, day=day)
         days.append({"date": day, "open": bool(templates)})
     return days
@@ -204,18 +202,13 @@ def verify(request):
 # --- booking -------------------------------------------------------------------------------
 
 
-def _booking_window(today: dt.date) -> tuple[dt.date, dt.date]:
-    """First and last day the booking page offers (tomorrow … DAYS_SHOWN days ahead)."""
-    return today + dt.timedelta(days=1), today + dt.timedelta(days=DAYS_SHOWN)
-
-
 def _chosen_day(raw: str, days: list[dict], today: dt.date) -> tuple[dt.date, str]:
     """The day to show and, for a hand-edited date that cannot be booked, the words why."""
     first_open = next((d["date"] for d in days if d["open"]), today + dt.timedelta(days=1))
     if not raw:
         return first_open, ""
     day = parse_day(raw)  # None for 2026-02-31, 0000-01-01 and the like
-    first, last = _booking_window(today)
+    first, last = booking_selectors.booking_window(today=today)
     if day is None:
         return first_open, _("That is not a date. Choose one of the days below.")
     if not first <= day <= last:
@@ -523,22 +516,6 @@ def _on_site_centers():
     return list(center_selectors.centers_search(service="on_site").order_by("code")[:200])
 
 
-def _on_site_center_for(address: str):
-    """The first center offering on-site visits in the address's city, else its province; None when none does."""
-    from booking.addresses import address_parse
-
-    parsed = address_parse(address)
-    if parsed is None or not parsed.adcode:
-        return None
-    for code in (parsed.adcode[:4] + "00", parsed.adcode[:2] + "0000"):
-        region = center_selectors.region_by_adcode(adcode=code)
-        if region is not None:
-            found = center_selectors.centers_search(service="on_site", region=region).order_by("code").first()
-            if found is not None:
-                return found
-    return None
-
-
 @require_http_methods(["GET", "POST"])
 def on_site(request):
     centers_list = _on_site_centers()
@@ -547,7 +524,7 @@ def on_site(request):
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         center = next((c for c in centers_list if c.code == d["center"]), None) if d["center"] else None
-        center = center or _on_site_center_for(d["address"])
+        center = center or booking_selectors.on_site_center_for_address(address=d["address"])
         if center is None:
             no_center = True
             form.add_error(

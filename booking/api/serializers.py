@@ -1,9 +1,9 @@
-from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from booking.choices import NEED_KEYS
 from repairs.choices import FaultCategory
 from servicehub.api.schema import ProblemSerializer
+from warranty.identity import DEVICE_ID_REQUIRED, device_id_given
 
 
 class SlotSerializer(serializers.Serializer):
@@ -36,8 +36,8 @@ class DeviceInSerializer(serializers.Serializer):
     )
 
     def validate(self, attrs):
-        if not attrs.get("imei") and not attrs.get("serial"):
-            raise serializers.ValidationError({"imei": [_("Give the IMEI or the serial number.")]})
+        if not device_id_given(attrs.get("imei"), attrs.get("serial")):
+            raise serializers.ValidationError({"imei": [DEVICE_ID_REQUIRED]})
         return attrs
 
 

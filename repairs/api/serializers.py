@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from logistics.api.serializers import CustodyEntrySerializer
 from servicehub.masking import mask_name, mask_phone
+from warranty.identity import DEVICE_ID_REQUIRED, device_id_given
 
 from ..choices import Action, Channel, FaultCategory, PartGrade, TicketStatus
 from ..models import Quote, QuoteLine, RepairOperation, RepairTicket, TicketEvent
@@ -32,8 +33,8 @@ class TicketDeviceInSerializer(serializers.Serializer):
     proof_note = serializers.CharField(max_length=300, required=False, allow_blank=True)
 
     def validate(self, attrs):
-        if not attrs.get("imei") and not attrs.get("serial"):
-            raise serializers.ValidationError({"imei": ["Give the device's IMEI or serial number."]})
+        if not device_id_given(attrs.get("imei"), attrs.get("serial")):
+            raise serializers.ValidationError({"imei": [DEVICE_ID_REQUIRED]})
         return attrs
 
 

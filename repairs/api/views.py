@@ -19,6 +19,7 @@ from servicehub.actors import actor_from_request
 from servicehub.api.schema import problem
 from servicehub.api.throttling import LookupThrottle, PublicAnonThrottle
 from servicehub.errors import DomainError, NotFound
+from servicehub.masking import contact_masked_for
 
 from .. import selectors, services, verification
 from ..tracking import track_payload
@@ -53,7 +54,7 @@ def _detail_response(request, ticket_pk_or_no, *, status_code=200) -> Response:
         "loan": selectors.ticket_loan_summary(ticket=ticket),
         "custody": custody_chain(ticket_id=ticket.pk),
         "allowed_actions": selectors.allowed_actions(ticket=ticket, actor=actor),
-        "mask_customer": actor.user is None and not actor.is_system,
+        "mask_customer": contact_masked_for(actor),
     }
     return Response(TicketDetailSerializer(ticket, context=context).data, status=status_code)
 
@@ -82,7 +83,7 @@ class TicketViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         ctx = super().get_serializer_context()
         actor = actor_from_request(self.request)
         ctx["now"] = timezone.now()
-        ctx["mask_customer"] = actor.user is None and not actor.is_system
+        ctx["mask_customer"] = contact_masked_for(actor)
         return ctx
 
     def _ticket(self, service_no):

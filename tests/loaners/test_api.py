@@ -1,4 +1,4 @@
-"""/api/v1/loans/ and /api/v1/loaners/availability/ as API.md describes them."""
+"""/api/v1/loans/ and /api/v1/loaners/availability/ as docs/api-contract.md describes them."""
 
 import datetime as dt
 

@@ -1,4 +1,4 @@
-"""The repairs API per API.md: check-in, list, detail, transitions, quotes, catalog, tracking."""
+"""The repairs API per docs/api-contract.md: check-in, list, detail, transitions, quotes, catalog, tracking."""
 
 import datetime as dt
 

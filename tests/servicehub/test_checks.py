@@ -43,9 +43,16 @@ def test_registered_for_deploy_only():
 
 def _check_deploy(**env_overrides):
     # Not the browser tests' DJANGO_ALLOW_ASYNC_UNSAFE either (check --deploy rightly flags it).
-    dropped = ("REDIS_URL", "DATABASE_URL", "PYTEST_XDIST_WORKER", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    # Nor the suite's TESTING flag and test settings: this is the production check.
+    dropped = ("REDIS_URL", "DATABASE_URL", "PYTEST_XDIST_WORKER", "DJANGO_ALLOW_ASYNC_UNSAFE", "TESTING")
     env = {k: v for k, v in os.environ.items() if k not in dropped}
-    env.update(DEBUG="0", SECRET_KEY="t-" + "x9Q" * 20, ALLOWED_HOSTS="servicehub.example.com", **env_overrides)
+    env.update(
+        DJANGO_SETTINGS_MODULE="servicehub.settings",
+        DEBUG="0",
+        SECRET_KEY="t-" + "x9Q" * 20,
+        ALLOWED_HOSTS="servicehub.example.com",
+        **env_overrides,
+    )
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,

@@ -2,7 +2,7 @@
 
 The regions are the real ones (cpca's dataset, loaded by ``centers.services.regions_load``);
 one active official site is put in each prefecture-level city (in its first county, or in the
-city itself when it has no counties, like 东莞市), half of them collection points - the issue
+city itself when it has no counties, like 东莞市), half of them collection points - the bug report
 started with "邵阳市" answering "no official service" although a collection point was there.
 """
 

@@ -1,10 +1,10 @@
-"""Shapes of the warranty API (see /work/shared/API.md). No rules here: services decide."""
+"""Shapes of the warranty API (see docs/api-contract.md). No rules here: services decide."""
 
-from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from servicehub.money import money
 from warranty.choices import PurchaseChannel, SaleChannel
+from warranty.identity import DEVICE_ID_REQUIRED, device_id_given
 from warranty.models import Device, DeviceModel, PlanPurchase, validate_imei
 from warranty.selectors import normalize_imei
 
@@ -146,8 +146,8 @@ class DeviceCreateSerializer(serializers.Serializer):
     )
 
     def validate(self, attrs):
-        if not attrs.get("imei") and not (attrs.get("serial") or "").strip():
-            raise serializers.ValidationError({"imei": [_("Give the device's IMEI or serial number.")]})
+        if not device_id_given(attrs.get("imei"), attrs.get("serial")):
+            raise serializers.ValidationError({"imei": [DEVICE_ID_REQUIRED]})
         return attrs
 
 
@@ -184,8 +184,8 @@ class PlanPurchaseCreateSerializer(serializers.Serializer):
     )
 
     def validate(self, attrs):
-        if not attrs.get("imei") and not (attrs.get("serial") or "").strip():
-            raise serializers.ValidationError({"imei": [_("Give the device's IMEI or serial number.")]})
+        if not device_id_given(attrs.get("imei"), attrs.get("serial")):
+            raise serializers.ValidationError({"imei": [DEVICE_ID_REQUIRED]})
         return attrs
 
 
