@@ -5,3 +5,12 @@ from django.utils.translation import gettext_lazy as _
 class LoanersConfig(AppConfig):
     name = "loaners"
     verbose_name = _("Loaners and deposits")
+
+    def ready(self) -> None:
+        # Loaners stands above repairs: it adds its rule to the ticket workflow instead of repairs importing it.
+        from repairs.choices import Action
+        from repairs.workflow import transition_guard_register
+
+        from .selectors import ticket_close_refusal
+
+        transition_guard_register(Action.CLOSE, ticket_close_refusal)

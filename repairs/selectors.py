@@ -81,14 +81,6 @@ def ticket_current_quote(*, ticket: RepairTicket) -> Quote | None:
     return quote
 
 
-def ticket_loan_summary(*, ticket: RepairTicket) -> dict | None:
-    try:
-        from loaners.selectors import loan_public_summary
-    except ImportError:  # the loaners work has not shipped it yet
-        return None
-    return loan_public_summary(ticket_id=ticket.pk)
-
-
 def ticket_track(*, service_no: str, phone_last4: str) -> RepairTicket | None:
     """The ticket when the number exists AND the customer's phone ends with ``phone_last4``; else None.
 
