@@ -35,7 +35,7 @@ from servicehub.dbrouter import primary_reads
 
 from .choices import CenterKind, RegionLevel
 from .geo import EARTH_RADIUS_KM, bounding_box
-from .models import OpeningException, OpeningHours, Region, ServiceCenter, ServiceDay
+from .models import OpeningException, OpeningHours, Region, ServiceCenter, ServiceDay, StaffMembership
 
 CENTER_TZ = ZoneInfo("Asia/Shanghai")
 
@@ -562,3 +562,14 @@ def centers_visible_to(*, actor) -> QuerySet[ServiceCenter]:
     if actor.center_ids is not None:
         qs = qs.filter(pk__in=actor.center_ids)
     return qs
+
+
+# --- Who a staff user is (registered with servicehub.actors in CentersConfig.ready()) --------------------------
+
+
+def staff_roles(user) -> dict[int | None, set[str]]:
+    """The roles a user holds through active memberships: ``{center_id: {role, ...}}``; the key None holds HQ."""
+    roles: dict[int | None, set[str]] = {}
+    for center_id, role in StaffMembership.objects.filter(user=user, active=True).values_list("center_id", "role"):
+        roles.setdefault(center_id, set()).add(role)
+    return roles

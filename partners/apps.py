@@ -5,3 +5,13 @@ from django.utils.translation import gettext_lazy as _
 class PartnersConfig(AppConfig):
     name = "partners"
     verbose_name = _("Partners and API keys")
+
+    def ready(self) -> None:
+        # The API plumbing asks partners who a key is; the core imports no app (servicehub.api.keys, .actors).
+        from servicehub.actors import credential_actor_register
+        from servicehub.api.keys import key_verifier_register
+
+        from .authentication import actor_for_api_key, key_verify
+
+        key_verifier_register(key_verify)
+        credential_actor_register(actor_for_api_key)
