@@ -282,7 +282,7 @@ def desk_lookup(*, actor: Actor, phone: str = "", imei: str = "", serial: str = 
                         .values_list("center_id", "origin_center_id")
                         .distinct()
                     )
-                    here = {c for row in rows for c in row if c in actor.center_ids}
+                    here = {c for row in rows for c in row if c in (actor.center_ids or frozenset())}
                     known, full = bool(here), contact_in_full(actor=actor, center_ids=here)
                 out["customer"] = {**_contact(customer, full=full), "known_here": known}
                 if full:

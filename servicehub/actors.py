@@ -16,7 +16,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 @dataclass(frozen=True)
 class Actor:
-    user: object | None = None
+    # The AUTH_USER_MODEL instance (any user model: typed loosely on purpose), or None for keys and jobs.
+    user: Any = None
     partner: object | None = None
     api_key: object | None = None
     center_ids: frozenset[int] | None = None

@@ -89,9 +89,7 @@ def lock(target: Target[M], *, timeout: float | None = None) -> list[M]:
         raise
 
 
-def lock_one(
-    target: Target[M], pk: object = None, *, not_found: str | None = None, timeout: float | None = None
-) -> M:
+def lock_one(target: Target[M], pk: object = None, *, not_found: str | None = None, timeout: float | None = None) -> M:
     """Lock one row (by ``pk``, or the single row of a filtered queryset); ``NotFound`` when there is none.
 
     ``not_found`` is the message people read ("No such loan."); the code is always ``not_found`` (404).
@@ -103,7 +101,9 @@ def lock_one(
     if not rows:
         raise NotFound(not_found or _("Not found."))
     if len(rows) > 1:
-        raise queryset.model.MultipleObjectsReturned(f"lock_one() matched more than one {queryset.model.__name__}")
+        # ModelBase gives every concrete model its own MultipleObjectsReturned; the stubs lack it on type[M].
+        error = queryset.model.MultipleObjectsReturned  # type: ignore[attr-defined]
+        raise error(f"lock_one() matched more than one {queryset.model.__name__}")
     return rows[0]
 
 
