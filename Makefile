@@ -6,7 +6,7 @@ PIP    := $(VENV)/bin/pip
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test venv install install-dev migrate demo lint messages stack bench clean
+.PHONY: run test venv install install-dev migrate demo lint typecheck messages stack bench clean
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=python3"; exit 1; }
@@ -37,8 +37,15 @@ run: install
 test: install-dev
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+## make lint: ruff (lint + format check) and the import contracts of .importlinter (docs/architecture.md)
 lint: install-dev
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	PYTHONPATH=$(CURDIR) $(VENV)/bin/lint-imports
+
+## make typecheck: mypy over services, selectors, the ticket state machine and the core (files in pyproject.toml)
+typecheck: install-dev
+	DEBUG=1 $(VENV)/bin/mypy
 
 ## make messages: extract wrapped strings into locale/zh_Hans/.../django.po, compile django.mo, show what is left to
 ## translate (English is the source language: no catalog). Translate, run it again, commit the .po AND the .mo (docs/i18n.md).

@@ -26,7 +26,7 @@ class TimeWindow(models.TextChoices):
 
 
 # local start/end hour of each on-site window
-TIME_WINDOW_HOURS = {
+TIME_WINDOW_HOURS: dict[str, tuple[int, int]] = {
     TimeWindow.MORNING: (9, 12),
     TimeWindow.AFTERNOON: (13, 17),
     TimeWindow.EVENING: (18, 20),

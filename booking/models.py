@@ -6,11 +6,16 @@ under ``repairs``, but both apps were being built by others at the same time. Ev
 here points at them through foreign keys and their public services only.
 """
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from centers.choices import Weekday
+
+if TYPE_CHECKING:
+    from logistics.models import Shipment
 
 from .choices import (
     AppointmentStatus,
@@ -145,6 +150,9 @@ class MailInRequest(models.Model):
     county = models.CharField(_("county / district"), max_length=64, blank=True)
     adcode = models.CharField(_("adcode"), max_length=12, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+
+    # The inbound shipment, set by booking.services.mail_in_request_create for its caller; not a column.
+    shipment: "Shipment"
 
     class Meta:
         ordering = ["-created_at", "-pk"]

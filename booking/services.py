@@ -690,6 +690,8 @@ def plan_order_checkout(
     if offer is None:
         raise DomainError("not_eligible", _("This plan cannot be bought for this device."), status=422, field="plan")
     amount = plan_price_for(product=offer, tier=device.model.tier)
+    if amount is None:  # on sale but not priced for this tier: not for sale to this device
+        raise DomainError("not_eligible", _("This plan cannot be bought for this device."), status=422, field="plan")
     with transaction.atomic():
         order = PlanOrder.objects.create(imei=imei, plan_code=plan_code, amount=amount, provider=provider.code)
     result = provider.charge(amount=amount, description=f"{plan_code} {imei}", card=card)

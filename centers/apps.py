@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class CentersConfig(AppConfig):
     name = "centers"
     verbose_name = _("Service network")
+
+    def ready(self) -> None:
+        # servicehub.actors.actor_for_user asks centers for a user's memberships (the core imports no app).
+        from servicehub.actors import staff_roles_register
+
+        from .selectors import staff_roles
+
+        staff_roles_register(staff_roles)

@@ -28,6 +28,7 @@ from django.db.models import (
     TextField,
     Value,
 )
+from django.db.models.expressions import Combinable
 from django.db.models.functions import ASin, Cast, Cos, Least, Power, Radians, Sin, Sqrt
 from django.utils import timezone
 
@@ -35,9 +36,11 @@ from servicehub.dbrouter import primary_reads
 
 from .choices import CenterKind, RegionLevel
 from .geo import EARTH_RADIUS_KM, bounding_box
-from .models import OpeningException, OpeningHours, Region, ServiceCenter, ServiceDay
+from .models import OpeningException, OpeningHours, Region, ServiceCenter, ServiceDay, StaffMembership
 
 CENTER_TZ = ZoneInfo("Asia/Shanghai")
+# The ServiceCenter field that holds a region of each level (counties: ``region``).
+_LEVEL_FIELD: dict[str, str] = {RegionLevel.PROVINCE: "province", RegionLevel.CITY: "city"}
 
 
 # --- regions -----------------------------------------------------------------
@@ -140,12 +143,12 @@ def regions_named(*, name: str) -> list[Region]:
     name = (name or "").strip()
     if not name:
         return []
-    order = {RegionLevel.PROVINCE: 0, RegionLevel.CITY: 1, RegionLevel.COUNTY: 2}
+    order: dict[str, int] = {RegionLevel.PROVINCE: 0, RegionLevel.CITY: 1, RegionLevel.COUNTY: 2}
     rows = list(Region.objects.filter(name=name, is_placeholder=False).select_related("parent__parent"))
     return sorted(rows, key=lambda r: (order.get(r.level, 3), r.adcode))
 
 
-def open_at_q(at: datetime | None = None) -> Q:
+def open_at_q(at: datetime | None = None) -> Combinable:
     """SQL twin of ``center_is_open``, usable in ``filter()`` or as an annotation (one query)."""
     now = local_now(at)
     today, t = now.date(), now.time().replace(tzinfo=None)
@@ -206,7 +209,7 @@ def centers_search(
             qs = qs.annotate(services_text=Cast("services", TextField()))
         qs = qs.filter(_service_q(service))
     if region is not None:
-        level_field = {RegionLevel.PROVINCE: "province", RegionLevel.CITY: "city"}.get(region.level, "region")
+        level_field = _LEVEL_FIELD.get(region.level, "region")
         qs = qs.filter(**{level_field: region})
     qs = qs.annotate(is_open_now=ExpressionWrapper(open_at_q(at), output_field=BooleanField()))
     if open_now:
@@ -303,9 +306,13 @@ def _open_from_prefetched(center: ServiceCenter, now: datetime) -> bool:
     if not center.active:
         return False
     today, t = now.date(), now.time().replace(tzinfo=None)
-    exception = next((e for e in center.upcoming_exceptions if e.date == today), None)
+    # A Prefetch(to_attr=...) list: django-stubs types it on the queryset's rows, not on a plain ServiceCenter.
+    upcoming: list[OpeningException] = center.upcoming_exceptions  # type: ignore[attr-defined]
+    exception = next((e for e in upcoming if e.date == today), None)
     if exception is not None:
-        return not exception.closed and exception.opens <= t < exception.closes
+        if exception.closed or exception.opens is None or exception.closes is None:
+            return False  # open exceptions always carry both times (a check constraint)
+        return exception.opens <= t < exception.closes
     return any(h.weekday == today.weekday() and h.opens <= t < h.closes for h in center.opening_hours.all())
 
 
@@ -426,7 +433,7 @@ def centers_verify(*, phone: str = "", name: str = "", city: str = "", limit: in
             region = region_by_adcode(adcode=city)
             if region is None:
                 return Verification(official=False)
-            level_field = {RegionLevel.PROVINCE: "province", RegionLevel.CITY: "city"}.get(region.level, "region")
+            level_field = _LEVEL_FIELD.get(region.level, "region")
             qs = qs.filter(**{level_field: region})
         else:
             qs = qs.filter(
@@ -510,9 +517,9 @@ def coverage_summary() -> Coverage:
     for pk, adcode, name, level in rows:
         prov = provinces.get(adcode[:2])
         if level == RegionLevel.CITY:
-            overall, per, covered = total_cities, prov and prov.cities, pk in covered_cities
+            overall, per, covered = total_cities, prov.cities if prov else None, pk in covered_cities
         else:
-            overall, per, covered = total_counties, prov and prov.counties, pk in covered_counties
+            overall, per, covered = total_counties, prov.counties if prov else None, pk in covered_counties
         for share in (overall, per):
             if share is None:
                 continue
@@ -533,7 +540,7 @@ def coverage_summary() -> Coverage:
 
 
 def _region_filter(region: Region, prefix: str = "") -> dict:
-    level_field = {RegionLevel.PROVINCE: "province", RegionLevel.CITY: "city"}.get(region.level, "region")
+    level_field = _LEVEL_FIELD.get(region.level, "region")
     return {prefix + level_field: region}
 
 
@@ -562,3 +569,14 @@ def centers_visible_to(*, actor) -> QuerySet[ServiceCenter]:
     if actor.center_ids is not None:
         qs = qs.filter(pk__in=actor.center_ids)
     return qs
+
+
+# --- Who a staff user is (registered with servicehub.actors in CentersConfig.ready()) --------------------------
+
+
+def staff_roles(user) -> dict[int | None, set[str]]:
+    """The roles a user holds through active memberships: ``{center_id: {role, ...}}``; the key None holds HQ."""
+    roles: dict[int | None, set[str]] = {}
+    for center_id, role in StaffMembership.objects.filter(user=user, active=True).values_list("center_id", "role"):
+        roles.setdefault(center_id, set()).add(role)
+    return roles

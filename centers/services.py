@@ -219,6 +219,8 @@ def _region_chain(region: Region) -> tuple[Region, Region]:
     """(city, province) of a county. A prefecture-level city without counties (e.g. Dongguan,
     Zhongshan) is its own county: centers there point at the city."""
     if region.level == RegionLevel.CITY and not region.children.filter(is_placeholder=False).exists():
+        if region.parent is None:
+            raise _invalid("region", _("The region has no city/province parents; run load_regions."))
         return region, region.parent
     if region.level != RegionLevel.COUNTY:
         raise _invalid("region", _("The region must be a county (or a city without counties)."))
@@ -486,7 +488,7 @@ def center_csv_row(center: ServiceCenter) -> list[str]:
         f"{center.lng:.6f}",
         center.phone,
         ";".join(center.services),
-        center.hub.code if center.hub_id else "",
+        center.hub.code if center.hub is not None else "",
         center.opened_on.isoformat() if center.opened_on else "",
         "true" if center.active else "false",
     ]

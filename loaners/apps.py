@@ -6,7 +6,14 @@ class LoanersConfig(AppConfig):
     name = "loaners"
     verbose_name = _("Loaners and deposits")
 
-    def ready(self):
+    def ready(self) -> None:
         from .jobs import register as register_jobs
 
         register_jobs()
+        # Loaners stands above repairs: it adds its rule to the ticket workflow instead of repairs importing it.
+        from repairs.choices import Action
+        from repairs.workflow import transition_guard_register
+
+        from .selectors import ticket_close_refusal
+
+        transition_guard_register(Action.CLOSE, ticket_close_refusal)

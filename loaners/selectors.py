@@ -36,17 +36,25 @@ _OPEN = [s.value for s in OPEN_LOAN_STATUSES]
 MANUAL_DEDUCTION_KINDS = (DeductionKind.DAMAGE, DeductionKind.MISSING_ACCESSORY)
 
 
-# --- Contracts used by repairs ---------------------------------------------------------
+# --- Contracts used by repairs (registered in LoanersConfig.ready(); repairs never imports loaners) ----------
 
 
 def ticket_has_open_loan(*, ticket_id: int) -> bool:
-    """True when a loaner lent for this ticket is still with the customer (out or overdue).
-
-    Contract used by ``repairs.services.ticket_transition`` (close is refused while this is true).
-    """
+    """True when a loaner lent for this ticket is still with the customer (out or overdue)."""
     from .models import Loan
 
     return Loan.objects.filter(ticket_id=ticket_id, status__in=_OPEN).exists()
+
+
+def ticket_close_refusal(ticket) -> str | None:
+    """The repairs close guard: a ticket does not close while a loaner lent for it is still out.
+
+    Registered with ``repairs.workflow.transition_guard_register`` for ``close``, so
+    ``ticket_transition`` and ``allowed_actions`` both apply it.
+    """
+    if ticket_has_open_loan(ticket_id=ticket.pk):
+        return _("A loaner lent for this repair has not been returned yet.")
+    return None
 
 
 def ticket_open_loan_id(*, ticket_id: int) -> int | None:

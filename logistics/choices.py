@@ -27,7 +27,7 @@ class ShipmentEventKind(models.TextChoices):
 HANDOVER_EVENTS = (ShipmentEventKind.PICKED_UP, ShipmentEventKind.DELIVERED)
 
 # event -> statuses it may follow
-ALLOWED_FROM = {
+ALLOWED_FROM: dict[str, tuple[str, ...]] = {
     ShipmentEventKind.PICKED_UP: (ShipmentStatus.CREATED,),
     ShipmentEventKind.IN_TRANSIT: (ShipmentStatus.PICKED_UP, ShipmentStatus.IN_TRANSIT),
     ShipmentEventKind.DELIVERED: (ShipmentStatus.PICKED_UP, ShipmentStatus.IN_TRANSIT),

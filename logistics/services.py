@@ -23,7 +23,7 @@ from .models import Shipment, ShipmentEvent
 FUTURE_TOLERANCE = timedelta(minutes=10)
 
 # (leg, event) -> the ticket action it triggers (applied only when the ticket is in a source status of it).
-TICKET_ACTIONS = {
+TICKET_ACTIONS: dict[tuple[str, str], str] = {
     (Leg.CUSTOMER_TO_HUB, ShipmentEventKind.DELIVERED): "check_in",
     (Leg.COLLECTION_POINT_TO_CENTER, ShipmentEventKind.PICKED_UP): "forward",
     (Leg.COLLECTION_POINT_TO_CENTER, ShipmentEventKind.DELIVERED): "receive_at_hub",
@@ -220,11 +220,12 @@ def shipment_event_record(
         tracking_assigned = bool(tracking_no and not shipment.tracking_no)
         if tracking_assigned:
             shipment.tracking_no = tracking_no
-        shipment.status = {
+        status_after: dict[str, str] = {
             ShipmentEventKind.PICKED_UP: ShipmentStatus.PICKED_UP,
             ShipmentEventKind.IN_TRANSIT: ShipmentStatus.IN_TRANSIT,
             ShipmentEventKind.DELIVERED: ShipmentStatus.DELIVERED,
-        }[event]
+        }
+        shipment.status = status_after[event]
         if event == ShipmentEventKind.DELIVERED:
             shipment.delivered_at = at
         shipment.save(update_fields=["status", "seal_no", "tracking_no", "delivered_at", "updated_at"])

@@ -559,10 +559,10 @@ def uncovered_regions(*, limit: int | None = 200) -> list[dict]:
     )
     if any(f.name == "is_placeholder" for f in Region._meta.get_fields()):
         qs = qs.filter(is_placeholder=False)
-    qs = qs.order_by("adcode").values("adcode", "name", "level", "parent__name")
+    rows = qs.order_by("adcode").values("adcode", "name", "level", "parent__name")
     if limit is not None:
-        qs = qs[:limit]
-    return list(qs)
+        rows = rows[:limit]
+    return [dict(row) for row in rows]
 
 
 # --- loaners and deposits ------------------------------------------------------------------
@@ -794,8 +794,9 @@ SURVEY_ASPECTS = ("overall", "staff", "speed", "quality")
 def _survey_score():
     """Mean of the four 1-5 aspects of one survey, as a float expression."""
     from django.db.models import ExpressionWrapper, FloatField
+    from django.db.models.expressions import Combinable
 
-    total = F(SURVEY_ASPECTS[0])
+    total: Combinable = F(SURVEY_ASPECTS[0])
     for aspect in SURVEY_ASPECTS[1:]:
         total = total + F(aspect)
     return ExpressionWrapper(total * 1.0 / len(SURVEY_ASPECTS), output_field=FloatField())

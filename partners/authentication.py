@@ -1,6 +1,12 @@
-"""``Authorization: Bearer sh_<prefix>_<secret>`` authentication for DRF."""
+"""``Authorization: Bearer sh_<prefix>_<secret>`` authentication for DRF, and who a key is.
 
-import hashlib
+The key format and hash are the API plumbing's (``servicehub.api.keys``); the keys are ours.
+``PartnersConfig.ready()`` registers ``key_verify`` (idempotency) and ``actor_for_api_key``
+(``servicehub.actors.actor_from_request``) so the core never imports partners.
+"""
+
+from __future__ import annotations
+
 import hmac
 from datetime import timedelta
 
@@ -8,24 +14,33 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
+from servicehub.actors import Actor, actor_for_partner_key, actor_for_user
+from servicehub.api.keys import KEY_PREFIX, hash_key, split_key
+
 from .models import ApiKey
 
-KEY_PREFIX = "sh_"
+__all__ = ["KEY_PREFIX", "ApiKeyAuthentication", "actor_for_api_key", "hash_key", "key_verify", "split_key"]
 
 
-def hash_key(raw: str) -> str:
-    # Keys carry 256 random bits, so a fast hash is enough (no password stretching needed).
-    return hashlib.sha256(raw.encode()).hexdigest()
+def key_verify(raw: str) -> str | None:
+    """The prefix of ``raw`` when it is a usable key (known, hash matches, not revoked or expired), else None.
 
-
-def split_key(raw: str) -> tuple[str, str] | None:
-    if not raw.startswith(KEY_PREFIX):
+    Deliberately the same test as before any view runs (no partner/user activity check: the view's
+    authentication answers those with 401)."""
+    parts = split_key(raw)
+    if parts is None:
         return None
-    body = raw[len(KEY_PREFIX) :]
-    prefix, sep, secret = body.partition("_")
-    if not sep or not prefix or not secret:
+    key = ApiKey.objects.filter(prefix=parts[0]).only("prefix", "key_hash", "revoked_at", "expires_at").first()
+    if key is None or not hmac.compare_digest(key.key_hash, hash_key(raw)) or not key.is_usable:
         return None
-    return prefix, secret
+    return key.prefix
+
+
+def actor_for_api_key(auth: object) -> Actor | None:
+    """The actor behind ``request.auth`` when it is one of our keys: its user's, or its partner's."""
+    if not isinstance(auth, ApiKey):
+        return None
+    return actor_for_user(auth.user, api_key=auth) if auth.user_id else actor_for_partner_key(auth)
 
 
 class PartnerUser(AnonymousUser):

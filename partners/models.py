@@ -1,4 +1,4 @@
-"""Partner organisations, API keys, webhooks and idempotency records."""
+"""Partner organisations, API keys and webhooks (idempotency records moved to ``servicehub.models``)."""
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -88,6 +88,14 @@ class ApiKey(models.Model):
 
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes
+
+    def effective_throttle_rate(self) -> str:
+        """The key's own rate, else its partner's default for its keys; "" = the global default."""
+        if self.throttle_rate:
+            return self.throttle_rate
+        if self.partner_id:
+            return self.partner.throttle_rate or ""
+        return ""
 
     @property
     def is_usable(self) -> bool:
@@ -189,31 +197,3 @@ class WebhookAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delivery_id} @ {self.at:%Y-%m-%d %H:%M:%S}: {self.status_code or self.error}"
-
-
-class IdempotencyRecord(models.Model):
-    """The first response to a POST carrying ``Idempotency-Key``, replayed on retries.
-
-    ``holder`` scopes keys: ``key:<api key prefix>``, ``user:<id>`` or, for anonymous
-    callers, ``anon:<sha256 of method, path and body>`` (see docs/partners.md).
-    """
-
-    holder = models.CharField(max_length=100, verbose_name=_("holder"))
-    key = models.CharField(max_length=255, verbose_name=_("key"))
-    request_hash = models.CharField(max_length=64, verbose_name=_("request hash"))
-    method = models.CharField(max_length=8, verbose_name=_("method"))
-    path = models.CharField(max_length=500, verbose_name=_("path"))
-    in_flight = models.BooleanField(default=True, verbose_name=_("in flight"))
-    response_status = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name=_("response status"))
-    response_body = models.BinaryField(null=True, blank=True, verbose_name=_("response body"))
-    content_type = models.CharField(max_length=100, blank=True, verbose_name=_("content type"))
-    created_at = models.DateTimeField(verbose_name=_("created at"))
-    expires_at = models.DateTimeField(db_index=True, verbose_name=_("expires at"))
-
-    class Meta:
-        verbose_name = _("idempotency record")
-        verbose_name_plural = _("idempotency records")
-        constraints = [models.UniqueConstraint(fields=["holder", "key"], name="idempotency_unique_holder_key")]
-
-    def __str__(self) -> str:
-        return f"{self.holder} {self.key}"

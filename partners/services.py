@@ -11,13 +11,13 @@ from django.utils.translation import gettext as _
 
 from servicehub.api.permissions import ALL_SCOPES
 from servicehub.errors import DomainError, NotFound
+from servicehub.models import IdempotencyRecord
 
 from .authentication import KEY_PREFIX, hash_key
 from .choices import WebhookEvent
 from .models import (
     ApiKey,
     DeliveryStatus,
-    IdempotencyRecord,
     Partner,
     WebhookAttempt,
     WebhookDelivery,

@@ -121,7 +121,7 @@ class QuoteStatus(models.TextChoices):
 
 # Default stage targets in minutes, used when no StageSLA row overrides them.
 # ``received``: diagnosis starts within 1 hour of receipt; ``repairing``: quick repairs within 1 hour.
-DEFAULT_STAGE_SLA_MINUTES = {
+DEFAULT_STAGE_SLA_MINUTES: dict[str, int] = {
     TicketStatus.RECEIVED: 60,
     TicketStatus.IN_TRANSIT: 48 * 60,
     TicketStatus.DIAGNOSING: 60,

@@ -103,6 +103,9 @@ class RepairTicket(models.Model):
     ready_at = models.DateTimeField(_("ready"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
 
+    # Set by repairs.selectors for the staff lists (the status in the desk's words), not a column.
+    staff_status: str
+
     class Meta:
         ordering = ["-created_at", "-pk"]
         verbose_name = _("repair ticket")
@@ -260,6 +263,9 @@ class Quote(models.Model):
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decided_by_label = models.CharField(max_length=150, blank=True, verbose_name=_("decided by label"))
+
+    # Set by repairs.selectors.ticket_current_quote (the lines of this version), not a column.
+    current_lines: "list[QuoteLine]"
 
     class Meta:
         ordering = ["ticket_id", "version"]

@@ -99,14 +99,6 @@ def ticket_current_quote(*, ticket: RepairTicket) -> Quote | None:
     return quote
 
 
-def ticket_loan_summary(*, ticket: RepairTicket) -> dict | None:
-    try:
-        from loaners.selectors import loan_public_summary
-    except ImportError:  # the loaners work has not shipped it yet
-        return None
-    return loan_public_summary(ticket_id=ticket.pk)
-
-
 def ticket_track(*, service_no: str, phone_last4: str) -> RepairTicket | None:
     """The ticket when the number exists AND the customer's phone ends with ``phone_last4``; else None.
 
@@ -308,7 +300,7 @@ def desk_lookup(*, actor: Actor, phone: str = "", imei: str = "", serial: str = 
                         .values_list("center_id", "origin_center_id")
                         .distinct()
                     )
-                    here = {c for row in rows for c in row if c in actor.center_ids}
+                    here = {c for row in rows for c in row if c in (actor.center_ids or frozenset())}
                     known, full = bool(here), contact_in_full(actor=actor, center_ids=here)
                 out["customer"] = {**_contact(customer, full=full), "known_here": known}
                 if full:

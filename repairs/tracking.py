@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy
 from servicehub.masking import mask_name, mask_phone
 
 from .choices import Action, QuoteStatus, TicketStatus
-from .selectors import ticket_current_quote, ticket_loan_summary, ticket_timeline
+from .selectors import ticket_current_quote, ticket_timeline
 
 # What each status means, in plain words for the customer.
 PLAIN_STATUS = {
@@ -85,8 +85,11 @@ def quote_decision_url(*, ticket, quote) -> str:
     return f"{base}{path}?t={quote_decision_token(ticket=ticket, quote=quote)}"
 
 
-def track_payload(ticket) -> dict:
-    """The public view of ``ticket``: masked personal data, plain-words status, timeline, quote, loan."""
+def track_payload(ticket, *, loan: dict | None) -> dict:
+    """The public view of ``ticket``: masked personal data, plain-words status, timeline, quote, loan.
+
+    ``loan`` is the loan box (``loaners.selectors.loan_public_summary``): the page and the API that show
+    this payload compose it, because repairs stands below loaners and does not import it."""
     quote = ticket_current_quote(ticket=ticket)
     return {
         "service_no": ticket.service_no,
@@ -114,5 +117,5 @@ def track_payload(ticket) -> dict:
         "quote_awaiting": quote is not None
         and quote.status == QuoteStatus.PENDING
         and ticket.status == TicketStatus.AWAITING_APPROVAL,
-        "loan": ticket_loan_summary(ticket=ticket),
+        "loan": loan,
     }

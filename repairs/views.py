@@ -17,6 +17,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from loaners.selectors import loan_public_summary
 from servicehub.api.throttling import LookupThrottle
 from servicehub.errors import DomainError
 from servicehub.masking import mask_phone
@@ -126,7 +127,7 @@ def _render_ticket(
     """The repair page. A quote-approval ``token`` is rendered only when the caller came with the
     signed link of the CURRENT pending quote (``track_quote``); other visitors approve after an
     SMS code (digits, SMS link) or as the signed-in customer ("my service")."""
-    data = data or track_payload(ticket)
+    data = data or track_payload(ticket, loan=loan_public_summary(ticket_id=ticket.pk))
     params = request.POST if request.method == "POST" else request.GET
     return render(
         request,

@@ -3,13 +3,17 @@
 ``repairs.services.ticket_transition`` is the only code that applies these moves;
 ``repairs.selectors.allowed_actions`` asks the same table what an actor may do now.
 Guards that need the ticket's details (collection-point forwarding, who repaired,
-open loans, certifications) live in ``refusal`` below so both use one rule.
+certifications) live in ``refusal`` below so both use one rule. A rule that needs a fact
+from a later app (no close while a loaner is out) is a guard that app registers with
+``transition_guard_register`` in its ``AppConfig.ready()``: repairs never imports it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypeAlias
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,6 +21,9 @@ from django.utils.translation import gettext as _
 from servicehub.actors import Actor
 
 from .choices import Action, Channel, TicketStatus
+
+if TYPE_CHECKING:
+    from .models import RepairTicket
 
 S = TicketStatus
 
@@ -88,6 +95,30 @@ SHIPPING_CHANNELS = (Channel.MAIL_IN, Channel.COLLECTION_POINT)
 SUPERVISOR_ROLES = ("manager",)
 
 
+# A guard from a later app: ``guard(ticket)`` returns why the move may not happen now (a translated
+# sentence) or None. Registered per action in the later app's ``AppConfig.ready()``.
+TransitionGuard: TypeAlias = "Callable[[RepairTicket], str | None]"
+_GUARDS: dict[str, list[TransitionGuard]] = {}
+
+
+def transition_guard_register(action: str, guard: TransitionGuard) -> None:
+    """Make ``guard`` part of the rule for ``action`` (idempotent: registering twice keeps one)."""
+    if action not in MOVES:
+        raise ValueError(f"unknown ticket action {action!r}")
+    guards = _GUARDS.setdefault(action, [])
+    if guard not in guards:
+        guards.append(guard)
+
+
+def guards_refusal(action: str, ticket: RepairTicket) -> str | None:
+    """The first refusal of the guards registered for ``action`` (None when all of them let it pass)."""
+    for guard in _GUARDS.get(action, ()):
+        why = guard(ticket)
+        if why is not None:
+            return why
+    return None
+
+
 def role_center_id(ticket, action: str) -> int:
     """The center whose staff perform ``action``: the collection point before the device reaches the hub."""
     if (
@@ -137,8 +168,10 @@ def actor_may(move: Move, ticket, actor: Actor) -> bool:
     return any(actor.has_role(r, center_id) for r in move.roles)
 
 
-def refusal(move: Move, ticket, actor: Actor, *, check_loans: bool = True) -> str | None:
-    """Why ``move`` cannot happen now (a translated sentence), or None when it can."""
+def refusal(move: Move, ticket, actor: Actor, *, check_guards: bool = True) -> str | None:
+    """Why ``move`` cannot happen now (a translated sentence), or None when it can.
+
+    ``check_guards=False`` leaves out the guards registered by later apps (``transition_guard_register``)."""
     if ticket.status not in move.sources:
         return _("“%(action)s” is not possible while the ticket is “%(status)s”.") % {
             "action": Action(move.action).label,
@@ -167,9 +200,6 @@ def refusal(move: Move, ticket, actor: Actor, *, check_loans: bool = True) -> st
         return _("Quality check must be done by someone other than the repairing engineer.")
     if action == Action.SHIP_BACK and ticket.channel not in SHIPPING_CHANNELS:
         return _("Only mail-in and collection-point devices are shipped back.")
-    if action == Action.CLOSE and check_loans:
-        from loaners.selectors import ticket_has_open_loan
-
-        if ticket_has_open_loan(ticket_id=ticket.pk):
-            return _("A loaner lent for this repair has not been returned yet.")
+    if check_guards:
+        return guards_refusal(action, ticket)
     return None

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import pgettext, pgettext_lazy
 
+from loaners.selectors import loan_public_summary, ticket_open_loan_id
 from servicehub.actors import Actor
 from servicehub.masking import mask_name, mask_phone
 
@@ -265,11 +266,9 @@ def ticket_workspace(*, ticket: RepairTicket, actor: Actor) -> Workspace:
     full = sees_customer(actor=actor, ticket=ticket)
     customer = ticket.customer
     coverage = device_coverage(device=ticket.device, fault=ticket.fault_category)
-    loan = selectors.ticket_loan_summary(ticket=ticket)
+    loan = loan_public_summary(ticket_id=ticket.pk)
     open_loan_id = None
     if loan is not None and loan["status"] in ("out", "overdue"):
-        from loaners.selectors import ticket_open_loan_id
-
         open_loan_id = ticket_open_loan_id(ticket_id=ticket.pk)
     return Workspace(
         ticket=ticket,

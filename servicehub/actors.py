@@ -7,12 +7,17 @@ actor may see; ``None`` means all (HQ, superusers, system jobs).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
 
 
 @dataclass(frozen=True)
 class Actor:
-    user: object | None = None
+    # The AUTH_USER_MODEL instance (any user model: typed loosely on purpose), or None for keys and jobs.
+    user: Any = None
     partner: object | None = None
     api_key: object | None = None
     center_ids: frozenset[int] | None = None
@@ -48,13 +53,38 @@ class Actor:
 SYSTEM = Actor(is_system=True)
 
 
-def actor_for_user(user, *, api_key=None) -> Actor:
-    """An actor for a staff user, with the centers and roles of their memberships."""
-    from centers.models import StaffMembership
+# Who a user or a key is lives in the apps above the core: centers knows staff memberships, partners knows API
+# keys. They register these lookups in their AppConfig.ready() (centers.apps, partners.apps), so the core imports
+# no app and ``actor_from_request`` keeps one signature for every caller.
+#
+# ``staff_roles(user)`` -> {center_id: {role, ...}}, the key None holding HQ-wide roles.
+StaffRoles = Callable[[Any], "dict[int | None, set[str]]"]
+# ``credential_actor(request.auth)`` -> the Actor behind that credential, or None when it is not this app's kind.
+CredentialActor = Callable[[object], "Actor | None"]
 
-    roles: dict = {}
-    for center_id, role in StaffMembership.objects.filter(user=user, active=True).values_list("center_id", "role"):
-        roles.setdefault(center_id, set()).add(role)
+_staff_roles: StaffRoles | None = None
+_credential_actors: list[CredentialActor] = []
+
+
+def staff_roles_register(lookup: StaffRoles) -> None:
+    """Called once by the app that holds staff memberships (centers)."""
+    global _staff_roles
+    _staff_roles = lookup
+
+
+def credential_actor_register(resolver: CredentialActor) -> None:
+    """Called by an app that authenticates API requests (partners: API keys); idempotent."""
+    if resolver not in _credential_actors:
+        _credential_actors.append(resolver)
+
+
+def actor_for_user(user, *, api_key=None) -> Actor:
+    """An actor for a staff user, with the centers and roles of their memberships.
+
+    ``api_key`` (a key acting for this user) narrows the centers to the key's own, when it has any."""
+    if _staff_roles is None:
+        raise ImproperlyConfigured("No staff roles lookup registered (centers registers it in its AppConfig.ready()).")
+    roles = _staff_roles(user)
     if user.is_superuser or "hq" in roles.get(None, set()):
         center_ids = None
     else:
@@ -67,6 +97,7 @@ def actor_for_user(user, *, api_key=None) -> Actor:
 
 
 def actor_for_partner_key(api_key) -> Actor:
+    """An actor for a partner's key: the key's centers, else every site of the partner."""
     key_centers = frozenset(api_key.centers.values_list("pk", flat=True))
     if not key_centers:
         key_centers = frozenset(api_key.partner.centers.values_list("pk", flat=True))
@@ -74,18 +105,24 @@ def actor_for_partner_key(api_key) -> Actor:
 
 
 def actor_from_request(request) -> Actor:
-    """Resolve (and cache on the request) the actor behind an API or admin request."""
+    """Resolve (and cache on the request) the actor behind an API or admin request.
+
+    A credential (``request.auth``) claimed by a registered resolver wins; then a signed-in user;
+    anonymous callers see no center's private data."""
     cached = getattr(request, "_servicehub_actor", None)
     if cached is not None:
         return cached
-    from partners.models import ApiKey
-
+    actor: Actor | None = None
     auth = getattr(request, "auth", None)
-    if isinstance(auth, ApiKey):
-        actor = actor_for_user(auth.user, api_key=auth) if auth.user_id else actor_for_partner_key(auth)
-    elif getattr(request, "user", None) is not None and request.user.is_authenticated:
-        actor = actor_for_user(request.user)
-    else:
-        actor = Actor(center_ids=frozenset())  # anonymous: sees no center's private data
+    if auth is not None:
+        for resolve in _credential_actors:
+            actor = resolve(auth)
+            if actor is not None:
+                break
+    if actor is None:
+        if getattr(request, "user", None) is not None and request.user.is_authenticated:
+            actor = actor_for_user(request.user)
+        else:
+            actor = Actor(center_ids=frozenset())  # anonymous: sees no center's private data
     request._servicehub_actor = actor
     return actor

@@ -30,6 +30,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -67,7 +68,7 @@ def subscribers(event_type: str) -> list[Subscriber]:
     return list(_subscribers.get(event_type, ()))
 
 
-def emit(event_type: str, payload: dict, *, center_id: int | None) -> OutboxEvent:
+def emit(event_type: str, payload: dict[str, Any], *, center_id: int | None) -> OutboxEvent:
     """Record that something happened, inside the caller's transaction; dispatch it after commit.
 
     ``center_id`` is the center the event belongs to (who may be told: the partners operating it), or
@@ -83,7 +84,7 @@ def emit(event_type: str, payload: dict, *, center_id: int | None) -> OutboxEven
     return event
 
 
-def _after_commit(event_id: int):
+def _after_commit(event_id: int) -> Callable[[], None]:
     # A named function, not a lambda: Django logs a failing robust callback by __qualname__, and the
     # test suite's commit emulation recognises it by the marker attribute.
     def outbox_dispatch_after_commit() -> None:

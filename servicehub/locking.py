@@ -17,7 +17,7 @@ serialise on the database file); the calls still check the transaction there.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import OperationalError, connections, models, router
@@ -26,6 +26,8 @@ from django.utils.translation import gettext as _
 from .errors import Conflict, NotFound
 
 M = TypeVar("M", bound=models.Model)
+# What the functions accept: a model (all its rows) or a queryset of it.
+Target = type[M] | models.QuerySet[M]
 
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: lock_timeout expired
 
@@ -48,8 +50,10 @@ def _timeout_ms(timeout: float | None) -> int:
     return max(1, int(seconds * 1000))
 
 
-def _prepare(queryset: models.QuerySet, timeout: float | None) -> str:
-    using = queryset.db if queryset._db else router.db_for_write(queryset.model)
+def _prepare(queryset: models.QuerySet[Any], timeout: float | None) -> str:
+    # ``_db`` is the alias chosen with .using() (None: let the router decide); the stubs do not declare it.
+    explicit_db: str | None = getattr(queryset, "_db", None)
+    using = queryset.db if explicit_db else router.db_for_write(queryset.model)
     if not in_transaction(using):
         raise RuntimeError("lock() outside a transaction: wrap the state change in transaction.atomic()")
     connection = connections[using]
@@ -59,7 +63,7 @@ def _prepare(queryset: models.QuerySet, timeout: float | None) -> str:
     return using
 
 
-def _as_queryset(target: type[M] | models.QuerySet) -> models.QuerySet:
+def _as_queryset(target: Target[M]) -> models.QuerySet[M]:
     if isinstance(target, models.QuerySet):
         return target
     return target._default_manager.all()
@@ -69,7 +73,7 @@ def _is_lock_timeout(exc: OperationalError) -> bool:
     return getattr(exc.__cause__, "pgcode", None) == LOCK_NOT_AVAILABLE
 
 
-def lock(target: type[M] | models.QuerySet, *, timeout: float | None = None) -> list[M]:
+def lock(target: Target[M], *, timeout: float | None = None) -> list[M]:
     """Lock every row of ``target`` (a model or a queryset) in primary-key order; return them.
 
     Refuses: outside a transaction (``RuntimeError``, a programming error); a lock wait longer than
@@ -85,9 +89,7 @@ def lock(target: type[M] | models.QuerySet, *, timeout: float | None = None) -> 
         raise
 
 
-def lock_one(
-    target: type[M] | models.QuerySet, pk=None, *, not_found: str | None = None, timeout: float | None = None
-) -> M:
+def lock_one(target: Target[M], pk: object = None, *, not_found: str | None = None, timeout: float | None = None) -> M:
     """Lock one row (by ``pk``, or the single row of a filtered queryset); ``NotFound`` when there is none.
 
     ``not_found`` is the message people read ("No such loan."); the code is always ``not_found`` (404).
@@ -99,11 +101,13 @@ def lock_one(
     if not rows:
         raise NotFound(not_found or _("Not found."))
     if len(rows) > 1:
-        raise queryset.model.MultipleObjectsReturned(f"lock_one() matched more than one {queryset.model.__name__}")
+        # ModelBase gives every concrete model its own MultipleObjectsReturned; the stubs lack it on type[M].
+        error = queryset.model.MultipleObjectsReturned  # type: ignore[attr-defined]
+        raise error(f"lock_one() matched more than one {queryset.model.__name__}")
     return rows[0]
 
 
-def lock_many(target: type[M] | models.QuerySet, pks: Iterable, *, timeout: float | None = None) -> dict:
+def lock_many(target: Target[M], pks: Iterable[Any], *, timeout: float | None = None) -> dict[Any, M]:
     """Lock the rows with these primary keys (sorted, so concurrent callers cannot deadlock); ``{pk: row}``.
 
     Missing keys are simply absent from the result (the caller decides whether that is ``not_found``).

@@ -1,4 +1,5 @@
-"""Rows the shared plumbing owns: the domain-event outbox and the runs of scheduled jobs."""
+"""Rows the shared plumbing owns: the domain-event outbox, the runs of scheduled jobs and the API's idempotency
+records."""
 
 from __future__ import annotations
 
@@ -79,3 +80,33 @@ class JobRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job} {self.period} ({self.status})"
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to a POST carrying ``Idempotency-Key``, replayed on retries.
+
+    ``holder`` scopes keys: ``key:<api key prefix>``, ``user:<id>`` or, for anonymous
+    callers, ``anon:<sha256 of method, path and body>`` (see docs/partners.md). Owned by the API
+    plumbing (``servicehub.api.idempotency``); the table keeps the name it had in partners.
+    """
+
+    holder = models.CharField(max_length=100, verbose_name=_("holder"))
+    key = models.CharField(max_length=255, verbose_name=_("key"))
+    request_hash = models.CharField(max_length=64, verbose_name=_("request hash"))
+    method = models.CharField(max_length=8, verbose_name=_("method"))
+    path = models.CharField(max_length=500, verbose_name=_("path"))
+    in_flight = models.BooleanField(default=True, verbose_name=_("in flight"))
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name=_("response status"))
+    response_body = models.BinaryField(null=True, blank=True, verbose_name=_("response body"))
+    content_type = models.CharField(max_length=100, blank=True, verbose_name=_("content type"))
+    created_at = models.DateTimeField(verbose_name=_("created at"))
+    expires_at = models.DateTimeField(db_index=True, verbose_name=_("expires at"))
+
+    class Meta:
+        db_table = "partners_idempotencyrecord"
+        verbose_name = _("idempotency record")
+        verbose_name_plural = _("idempotency records")
+        constraints = [models.UniqueConstraint(fields=["holder", "key"], name="idempotency_unique_holder_key")]
+
+    def __str__(self) -> str:
+        return f"{self.holder} {self.key}"

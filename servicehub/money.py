@@ -72,7 +72,7 @@ def install_decimal_input_guards() -> None:
             self.fail("invalid")
         return drf_to_internal(self, data)
 
-    drf_fields.DecimalField.to_internal_value = drf_guarded
+    drf_fields.DecimalField.to_internal_value = drf_guarded  # type: ignore[method-assign]  # deliberate: installs the input guard
 
     form_to_python = forms.DecimalField.to_python
 
@@ -84,5 +84,5 @@ def install_decimal_input_guards() -> None:
                 raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
         return form_to_python(self, value)
 
-    forms.DecimalField.to_python = form_guarded
+    forms.DecimalField.to_python = form_guarded  # type: ignore[method-assign]  # deliberate: installs the input guard
     _installed = True

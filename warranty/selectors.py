@@ -132,7 +132,7 @@ def device_coverage(
     statutory_ok = dates.covers(component_until, on)
     extended_ok = extended_until is not None and component == Component.MAIN_UNIT
     in_warranty = dates.covers(repair_until, on) or extended_until is not None
-    if statutory_ok:
+    if statutory_ok and component_until is not None:  # covers() is False without a date
         reasons.append(
             _("Statutory warranty (%(component)s) in force until %(until)s.")
             % {"component": Component(component).label, "until": component_until.isoformat()}

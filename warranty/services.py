@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
+from typing import overload
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -74,6 +75,12 @@ def _clean_serial(serial: str | None) -> str | None:
     return serial
 
 
+@overload
+def _clean_sold_at(sold_at: dt.datetime, *, field: str = ...) -> dt.datetime: ...
+@overload
+def _clean_sold_at(sold_at: None, *, field: str = ...) -> None: ...
+@overload
+def _clean_sold_at(sold_at: dt.datetime | None, *, field: str = ...) -> dt.datetime | None: ...
 def _clean_sold_at(sold_at: dt.datetime | None, *, field: str = "sold_at") -> dt.datetime | None:
     if sold_at is None:
         return None
@@ -142,7 +149,7 @@ def device_get_or_register(
     device_id_require(imei, serial)
     clean_imei = _clean_imei(imei) if imei else None
     clean_serial = _clean_serial(serial)
-    lookup = {"imei": clean_imei} if clean_imei else {"serial": clean_serial}
+    lookup: dict[str, str | None] = {"imei": clean_imei} if clean_imei else {"serial": clean_serial}
     existing = Device.objects.select_related("model").filter(**lookup).first()
     if existing is None and clean_imei and clean_serial:
         # Known by its serial only so far (e.g. registered before the IMEI was read): same device.
@@ -200,7 +207,7 @@ def device_register_sale(
     sold_at = _clean_sold_at(sold_at)
     if channel not in SaleChannel.values:
         raise DomainError("validation_error", _("Unknown sales channel."), field="channel")
-    lookup = {"imei": clean_imei} if clean_imei else {"serial": clean_serial}
+    lookup: dict[str, str | None] = {"imei": clean_imei} if clean_imei else {"serial": clean_serial}
     existing = Device.objects.select_for_update(of=("self",)).filter(**lookup).first()
     if existing is not None:
         if existing.sold_at is not None or existing.model_id != model.pk:
@@ -237,6 +244,7 @@ def plan_purchase_terms(*, product: PlanProduct, device: Device, purchased_on: d
     """
     if product.kind == PlanKind.EXTENDED_WARRANTY:
         policy = statutory_policy_for(category=device.model.category)
+        assert device.sold_at is not None  # eligibility refuses a device without a sale date (no_sale_date)
         sale_date = dates.local_date(device.sold_at)
         starts = dates.add_days(policy.repair_until(sale_date), 1)
         ends = dates.add_months(sale_date, policy.repair_months + product.term_months)
@@ -310,9 +318,10 @@ def plan_purchase_create(
     # Lock the device: two sales of the same plan for one device are serialised (the partial
     # unique constraint backs this up).
     device_id = device.pk if isinstance(device, Device) else device
-    device = Device.objects.select_for_update(of=("self",)).select_related("model").filter(pk=device_id).first()
-    if device is None:
+    locked = Device.objects.select_for_update(of=("self",)).select_related("model").filter(pk=device_id).first()
+    if locked is None:
         raise NotFound(_("No such device."))
+    device = locked
     now = timezone.now()
     purchased_at = purchased_at or now
     if timezone.is_naive(purchased_at):

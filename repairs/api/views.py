@@ -14,6 +14,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from loaners.selectors import loan_public_summary
 from logistics.selectors import custody_chain
 from servicehub.actors import actor_from_request
 from servicehub.api.schema import problem
@@ -51,7 +52,7 @@ def _detail_response(request, ticket_pk_or_no, *, status_code=200) -> Response:
         "request": request,
         "now": timezone.now(),
         "quote": selectors.ticket_current_quote(ticket=ticket),
-        "loan": selectors.ticket_loan_summary(ticket=ticket),
+        "loan": loan_public_summary(ticket_id=ticket.pk),
         "custody": custody_chain(ticket_id=ticket.pk),
         "allowed_actions": selectors.allowed_actions(ticket=ticket, actor=actor),
         "mask_customer": contact_masked_for(actor),
@@ -282,7 +283,7 @@ class TrackView(APIView):
         )
         if ticket is None:
             raise NotFound(_("No repair matches this number and phone."))
-        payload = track_payload(ticket)
+        payload = track_payload(ticket, loan=loan_public_summary(ticket_id=ticket.pk))
         payload.pop("quote_awaiting", None)
         return Response(TrackSerializer(payload).data)
 

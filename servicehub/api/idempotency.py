@@ -3,14 +3,15 @@
 A client that retries a POST with the same ``Idempotency-Key`` gets the first
 response back (status, body, content type) with ``Idempotent-Replayed: true``
 instead of a second booking, loan or event. Records live in the database
-(``partners.IdempotencyRecord``), not in Redis, so a cache outage cannot turn a
+(``servicehub.models.IdempotencyRecord``), not in Redis, so a cache outage cannot turn a
 retry into a duplicate; they are kept ``TTL`` (24 h) and purged hourly
 (``partners.tasks.idempotency_records_purge``).
 
 Keys are scoped to their holder, so one partner's keys are invisible to another:
 
 - an API key: ``key:<prefix>`` (the key is verified here first -- a forged prefix
-  gets no idempotency, and the view answers 401);
+  gets no idempotency, and the view answers 401; the check is the one partners
+  registers with ``servicehub.api.keys.key_verifier_register``);
 - a staff session: ``user:<id>``;
 - anonymous public POSTs: ``anon:<sha256 of method, path and body>``. An IP address
   is not enough (shared NATs, mobile carriers): two strangers choosing the same key
@@ -37,6 +38,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from servicehub.api.errors import PROBLEM_CONTENT_TYPE, problem
+from servicehub.api.keys import key_verified_prefix
+from servicehub.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
 REPLAY_HEADER = "Idempotent-Replayed"
@@ -67,17 +70,8 @@ def key_holder(request, fingerprint: str) -> str | None:
     """Who owns the key; None when the request carries a bad API key (no idempotency: the view answers 401)."""
     auth = request.META.get("HTTP_AUTHORIZATION", "")
     if auth[:7].lower() == "bearer ":
-        from partners.authentication import hash_key, split_key
-        from partners.models import ApiKey
-
-        raw = auth[7:].strip()
-        parts = split_key(raw)
-        if parts is None:
-            return None
-        key = ApiKey.objects.filter(prefix=parts[0]).only("prefix", "key_hash", "revoked_at", "expires_at").first()
-        if key is None or not hmac.compare_digest(key.key_hash, hash_key(raw)) or not key.is_usable:
-            return None
-        return f"key:{key.prefix}"
+        prefix = key_verified_prefix(auth[7:].strip())
+        return None if prefix is None else f"key:{prefix}"
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return f"user:{user.pk}"
@@ -124,8 +118,6 @@ class IdempotencyMiddleware:
 def claim(*, holder: str, key: str, fingerprint: str, request, _depth: int = 0):
     """Insert the in-flight record (the unique constraint decides races); return ``(record, None)`` to proceed
     or ``(None, response)`` to answer at once (replay, 409, 422)."""
-    from partners.models import IdempotencyRecord
-
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -180,15 +172,11 @@ def claim(*, holder: str, key: str, fingerprint: str, request, _depth: int = 0):
 
 
 def release(record) -> None:
-    from partners.models import IdempotencyRecord
-
     IdempotencyRecord.objects.filter(pk=record.pk, in_flight=True).delete()
 
 
 def store(record, response) -> None:
     """Keep the response for replays, or drop the record when the outcome is not final."""
-    from partners.models import IdempotencyRecord
-
     if getattr(response, "streaming", False) or response.status_code >= 500 or response.status_code in NOT_STORED:
         release(record)
         return

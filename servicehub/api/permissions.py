@@ -14,6 +14,8 @@ only: forgetting to declare a scope fails safe.
 from rest_framework import exceptions
 from rest_framework.permissions import BasePermission
 
+from .keys import ApiCredential
+
 ALL_SCOPES = (
     "centers:read",
     "tickets:read",
@@ -40,10 +42,8 @@ class HasScope(BasePermission):
     def has_permission(self, request, view) -> bool:
         if getattr(view, "public", False):
             return True
-        from partners.models import ApiKey  # avoid an import cycle at settings load
-
         scope = required_scope(request, view)
-        if isinstance(request.auth, ApiKey):
+        if isinstance(request.auth, ApiCredential):
             if scope is None or not request.auth.has_scope(scope):
                 raise exceptions.PermissionDenied(
                     f"This API key does not have the '{scope}' scope."

@@ -2,6 +2,8 @@
 
 from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, SimpleRateThrottle
 
+from .keys import ApiCredential
+
 
 class PublicAnonThrottle(AnonRateThrottle):
     scope = "anon"
@@ -13,14 +15,10 @@ class KeyThrottle(SimpleRateThrottle):
     scope = "key"
 
     def allow_request(self, request, view):
-        from partners.models import ApiKey
-
-        key = request.auth if isinstance(request.auth, ApiKey) else None
+        key = request.auth if isinstance(request.auth, ApiCredential) else None
         if key is None:
             return True
-        custom = getattr(key, "throttle_rate", "") or ""
-        if not custom and key.partner_id:  # the partner's default for its keys
-            custom = key.partner.throttle_rate or ""
+        custom = key.effective_throttle_rate()  # the key's own rate, else its partner's default for its keys
         if custom:
             self.rate = custom
             self.num_requests, self.duration = self.parse_rate(custom)

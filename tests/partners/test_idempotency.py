@@ -11,9 +11,9 @@ from rest_framework.response import Response
 from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
-from partners.models import IdempotencyRecord
 from partners.services import idempotency_records_purge
 from servicehub.api import idempotency
+from servicehub.models import IdempotencyRecord
 
 CALLS = {"n": 0}
 GATE = {"entered": threading.Event(), "release": threading.Event()}
@@ -247,7 +247,7 @@ def test_concurrent_request_with_the_key_in_flight_gets_409_and_the_view_runs_on
 @pytest.mark.django_db(transaction=True)
 def test_control_without_the_claim_the_view_runs_twice(monkeypatch):
     """Control: with the claim disabled the same harness sees a double execution."""
-    from partners.models import IdempotencyRecord as Rec
+    from servicehub.models import IdempotencyRecord as Rec
 
     def no_claim(*, holder, key, fingerprint, request, _depth=0):
         return Rec(pk=None), None
