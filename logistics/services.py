@@ -15,7 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from servicehub.actors import SYSTEM, Actor
-from servicehub.errors import DomainError, NotFound
+from servicehub.errors import DomainError
+from servicehub.locking import lock_one
 
 from .choices import ALLOWED_FROM, HANDOVER_EVENTS, Leg, ShipmentEventKind, ShipmentStatus
 from .models import Shipment, ShipmentEvent
@@ -176,9 +177,7 @@ def shipment_event_record(
     actor = actor or SYSTEM
     with transaction.atomic():
         visible = shipments_for_actor(actor=actor)
-        shipment = visible.select_for_update(of=("self",)).filter(pk=shipment_id).first()
-        if shipment is None:
-            raise NotFound(_("No such shipment."))
+        shipment = lock_one(visible, shipment_id, not_found=_("No such shipment."))
         last = shipment.events.order_by("-at", "-pk").first()
         if last is not None and last.event == event and last.at == at and (not seal_no or seal_no == last.seal_no):
             return last  # a courier's retry
@@ -266,11 +265,7 @@ def shipment_tracking_assign(*, shipment_id: int, tracking_no: str, courier: str
     if not tracking_no:
         raise DomainError("validation_error", _("Give the tracking number."), field="tracking_no")
     with transaction.atomic():
-        shipment = (
-            shipments_for_actor(actor=actor or SYSTEM).select_for_update(of=("self",)).filter(pk=shipment_id).first()
-        )
-        if shipment is None:
-            raise NotFound(_("No such shipment."))
+        shipment = lock_one(shipments_for_actor(actor=actor or SYSTEM), shipment_id, not_found=_("No such shipment."))
         if shipment.tracking_no == tracking_no:
             return shipment
         if shipment.tracking_no:

@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from servicehub.errors import DomainError
+from servicehub.locking import lock
 
 from . import events
 from .models import Customer, PhoneVerification, RepairTicket
@@ -147,12 +148,15 @@ def verification_code_check(*, phone: str, code: str, now=None) -> str:
     now = now or timezone.now()
     ok = False
     with transaction.atomic():
-        row = (
-            PhoneVerification.objects.select_for_update(of=("self",))
-            .filter(phone=e164, used_at__isnull=True)
+        # The newest unused code of this phone, locked and re-checked (a code used meanwhile is gone).
+        latest = (
+            PhoneVerification.objects.filter(phone=e164, used_at__isnull=True)
             .order_by("-created_at", "-pk")
+            .values_list("pk", flat=True)
             .first()
         )
+        rows = lock(PhoneVerification.objects.filter(pk=latest, used_at__isnull=True)) if latest else []
+        row = rows[0] if rows else None
         if row is None or row.expires_at <= now or row.attempts >= conf("CODE_MAX_ATTEMPTS"):
             raise verification_failed()
         row.attempts += 1

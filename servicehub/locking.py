@@ -112,3 +112,21 @@ def lock_many(target: type[M] | models.QuerySet, pks: Iterable, *, timeout: floa
     if not keys:
         return {}
     return {row.pk: row for row in lock(_as_queryset(target).filter(pk__in=keys), timeout=timeout)}
+
+
+def lock_first_free(target: type[M] | models.QuerySet, *, timeout: float | None = None) -> M | None:
+    """Lock the first row (primary-key order) of ``target`` that no other transaction holds; ``None`` if none.
+
+    For pools (a free loaner): concurrent callers skip each other's rows instead of queueing behind the
+    same one. Where the database cannot skip locked rows it waits for the first row, as ``lock`` does.
+    Refuses like ``lock``: outside a transaction (``RuntimeError``), a lock wait beyond the timeout (``Busy``).
+    """
+    queryset = _as_queryset(target)
+    using = _prepare(queryset, timeout)
+    skip_locked = connections[using].features.has_select_for_update_skip_locked
+    try:
+        return queryset.using(using).select_for_update(of=("self",), skip_locked=skip_locked).order_by("pk").first()
+    except OperationalError as exc:
+        if _is_lock_timeout(exc):
+            raise Busy() from exc
+        raise
