@@ -465,3 +465,63 @@ def test_get_or_register_finds_a_serial_only_device_when_the_imei_is_read_later(
 def test_too_long_serial_is_a_validation_error_not_a_database_error(mate):
     err = refused("validation_error", services.device_get_or_register, serial="X" * 65, model_code="MATE70")
     assert err.field == "serial"
+
+
+# --- scope: the services check the actor themselves ------------------------------------------------------
+
+
+def test_refund_and_cancel_by_staff_of_another_center_are_not_found_and_change_nothing(mate):
+    from servicehub.actors import Actor
+    from tests.factories.centers import ServiceCenterFactory
+
+    # Given a counter sale at SH and a front desk working at BJ only
+    sh, bj = ServiceCenterFactory(code="WSH01"), ServiceCenterFactory(code="WBJ01")
+    device = DeviceFactory(model=mate, sold_at=timezone.now() - dt.timedelta(days=1))
+    p = services.plan_purchase_create(device=device, plan_code=screen_care().code, center=sh, actor=SYSTEM)
+    outsider = Actor(center_ids=frozenset({bj.pk}), roles={bj.pk: {"front_desk"}})
+    # When they refund or cancel it, Then it does not exist for them
+    refused("not_found", services.plan_purchase_refund, purchase_id=p.pk, actor=outsider)
+    refused("not_found", services.plan_purchase_cancel, purchase_id=p.pk, actor=outsider)
+    p.refresh_from_db()
+    assert p.status == "active"
+    assert list(p.events.values_list("action", flat=True)) == ["purchase"]
+    # ... while the selling center's desk may
+    insider = Actor(center_ids=frozenset({sh.pk}), roles={sh.pk: {"front_desk"}})
+    assert services.plan_purchase_refund(purchase_id=p.pk, actor=insider).status == "refunded"
+
+
+def test_a_sale_at_a_center_the_actor_cannot_see_is_not_found(mate):
+    from servicehub.actors import Actor
+    from tests.factories.centers import ServiceCenterFactory
+
+    sh, bj = ServiceCenterFactory(code="WSH02"), ServiceCenterFactory(code="WBJ02")
+    device = DeviceFactory(model=mate, sold_at=timezone.now() - dt.timedelta(days=1))
+    outsider = Actor(center_ids=frozenset({bj.pk}), roles={bj.pk: {"front_desk"}})
+    refused(
+        "not_found",
+        services.plan_purchase_create,
+        device=device,
+        plan_code=screen_care().code,
+        center=sh,
+        actor=outsider,
+    )
+    assert not PlanPurchase.objects.exists()
+
+
+def test_claims_of_a_ticket_at_a_center_the_actor_cannot_see_are_not_found(mate):
+    from servicehub.actors import Actor
+    from tests.factories.centers import ServiceCenterFactory
+
+    p = bought(mate, at=timezone.now() - dt.timedelta(days=1))
+    ticket = repair_ticket(device=p.device)
+    outsider = Actor(center_ids=frozenset({ServiceCenterFactory(code="WBJ03").pk}))
+    refused("not_found", services.plan_claim_use, purchase_id=p.pk, ticket=ticket, actor=outsider)
+    services.plan_claim_use(purchase_id=p.pk, ticket=ticket, actor=SYSTEM)
+    refused("not_found", services.plan_claims_release, ticket=ticket, actor=outsider)
+    assert PlanClaim.objects.get(purchase=p).status == "active"
+
+
+def test_warranty_services_refuse_to_run_for_nobody(mate):
+    p = bought(mate)
+    with pytest.raises(TypeError, match="SYSTEM"):
+        services.plan_purchase_refund(purchase_id=p.pk, actor=None)
