@@ -7,7 +7,8 @@ Every service that changes state locks what it changes with ``lock``/``lock_one`
 * on PostgreSQL it sets ``lock_timeout`` for the transaction (``SERVICEHUB_LOCK_TIMEOUT``, default 3 s):
   a change queued behind a stuck transaction fails fast with ``Busy`` (409 ``busy``) instead of holding a
   worker forever;
-* only the rows of the queryset's own table are locked (``FOR UPDATE OF self``), not joined rows.
+* only the rows of the queryset's own table are locked (``FOR UPDATE OF self``), not joined rows;
+* ``lock_first_free`` takes one row of a pool (a free loaner) skipping rows others hold (``SKIP LOCKED``).
 
 When a change locks rows of several tables, it locks them in the order of the layers (center, then ticket,
 then loaner/appointment/shipment, then the rest), parents before children. SQLite has no row locks (writes
