@@ -445,9 +445,21 @@ def loan_checkout(
 
 
 def _lock_loan(loan_id: int) -> Loan | None:
-    """Lock the loan row: a second return of the same loan waits here, then sees it returned."""
+    """Lock the loan's loaner, then the loan (parent before child, the documented order); ``None`` if no such loan.
+
+    A second return of the same loan waits here, then sees it returned. The loaner of a loan never
+    changes, so its id is read before the locks. (The concurrency test's control replaces this.)
+    """
+    loaner_id = Loan.objects.filter(pk=loan_id).values_list("loaner_id", flat=True).first()
+    if loaner_id is None:
+        return None
+    loaner = lock_one(Loaner, loaner_id)
     rows = lock(Loan.objects.filter(pk=loan_id))
-    return rows[0] if rows else None
+    if not rows:
+        return None
+    loan = rows[0]
+    loan.loaner = loaner
+    return loan
 
 
 def loan_return(
@@ -478,9 +490,7 @@ def loan_return(
         _check_center(actor, loan.center_id, _("loan"))
         if not loan.is_open:  # re-checked under the lock: a second return stops here
             raise _refuse(loan, _("return"))
-        # The loan is what changes; its loaner follows (no path locks a loaner and then its open loan).
-        loaner = lock_one(Loaner, loan.loaner_id)
-        loan.loaner = loaner
+        loaner = loan.loaner  # locked with the loan by _lock_loan
         settlement = selectors.loan_settlement(loan=loan, condition=condition, deductions=deductions, at=at)
         now = settlement.at
         method = loan.payment_method
