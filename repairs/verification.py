@@ -148,15 +148,10 @@ def verification_code_check(*, phone: str, code: str, now=None) -> str:
     now = now or timezone.now()
     ok = False
     with transaction.atomic():
-        # The newest unused code of this phone, locked and re-checked (a code used meanwhile is gone).
-        latest = (
-            PhoneVerification.objects.filter(phone=e164, used_at__isnull=True)
-            .order_by("-created_at", "-pk")
-            .values_list("pk", flat=True)
-            .first()
-        )
-        rows = lock(PhoneVerification.objects.filter(pk=latest, used_at__isnull=True)) if latest else []
-        row = rows[0] if rows else None
+        # The phone's unused codes (a handful at most: codes are rate-limited) locked in one query;
+        # the newest is the one that counts.
+        unused = lock(PhoneVerification.objects.filter(phone=e164, used_at__isnull=True))
+        row = max(unused, key=lambda r: (r.created_at, r.pk), default=None)
         if row is None or row.expires_at <= now or row.attempts >= conf("CODE_MAX_ATTEMPTS"):
             raise verification_failed()
         row.attempts += 1
