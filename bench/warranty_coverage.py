@@ -148,6 +148,7 @@ def measure(samples: int, *, tag: str, total: int) -> dict:
     from stdnum import luhn
 
     from centers.models import ServiceCenter  # noqa: F401  (repairs ticket needs a center)
+    from servicehub.actors import SYSTEM
     from tests.factories.warranty import make_imei, repair_ticket
     from warranty import services
     from warranty.models import Device, DeviceModel
@@ -178,14 +179,14 @@ def measure(samples: int, *, tag: str, total: int) -> dict:
         )
 
     def sell():
-        services.plan_purchase_create(device=fresh_device(), plan_code="SCREEN12")
+        services.plan_purchase_create(device=fresh_device(), plan_code="SCREEN12", actor=SYSTEM)
 
     def claim():
         device = fresh_device()
-        p = services.plan_purchase_create(device=device, plan_code="CAREPLUS24")
+        p = services.plan_purchase_create(device=device, plan_code="CAREPLUS24", actor=SYSTEM)
         ticket = repair_ticket(device=device)
         t = time.perf_counter()
-        services.plan_claim_use(purchase_id=p.pk, ticket=ticket)
+        services.plan_claim_use(purchase_id=p.pk, ticket=ticket, actor=SYSTEM)
         return time.perf_counter() - t
 
     ops = {"coverage_api": coverage, "plans_api": plans, "purchase_create": sell, "claim_use": claim}
@@ -195,10 +196,10 @@ def measure(samples: int, *, tag: str, total: int) -> dict:
         with CaptureQueriesContext(connection) as ctx:
             if name == "claim_use":
                 device = fresh_device()
-                p = services.plan_purchase_create(device=device, plan_code="CAREPLUS24")
+                p = services.plan_purchase_create(device=device, plan_code="CAREPLUS24", actor=SYSTEM)
                 ticket = repair_ticket(device=device)
                 ctx.initial_queries = len(connection.queries)
-                services.plan_claim_use(purchase_id=p.pk, ticket=ticket)
+                services.plan_claim_use(purchase_id=p.pk, ticket=ticket, actor=SYSTEM)
             else:
                 fn()
         queries[name] = len(ctx.captured_queries)

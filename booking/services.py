@@ -14,8 +14,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from centers.models import Certification, ServiceCenter, StaffMembership
+from repairs.models import RepairTicket
 from servicehub.actors import SYSTEM, Actor
-from servicehub.errors import DomainError
+from servicehub.errors import DomainError, NotFound
+from servicehub.locking import lock, lock_one
 from servicehub.phones import mobile_normalize, phone_normalize
 from warranty.identity import device_id_require
 
@@ -94,11 +96,11 @@ def _customer_and_device(*, name, phone, email, language, imei, serial, model_co
 
 
 def _lock_counter(*, center: ServiceCenter, start: dt.datetime, capacity: int) -> SlotCounter:
-    """The slot's counter row, created if missing, locked FOR UPDATE until the transaction ends."""
+    """The slot's counter row, created if missing, locked until the transaction ends (concurrency tests patch this)."""
     SlotCounter.objects.bulk_create(
         [SlotCounter(center=center, start=start, capacity=capacity, booked=0)], ignore_conflicts=True
     )
-    return SlotCounter.objects.select_for_update(of=("self",)).get(center=center, start=start)
+    return lock_one(SlotCounter.objects.filter(center=center, start=start))
 
 
 def _seat_take(*, center: ServiceCenter, start: dt.datetime, capacity: int) -> SlotCounter:
@@ -114,7 +116,8 @@ def _seat_take(*, center: ServiceCenter, start: dt.datetime, capacity: int) -> S
 
 
 def _seat_release(*, center_id: int, start: dt.datetime) -> None:
-    counter = SlotCounter.objects.select_for_update(of=("self",)).filter(center_id=center_id, start=start).first()
+    rows = lock(SlotCounter.objects.filter(center_id=center_id, start=start))
+    counter = rows[0] if rows else None
     if counter is not None and counter.booked > 0:
         counter.booked -= 1
         counter.save(update_fields=["booked"])
@@ -226,15 +229,22 @@ def appointment_book(
 
 
 def _appointment_locked(appointment_id: int) -> Appointment:
-    appointment = (
-        Appointment.objects.select_for_update(of=("self",))
-        .select_related("ticket", "center")
-        .filter(pk=appointment_id)
-        .first()
+    """Lock the appointment's ticket, then the appointment (the documented order: ticket before appointment).
+
+    The ticket id of an appointment never changes, so reading it before the locks is safe; the
+    ticket's status is read after them (``select_related`` runs with the appointment's lock).
+    """
+    ticket_id = Appointment.objects.filter(pk=appointment_id).values_list("ticket_id", flat=True).first()
+    if ticket_id is None:
+        raise NotFound(_("No such appointment."))
+    lock_one(RepairTicket, ticket_id)
+    return lock_one(
+        Appointment.objects.select_related("ticket", "center"), appointment_id, not_found=_("No such appointment.")
     )
-    if appointment is None:
-        raise DomainError("not_found", _("No such appointment."), status=404)
-    return appointment
+
+
+def _local_minutes(value: dt.datetime) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
 
 
 def _check_changeable(appointment: Appointment, now: dt.datetime) -> None:
@@ -286,7 +296,11 @@ def appointment_reschedule(
     reschedules). Refuses: ``not_found``; ``invalid_transition``/``too_late`` (409) as for
     cancelling; ``validation_error`` (field ``start``) for a slot that does not exist or the
     same slot; ``slot_full`` (409, with ``alternatives``) when the new slot has no seat left.
+    Writes the ``reschedule`` row of the ticket's timeline (old and new start).
     """
+    from repairs.services import ticket_note_add
+    from repairs.workflow import CustomerActor
+
     now = now or timezone.now()
     try:
         with transaction.atomic():
@@ -307,6 +321,14 @@ def appointment_reschedule(
             appointment.reschedule_count += 1
             appointment.reminded_at = None
             appointment.save(update_fields=["start", "end", "reschedule_count", "reminded_at", "updated_at"])
+            # The history row: the ticket's timeline says when the appointment moved, from when to when.
+            ticket_note_add(
+                ticket_id=appointment.ticket_id,
+                action="reschedule",
+                actor=actor or CustomerActor(ticket_id=appointment.ticket_id),
+                note=_("Appointment moved from %(old)s to %(new)s.")
+                % {"old": _local_minutes(old_start), "new": _local_minutes(new_start)},
+            )
             return appointment
     except DomainError as err:
         if err.code == "slot_full":
@@ -547,11 +569,12 @@ def on_site_engineer_assign(*, request_id: int, engineer, actor: Actor) -> OnSit
     ``permission_denied`` (403) unless the actor is a manager/front desk of the center;
     ``invalid_transition`` (409) for a cancelled request; ``not_certified`` (422) when the user
     is not an active engineer of the center with a certification valid on the visit date.
+    Writes the ``on_site_assign`` row of the ticket's timeline.
     """
     with transaction.atomic():
-        request = OnSiteRequest.objects.select_for_update(of=("self",)).filter(pk=request_id).first()
-        if request is None or not actor.can_see_center(request.center_id):
-            raise DomainError("not_found", _("No such on-site request."), status=404)
+        request = lock_one(OnSiteRequest, request_id, not_found=_("No such on-site request."))
+        if not actor.can_see_center(request.center_id):
+            raise NotFound(_("No such on-site request."))
         if not (actor.has_role("manager", request.center_id) or actor.has_role("front_desk", request.center_id)):
             raise DomainError("permission_denied", _("Only the center's staff can assign engineers."), status=403)
         if request.status == OnSiteStatus.CANCELLED:
@@ -572,6 +595,16 @@ def on_site_engineer_assign(*, request_id: int, engineer, actor: Actor) -> OnSit
         request.engineer = engineer
         request.status = OnSiteStatus.ASSIGNED
         request.save(update_fields=["engineer", "status", "updated_at"])
+        # The history row of the assignment, on the ticket's timeline.
+        from repairs.services import ticket_note_add
+
+        ticket_note_add(
+            ticket_id=request.ticket_id,
+            action="on_site_assign",
+            actor=actor,
+            note=_("On-site engineer assigned: %(name)s.")
+            % {"name": engineer.get_full_name() or engineer.get_username()},
+        )
         return request
 
 
@@ -603,9 +636,7 @@ def callback_request_create(
 def callback_request_mark_done(*, callback_id: int, actor: Actor) -> CallbackRequest:
     """Mark a callback as done (idempotent: a done one stays as it was). Refuses ``not_found``."""
     with transaction.atomic():
-        callback = CallbackRequest.objects.select_for_update(of=("self",)).filter(pk=callback_id).first()
-        if callback is None:
-            raise DomainError("not_found", _("No such callback request."), status=404)
+        callback = lock_one(CallbackRequest, callback_id, not_found=_("No such callback request."))
         if callback.status == CallbackStatus.OPEN:
             callback.status = CallbackStatus.DONE
             callback.handled_by = actor.user if getattr(actor.user, "pk", None) else None
@@ -637,8 +668,6 @@ def survey_submit(
     ticket; ``survey_exists`` (409) when already answered; ``validation_error`` (field =
     the aspect) for stars outside 1-5 or a recommendation outside 0-10.
     """
-    from repairs.models import RepairTicket
-
     ratings = {"overall": overall, "staff": staff, "speed": speed, "quality": quality}
     for aspect, value in ratings.items():
         if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 5:
@@ -648,9 +677,7 @@ def survey_submit(
     ):
         raise DomainError("validation_error", _("Choose a number from 0 to 10."), field="recommend")
     with transaction.atomic():
-        ticket = RepairTicket.objects.select_for_update(of=("self",)).filter(pk=ticket_id).first()
-        if ticket is None:
-            raise DomainError("not_found", _("No such repair."), status=404)
+        ticket = lock_one(RepairTicket, ticket_id, not_found=_("No such repair."))
         if ticket.status not in SURVEY_OPEN_STATUSES:
             raise DomainError("survey_not_open", _("The survey opens once the device is back with you."), status=409)
         if Survey.objects.filter(ticket=ticket).exists():
@@ -685,7 +712,7 @@ def plan_order_checkout(
     provider = provider or payment_provider()
     device = device_find(imei=imei)
     if device is None:
-        raise DomainError("not_found", _("No device with this IMEI is registered."), status=404, field="imei")
+        raise NotFound(_("No device with this IMEI is registered."), field="imei")
     offer = next((p for p in plans_on_sale(model=device.model) if p.code == plan_code), None)
     if offer is None:
         raise DomainError("not_eligible", _("This plan cannot be bought for this device."), status=422, field="plan")
@@ -702,7 +729,7 @@ def plan_order_checkout(
         )
     try:
         with transaction.atomic():
-            order = PlanOrder.objects.select_for_update(of=("self",)).get(pk=order.pk)
+            order = lock_one(PlanOrder, order.pk)
             # Re-checks eligibility (window, duplicate) under the device lock.
             purchase = plan_purchase_create(
                 device=device,
@@ -710,6 +737,7 @@ def plan_order_checkout(
                 purchased_at=now or timezone.now(),
                 price=amount,
                 channel="web",
+                actor=SYSTEM,  # the customer paid on the web: no staff or partner scope applies
             )
             order.status = PaymentStatus.PAID
             order.provider_reference = result.reference

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from servicehub.csvsafe import csv_unescape
 from servicehub.errors import DomainError
+from servicehub.locking import lock_one
 
 from .choices import (
     DEFAULT_SERVICE_DAY_PERKS,
@@ -303,9 +304,7 @@ def center_update(*, center_id: int, actor=None, region: Region | None = None, *
     if unknown:
         raise _invalid(sorted(unknown)[0], _("This field cannot be changed."))
     with transaction.atomic():
-        center = ServiceCenter.objects.select_for_update(of=("self",)).filter(pk=center_id).first()
-        if center is None:
-            raise DomainError("not_found", _("No such center."), status=404)
+        center = lock_one(ServiceCenter, center_id, not_found=_("No such center."))
         if changes.get("active") is False and center.active:
             raise _invalid("active", _("Use deactivate to close a center."))
         _validate_center_values(changes, center=center)
@@ -328,9 +327,7 @@ def center_deactivate(*, center_id: int, actor=None) -> ServiceCenter:
     forward to it (move them to another hub first); 404 ``not_found`` for an unknown id.
     """
     with transaction.atomic():
-        center = ServiceCenter.objects.select_for_update(of=("self",)).filter(pk=center_id).first()
-        if center is None:
-            raise DomainError("not_found", _("No such center."), status=404)
+        center = lock_one(ServiceCenter, center_id, not_found=_("No such center."))
         if not center.active:
             return center
         spokes = list(center.spokes.filter(active=True).order_by("code").values_list("code", flat=True)[:10])
@@ -365,9 +362,7 @@ def opening_hours_set(*, center_id: int, weekday: int, intervals: list[tuple[tim
         if i and ordered[i - 1][1] > opens:
             raise _invalid("intervals", _("Intervals overlap."))
     with transaction.atomic():
-        center = ServiceCenter.objects.select_for_update(of=("self",)).filter(pk=center_id).first()
-        if center is None:
-            raise DomainError("not_found", _("No such center."), status=404)
+        center = lock_one(ServiceCenter, center_id, not_found=_("No such center."))
         OpeningHours.objects.filter(center=center, weekday=weekday).delete()
         center_cache_bump(code=center.code)
         return OpeningHours.objects.bulk_create(
@@ -392,9 +387,7 @@ def opening_exception_set(
     if not closed and (opens is None or closes is None or not opens < closes):
         raise _invalid("opens", _("Special hours must open before they close."))
     with transaction.atomic():
-        center = ServiceCenter.objects.select_for_update(of=("self",)).filter(pk=center_id).first()
-        if center is None:
-            raise DomainError("not_found", _("No such center."), status=404)
+        center = lock_one(ServiceCenter, center_id, not_found=_("No such center."))
         exception, _created = OpeningException.objects.update_or_create(
             center=center,
             date=day,

@@ -1,9 +1,12 @@
 """Writes for loaners: every status change of a loaner or a loan, every ledger entry.
 
-Each function is one transaction: lock the row(s) (``select_for_update(of=("self",))``),
-re-check the state under the lock, write, append the history row
+Each function is one transaction: lock the row(s) (``servicehub.locking``: pk order, lock timeout,
+``busy`` 409), re-check the state under the lock, write, append the history row
 (``LoanerEvent``) and the ledger rows (``DepositEntry``) in the same
 transaction. Refusals are ``DomainError`` with a stable code.
+
+Every function takes an ``actor`` and checks it may see the center (objects of other centers
+do not exist for it: ``not_found``); jobs and commands pass ``servicehub.actors.SYSTEM``.
 """
 
 from __future__ import annotations
@@ -12,15 +15,17 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from partners.webhooks import webhook_event_emit
 from repairs.choices import OPEN_STATUSES as TICKET_OPEN_STATUSES
+from servicehub.actors import SYSTEM, Actor
 from servicehub.errors import Conflict, DomainError, NotFound
 from servicehub.events import emit
+from servicehub.locking import lock, lock_first_free, lock_one
 from servicehub.money import ZERO, money
 from warranty.choices import Tier
 from warranty.models import validate_imei
@@ -50,22 +55,26 @@ def _user(actor):
 
 
 def _label(actor) -> str:
-    return actor.label if actor is not None else "system"
+    return actor.label
+
+
+def _require_actor(actor) -> Actor:
+    """No service runs for nobody: a missing actor is a programming error, not "see everything"."""
+    if not isinstance(actor, Actor):
+        raise TypeError("loaners services need an actor (jobs and commands pass servicehub.actors.SYSTEM)")
+    return actor
 
 
 def _check_center(actor, center_id: int, what: str) -> None:
     """Objects of centers the actor cannot see do not exist for them."""
-    if actor is not None and not actor.can_see_center(center_id):
+    if not _require_actor(actor).can_see_center(center_id):
         raise NotFound(_("No such %(what)s.") % {"what": what})
 
 
 def _lock_loaner(loaner_id: int, actor) -> Loaner:
-    loaner = Loaner.objects.select_for_update(of=("self",)).filter(pk=loaner_id).first()
-    if loaner is None:
-        raise NotFound(_("No such loaner."))
-    if actor is not None and not (
-        actor.can_see_center(loaner.current_center_id) or actor.can_see_center(loaner.home_center_id)
-    ):
+    _require_actor(actor)
+    loaner = lock_one(Loaner, loaner_id, not_found=_("No such loaner."))
+    if not (actor.can_see_center(loaner.current_center_id) or actor.can_see_center(loaner.home_center_id)):
         raise NotFound(_("No such loaner."))
     return loaner
 
@@ -264,16 +273,14 @@ def loaner_transfer_receive(*, loaner_id: int, actor, note: str = "") -> LoanerT
     Refuses a loaner not in transfer (409 ``invalid_transition``) and a receiver who
     cannot see the destination center (``not_found``).
     """
-    loaner = Loaner.objects.select_for_update(of=("self",)).filter(pk=loaner_id).first()
-    transfer = (
-        LoanerTransfer.objects.select_for_update(of=("self",))
-        .filter(loaner_id=loaner_id, received_at__isnull=True)
-        .select_related("to_center")
-        .first()
+    _require_actor(actor)
+    # The loaner, then its open transfer (parent before child).
+    loaner = lock_one(Loaner, loaner_id, not_found=_("No such loaner."))
+    transfers = lock(
+        LoanerTransfer.objects.filter(loaner_id=loaner_id, received_at__isnull=True).select_related("to_center")
     )
-    if loaner is None or (
-        transfer is None and actor is not None and not actor.can_see_center(loaner.current_center_id)
-    ):
+    transfer = transfers[0] if transfers else None
+    if transfer is None and not actor.can_see_center(loaner.current_center_id):
         raise NotFound(_("No such loaner."))
     if loaner.status != LoanerStatus.TRANSFERRING or transfer is None:
         raise _refuse(loaner, _("receive"))
@@ -311,10 +318,7 @@ def loaner_retire(*, loaner_id: int, actor, note: str = "") -> Loaner:
 
 def _pick_loaner(*, center_id: int, tier: str) -> Loaner | None:
     """Lock one lendable loaner; concurrent checkouts skip each other's rows instead of queueing."""
-    qs = selectors.loaners_lendable(center_id=center_id, tier=tier).order_by("pk")
-    if connection.features.has_select_for_update_skip_locked:
-        qs = qs.select_for_update(skip_locked=True, of=("self",))
-    return qs.first()
+    return lock_first_free(selectors.loaners_lendable(center_id=center_id, tier=tier))
 
 
 def loan_checkout(
@@ -354,16 +358,13 @@ def loan_checkout(
     if not terms_accepted:
         raise DomainError("validation_error", _("The customer must accept the loan terms."), field="terms_accepted")
 
+    _require_actor(actor)
     with transaction.atomic():
-        # The ticket lock serialises checkouts of one ticket; its status is read under it.
-        ticket = (
-            RepairTicket.objects.select_for_update(of=("self",))
-            .select_related("center", "device")
-            .filter(pk=ticket_id)
-            .first()
+        # The ticket lock serialises checkouts of one ticket; its status is read under it. It is taken
+        # with the lock timeout like every lock (a stuck transaction on the ticket answers ``busy``).
+        ticket = lock_one(
+            RepairTicket.objects.select_related("center", "device"), ticket_id, not_found=_("No such ticket.")
         )
-        if ticket is None:
-            raise NotFound(_("No such ticket."))
         _check_center(actor, ticket.center_id, _("ticket"))
         if ticket.status not in TICKET_OPEN_STATUSES:
             raise DomainError(
@@ -445,8 +446,21 @@ def loan_checkout(
 
 
 def _lock_loan(loan_id: int) -> Loan | None:
-    """Lock the loan row: a second return of the same loan waits here, then sees it returned."""
-    return Loan.objects.select_for_update(of=("self",)).filter(pk=loan_id).first()
+    """Lock the loan's loaner, then the loan (parent before child, the documented order); ``None`` if no such loan.
+
+    A second return of the same loan waits here, then sees it returned. The loaner of a loan never
+    changes, so its id is read before the locks. (The concurrency test's control replaces this.)
+    """
+    loaner_id = Loan.objects.filter(pk=loan_id).values_list("loaner_id", flat=True).first()
+    if loaner_id is None:
+        return None
+    loaner = lock_one(Loaner, loaner_id)
+    rows = lock(Loan.objects.filter(pk=loan_id))
+    if not rows:
+        return None
+    loan = rows[0]
+    loan.loaner = loaner
+    return loan
 
 
 def loan_return(
@@ -469,6 +483,7 @@ def loan_return(
     twice), ``validation_error`` (400: unknown condition, deduction without a reason,
     zero or negative amount).
     """
+    _require_actor(actor)
     with transaction.atomic():
         loan = _lock_loan(loan_id)
         if loan is None:
@@ -476,8 +491,7 @@ def loan_return(
         _check_center(actor, loan.center_id, _("loan"))
         if not loan.is_open:  # re-checked under the lock: a second return stops here
             raise _refuse(loan, _("return"))
-        loaner = Loaner.objects.select_for_update(of=("self",)).get(pk=loan.loaner_id)
-        loan.loaner = loaner
+        loaner = loan.loaner  # locked with the loan by _lock_loan
         settlement = selectors.loan_settlement(loan=loan, condition=condition, deductions=deductions, at=at)
         now = settlement.at
         method = loan.payment_method
@@ -552,14 +566,14 @@ def loans_mark_overdue(*, now: datetime | None = None) -> int:
     marked = 0
     for loan_id in ids:
         with transaction.atomic():
-            loan = (
-                Loan.objects.select_for_update(of=("self",))
-                .select_related("loaner", "ticket", "center")
-                .filter(pk=loan_id, status=LoanStatus.OUT, due_at__lt=now)
-                .first()
+            rows = lock(
+                Loan.objects.select_related("loaner", "ticket", "center").filter(
+                    pk=loan_id, status=LoanStatus.OUT, due_at__lt=now
+                )
             )
-            if loan is None:
+            if not rows:
                 continue
+            loan = rows[0]
             loan.status = LoanStatus.OVERDUE
             loan.save(update_fields=["status", "updated_at"])
             _event(
@@ -567,7 +581,7 @@ def loans_mark_overdue(*, now: datetime | None = None) -> int:
                 loan=loan,
                 action=LoanerAction.OVERDUE,
                 from_status=loan.loaner.status,
-                actor=None,
+                actor=SYSTEM,
                 at=now,
                 center_id=loan.center_id,
             )

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from servicehub.actors import SYSTEM, Actor
 from servicehub.errors import DomainError, NotFound
+from servicehub.locking import lock_one
 
 from .choices import ALLOWED_FROM, HANDOVER_EVENTS, Leg, ShipmentEventKind, ShipmentStatus
 from .models import Shipment, ShipmentEvent
@@ -32,6 +33,13 @@ TICKET_ACTIONS: dict[tuple[str, str], str] = {
     (Leg.CENTER_TO_COLLECTION_POINT, ShipmentEventKind.PICKED_UP): "ship_back",
     # Arrival at the collection point: the ticket stays "returning" until the operator hands it over.
 }
+
+
+def _require_actor(actor) -> Actor:
+    """No change runs for nobody: couriers' callbacks and jobs pass ``servicehub.actors.SYSTEM``."""
+    if not isinstance(actor, Actor):
+        raise TypeError("logistics services need an actor (jobs and callbacks pass servicehub.actors.SYSTEM)")
+    return actor
 
 
 def _ends(ticket, leg: str):
@@ -173,12 +181,18 @@ def shipment_event_record(
     if at > now + FUTURE_TOLERANCE:
         raise DomainError("validation_error", _("This time is in the future."), field="at")
     tracking_no, seal_no = (tracking_no or "").strip(), (seal_no or "").strip()
-    actor = actor or SYSTEM
+    _require_actor(actor)
     with transaction.atomic():
         visible = shipments_for_actor(actor=actor)
-        shipment = visible.select_for_update(of=("self",)).filter(pk=shipment_id).first()
-        if shipment is None:
+        # The ticket first, then its shipment (the documented order; an arrival moves the ticket under
+        # this same lock). A shipment's ticket never changes, so reading its id unlocked is safe.
+        ticket_id = visible.filter(pk=shipment_id).values_list("ticket_id", flat=True).first()
+        if ticket_id is None:
             raise NotFound(_("No such shipment."))
+        from repairs.models import RepairTicket
+
+        lock_one(RepairTicket, ticket_id)
+        shipment = lock_one(visible, shipment_id, not_found=_("No such shipment."))
         last = shipment.events.order_by("-at", "-pk").first()
         if last is not None and last.event == event and last.at == at and (not seal_no or seal_no == last.seal_no):
             return last  # a courier's retry
@@ -251,7 +265,7 @@ def shipment_event_record(
     return row
 
 
-def shipment_tracking_assign(*, shipment_id: int, tracking_no: str, courier: str = "", actor=None) -> Shipment:
+def shipment_tracking_assign(*, shipment_id: int, tracking_no: str, courier: str = "", actor: Actor) -> Shipment:
     """Record the courier's waybill number when the courier accepts the order (before any scan).
 
     Changes: the shipment's ``tracking_no`` (and ``courier`` when given and none was set);
@@ -263,15 +277,12 @@ def shipment_tracking_assign(*, shipment_id: int, tracking_no: str, courier: str
     from . import events
     from .selectors import shipments_for_actor
 
+    _require_actor(actor)
     tracking_no = (tracking_no or "").strip()[:64]
     if not tracking_no:
         raise DomainError("validation_error", _("Give the tracking number."), field="tracking_no")
     with transaction.atomic():
-        shipment = (
-            shipments_for_actor(actor=actor or SYSTEM).select_for_update(of=("self",)).filter(pk=shipment_id).first()
-        )
-        if shipment is None:
-            raise NotFound(_("No such shipment."))
+        shipment = lock_one(shipments_for_actor(actor=actor), shipment_id, not_found=_("No such shipment."))
         if shipment.tracking_no == tracking_no:
             return shipment
         if shipment.tracking_no:

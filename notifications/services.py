@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError
 
 from servicehub.errors import DomainError
+from servicehub.locking import lock
 
 from .channels import channel_for
 from .choices import NotificationChannel, NotificationKind, NotificationStatus, SkipReason
@@ -319,12 +320,12 @@ def notifications_resend(*, notification_ids: Iterable[int], actor=None) -> int:
     never sent twice, a skipped one had a reason.
     """
     with transaction.atomic():
-        ids = list(
-            Notification.objects.select_for_update(of=("self",))
-            .filter(pk__in=list(notification_ids), status=NotificationStatus.FAILED)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
+        ids = [
+            row.pk
+            for row in lock(
+                Notification.objects.filter(pk__in=list(notification_ids), status=NotificationStatus.FAILED)
+            )
+        ]
         now = timezone.now()
         Notification.objects.filter(pk__in=ids).update(
             status=NotificationStatus.PENDING,

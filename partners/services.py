@@ -10,7 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from servicehub.api.permissions import ALL_SCOPES
-from servicehub.errors import DomainError, NotFound
+from servicehub.errors import DomainError
+from servicehub.locking import lock_one
 from servicehub.models import IdempotencyRecord
 
 from .authentication import KEY_PREFIX, hash_key
@@ -111,9 +112,7 @@ def api_key_create(
 @transaction.atomic
 def api_key_revoke(*, key_id: int, now=None) -> ApiKey:
     """Revoke a key (idempotent: an already revoked key keeps its first revocation time)."""
-    key = ApiKey.objects.select_for_update(of=("self",)).filter(pk=key_id).first()
-    if key is None:
-        raise NotFound()
+    key = lock_one(ApiKey, key_id)
     if key.revoked_at is None:
         key.revoked_at = now or timezone.now()
         key.save(update_fields=["revoked_at"])
@@ -166,9 +165,7 @@ def webhook_endpoint_rotate_secret(
     from .webhooks import new_secret
 
     now = now or timezone.now()
-    endpoint = WebhookEndpoint.objects.select_for_update(of=("self",)).filter(pk=endpoint_id).first()
-    if endpoint is None:
-        raise NotFound()
+    endpoint = lock_one(WebhookEndpoint, endpoint_id)
     if not endpoint.active:
         raise DomainError("endpoint_disabled", _("This webhook endpoint is disabled."), status=409)
     secret = new_secret()
@@ -182,9 +179,7 @@ def webhook_endpoint_rotate_secret(
 @transaction.atomic
 def webhook_endpoint_disable(*, endpoint_id: int, reason: str, now=None) -> WebhookEndpoint:
     """Disable an endpoint and cancel its pending deliveries (idempotent). Nothing is deleted."""
-    endpoint = WebhookEndpoint.objects.select_for_update(of=("self",)).filter(pk=endpoint_id).first()
-    if endpoint is None:
-        raise NotFound()
+    endpoint = lock_one(WebhookEndpoint, endpoint_id)
     if endpoint.active:
         endpoint.active = False
         endpoint.disabled_reason = reason[:200]
@@ -205,9 +200,7 @@ def webhook_endpoint_delete(*, endpoint_id: int, now=None) -> WebhookEndpoint:
     Refuses an unknown or already deleted endpoint (``not_found``).
     """
     now = now or timezone.now()
-    endpoint = WebhookEndpoint.objects.select_for_update(of=("self",)).filter(pk=endpoint_id, deleted_at=None).first()
-    if endpoint is None:
-        raise NotFound()
+    endpoint = lock_one(WebhookEndpoint.objects.filter(deleted_at=None), endpoint_id)
     endpoint = webhook_endpoint_disable(endpoint_id=endpoint.pk, reason=_("Deleted through the API."), now=now)
     endpoint.deleted_at = now
     endpoint.save(update_fields=["deleted_at"])
@@ -250,7 +243,7 @@ def webhook_delivery_attempt(*, delivery_id: int, now=None) -> WebhookDelivery |
     result = http_post(delivery.endpoint.url, body=body, headers=headers)
     success = result.status_code is not None and 200 <= result.status_code < 300
     with transaction.atomic():
-        delivery = WebhookDelivery.objects.select_for_update(of=("self",)).get(pk=delivery_id)
+        delivery = lock_one(WebhookDelivery, delivery_id)
         finished = timezone.now()
         WebhookAttempt.objects.create(
             delivery=delivery,
@@ -302,14 +295,7 @@ def webhook_delivery_redeliver(*, delivery_id: int, now=None) -> WebhookDelivery
     being sent right now (409 ``delivery_in_progress``).
     """
     now = now or timezone.now()
-    delivery = (
-        WebhookDelivery.objects.select_for_update(of=("self",))
-        .select_related("endpoint")
-        .filter(pk=delivery_id)
-        .first()
-    )
-    if delivery is None:
-        raise NotFound()
+    delivery = lock_one(WebhookDelivery.objects.select_related("endpoint"), delivery_id)
     if not delivery.endpoint.active:
         raise DomainError("endpoint_disabled", _("This webhook endpoint is disabled."), status=409)
     if delivery.status == DeliveryStatus.SENDING:

@@ -11,12 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from servicehub.actors import SYSTEM, Actor
 from servicehub.errors import DomainError, NotFound
+from servicehub.locking import lock, lock_one
 from servicehub.phones import phone_normalize
 
 from . import events
@@ -121,9 +122,7 @@ def customer_contact_update(
     if language not in Language.values:
         raise DomainError("validation_error", _("Unknown language."), field="language")
     with transaction.atomic():
-        customer = Customer.objects.select_for_update(of=("self",)).filter(pk=customer_id).first()
-        if customer is None:
-            raise NotFound(_("No such customer."))
+        customer = lock_one(Customer, customer_id, not_found=_("No such customer."))
         customer.email = email[:254]
         customer.language = language
         customer.contact_consent = bool(contact_consent)
@@ -362,7 +361,7 @@ def ticket_check_in(
         if refuse_open_duplicate:
             from warranty.models import Device
 
-            Device.objects.select_for_update().filter(pk=dev.pk).first()
+            lock(Device.objects.filter(pk=dev.pk))
             from .selectors import DUPLICATE_GUARD_STATUSES
 
             if RepairTicket.objects.filter(device=dev, status__in=DUPLICATE_GUARD_STATUSES).exists():
@@ -389,15 +388,14 @@ def ticket_check_in(
 
 
 def _lock_ticket(ticket_id: int) -> RepairTicket:
-    """SELECT ... FOR UPDATE on the ticket row only (concurrency tests patch this to show the race)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            # Fail fast instead of queueing behind a stuck transaction.
-            cursor.execute("SET LOCAL lock_timeout = '3s'")
-    return (
-        RepairTicket.objects.select_for_update(of=("self",))
-        .select_related("center", "origin_center", "device", "customer")
-        .get(pk=ticket_id)
+    """Lock the ticket row only, with the lock timeout (concurrency tests patch this to show the race).
+
+    Refuses: no such ticket (``not_found``); a lock wait beyond the timeout (``busy``, 409).
+    """
+    return lock_one(
+        RepairTicket.objects.select_related("center", "origin_center", "device", "customer"),
+        ticket_id,
+        not_found=_("No such ticket."),
     )
 
 
@@ -420,16 +418,11 @@ def ticket_transition(*, ticket_id: int, action: str, actor, note: str = "", **p
     move not allowed now or not for this actor (``invalid_transition``, 409, with
     ``allowed_actions``); an outdated quote (``quote_outdated``, 409); pricing
     input (``validation_error``); an exhausted plan (``not_eligible``, 422);
-    a ticket locked by another transaction for > 3 s (``ticket_busy``, 409).
+    a ticket locked by another transaction beyond the lock timeout (``busy``, 409).
     """
     move = MOVES.get(action)
     with transaction.atomic():
-        try:
-            ticket = _lock_ticket(ticket_id)
-        except RepairTicket.DoesNotExist:
-            raise NotFound(_("No such ticket."))
-        except OperationalError:
-            raise DomainError("ticket_busy", _("Someone else is changing this ticket; try again."), status=409)
+        ticket = _lock_ticket(ticket_id)
         if not _visible(ticket, actor):
             raise NotFound(_("No such ticket."))
         if move is None:
@@ -470,7 +463,6 @@ def ticket_transition(*, ticket_id: int, action: str, actor, note: str = "", **p
             else:
                 target = S.AWAITING_APPROVAL
                 extra_note = _("Quote v%(v)s: %(total)s CNY.") % {"v": quote.version, "total": quote.total}
-            params["_quote"] = quote
         elif action == Action.APPROVE:
             _quote_decide(ticket, actor=actor, approve=True, quote_id=params.get("quote_id"), now=now)
             ticket.approved_at = now
@@ -515,10 +507,34 @@ def ticket_transition(*, ticket_id: int, action: str, actor, note: str = "", **p
             now=now,
             stage_entered_at=stage_entered_at,
         )
-    if "_quote" in params:
-        # A dead return channel, removed by issue #18 item 4 (not a model attribute, so the stubs cannot know it).
-        ticket._new_quote = params["_quote"]  # type: ignore[attr-defined]
     return ticket
+
+
+def ticket_note_add(*, ticket_id: int, action: str, actor, note: str) -> TicketEvent:
+    """Append a timeline row that records a change around the ticket without moving it.
+
+    For changes other apps make to what belongs to a ticket (booking: ``reschedule``, ``on_site_assign``):
+    the row has ``from_status == to_status`` and is written under the ticket's lock, in the caller's
+    transaction. It is not a status change, so nothing is sent for it. Refuses: unknown ticket or one the
+    actor cannot see (``not_found``); ``busy`` (409) when the ticket stays locked beyond the timeout.
+    """
+    if not isinstance(actor, Actor):
+        raise TypeError("ticket_note_add needs an actor (jobs pass servicehub.actors.SYSTEM)")
+    with transaction.atomic():
+        ticket = _lock_ticket(ticket_id)
+        if not _visible(ticket, actor):
+            raise NotFound(_("No such ticket."))
+        user = getattr(actor, "user", None)
+        return TicketEvent.objects.create(
+            ticket=ticket,
+            action=action[:32],
+            from_status=ticket.status,
+            to_status=ticket.status,
+            actor=user if getattr(user, "pk", None) else None,
+            actor_label=actor.label[:150],
+            note=str(note),
+            at=timezone.now(),
+        )
 
 
 def _visible(ticket, actor) -> bool:

@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from servicehub.errors import DomainError
+from servicehub.locking import lock
 
 from . import events
 from .models import Customer, PhoneVerification, RepairTicket
@@ -147,12 +148,10 @@ def verification_code_check(*, phone: str, code: str, now=None) -> str:
     now = now or timezone.now()
     ok = False
     with transaction.atomic():
-        row = (
-            PhoneVerification.objects.select_for_update(of=("self",))
-            .filter(phone=e164, used_at__isnull=True)
-            .order_by("-created_at", "-pk")
-            .first()
-        )
+        # The phone's unused codes (a handful at most: codes are rate-limited) locked in one query;
+        # the newest is the one that counts.
+        unused = lock(PhoneVerification.objects.filter(phone=e164, used_at__isnull=True))
+        row = max(unused, key=lambda r: (r.created_at, r.pk), default=None)
         if row is None or row.expires_at <= now or row.attempts >= conf("CODE_MAX_ATTEMPTS"):
             raise verification_failed()
         row.attempts += 1

@@ -66,6 +66,8 @@ STAFF_ACTION = {
 # What the timeline says happened (past tense); "book" is the first event, not an action.
 STAFF_EVENT = {
     "book": pgettext_lazy("timeline", "Booked"),
+    "reschedule": pgettext_lazy("timeline", "Appointment moved"),
+    "on_site_assign": pgettext_lazy("timeline", "On-site engineer assigned"),
     Action.CHECK_IN: pgettext_lazy("timeline", "Checked in"),
     Action.FORWARD: pgettext_lazy("timeline", "Forwarded to the hub"),
     Action.RECEIVE_AT_HUB: pgettext_lazy("timeline", "Received at the hub"),

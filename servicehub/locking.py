@@ -7,7 +7,8 @@ Every service that changes state locks what it changes with ``lock``/``lock_one`
 * on PostgreSQL it sets ``lock_timeout`` for the transaction (``SERVICEHUB_LOCK_TIMEOUT``, default 3 s):
   a change queued behind a stuck transaction fails fast with ``Busy`` (409 ``busy``) instead of holding a
   worker forever;
-* only the rows of the queryset's own table are locked (``FOR UPDATE OF self``), not joined rows.
+* only the rows of the queryset's own table are locked (``FOR UPDATE OF self``), not joined rows;
+* ``lock_first_free`` takes one row of a pool (a free loaner) skipping rows others hold (``SKIP LOCKED``).
 
 When a change locks rows of several tables, it locks them in the order of the layers (center, then ticket,
 then loaner/appointment/shipment, then the rest), parents before children. SQLite has no row locks (writes
@@ -116,3 +117,21 @@ def lock_many(target: Target[M], pks: Iterable[Any], *, timeout: float | None = 
     if not keys:
         return {}
     return {row.pk: row for row in lock(_as_queryset(target).filter(pk__in=keys), timeout=timeout)}
+
+
+def lock_first_free(target: Target[M], *, timeout: float | None = None) -> M | None:
+    """Lock the first row (primary-key order) of ``target`` that no other transaction holds; ``None`` if none.
+
+    For pools (a free loaner): concurrent callers skip each other's rows instead of queueing behind the
+    same one. Where the database cannot skip locked rows it waits for the first row, as ``lock`` does.
+    Refuses like ``lock``: outside a transaction (``RuntimeError``), a lock wait beyond the timeout (``Busy``).
+    """
+    queryset = _as_queryset(target)
+    using = _prepare(queryset, timeout)
+    skip_locked = connections[using].features.has_select_for_update_skip_locked
+    try:
+        return queryset.using(using).select_for_update(of=("self",), skip_locked=skip_locked).order_by("pk").first()
+    except OperationalError as exc:
+        if _is_lock_timeout(exc):
+            raise Busy() from exc
+        raise

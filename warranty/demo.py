@@ -15,6 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 from stdnum import luhn
 
+from servicehub.actors import SYSTEM
+
 from . import services
 from .choices import PlanKind, PurchaseChannel, SaleChannel, Tier
 from .models import Device, DeviceModel, PlanPrice, PlanProduct, PlanPurchase, StatutoryPolicy
@@ -246,6 +248,7 @@ def seed(*, out, options) -> None:
                 purchased_at=device.sold_at + dt.timedelta(hours=1),
                 channel=PurchaseChannel.PARTNER,
                 partner=retailer,
+                actor=SYSTEM,
             )
             bought += 1
     services.plan_purchases_expire(now=now)

@@ -266,6 +266,15 @@ def plans_on_sale(*, model: DeviceModel | None = None) -> list[PlanProduct]:
     ]
 
 
+def plan_purchase_visible(*, purchase: PlanPurchase, actor) -> bool:
+    """The rule of ``plan_purchases_visible`` for one purchase (services check it under the lock)."""
+    if actor.partner is not None:
+        return purchase.partner_id == actor.partner.pk
+    if actor.is_system or actor.sees_all_centers:
+        return True
+    return purchase.center_id is not None and purchase.center_id in (actor.center_ids or ())
+
+
 def plan_purchases_visible(*, actor) -> QuerySet[PlanPurchase]:
     """Purchases the actor may see: a partner its own sales; staff their centers' counter sales (HQ all)."""
     qs = PlanPurchase.objects.select_related("device", "device__model", "product", "partner").order_by(

@@ -1,8 +1,11 @@
 """Writes: device registration, plan sales, refunds, claims and their release.
 
 Each function is one transaction. State changes lock the row first
-(``select_for_update(of=("self",))``, ordered by pk when several), re-check the
+(``servicehub.locking``: pk order, lock timeout, ``busy`` 409), re-check the
 state under the lock, write, and append a ``PlanPurchaseEvent`` ledger row.
+Services that change a purchase or a claim take an ``actor`` and check its scope
+themselves (what the actor may not see does not exist: ``not_found``); jobs pass
+``servicehub.actors.SYSTEM``.
 ``device_get_or_register``, ``plan_claim_use`` and ``plan_claims_release`` are
 cross-app contracts used by the repairs app: keep their signatures.
 """
@@ -19,7 +22,9 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from servicehub.actors import SYSTEM, Actor
 from servicehub.errors import Conflict, DomainError, NotFound
+from servicehub.locking import lock, lock_many, lock_one
 from servicehub.money import money
 
 from . import dates
@@ -34,7 +39,13 @@ from .choices import (
 )
 from .identity import device_id_require
 from .models import Device, DeviceModel, PlanClaim, PlanProduct, PlanPurchase, PlanPurchaseEvent, validate_imei
-from .selectors import normalize_imei, plan_price_for, plan_product_eligible, statutory_policy_for
+from .selectors import (
+    normalize_imei,
+    plan_price_for,
+    plan_product_eligible,
+    plan_purchase_visible,
+    statutory_policy_for,
+)
 
 # A purchase/sale time this far ahead of the server clock is still accepted (clock skew of a till).
 CLOCK_SKEW = dt.timedelta(minutes=5)
@@ -53,6 +64,26 @@ def _actor_user(actor):
 
 def _actor_label(actor) -> str:
     return actor.label if actor is not None else "system"
+
+
+def _require_actor(actor) -> Actor:
+    if not isinstance(actor, Actor):
+        raise TypeError("warranty services need an actor (jobs and commands pass servicehub.actors.SYSTEM)")
+    return actor
+
+
+def _check_purchase_scope(purchase: PlanPurchase, actor) -> None:
+    """A purchase the actor may not see (``selectors.plan_purchases_visible``) does not exist for them."""
+    if not plan_purchase_visible(purchase=purchase, actor=_require_actor(actor)):
+        raise NotFound(_("No such plan purchase."))
+
+
+def _check_ticket_scope(ticket, actor) -> None:
+    """Claims follow the repair: an actor who cannot see the ticket's center cannot use or release them."""
+    _require_actor(actor)
+    centers = [c for c in (getattr(ticket, "center_id", None), getattr(ticket, "origin_center_id", None)) if c]
+    if centers and not any(actor.can_see_center(c) for c in centers):
+        raise NotFound(_("No such ticket."))
 
 
 def not_eligible(reason: str, message: str | None = None) -> DomainError:
@@ -208,7 +239,8 @@ def device_register_sale(
     if channel not in SaleChannel.values:
         raise DomainError("validation_error", _("Unknown sales channel."), field="channel")
     lookup: dict[str, str | None] = {"imei": clean_imei} if clean_imei else {"serial": clean_serial}
-    existing = Device.objects.select_for_update(of=("self",)).filter(**lookup).first()
+    rows = lock(Device.objects.filter(**lookup))
+    existing = rows[0] if rows else None
     if existing is not None:
         if existing.sold_at is not None or existing.model_id != model.pk:
             raise Conflict("device_exists", _("This device is already registered."))
@@ -297,7 +329,7 @@ def plan_purchase_create(
     channel: str = PurchaseChannel.STORE,
     partner=None,
     center=None,
-    actor=None,
+    actor: Actor,
 ) -> PlanPurchase:
     """Sell a plan for a device (counter, web or partner).
 
@@ -308,8 +340,10 @@ def plan_purchase_create(
     future or before the sale (field ``purchased_at``), a negative/malformed price (``price``),
     an unknown channel (``channel``); 422 ``not_eligible`` with ``reason``: ``not_on_sale``,
     ``model_not_eligible``, ``no_sale_date``, ``window_passed``, ``warranty_ended``,
-    ``no_price``, ``already_active`` (same plan already active on the device).
+    ``no_price``, ``already_active`` (same plan already active on the device); 404 ``not_found``
+    for a selling ``center`` the actor cannot see.
     """
+    _require_actor(actor)
     if channel not in PurchaseChannel.values:
         raise DomainError("validation_error", _("Unknown channel."), field="channel")
     product = PlanProduct.objects.prefetch_related("eligible_models", "prices").filter(code=plan_code).first()
@@ -317,11 +351,10 @@ def plan_purchase_create(
         raise DomainError("validation_error", _("Unknown plan: %s.") % plan_code, field="plan")
     # Lock the device: two sales of the same plan for one device are serialised (the partial
     # unique constraint backs this up).
+    if center is not None and not _require_actor(actor).can_see_center(center.pk):
+        raise NotFound(_("No such center."))
     device_id = device.pk if isinstance(device, Device) else device
-    locked = Device.objects.select_for_update(of=("self",)).select_related("model").filter(pk=device_id).first()
-    if locked is None:
-        raise NotFound(_("No such device."))
-    device = locked
+    device = lock_one(Device.objects.select_related("model"), device_id, not_found=_("No such device."))
     now = timezone.now()
     purchased_at = purchased_at or now
     if timezone.is_naive(purchased_at):
@@ -342,18 +375,15 @@ def plan_purchase_create(
             raise DomainError("validation_error", _("Give the price as a decimal amount."), field="price") from None
         if paid < 0:
             raise DomainError("validation_error", _("The price cannot be negative."), field="price")
-    current = (
-        PlanPurchase.objects.select_for_update(of=("self",))
-        .filter(device=device, product=product, status=PurchaseStatus.ACTIVE)
-        .first()
-    )
+    active = lock(PlanPurchase.objects.filter(device=device, product=product, status=PurchaseStatus.ACTIVE))
+    current = active[0] if active else None
     if current is not None:
         if current.ends_on >= dates.local_date(now):
             raise not_eligible(NotEligibleReason.ALREADY_ACTIVE)
         # Its term is over (the daily expiry job has not run yet): it no longer blocks a new one.
         current.status = PurchaseStatus.EXPIRED
         current.save(update_fields=["status"])
-        _event(current, action=PurchaseAction.EXPIRE, from_status=PurchaseStatus.ACTIVE, actor=None, at=now)
+        _event(current, action=PurchaseAction.EXPIRE, from_status=PurchaseStatus.ACTIVE, actor=SYSTEM, at=now)
     starts_on, ends_on = plan_purchase_terms(
         product=product, device=device, purchased_on=dates.local_date(purchased_at)
     )
@@ -397,15 +427,9 @@ def plan_purchase_create(
 
 def _lock_purchase(purchase_id: int) -> PlanPurchase:
     """The purchase row, locked for this transaction. (Tests replace it to show what the lock prevents.)"""
-    purchase = (
-        PlanPurchase.objects.select_for_update(of=("self",))
-        .select_related("product", "device")
-        .filter(pk=purchase_id)
-        .first()
+    return lock_one(
+        PlanPurchase.objects.select_related("product", "device"), purchase_id, not_found=_("No such plan purchase.")
     )
-    if purchase is None:
-        raise NotFound(_("No such plan purchase."))
-    return purchase
 
 
 def _after_claim_checks(purchase: PlanPurchase) -> None:
@@ -414,17 +438,20 @@ def _after_claim_checks(purchase: PlanPurchase) -> None:
 
 @transaction.atomic
 def plan_purchase_refund(
-    *, purchase_id: int, actor=None, at: dt.datetime | None = None, note: str = ""
+    *, purchase_id: int, actor: Actor, at: dt.datetime | None = None, note: str = ""
 ) -> PlanPurchase:
     """Refund a plan within its cooling-off period.
 
     Changes: status ``active`` → ``refunded``, ``refunded_amount`` = price paid, ledger row.
-    Refuses: 404 ``not_found``; 422 ``not_eligible`` with reason ``claim_used`` (a claim is in
+    Refuses: 404 ``not_found`` (also a purchase the actor may not see); 422 ``not_eligible`` with
+    reason ``claim_used`` (a claim is in
     use — released claims do not count), ``not_active`` (not active), ``cooling_off_passed``
     (local date after purchase date + cooling-off days).
     """
     at = at or timezone.now()
+    _require_actor(actor)
     purchase = _lock_purchase(purchase_id)
+    _check_purchase_scope(purchase, actor)
     if purchase.claims_used > 0 or purchase.claims.filter(status=ClaimStatus.ACTIVE).exists():
         raise not_eligible(NotEligibleReason.CLAIM_USED)
     if purchase.status != PurchaseStatus.ACTIVE:
@@ -445,13 +472,15 @@ def plan_purchase_refund(
 
 
 @transaction.atomic
-def plan_purchase_cancel(*, purchase_id: int, actor=None, note: str = "") -> PlanPurchase:
+def plan_purchase_cancel(*, purchase_id: int, actor: Actor, note: str = "") -> PlanPurchase:
     """Void a purchase entered by mistake (no money back recorded).
 
-    Changes: status ``active`` → ``cancelled`` and a ledger row. Refuses: 404; 422 ``not_eligible``
-    with reason ``not_active`` or ``claim_used``.
+    Changes: status ``active`` → ``cancelled`` and a ledger row. Refuses: 404 (also a purchase the
+    actor may not see); 422 ``not_eligible`` with reason ``not_active`` or ``claim_used``.
     """
+    _require_actor(actor)
     purchase = _lock_purchase(purchase_id)
+    _check_purchase_scope(purchase, actor)
     if purchase.status != PurchaseStatus.ACTIVE:
         raise not_eligible(NotEligibleReason.NOT_ACTIVE)
     if purchase.claims.filter(status=ClaimStatus.ACTIVE).exists():
@@ -474,10 +503,10 @@ def plan_purchases_expire(*, now: dt.datetime | None = None, device_id: int | No
         qs = qs.filter(device_id=device_id)
     count = 0
     with transaction.atomic():
-        for purchase in qs.select_for_update(of=("self",)).order_by("pk"):
+        for purchase in lock(qs):
             purchase.status = PurchaseStatus.EXPIRED
             purchase.save(update_fields=["status"])
-            _event(purchase, action=PurchaseAction.EXPIRE, from_status=PurchaseStatus.ACTIVE, actor=None)
+            _event(purchase, action=PurchaseAction.EXPIRE, from_status=PurchaseStatus.ACTIVE, actor=SYSTEM)
             count += 1
     return count
 
@@ -486,7 +515,7 @@ def plan_purchases_expire(*, now: dt.datetime | None = None, device_id: int | No
 
 
 @transaction.atomic
-def plan_claim_use(*, purchase_id: int, ticket, actor=None, fault: str | None = None) -> PlanClaim:
+def plan_claim_use(*, purchase_id: int, ticket, actor: Actor, fault: str | None = None) -> PlanClaim:
     """Use one claim of a plan for a repair, atomically.
 
     Changes: ``claims_used`` + 1 (status ``used_up`` when the last one goes), a ``PlanClaim``
@@ -494,10 +523,12 @@ def plan_claim_use(*, purchase_id: int, ticket, actor=None, fault: str | None = 
     if this ticket already holds an active claim on this purchase, that claim is returned.
     Guarded twice: the purchase row is locked, and the ``claims_used <= claims_allowed``
     CheckConstraint rejects an over-use that slips past (then ``not_eligible``).
-    Refuses: 404 ``not_found``; 422 ``not_eligible`` with reason ``other_device``,
-    ``not_active``, ``not_started``, ``expired``, ``no_claims_left``.
+    Refuses: 404 ``not_found`` (also a ticket whose center the actor cannot see); 422
+    ``not_eligible`` with reason ``other_device``, ``not_active``, ``not_started``, ``expired``,
+    ``no_claims_left``.
     """
     now = timezone.now()
+    _check_ticket_scope(ticket, actor)
     purchase = _lock_purchase(purchase_id)
     existing = purchase.claims.filter(ticket=ticket, status=ClaimStatus.ACTIVE).first()
     if existing is not None:
@@ -548,14 +579,15 @@ def plan_claim_use(*, purchase_id: int, ticket, actor=None, fault: str | None = 
 
 
 @transaction.atomic
-def plan_claims_release(*, ticket, actor=None) -> int:
+def plan_claims_release(*, ticket, actor: Actor) -> int:
     """Give back every active claim ``ticket`` used (the repair was cancelled); returns how many.
 
     Changes: each claim → ``released``; its purchase's ``claims_used`` − 1 and ``used_up`` →
     ``active`` again (if still within its term, else ``expired``); a ledger row per claim.
     Purchases are locked in pk order (no deadlock with a concurrent ``plan_claim_use``).
-    Refuses nothing: a ticket without claims returns 0.
+    Refuses a ticket whose center the actor cannot see (``not_found``); a ticket without claims returns 0.
     """
+    _check_ticket_scope(ticket, actor)
     purchase_ids = sorted(
         set(PlanClaim.objects.filter(ticket=ticket, status=ClaimStatus.ACTIVE).values_list("purchase_id", flat=True))
     )
@@ -563,10 +595,10 @@ def plan_claims_release(*, ticket, actor=None) -> int:
         return 0
     now = timezone.now()
     today = dates.local_date(now)
-    purchases = list(PlanPurchase.objects.select_for_update(of=("self",)).filter(pk__in=purchase_ids).order_by("pk"))
+    purchases = lock_many(PlanPurchase, purchase_ids)  # the purchases, then their claims (parents first)
     released = 0
-    for purchase in purchases:
-        claims = list(purchase.claims.select_for_update(of=("self",)).filter(ticket=ticket, status=ClaimStatus.ACTIVE))
+    for _pk, purchase in sorted(purchases.items()):
+        claims = lock(purchase.claims.filter(ticket=ticket, status=ClaimStatus.ACTIVE))
         for claim in claims:
             claim.status = ClaimStatus.RELEASED
             claim.released_at = now

@@ -4,13 +4,14 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from booking import selectors, services
 from centers.models import ServiceCenter
 from servicehub.api.schema import problem
+from servicehub.errors import NotFound
 
 from .serializers import (
     AppointmentInSerializer,

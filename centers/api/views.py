@@ -17,6 +17,7 @@ from centers.choices import SERVICE_VALUES, CenterKind
 from centers.models import ServiceCenter
 from servicehub.api.pagination import PageNumberPagination
 from servicehub.api.schema import problem
+from servicehub.errors import NotFound
 
 from .serializers import (
     ADCODE_PATTERN,
@@ -173,7 +174,7 @@ class CenterDetailView(APIView):
     def get(self, request, code: str):
         center = selectors.center_public_detail(code=code)
         if center is None:
-            raise exceptions.NotFound(_("No active center with this code."))
+            raise NotFound(_("No active center with this code."))
         return Response(CenterDetailSerializer(center).data)
 
 

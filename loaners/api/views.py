@@ -87,7 +87,8 @@ class LoanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
                 "loan_exists: the ticket already has an open loan; "
                 "overdue_loan: the customer has an overdue loan; "
                 "no_loaner_available: none of this tier here — `nearby_centers` "
-                "[{code, name, distance_km, available}] lists the nearest centers that have one."
+                "[{code, name, distance_km, available}] lists the nearest centers that have one; "
+                "busy: someone else is changing the ticket right now (try again)."
             ),
         },
     )

@@ -40,7 +40,7 @@ from .serializers import (
 )
 
 TICKET_404 = problem("not_found: no such ticket among the caller's centers.")
-TRANSITION_409 = problem("invalid_transition (with `allowed_actions`), quote_outdated or ticket_busy.")
+TRANSITION_409 = problem("invalid_transition (with `allowed_actions`), quote_outdated or busy.")
 
 
 def _detail_response(request, ticket_pk_or_no, *, status_code=200) -> Response:

@@ -70,6 +70,11 @@ def test_engineer_assignment_needs_certification():
     services.on_site_engineer_assign(request_id=req.pk, engineer=certified, actor=actor_for_user(manager))
     req.refresh_from_db()
     assert (req.engineer, req.status) == (certified, "assigned")
+    # the assignment's history row is on the ticket's timeline; the refused attempt wrote none
+    rows = list(req.ticket.events.filter(action="on_site_assign").values_list("actor_label", "note"))
+    assert rows == [
+        (manager.get_username(), f"On-site engineer assigned: {certified.get_full_name() or certified.get_username()}.")
+    ]
 
 
 def test_engineer_assignment_refused_for_other_centers_staff():

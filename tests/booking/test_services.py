@@ -188,6 +188,42 @@ def test_reschedule_moves_the_seat():
     assert dict(SlotCounter.objects.values_list("start", "booked")) == {old: 0, new: 1}
 
 
+def test_reschedule_writes_its_row_in_the_ticket_timeline():
+    # given a booked appointment at 10:00
+    center = open_center()
+    day = tomorrow()
+    appointment = services.appointment_book(center=center, start=local(day, 10), **booking_input())
+    # when the customer moves it to 15:00
+    services.appointment_reschedule(appointment_id=appointment.pk, start=local(day, 15))
+    # then the ticket's timeline records who moved it, from when to when, without moving the ticket
+    last = appointment.ticket.events.order_by("at", "pk").last()
+    assert (last.action, last.from_status, last.to_status, last.actor_label) == (
+        "reschedule",
+        "booked",
+        "booked",
+        "customer",
+    )
+    assert last.note == f"Appointment moved from {day:%Y-%m-%d} 10:00 to {day:%Y-%m-%d} 15:00."
+    assert RepairTicket.objects.get(pk=appointment.ticket_id).status == "booked"
+
+
+def test_a_refused_reschedule_writes_no_timeline_row():
+    center = open_center()
+    day = tomorrow()
+    SlotRuleFactory(center=center, weekday=day.weekday(), desks=1)
+    services.appointment_book(center=center, start=local(day, 15), **booking_input())
+    mine = services.appointment_book(center=center, start=local(day, 10), **booking_input())
+    with pytest.raises(DomainError):
+        services.appointment_reschedule(appointment_id=mine.pk, start=local(day, 15))
+    assert list(mine.ticket.events.values_list("action", flat=True)) == ["book"]
+
+
+def test_reschedule_of_an_unknown_appointment_is_not_found():
+    with pytest.raises(DomainError) as exc:
+        services.appointment_reschedule(appointment_id=999_999, start=local(tomorrow(), 15))
+    assert (exc.value.code, exc.value.status) == ("not_found", 404)
+
+
 def test_reschedule_into_full_slot_keeps_the_old_one():
     center = open_center()
     day = tomorrow()

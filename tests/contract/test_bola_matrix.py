@@ -104,7 +104,9 @@ def _side(name: str, key_client, n: int) -> Side:
     model = DeviceModelFactory(code="BOLA-MODEL")
     device = DeviceFactory(model=model, retailer=partner, sold_at=timezone.now() - timezone.timedelta(days=3))
     product = screen_care()
-    purchase = plan_purchase_create(device=device, plan_code=product.code, channel="partner", partner=partner)
+    purchase = plan_purchase_create(
+        device=device, plan_code=product.code, channel="partner", partner=partner, actor=SYSTEM
+    )
     return Side(partner, client, center, t, loan, shipment, webhook, delivery, device, purchase)
 
 

@@ -14,6 +14,7 @@ from logistics.models import Shipment
 from logistics.services import shipment_create, shipment_event_record, shipment_tracking_assign
 from notifications.models import Notification
 from repairs.models import RepairTicket
+from servicehub.actors import SYSTEM
 from tests.factories.booking import next_phone, open_center, tomorrow
 from tests.factories.centers import ServiceCenterFactory, region_chain
 from tests.factories.repairs import catalog
@@ -98,11 +99,11 @@ def test_mail_in_pickup_window_sms_courier_and_both_legs_zh_360(browser, live_se
     assert f"{tomorrow():%Y-%m-%d} 13:00–17:00" in sms.body and "顺丰速运" in sms.body
 
     pickup = Shipment.objects.get(ticket=req.ticket, leg="customer_to_hub")
-    shipment_tracking_assign(shipment_id=pickup.pk, tracking_no="SF1000000001")
+    shipment_tracking_assign(shipment_id=pickup.pk, tracking_no="SF1000000001", actor=SYSTEM)
     assert "SF1000000001" in Notification.objects.get(kind="courier_assigned", channel="sms").body
     now = timezone.now()
-    shipment_event_record(shipment_id=pickup.pk, event="picked_up", at=now - dt.timedelta(hours=3), actor=None)
-    shipment_event_record(shipment_id=pickup.pk, event="delivered", at=now - dt.timedelta(hours=1), actor=None)
+    shipment_event_record(shipment_id=pickup.pk, event="picked_up", at=now - dt.timedelta(hours=3), actor=SYSTEM)
+    shipment_event_record(shipment_id=pickup.pk, event="delivered", at=now - dt.timedelta(hours=1), actor=SYSTEM)
     shipment_create(ticket=RepairTicket.objects.get(pk=req.ticket_id), leg="hub_to_customer", courier="SF Express")
 
     page.locator("main a.btn").click()

@@ -8,6 +8,7 @@ import factory
 from django.utils import timezone
 from stdnum import luhn
 
+from servicehub.actors import SYSTEM
 from warranty.choices import PlanKind, PurchaseChannel, Tier
 from warranty.models import Device, DeviceModel, PlanPrice, PlanProduct, StatutoryPolicy
 
@@ -123,6 +124,7 @@ def purchase(*, device, product, purchased_at=None, **kw):
         purchased_at=purchased_at or device.sold_at,
         channel=kw.pop("channel", PurchaseChannel.STORE),
         **kw,
+        actor=SYSTEM,
     )
 
 

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from servicehub.actors import SYSTEM
 from tests.factories.centers import ServiceCenterFactory, StaffMembershipFactory
 from tests.factories.users import StaffUserFactory
 from tests.factories.warranty import DeviceFactory, DeviceModelFactory, purchase, repair_ticket, screen_care
@@ -63,7 +64,7 @@ def test_device_page_shows_own_center_repairs_plans_claims_and_coverage(front_de
     p = purchase(device=device, product=screen_care())
     mine = repair_ticket(device=device, center=center)
     theirs = repair_ticket(device=device, center=ServiceCenterFactory(code="BJ001"))
-    services.plan_claim_use(purchase_id=p.pk, ticket=mine)
+    services.plan_claim_use(purchase_id=p.pk, ticket=mine, actor=SYSTEM)
     r = front_desk.get(reverse("admin:warranty_device_change", args=[device.pk]))
     assert r.status_code == 200
     inlines = {f.opts.__class__.__name__: f for f in r.context["inline_admin_formsets"]}
@@ -128,7 +129,7 @@ def test_refund_action_refunds_and_reports_refusals(hq, device):
     ok = purchase(device=device, product=screen_care())
     other = DeviceFactory(model=device.model, sold_at=timezone.now() - dt.timedelta(days=1))
     used = purchase(device=other, product=screen_care())
-    services.plan_claim_use(purchase_id=used.pk, ticket=repair_ticket(device=other))
+    services.plan_claim_use(purchase_id=used.pk, ticket=repair_ticket(device=other), actor=SYSTEM)
     r = hq.post(
         reverse("admin:warranty_planpurchase_changelist"),
         {"action": "refund_selected", "_selected_action": [ok.pk, used.pk]},
@@ -144,9 +145,11 @@ def test_refund_action_refunds_and_reports_refusals(hq, device):
 
 def test_front_desk_sees_only_its_centers_counter_sales(front_desk, center, device):
     screen_care()
-    mine = services.plan_purchase_create(device=device, plan_code="SCREEN12", center=center)
+    mine = services.plan_purchase_create(device=device, plan_code="SCREEN12", center=center, actor=SYSTEM)
     other_device = DeviceFactory(model=device.model, sold_at=timezone.now() - dt.timedelta(days=1))
-    services.plan_purchase_create(device=other_device, plan_code="SCREEN12", center=ServiceCenterFactory(code="GZ001"))
+    services.plan_purchase_create(
+        device=other_device, plan_code="SCREEN12", center=ServiceCenterFactory(code="GZ001"), actor=SYSTEM
+    )
     r = front_desk.get(reverse("admin:warranty_planpurchase_changelist"))
     assert list(r.context["cl"].result_list) == [mine]
 

@@ -13,6 +13,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from servicehub.actors import SYSTEM
 from servicehub.errors import DomainError
 from tests.factories.warranty import DeviceFactory, DeviceModelFactory, purchase, repair_ticket, screen_care
 from warranty import services
@@ -38,7 +39,7 @@ def _race(purchase_id, tickets) -> list[str]:
     def run(i, ticket):
         try:
             start.wait(timeout=30)
-            services.plan_claim_use(purchase_id=purchase_id, ticket=ticket)
+            services.plan_claim_use(purchase_id=purchase_id, ticket=ticket, actor=SYSTEM)
             results[i] = "won"
         except DomainError as exc:
             results[i] = exc.extra.get("reason", exc.code)

@@ -17,6 +17,7 @@ from logistics.models import Shipment
 from logistics.services import shipment_create, shipment_event_record, shipment_tracking_assign
 from notifications.models import Notification
 from repairs.models import RepairTicket
+from servicehub.actors import SYSTEM
 from tests.factories.booking import next_phone, open_center, tomorrow
 from tests.factories.centers import ServiceCenterFactory, region_chain
 from tests.factories.repairs import catalog
@@ -117,8 +118,8 @@ def test_mail_in_pickup_window_sms_courier_number_and_both_legs(en, django_asser
     assert f"{tomorrow():%Y-%m-%d}" in html and "13:00–17:00" in html and "SF Express" in html
 
     # The courier's number as soon as it is known: one SMS, once.
-    shipment_tracking_assign(shipment_id=pickup.pk, tracking_no="SF100200300")
-    shipment_tracking_assign(shipment_id=pickup.pk, tracking_no="SF100200300")
+    shipment_tracking_assign(shipment_id=pickup.pk, tracking_no="SF100200300", actor=SYSTEM)
+    shipment_tracking_assign(shipment_id=pickup.pk, tracking_no="SF100200300", actor=SYSTEM)
     courier_sms = Notification.objects.get(kind="courier_assigned", channel="sms")
     assert courier_sms.body.startswith(
         f"[ServiceHub] Mail-in {req.ticket.service_no}: your courier is SF Express, tracking number SF100200300. "
@@ -127,8 +128,8 @@ def test_mail_in_pickup_window_sms_courier_number_and_both_legs(en, django_asser
 
     # Picked up and delivered at the hub, then the return leg is booked: the tracking page shows both legs.
     now = timezone.now()
-    shipment_event_record(shipment_id=pickup.pk, event="picked_up", at=now - dt.timedelta(hours=2), actor=None)
-    shipment_event_record(shipment_id=pickup.pk, event="delivered", at=now - dt.timedelta(hours=1), actor=None)
+    shipment_event_record(shipment_id=pickup.pk, event="picked_up", at=now - dt.timedelta(hours=2), actor=SYSTEM)
+    shipment_event_record(shipment_id=pickup.pk, event="delivered", at=now - dt.timedelta(hours=1), actor=SYSTEM)
     ticket = RepairTicket.objects.get(pk=req.ticket_id)
     assert ticket.status == "received"
     shipment_create(ticket=ticket, leg="hub_to_customer", courier="SF Express", tracking_no="SF900800700")
