@@ -99,18 +99,18 @@ def ticket_current_quote(*, ticket: RepairTicket) -> Quote | None:
     return quote
 
 
-def ticket_track(*, service_no: str, phone_last4: str) -> RepairTicket | None:
+def ticket_track(*, service_no: str, phone_last4: str, annotate: dict | None = None) -> RepairTicket | None:
     """The ticket when the number exists AND the customer's phone ends with ``phone_last4``; else None.
 
-    Both failures look the same to the caller (no oracle for valid numbers).
+    Both failures look the same to the caller (no oracle for valid numbers). ``annotate``: extra
+    columns read in the same query (the interface's tracking-cache version, ``web.tracking``).
     """
     from .services import service_no_normalize
 
-    ticket = (
-        RepairTicket.objects.select_related("center", "origin_center", "customer", "device__model")
-        .filter(service_no=service_no_normalize(service_no))
-        .first()
-    )
+    qs = RepairTicket.objects.select_related("center", "origin_center", "customer", "device__model")
+    if annotate:
+        qs = qs.annotate(**annotate)
+    ticket = qs.filter(service_no=service_no_normalize(service_no)).first()
     given = str(phone_last4 or "").strip()
     expected = ticket.customer.phone[-4:] if ticket is not None else "0000"
     ok = len(given) == 4 and given.isascii() and given.isdigit() and hmac.compare_digest(given, expected)

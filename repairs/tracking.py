@@ -85,12 +85,9 @@ def quote_decision_url(*, ticket, quote) -> str:
     return f"{base}{path}?t={quote_decision_token(ticket=ticket, quote=quote)}"
 
 
-def track_payload(ticket, *, loan: dict | None) -> dict:
-    """The public view of ``ticket``: masked personal data, plain-words status, timeline, quote, loan.
-
-    ``loan`` is the loan box (``loaners.selectors.loan_public_summary``): the page and the API that show
-    this payload compose it, because repairs stands below loaners and does not import it."""
-    quote = ticket_current_quote(ticket=ticket)
+def track_head(ticket) -> dict:
+    """What the public view shows from the ticket row itself (and its center, customer and device,
+    read with it): rebuilt on every request, never cached."""
     return {
         "service_no": ticket.service_no,
         "status": ticket.status,
@@ -104,6 +101,19 @@ def track_payload(ticket, *, loan: dict | None) -> dict:
         },
         "customer": {"name": mask_name(ticket.customer.name), "phone": mask_phone(ticket.customer.phone)},
         "device": ticket.device.model.name,
+    }
+
+
+def track_payload(ticket, *, loan: dict | None, absent: frozenset = frozenset()) -> dict:
+    """The public view of ``ticket``: masked personal data, plain-words status, timeline, quote, loan.
+
+    ``loan`` is the loan box (``loaners.selectors.loan_public_summary``): the page and the API that show
+    this payload compose it, because repairs stands below loaners and does not import it.
+    ``absent``: parts the caller already knows the ticket has none of (``"quote"``, ``"loan"``), read
+    in its own lookup query; they are not queried again."""
+    quote = None if "quote" in absent else ticket_current_quote(ticket=ticket)
+    return {
+        **track_head(ticket),
         "timeline": [
             {
                 "status": ev.to_status,

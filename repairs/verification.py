@@ -264,7 +264,7 @@ def track_locked(*, service_no: str) -> bool:
     return bool(cache.get(f"track:lock:{_digest('track', service_no_normalize(service_no))}"))
 
 
-def track_lookup(*, service_no: str, phone_last4: str) -> RepairTicket | None:
+def track_lookup(*, service_no: str, phone_last4: str, annotate: dict | None = None) -> RepairTicket | None:
     """``selectors.ticket_track`` behind the lock per service number.
 
     Returns the ticket (right number and digits) or None (unknown number or wrong digits,
@@ -272,6 +272,7 @@ def track_lookup(*, service_no: str, phone_last4: str) -> RepairTicket | None:
     ``LOOKUP_FAILURES_BEFORE_LOCK``-th locks it for ``LOOKUP_LOCK_SECONDS`` and, when the number
     exists, queues one SMS to its customer (``tracking_locked``). Unknown numbers count and lock
     exactly like known ones. Refuses ``lookup_locked`` (429) while locked, whatever the digits.
+    ``annotate``: extra columns for the ticket query (``selectors.ticket_track``).
     """
     from .selectors import ticket_track
     from .services import service_no_normalize
@@ -281,7 +282,7 @@ def track_lookup(*, service_no: str, phone_last4: str) -> RepairTicket | None:
     lock_key = f"track:lock:{digest}"
     if cache.get(lock_key):
         raise lookup_locked_error()
-    ticket = ticket_track(service_no=number, phone_last4=phone_last4)
+    ticket = ticket_track(service_no=number, phone_last4=phone_last4, annotate=annotate)
     if ticket is not None:
         return ticket
     failures = _window_count(f"track:fail:{digest}", window=conf("LOOKUP_LOCK_SECONDS"))

@@ -21,11 +21,13 @@ from loaners.selectors import loan_public_summary
 from servicehub.api.throttling import LookupThrottle
 from servicehub.errors import DomainError
 from servicehub.masking import mask_phone
+from web.templatetags.web_extras import track_extras, track_extras_for, track_extras_row, track_shipments
+from web.tracking import cached_parts, track_absent, track_version_annotations
 
 from . import services, verification
 from .choices import QuoteStatus, TicketStatus
 from .models import Quote, RepairTicket
-from .tracking import quote_decision_check, track_payload
+from .tracking import quote_decision_check, track_head, track_payload
 from .workflow import CustomerActor
 
 
@@ -59,7 +61,12 @@ def _form_error(request, number, message, status):
 
 
 def _ticket_by_number(number: str):
-    return RepairTicket.objects.select_related("center", "customer", "device__model").filter(service_no=number).first()
+    return (
+        RepairTicket.objects.select_related("center", "customer", "device__model")
+        .annotate(**track_version_annotations())
+        .filter(service_no=number)
+        .first()
+    )
 
 
 def _authorize(request, number: str, params):
@@ -96,7 +103,7 @@ def _authorize(request, number: str, params):
             _form_error(request, number, _("Too many lookups from your network. Please wait a minute."), 429),
         )
     try:
-        ticket = verification.track_lookup(service_no=number, phone_last4=last4)
+        ticket = verification.track_lookup(service_no=number, phone_last4=last4, annotate=track_version_annotations())
     except DomainError as exc:  # lookup_locked
         return (
             None,
@@ -118,16 +125,69 @@ def track_detail(request, service_no):
     ticket, access, refused = _authorize(request, number, request.GET)
     if refused is not None:
         return refused
-    return _render_ticket(request, ticket, access=access)
+    return _render_ticket(request, ticket, access=access, cached=True)
+
+
+def _track_page_data(ticket, *, cached: bool):
+    """``(track, legs, extras)`` for the page. ``cached`` (a GET of ``track_detail``, whose ticket was
+    read with the version columns): what the related rows show comes from the cache per ticket
+    version (``web.tracking``); the ticket's own fields, the quote-awaiting flag and what depends on
+    the time (may the appointment still change) are computed on every request."""
+
+    def build():
+        # Parts the lookup query saw no rows of are not queried (a warm page is 1 query, a cold one at
+        # most 1 + timeline + the parts the ticket has).
+        absent = track_absent(ticket)
+        loan = None if "loan" in absent else loan_public_summary(ticket_id=ticket.pk)
+        payload = track_payload(ticket, loan=loan, absent=absent)
+        if "appointment" in absent and hasattr(ticket, "tv_survey"):
+            appointment, has_survey = None, bool(ticket.tv_survey)
+        else:
+            appointment, has_survey = track_extras_row(ticket)
+        return {
+            "timeline": payload["timeline"],
+            "quote": payload["quote"],
+            "loan": payload["loan"],
+            "legs": track_shipments(ticket, none="shipments" in absent),
+            "appointment": appointment,
+            "has_survey": has_survey,
+        }
+
+    parts = cached_parts("page", ticket, build) if cached else build()
+    quote = parts["quote"]
+    track = {
+        **track_head(ticket),
+        "timeline": parts["timeline"],
+        "quote": quote,
+        "quote_awaiting": quote is not None
+        and quote.status == QuoteStatus.PENDING
+        and ticket.status == TicketStatus.AWAITING_APPROVAL,
+        "loan": parts["loan"],
+    }
+    extras = track_extras_for(ticket, appointment=parts["appointment"], has_survey=parts["has_survey"])
+    return track, parts["legs"], extras
 
 
 def _render_ticket(
-    request, ticket, *, access, token=None, message=None, error=None, status=200, code_sent=False, data=None
+    request,
+    ticket,
+    *,
+    access,
+    token=None,
+    message=None,
+    error=None,
+    status=200,
+    code_sent=False,
+    data=None,
+    cached=False,
 ):
     """The repair page. A quote-approval ``token`` is rendered only when the caller came with the
     signed link of the CURRENT pending quote (``track_quote``); other visitors approve after an
     SMS code (digits, SMS link) or as the signed-in customer ("my service")."""
-    data = data or track_payload(ticket, loan=loan_public_summary(ticket_id=ticket.pk))
+    if data is None:
+        data, legs, extras = _track_page_data(ticket, cached=cached)
+    else:
+        legs, extras = track_shipments(ticket), track_extras(ticket)
     params = request.POST if request.method == "POST" else request.GET
     return render(
         request,
@@ -140,10 +200,13 @@ def _render_ticket(
             "access_k": params.get("k", "") if access == "link" else "",
             "token": token if data["quote_awaiting"] else None,
             "code_sent": code_sent,
-            "hours": _week_hours(ticket.center),
+            # A callable: the template reads the hours only where it shows them (not beside the courier legs).
+            "hours": lambda: _week_hours(ticket.center),
             "message": message,
             "error": error,
             "statuses": TicketStatus,
+            "legs": legs,
+            "extras": extras,
         },
         status=status,
     )

@@ -21,9 +21,10 @@ from servicehub.api.schema import problem
 from servicehub.api.throttling import LookupThrottle, PublicAnonThrottle
 from servicehub.errors import DomainError, NotFound
 from servicehub.masking import contact_masked_for
+from web.tracking import cached_parts, track_absent, track_version_annotations
 
 from .. import selectors, services, verification
-from ..tracking import track_payload
+from ..tracking import track_head, track_payload
 from .filters import TicketFilter
 from .serializers import (
     CatalogRepairSerializer,
@@ -257,6 +258,9 @@ class CatalogRepairsView(APIView):
         return Response(CatalogRepairSerializer(ops, many=True).data)
 
 
+TRACK_CACHED_FIELDS = ("timeline", "quote", "loan")
+
+
 class TrackView(APIView):
     """A customer's repair, by service number and the last 4 digits of their phone."""
 
@@ -279,13 +283,24 @@ class TrackView(APIView):
     )
     def get(self, request, service_no):
         ticket = verification.track_lookup(
-            service_no=service_no, phone_last4=request.query_params.get("phone_last4", "")
+            service_no=service_no,
+            phone_last4=request.query_params.get("phone_last4", ""),
+            annotate=track_version_annotations(),
         )
         if ticket is None:
             raise NotFound(_("No repair matches this number and phone."))
-        payload = track_payload(ticket, loan=loan_public_summary(ticket_id=ticket.pk))
-        payload.pop("quote_awaiting", None)
-        return Response(TrackSerializer(payload).data)
+
+        def build():  # the serialized timeline, quote and loan (cached per ticket version, web.tracking)
+            absent = track_absent(ticket)
+            loan = None if "loan" in absent else loan_public_summary(ticket_id=ticket.pk)
+            payload = track_payload(ticket, loan=loan, absent=absent)
+            payload.pop("quote_awaiting", None)
+            data = TrackSerializer(payload).data
+            return {name: data[name] for name in TRACK_CACHED_FIELDS}
+
+        # The ticket's own fields, every request: plain strings and two flat dicts of strings, which is
+        # exactly what TrackSerializer's CharFields and DictFields give (tests/repairs/test_track_cache.py).
+        return Response({**track_head(ticket), **cached_parts("api", ticket, build)})
 
 
 class VerificationCodeView(APIView):

@@ -12,9 +12,16 @@ register = template.Library()
 def track_extras(ticket):
     """What the customer may do from the tracking page: change the appointment, answer the survey.
 
-    One query whatever the ticket has: the ticket row LEFT JOINed to its appointment (and the
-    appointment's center), with whether a survey exists as an EXISTS column.
+    One query whatever the ticket has (``track_extras_row``); the tracking page caches that row's
+    result per ticket version (``web.tracking``) and calls ``track_extras_for`` on every request.
     """
+    appointment, has_survey = track_extras_row(ticket)
+    return track_extras_for(ticket, appointment=appointment, has_survey=has_survey)
+
+
+def track_extras_row(ticket):
+    """``(appointment or None, has_survey)``: the ticket row LEFT JOINed to its appointment (and the
+    appointment's center), with whether a survey exists as an EXISTS column; one query."""
     from django.core.exceptions import ObjectDoesNotExist
     from django.db.models import Exists, OuterRef
 
@@ -32,12 +39,19 @@ def track_extras(ticket):
     except ObjectDoesNotExist:
         appointment = None
     if appointment is not None:
+        appointment._state.fields_cache.pop("ticket", None)  # the row's copy; the caller's ticket is set below
+    return appointment, bool(row is not None and row.has_survey)
+
+
+def track_extras_for(ticket, *, appointment, has_survey: bool) -> dict:
+    """The extras from the row's facts and the current time (no query)."""
+    if appointment is not None:
         appointment.ticket = ticket  # appointment_can_change reads the ticket's status: no second query
     return {
         "appointment": appointment,
         "can_change": appointment is not None and selectors.appointment_can_change(appointment=appointment),
         "deadline": selectors.appointment_change_deadline(appointment=appointment) if appointment else None,
-        "survey_open": ticket.status in SURVEY_OPEN_STATUSES and not (row is not None and row.has_survey),
+        "survey_open": ticket.status in SURVEY_OPEN_STATUSES and not has_survey,
     }
 
 
@@ -101,8 +115,9 @@ def tel_href(phone: str) -> str:
 
 
 @register.simple_tag
-def track_shipments(ticket):
-    """The courier legs to and from the customer (mail-in), pickup first; one query.
+def track_shipments(ticket, none: bool = False):
+    """The courier legs to and from the customer (mail-in), pickup first; one query (none when the
+    caller knows the ticket has no shipment: ``none=True``).
 
     ``[{"leg", "title", "shipment"}]`` with both legs always listed, ``shipment`` None for a
     leg not booked yet (the return is booked when the repair is done).
@@ -114,10 +129,10 @@ def track_shipments(ticket):
     if getattr(ticket, "channel", "") != "mail_in":
         return []
     rows = {}
-    for shipment in Shipment.objects.filter(
-        ticket_id=ticket.pk, leg__in=("customer_to_hub", "hub_to_customer")
-    ).order_by("pk"):
-        rows[shipment.leg] = shipment  # the newest of each leg
+    if not none:
+        legs = ("customer_to_hub", "hub_to_customer")
+        for shipment in Shipment.objects.filter(ticket_id=ticket.pk, leg__in=legs).order_by("pk"):
+            rows[shipment.leg] = shipment  # the newest of each leg
     return [
         {
             "leg": "customer_to_hub",

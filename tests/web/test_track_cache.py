@@ -1,0 +1,194 @@
+"""The tracking answer is cached per ticket version (web.tracking): every change that shows, shows at once.
+
+Each test warms the cache (API and page), makes one change the way the code makes it, and asserts
+the very next request shows it. A control proves the cache is really used (a warm request is one
+query, and a write that bypasses every versioned column is NOT seen: the test would catch a cache
+that is ignored as well as one that is stale). The cached API answer equals the uncached one.
+"""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from loaners.selectors import loan_public_summary
+from repairs.api.serializers import TrackSerializer
+from repairs.models import Quote, RepairTicket, TicketEvent
+from repairs.tracking import track_payload
+from servicehub.actors import SYSTEM, actor_for_user
+from tests.factories.booking import booking_input, local, open_center, tomorrow
+from tests.factories.loaners import LoanerFactory
+from tests.factories.repairs import catalog, run, staff, walk_in
+from tests.factories.warranty import DeviceFactory, DeviceModelFactory, StatutoryPolicyFactory
+
+pytestmark = pytest.mark.django_db
+SCREEN = {"lines": [{"repair": "screen"}]}
+
+
+@pytest.fixture
+def net(db):
+    center = open_center(name="Huangpu Center", lat=31.231, lng=121.471)
+    StatutoryPolicyFactory(category="phone")
+    model = DeviceModelFactory(code="P60", name="Phone 60")
+    catalog(model)
+    return {
+        "center": center,
+        "model": model,
+        "desk": actor_for_user(staff(center, "front_desk")),
+        "eng": actor_for_user(staff(center, "engineer", certified=True)),
+    }
+
+
+def _device(model):
+    return DeviceFactory(model=model, sold_at=timezone.now() - dt.timedelta(days=730))
+
+
+def _api(client, t, last4="5678"):
+    r = client.get(f"/api/v1/track/{t.service_no}/", {"phone_last4": last4})
+    assert r.status_code == 200
+    return r.json()
+
+
+def _page(client, t, last4="5678"):
+    r = client.get(f"/track/{t.service_no}/", {"phone_last4": last4})
+    assert r.status_code == 200
+    return r.content.decode()
+
+
+def _queries(fn):
+    with CaptureQueriesContext(connection) as ctx:
+        fn()
+    return len(ctx.captured_queries)
+
+
+def _warm(client, t, last4="5678"):
+    _api(client, t, last4), _page(client, t, last4)
+    assert _queries(lambda: _api(client, t, last4)) == 1
+    assert _queries(lambda: _page(client, t, last4)) == 1
+
+
+def test_cached_api_answer_equals_the_uncached_serializer(client, net):
+    t = run(
+        walk_in(net["center"], net["desk"], device=_device(net["model"])),
+        ("start_diagnosis", net["eng"]),
+        ("send_quote", net["eng"], SCREEN),
+    )
+    first = _api(client, t)  # miss: built and stored
+    second = _api(client, t)  # hit
+    payload = track_payload(RepairTicket.objects.get(pk=t.pk), loan=loan_public_summary(ticket_id=t.pk))
+    payload.pop("quote_awaiting")
+    expected = TrackSerializer(payload).data
+    import json
+
+    from rest_framework.renderers import JSONRenderer
+
+    assert first == second == json.loads(JSONRenderer().render(expected))
+    assert list(second) == list(TrackSerializer().fields)  # same keys, same order
+
+
+def test_control_a_write_outside_every_version_is_not_seen(client, net):
+    """The control: proves the answer really comes from the cache (so the tests below would fail if
+    a change did not move the version). A timeline note edited in place by raw SQL is not versioned."""
+    t = walk_in(net["center"], net["desk"], device=_device(net["model"]))
+    _warm(client, t)
+    TicketEvent.objects.filter(ticket=t).update(to_status="cancelled")  # no service does this
+    assert all(step["status"] != "cancelled" for step in _api(client, t)["timeline"])
+    assert RepairTicket.objects.get(pk=t.pk).events.filter(to_status="cancelled").exists()
+
+
+def test_a_transition_shows_at_once(client, net):
+    t = walk_in(net["center"], net["desk"], device=_device(net["model"]))
+    _warm(client, t)
+    run(t, ("start_diagnosis", net["eng"]))
+    data = _api(client, t)
+    assert data["status"] == "diagnosing" and data["timeline"][-1]["status"] == "diagnosing"
+    assert "An engineer is finding out what is wrong." in _page(client, t)
+
+
+def test_a_status_written_without_updated_at_shows_at_once(client, net):
+    t = walk_in(net["center"], net["desk"], device=_device(net["model"]))
+    _warm(client, t)
+    RepairTicket.objects.filter(pk=t.pk).update(status="delivered")  # the ticket row is never cached
+    assert _api(client, t)["status"] == "delivered"
+    assert "Rate this repair" in _page(client, t)
+
+
+def test_quote_sent_approved_revised_and_cancelled_show_at_once(client, net):
+    t = run(walk_in(net["center"], net["desk"], device=_device(net["model"])), ("start_diagnosis", net["eng"]))
+    _warm(client, t)
+    run(t, ("send_quote", net["eng"], SCREEN))
+    assert _api(client, t)["quote"]["status"] == "pending"
+    assert "Send me a code" in _page(client, t)
+    # A status changed by UPDATE without a timestamp (as revisions and cancellations do).
+    Quote.objects.filter(ticket=t, status="pending").update(status="declined")
+    assert _api(client, t)["quote"]["status"] == "declined"
+    assert "Send me a code" not in _page(client, t)
+    Quote.objects.filter(ticket=t).update(status="cancelled")
+    assert _api(client, t)["quote"] is None
+
+
+def test_a_loan_checkout_and_its_changes_show_at_once(client, net):
+    from loaners import services as loan_services
+    from loaners.models import Loan
+
+    LoanerFactory(home_center=net["center"])
+    t = walk_in(net["center"], net["desk"], device=_device(net["model"]))
+    _warm(client, t)
+    loan = loan_services.loan_checkout(ticket_id=t.pk, tier="flagship", payment_method="card", actor=SYSTEM)
+    assert _api(client, t)["loan"]["status"] == "out"
+    assert "Loaner phone" in _page(client, t)
+    due = timezone.now() + dt.timedelta(days=9)
+    Loan.objects.filter(pk=loan.pk).update(due_at=due, updated_at=timezone.now())  # the services' in-place write
+    assert _api(client, t)["loan"]["due_at"].startswith(timezone.localtime(due).strftime("%Y-%m-%dT%H:%M"))
+    loan_services.loan_return(loan_id=loan.pk, condition="ok", deductions=[], actor=SYSTEM)
+    assert _api(client, t)["loan"]["status"] == "returned"
+    assert "Returned" in _page(client, t)
+
+
+def test_an_appointment_change_and_its_center_rename_show_at_once(client, net):
+    from booking import services as booking_services
+    from booking.models import Appointment
+    from tests.factories.booking import SlotRuleFactory
+
+    SlotRuleFactory(center=net["center"], weekday=tomorrow().weekday())
+    t = booking_services.appointment_book(
+        center=net["center"], start=local(tomorrow(), 10), **booking_input(model=net["model"])
+    ).ticket
+    last4 = t.customer.phone[-4:]
+    _warm(client, t, last4)
+    appointment = Appointment.objects.get(ticket=t)
+    appointment.status = "cancelled"
+    appointment.save()
+    assert "Book again" in _page(client, t, last4)
+    center = appointment.center
+    center.name = "Renamed Center"
+    center.save()
+    assert "Renamed Center" in _page(client, t, last4)
+
+
+def test_a_survey_shows_at_once(client, net):
+    from booking.models import Survey
+
+    t = walk_in(net["center"], net["desk"], device=_device(net["model"]))
+    RepairTicket.objects.filter(pk=t.pk).update(status="delivered")
+    _warm(client, t)
+    assert "Rate this repair" in _page(client, t)
+    Survey.objects.create(ticket=t, center=net["center"], overall=5, staff=5, speed=5, quality=5)
+    assert "Rate this repair" not in _page(client, t)
+
+
+def test_a_shipment_shows_at_once(client, net):
+    from logistics.models import Shipment
+
+    t = walk_in(net["center"], net["desk"], device=_device(net["model"]))
+    RepairTicket.objects.filter(pk=t.pk).update(channel="mail_in")
+    _warm(client, t)
+    html = _page(client, t)
+    assert 'id="leg-customer_to_hub"' in html and "assigned soon" not in html
+    shipment = Shipment.objects.create(ticket=t, leg="customer_to_hub")
+    assert "assigned soon" in _page(client, t)
+    shipment.tracking_no = "SF1234567890"
+    shipment.save()
+    assert "SF1234567890" in _page(client, t)
