@@ -17,14 +17,13 @@ from django.db.models import F, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from partners.webhooks import webhook_event_emit
 from repairs.choices import OPEN_STATUSES as TICKET_OPEN_STATUSES
 from servicehub.errors import Conflict, DomainError, NotFound
 from servicehub.money import ZERO, money
 from warranty.choices import Tier
 from warranty.models import validate_imei
 
-from . import selectors
+from . import events, selectors
 from .choices import (
     OPEN_LOAN_STATUSES,
     EntryKind,
@@ -570,19 +569,7 @@ def loans_mark_overdue(*, now: datetime | None = None) -> int:
                 at=now,
                 center_id=loan.center_id,
             )
-            # Outbox rows in this transaction; partners operating the center are told (no customer data).
-            webhook_event_emit(
-                event_type="loan.overdue",
-                payload={
-                    "loan_id": loan.pk,
-                    "service_no": loan.ticket.service_no,
-                    "center": loan.center.code,
-                    "tier": loan.tier,
-                    "due_at": timezone.localtime(loan.due_at).isoformat(),
-                    "status": loan.status,
-                },
-                center_id=loan.center_id,
-            )
+            events.loan_overdue(loan=loan)  # in this transaction: the outbox row commits with the change
             marked += 1
     return marked
 

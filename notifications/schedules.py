@@ -14,6 +14,12 @@ def schedule_definitions() -> list[dict]:
     """``[{"name", "task", "every_seconds" | "crontab": {...}, "description"}]``."""
     return [
         {
+            "name": "events: sweep the domain-event outbox",
+            "task": "servicehub.outbox_sweep",
+            "every_seconds": 60,
+            "description": "Dispatches domain events whose after-commit dispatch was lost (broker down, worker lost).",
+        },
+        {
             "name": "notifications: sweep the outbox",
             "task": "notifications.sweep",
             "every_seconds": 60,

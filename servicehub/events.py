@@ -153,3 +153,25 @@ def outbox_sweep(*, now: datetime | None = None, limit: int = 500, ids: Iterable
         except Exception:  # noqa: BLE001, S112 -- logged and counted on the row; the next sweep retries
             continue
     return done
+
+
+def outbox_retry(*, event_ids: Iterable[int]) -> int:
+    """Give failed events another round (the admin's "dispatch again"); return how many.
+
+    Changes: rows marked failed (``MAX_ATTEMPTS`` dispatches raised) get ``failed_at`` cleared and
+    ``attempts`` reset, and are dispatched after commit (the sweep catches them otherwise). Refuses
+    (leaves untouched): rows that were dispatched -- an announced event is never announced twice --
+    and rows still being retried.
+    """
+    with transaction.atomic():
+        ids = list(
+            OutboxEvent.objects.filter(
+                pk__in=list(event_ids), failed_at__isnull=False, dispatched_at__isnull=True
+            ).values_list("pk", flat=True)
+        )
+        OutboxEvent.objects.filter(pk__in=ids, failed_at__isnull=False, dispatched_at__isnull=True).update(
+            failed_at=None, attempts=0, last_error=""
+        )
+        for event_id in ids:
+            transaction.on_commit(_after_commit(event_id), robust=True)
+    return len(ids)
