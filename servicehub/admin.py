@@ -1,7 +1,8 @@
 """Staff UI for the domain-event outbox: what the system announced, and what it could not dispatch.
 
 Read-only (rows change only through ``servicehub.events``), network-wide: HQ members and superusers
-only (listed in the sidebar for superusers; HQ members open ``/admin/servicehub/outboxevent/``). Failed rows (every attempt raised) can be dispatched again once the cause is fixed.
+only (listed in the sidebar for superusers; HQ members open ``/admin/servicehub/outboxevent/``).
+Failed rows (every attempt raised) can be dispatched again once the cause is fixed.
 """
 
 from __future__ import annotations
