@@ -90,12 +90,19 @@ def _after_commit(event_id: int):
         from .tasks import outbox_dispatch_task
 
         try:
-            outbox_dispatch_task.delay(event_id)
+            outbox_dispatch_task.apply_async((event_id,), queue=_dispatch_queue())
         except (KombuOperationalError, ConnectionError, OSError):  # broker down: the sweep dispatches it later
             logger.warning("could not queue outbox event %s; the sweep will", event_id, exc_info=True)
 
     outbox_dispatch_after_commit.servicehub_outbox = True  # type: ignore[attr-defined]
     return outbox_dispatch_after_commit
+
+
+def _dispatch_queue() -> str:
+    # Read per call, as notifications_dispatch does: Celery's router caches the default queue at the first
+    # publish, so a deployment (or a test) that moves CELERY_TASK_DEFAULT_QUEUE would otherwise not be heard.
+    route = (getattr(settings, "CELERY_TASK_ROUTES", None) or {}).get("servicehub.outbox_dispatch") or {}
+    return route.get("queue") or settings.CELERY_TASK_DEFAULT_QUEUE
 
 
 def outbox_dispatch(*, event_id: int, now: datetime | None = None) -> bool:

@@ -87,7 +87,7 @@ def test_a_lost_after_commit_dispatch_is_sent_by_the_sweep_exactly_once(
         raise OperationalError("Error 111 connecting to redis: Connection refused.")
 
     # given the broker is down when the change commits
-    monkeypatch.setattr(outbox_dispatch_task, "delay", broker_down)
+    monkeypatch.setattr(outbox_dispatch_task, "apply_async", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
         ticket_transition(ticket_id=ticket.pk, action="check_in", actor=SYSTEM)
     (event,) = OutboxEvent.objects.filter(payload__to_status="received")
@@ -198,7 +198,7 @@ def _failed_event():
 
 def test_the_admin_lists_events_and_dispatches_failed_ones_again(client, monkeypatch):
     queued = []
-    monkeypatch.setattr(outbox_dispatch_task, "delay", queued.append)
+    monkeypatch.setattr(outbox_dispatch_task, "apply_async", lambda args, **kw: queued.append(args[0]))
     failed = _failed_event()
     with transaction.atomic():
         done = events.emit("ticket.lookup_locked", {"ticket_id": 0, "service_no": "Y", "lock_id": "m"}, center_id=None)

@@ -28,7 +28,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def undispatched(monkeypatch, sms_outbox):
     """A committed check-in whose event nobody dispatched yet; the notification subscriber counts its runs."""
-    monkeypatch.setattr(outbox_dispatch_task, "delay", lambda *a, **kw: None)
+    monkeypatch.setattr(outbox_dispatch_task, "apply_async", lambda *a, **kw: None)
     ticket = ticket_book(
         center=ServiceCenterFactory(),
         customer=CustomerFactory(phone="+8613812345678"),
