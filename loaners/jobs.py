@@ -23,7 +23,7 @@ from .services import loans_due_tomorrow, loans_mark_overdue
 
 EVENT_TYPES = {
     "loan.due_tomorrow": "a loaner is due back tomorrow (the daily reminder; once per loan and due date)",
-    "loan.overdue": "a loan went past its due time and was marked overdue (late fees accrue)",
+    # loan.overdue is declared with the loan services' events (loaners/events.py).
 }
 
 

@@ -20,17 +20,15 @@ from django.db.models import F, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from partners.webhooks import webhook_event_emit
 from repairs.choices import OPEN_STATUSES as TICKET_OPEN_STATUSES
 from servicehub.actors import SYSTEM, Actor
 from servicehub.errors import Conflict, DomainError, NotFound
-from servicehub.events import emit
 from servicehub.locking import lock, lock_first_free, lock_one
 from servicehub.money import ZERO, money
 from warranty.choices import Tier
 from warranty.models import validate_imei
 
-from . import selectors
+from . import events, selectors
 from .choices import (
     OPEN_LOAN_STATUSES,
     EntryKind,
@@ -585,34 +583,9 @@ def loans_mark_overdue(*, now: datetime | None = None) -> int:
                 at=now,
                 center_id=loan.center_id,
             )
-            # Outbox rows in this transaction; partners operating the center are told (no customer data).
-            webhook_event_emit(
-                event_type="loan.overdue",
-                payload={
-                    "loan_id": loan.pk,
-                    "service_no": loan.ticket.service_no,
-                    "center": loan.center.code,
-                    "tier": loan.tier,
-                    "due_at": timezone.localtime(loan.due_at).isoformat(),
-                    "status": loan.status,
-                },
-                center_id=loan.center_id,
-            )
-            # The domain event of the change: the customer's "overdue" message is written from it
-            # (notifications.reminders), once per loan.
-            emit(
-                "loan.overdue",
-                {
-                    "loan_id": loan.pk,
-                    "ticket_id": loan.ticket_id,
-                    "service_no": loan.ticket.service_no,
-                    "center": loan.center.code,
-                    "tier": loan.tier,
-                    "due_at": timezone.localtime(loan.due_at).isoformat(),
-                    "status": loan.status,
-                },
-                center_id=loan.center_id,
-            )
+            # In this transaction: the outbox row commits with the change. The partners operating the center
+            # hear of it (partners.subscribers), the customer gets the "overdue" message (notifications.reminders).
+            events.loan_overdue(loan=loan)
             marked += 1
     return marked
 

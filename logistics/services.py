@@ -18,6 +18,7 @@ from servicehub.actors import SYSTEM, Actor
 from servicehub.errors import DomainError, NotFound
 from servicehub.locking import lock_one
 
+from . import events
 from .choices import ALLOWED_FROM, HANDOVER_EVENTS, Leg, ShipmentEventKind, ShipmentStatus
 from .models import Shipment, ShipmentEvent
 
@@ -86,8 +87,6 @@ def shipment_create(
     it starts; (409 ``shipment_exists``) a second open shipment for the same
     ticket and leg; (409 ``invalid_state``) a closed/cancelled ticket.
     """
-    from . import events
-
     if (pickup_from is None) != (pickup_until is None) or (
         pickup_from is not None
         and (timezone.is_naive(pickup_from) or timezone.is_naive(pickup_until) or pickup_until <= pickup_from)
@@ -170,7 +169,6 @@ def shipment_event_record(
     the future or before the previous event (400 ``validation_error``, field ``at``).
     A repeat of the last event with the same time and seal returns it unchanged.
     """
-    from . import events
     from .selectors import shipments_for_actor
 
     if event not in ShipmentEventKind.values:
@@ -259,7 +257,7 @@ def shipment_event_record(
         if action:
             row.ticket_action = action
             row.save(update_fields=["ticket_action"])
-        _emit(shipment, row)
+        events.shipment_updated(shipment=shipment, row=row)
         if tracking_assigned:
             events.shipment_tracking_assigned(shipment=shipment)
     return row
@@ -274,7 +272,6 @@ def shipment_tracking_assign(*, shipment_id: int, tracking_no: str, courier: str
     (404 ``not_found``); an empty number (``validation_error``, field ``tracking_no``);
     another number than the one recorded (409 ``tracking_mismatch``).
     """
-    from . import events
     from .selectors import shipments_for_actor
 
     _require_actor(actor)
@@ -298,25 +295,3 @@ def shipment_tracking_assign(*, shipment_id: int, tracking_no: str, courier: str
         shipment.save(update_fields=["tracking_no", "courier", "updated_at"])
         events.shipment_tracking_assigned(shipment=shipment)
     return shipment
-
-
-def _emit(shipment: Shipment, row: ShipmentEvent) -> None:
-    from partners.webhooks import webhook_event_emit
-
-    partner_ids = [shipment.courier_partner_id] if shipment.courier_partner_id else []
-    centers = {shipment.ticket.center_id, shipment.ticket.origin_center_id} - {None}
-    from partners.models import Partner
-
-    partner_ids += list(Partner.objects.filter(centers__in=centers).values_list("pk", flat=True))
-    webhook_event_emit(
-        event_type="shipment.updated",
-        payload={
-            "shipment_id": shipment.pk,
-            "service_no": shipment.ticket.service_no,
-            "leg": shipment.leg,
-            "status": shipment.status,
-            "event": row.event,
-            "at": row.at,
-        },
-        partner_ids=sorted(set(partner_ids)),
-    )

@@ -7,6 +7,8 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Notifications and jobs")
 
     def ready(self):
+        from . import subscribers
         from .reminders import subscribe_reminders
 
+        subscribers.register()
         subscribe_reminders()

@@ -341,29 +341,7 @@ def notifications_resend(*, notification_ids: Iterable[int], actor=None) -> int:
     return len(ids)
 
 
-# --------------------------------------------------------------------------- ticket events
-
-
-def notifications_for_ticket_event(*, ticket, event) -> list[Notification]:
-    """Tell the customer about a ticket status change (called from ``repairs.events.ticket_changed``).
-
-    Changes: at most one notification per channel for this event (SMS, plus
-    e-mail when the customer has an address), written in the caller's
-    transaction. The dedupe key is the event (or, for "received", the ticket:
-    a collection-point ticket is received twice, the customer hears it once).
-    Refuses nothing: statuses without a message write no row.
-    """
-    from .selectors import KIND_FOR_STATUS, ticket_notification_context
-
-    kind = KIND_FOR_STATUS.get(event.to_status)
-    if kind is None or event.from_status == event.to_status:
-        return []
-    dedupe_key = (
-        f"ticket:{ticket.pk}:received" if kind == NotificationKind.TICKET_RECEIVED else f"ticket_event:{event.pk}"
-    )
-    return notification_enqueue_for_ticket(
-        kind=kind, ticket=ticket, context=ticket_notification_context(ticket=ticket, kind=kind), dedupe_key=dedupe_key
-    )
+# --------------------------------------------------------------------------- ticket messages
 
 
 def notification_enqueue_for_ticket(*, kind: str, ticket, context: dict, dedupe_key: str) -> list[Notification]:
@@ -397,27 +375,4 @@ def notification_enqueue_for_ticket(*, kind: str, ticket, context: dict, dedupe_
         channels=[NotificationChannel.EMAIL],
         to_email=contact["email"],
         **common,
-    )
-
-
-# --------------------------------------------------------------------------- shipments
-
-
-def notifications_for_shipment(*, shipment, what: str) -> list[Notification]:
-    """Tell the customer when the courier comes (``pickup_scheduled``) and the courier's number
-    (``courier_assigned``), called from ``logistics.events`` in the shipment's transaction.
-
-    Changes: one SMS (plus e-mail to the ticket's contact, see ``notification_enqueue_for_ticket``)
-    per shipment and message (dedupe key ``shipment:<id>:<what>``), in the booking's language.
-    Refuses nothing: an unknown ``what`` writes no row.
-    """
-    from .selectors import shipment_notification_context
-
-    if what not in (NotificationKind.PICKUP_SCHEDULED, NotificationKind.COURIER_ASSIGNED):
-        return []
-    return notification_enqueue_for_ticket(
-        kind=what,
-        ticket=shipment.ticket,
-        context=shipment_notification_context(shipment=shipment),
-        dedupe_key=f"shipment:{shipment.pk}:{what}",
     )

@@ -7,8 +7,10 @@ class PartnersConfig(AppConfig):
     verbose_name = _("Partners and API keys")
 
     def ready(self) -> None:
+        from . import subscribers
         from .job_subscribers import subscribe_job_webhooks
 
+        subscribers.register()
         subscribe_job_webhooks()
         # The API plumbing asks partners who a key is; the core imports no app (servicehub.api.keys, .actors).
         from servicehub.actors import credential_actor_register

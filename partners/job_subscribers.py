@@ -29,4 +29,5 @@ def sla_breached_webhook(event: OutboxEvent) -> None:
             "stage_due_at": payload["stage_due_at"],
         },
         center_id=event.center_id,
+        source_id=event.pk,  # webhook-id msg_<event>_<endpoint>: stable, a replay writes nothing twice
     )

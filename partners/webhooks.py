@@ -1,8 +1,9 @@
 """Outgoing webhooks: the outbox writer, Standard Webhooks signing, SSRF-safe sending.
 
-``webhook_event_emit`` is the one entry point other apps call, inside their own
-transaction: it writes one ``WebhookDelivery`` row per matching subscription and
-queues a Celery task per row on commit. The periodic sweep
+``webhook_event_emit`` writes one ``WebhookDelivery`` row per matching subscription, in the
+caller's transaction, and queues a Celery task per row on commit. Its caller is
+``partners.subscribers``, which turns the domain events (``servicehub.events``) into deliveries;
+domain apps never call it. The periodic sweep
 (``partners.tasks.webhook_deliveries_sweep``) re-queues anything due that a lost
 broker message left behind, so a Redis outage delays deliveries but loses none.
 
@@ -254,15 +255,32 @@ def _new_msg_id() -> str:
     return "msg_" + secrets.token_urlsafe(18)
 
 
+def webhook_msg_id(*, source_id: int, endpoint_id: int) -> str:
+    """The ``webhook-id`` of the delivery of domain event ``source_id`` (the outbox row) to one endpoint.
+
+    Derived, not random: the same event reaching the same endpoint twice (a replayed dispatch) is the
+    same message, and the unique ``msg_id`` keeps it to one row.
+    """
+    return f"msg_{source_id}_{endpoint_id}"
+
+
 def webhook_event_emit(
-    *, event_type: str, payload: dict, center_id: int | None = None, partner_ids: Iterable[int] | None = None
+    *,
+    event_type: str,
+    payload: dict,
+    center_id: int | None = None,
+    partner_ids: Iterable[int] | None = None,
+    source_id: int | None = None,
 ) -> int:
-    """Write a delivery row for every active subscription to ``event_type``; return how many.
+    """Write a delivery row for every active subscription to ``event_type``; return how many new rows.
 
     Recipients are the partners in ``partner_ids`` plus the partners operating
     ``center_id``; with neither given, every subscriber (network-wide events only:
     never pass ticket data without a ``center_id``/``partner_ids``). Runs in the
     caller's transaction; each row is queued for sending after commit.
+    ``source_id`` is the outbox event this delivery announces (``partners.subscribers``): the
+    ``msg_id`` derives from it (``webhook_msg_id``), and a delivery already written for it is not
+    written again. Without it (a test, a manual send) the id is random.
     Refuses an unknown ``event_type`` (``ValueError``: a programming error).
     """
     if event_type not in WebhookEvent.values:
@@ -279,12 +297,21 @@ def webhook_event_emit(
     matching = [e for e in endpoints.distinct().order_by("pk") if event_type in (e.events or [])]
     if not matching:
         return 0
+    msg_ids = {
+        e.pk: webhook_msg_id(source_id=source_id, endpoint_id=e.pk) if source_id is not None else _new_msg_id()
+        for e in matching
+    }
+    if source_id is not None:
+        seen = set(WebhookDelivery.objects.filter(msg_id__in=msg_ids.values()).values_list("msg_id", flat=True))
+        matching = [e for e in matching if msg_ids[e.pk] not in seen]
+        if not matching:
+            return 0
     now = timezone.now()
     rows = WebhookDelivery.objects.bulk_create(
         [
             WebhookDelivery(
                 endpoint=e,
-                msg_id=_new_msg_id(),
+                msg_id=msg_ids[e.pk],
                 event_type=event_type,
                 payload=payload,
                 status=DeliveryStatus.PENDING,
@@ -312,34 +339,6 @@ def _queue(delivery_ids: list[int]) -> None:
             import logging
 
             logging.getLogger(__name__).warning("could not queue webhook delivery %s; the sweep will", pk)
-
-
-def ticket_webhooks_emit(*, ticket, event) -> int:
-    """The call made from ``repairs.events.ticket_changed``: status changes and ready quotes.
-
-    Recipients: partners operating the ticket's center or its origin (collection point).
-    """
-    center_ids = [c for c in (ticket.center_id, getattr(ticket, "origin_center_id", None)) if c]
-    from .models import Partner
-
-    partner_ids = list(Partner.objects.filter(centers__in=center_ids).values_list("pk", flat=True).distinct())
-    if not partner_ids:
-        return 0
-    data = {
-        "service_no": ticket.service_no,
-        "status": ticket.status,
-        "previous_status": getattr(event, "from_status", ""),
-        "action": getattr(event, "action", ""),
-        "at": getattr(event, "at", None) or timezone.now(),
-    }
-    count = webhook_event_emit(event_type="ticket.status_changed", payload=data, partner_ids=partner_ids)
-    if getattr(event, "to_status", "") == "awaiting_approval":
-        count += webhook_event_emit(
-            event_type="quote.ready",
-            payload={"service_no": ticket.service_no, "at": data["at"]},
-            partner_ids=partner_ids,
-        )
-    return count
 
 
 def next_attempt_delay(attempt_count: int) -> timedelta | None:

@@ -9,6 +9,8 @@ class RepairsConfig(AppConfig):
     def ready(self):
         from servicehub.events import event_types_register
 
+        from .events import EVENT_TYPES
         from .jobs import EVENT_TYPES as JOB_EVENT_TYPES
 
+        event_types_register(EVENT_TYPES)
         event_types_register(JOB_EVENT_TYPES)

@@ -1,60 +1,90 @@
-"""The one place where side effects of a ticket change are written.
+"""The domain events of repairs: what a ticket change announces, and nothing about who listens.
 
-Every repairs service that changes a ticket calls ``ticket_changed`` inside its
-transaction, after writing the ``TicketEvent``. Whatever is written here (outbox
-rows: notifications, webhook deliveries) commits or rolls back with the change.
+Every repairs service that changes a ticket calls ``ticket_changed`` inside its transaction, after
+writing the ``TicketEvent``. It writes one outbox row (``servicehub.events.emit``) that commits or
+rolls back with the change; after commit the subscribers react: the customer's SMS/e-mail
+(``notifications.subscribers``) and the partners' webhooks (``partners.subscribers``). This module
+imports neither.
 
-Owners: the jobs work adds the notification call, the platform work adds the
-webhook call; each edits only its own clearly marked block below.
+Payloads hold ids, codes and the values describing the change (from/to status), never personal data:
+a subscriber loads the ticket and its customer by id when it runs.
 """
 
 from __future__ import annotations
 
+from django.core.serializers.json import DjangoJSONEncoder
+
+from servicehub.events import emit
+
+EVENT_TYPES = {
+    "ticket.changed": "A ticket's timeline got a row (a status change or a recorded step).",
+    "ticket.quote_ready": "A ticket entered awaiting_approval: a quote waits for the customer's decision.",
+    "verification.code_issued": "A one-time code was issued to a phone (the SMS carries it).",
+    "ticket.lookup_locked": "Digit lookups of a ticket's tracking page were locked after repeated wrong answers.",
+}
+
+_json = DjangoJSONEncoder()
+
+
+def _at(value) -> str:
+    # The same text the webhook bodies always carried (DjangoJSONEncoder: ms precision, "Z" for UTC).
+    return _json.default(value)
+
 
 def ticket_changed(*, ticket, event) -> None:
-    """React to ``event`` (a saved ``TicketEvent``) of ``ticket``, in the caller's transaction."""
-    # --- notifications (jobs work) ---------------------------------------
-    from notifications.services import notifications_for_ticket_event
+    """Announce ``event`` (a saved ``TicketEvent``) of ``ticket``, in the caller's transaction."""
+    payload = {
+        "ticket_id": ticket.pk,
+        "service_no": ticket.service_no,
+        "ticket_event_id": event.pk,
+        "from_status": event.from_status,
+        "to_status": event.to_status,
+        "action": event.action,
+        "at": _at(event.at),
+        "center_id": ticket.center_id,
+        "origin_center_id": ticket.origin_center_id,
+    }
+    emit("ticket.changed", payload, center_id=ticket.center_id)
+    if event.to_status == "awaiting_approval":
+        emit(
+            "ticket.quote_ready",
+            {
+                "ticket_id": ticket.pk,
+                "service_no": ticket.service_no,
+                "ticket_event_id": event.pk,
+                "at": payload["at"],
+                "center_id": ticket.center_id,
+                "origin_center_id": ticket.origin_center_id,
+            },
+            center_id=ticket.center_id,
+        )
 
-    notifications_for_ticket_event(ticket=ticket, event=event)
-    # --- end notifications -----------------------------------------------
-    # --- webhooks (platform work) ----------------------------------------
-    from partners.webhooks import ticket_webhooks_emit  # ticket.status_changed, quote.ready
 
-    ticket_webhooks_emit(ticket=ticket, event=event)
-    # --- end webhooks ----------------------------------------------------
-    return None
-
-
-# --- customer verification (verified work) ---------------------------------------------------
+# --- customer verification -------------------------------------------------------------------
 
 
 def verification_code_issued(*, verification, code: str, minutes: int, language: str | None) -> None:
-    """Queue the SMS carrying a one-time code, in the caller's transaction (``repairs.verification``).
+    """Announce a one-time code, in the caller's transaction (``repairs.verification``).
 
-    Sent to the phone that asked, customer or not, consent or not: the person asked for it.
+    The code is the one secret a payload carries (nothing else can render the SMS); the subscriber
+    that writes the SMS blanks it in the outbox row in the same transaction, as the sent SMS blanks
+    its own body. Sent to the phone that asked, customer or not, consent or not: the person asked.
     """
-    from notifications.services import notification_enqueue
-
-    notification_enqueue(
-        kind="verification_code",
-        to_phone=verification.phone,
-        language=language,
-        context={"code": code, "minutes": minutes},
-        channels=("sms",),
-        dedupe_key=f"verification:{verification.pk}",
+    emit(
+        "verification.code_issued",
+        {"verification_id": verification.pk, "code": code, "minutes": minutes, "language": language or ""},
+        center_id=None,
     )
 
 
-def tracking_locked(*, ticket, link: str, lock_id: str) -> None:
-    """Tell the customer that digit lookups of their repair are locked (once per lock)."""
-    from notifications.services import notification_enqueue
-
-    notification_enqueue(
-        kind="lookup_locked",
-        customer=ticket.customer,
-        context={"service_no": ticket.service_no, "link": link},
-        channels=("sms",),
-        dedupe_key=f"lookup_locked:{ticket.pk}:{lock_id}",
-        ticket=ticket,
+def tracking_locked(*, ticket, lock_id: str) -> None:
+    """Announce that digit lookups of ``ticket`` are locked (once per lock: ``lock_id``)."""
+    emit(
+        "ticket.lookup_locked",
+        {
+            "ticket_id": ticket.pk,
+            "service_no": ticket.service_no,
+            "lock_id": lock_id,
+        },
+        center_id=ticket.center_id,
     )

@@ -291,5 +291,5 @@ def track_lookup(*, service_no: str, phone_last4: str, annotate: dict | None = N
         real = RepairTicket.objects.select_related("customer").filter(service_no=number).first()
         if real is not None:
             with transaction.atomic():
-                events.tracking_locked(ticket=real, link=track_access_url(ticket=real), lock_id=secrets.token_hex(6))
+                events.tracking_locked(ticket=real, lock_id=secrets.token_hex(6))
     return None

@@ -1,6 +1,7 @@
 """The staff admin's shared parts.
 
-Imported by every app's ``admin`` module (the interface layer); this module imports no app.
+Imported by every app's ``admin`` module (the interface layer); this module imports no app. Below the
+base: the admin of the core's own rows (the domain-event outbox).
 
 Access in the staff UI follows the memberships (``centers.StaffMembership``) through one actor per
 request (``servicehub.actors.actor_from_request``): a staff user sees the rows of the centers they
@@ -12,10 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from servicehub.actors import Actor, actor_from_request
+from servicehub.events import outbox_retry
+from servicehub.models import OutboxEvent
 
 # --- who may use a page ------------------------------------------------------------------------------
 # One answer per kind of access; every center-scoped admin (and the counter pages) asks these.
@@ -216,3 +221,74 @@ class CenterScopedTabularInline(CenterScopedMixin, admin.TabularInline):
     def in_scope(self, request, obj) -> bool:
         # An inline's permission hooks get the *parent* object, which its own admin has scoped already.
         return True
+
+
+# --- the domain-event outbox ---------------------------------------------------------------------------
+# Read-only (rows change only through ``servicehub.events``), network-wide: HQ members and superusers (listed
+# in the sidebar for superusers, answered without a query on every page; HQ members open
+# ``/admin/servicehub/outboxevent/``). Failed rows (every attempt raised) can be dispatched again once the
+# cause is fixed.
+
+# Payload keys never shown: a one-time code waits in its event's payload until the SMS is written.
+_HIDDEN_KEYS = frozenset({"code"})
+
+
+@admin.register(OutboxEvent)
+class OutboxEventAdmin(admin.ModelAdmin):
+    list_display = ("id", "type", "created_at", "dispatched_at", "attempts", "failed_at", "short_error")
+    list_filter = (
+        "type",
+        ("dispatched_at", admin.EmptyFieldListFilter),
+        ("failed_at", admin.EmptyFieldListFilter),
+        ("created_at", admin.DateFieldListFilter),
+    )
+    search_fields = ("=id", "type")
+    ordering = ("-created_at", "-pk")
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    actions = ("dispatch_again",)
+    fields = (
+        "type",
+        "center_id",
+        "shown_payload",
+        "created_at",
+        "dispatched_at",
+        "attempts",
+        "failed_at",
+        "last_error",
+    )
+    readonly_fields = fields
+
+    def has_module_permission(self, request):
+        return bool(request.user.is_active and request.user.is_staff and request.user.is_superuser)
+
+    def has_view_permission(self, request, obj=None):
+        return sees_all_centers(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_dispatch_permission(self, request):
+        return sees_all_centers(request)
+
+    @admin.display(description=_("payload"))
+    def shown_payload(self, obj):
+        return {k: ("…" if k in _HIDDEN_KEYS and v else v) for k, v in (obj.payload or {}).items()}
+
+    @admin.display(description=_("last error"))
+    def short_error(self, obj):
+        return (obj.last_error[:80] + "…") if len(obj.last_error) > 80 else obj.last_error
+
+    @admin.action(description=_("Dispatch the selected failed events again"), permissions=["dispatch"])
+    def dispatch_again(self, request, queryset):
+        count = outbox_retry(event_ids=list(queryset.values_list("pk", flat=True)))
+        messages.success(
+            request,
+            ngettext("%(n)d failed event queued again.", "%(n)d failed events queued again.", count) % {"n": count},
+        )

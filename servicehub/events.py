@@ -91,12 +91,19 @@ def _after_commit(event_id: int) -> Callable[[], None]:
         from .tasks import outbox_dispatch_task
 
         try:
-            outbox_dispatch_task.delay(event_id)
+            outbox_dispatch_task.apply_async((event_id,), queue=_dispatch_queue())
         except (KombuOperationalError, ConnectionError, OSError):  # broker down: the sweep dispatches it later
             logger.warning("could not queue outbox event %s; the sweep will", event_id, exc_info=True)
 
     outbox_dispatch_after_commit.servicehub_outbox = True  # type: ignore[attr-defined]
     return outbox_dispatch_after_commit
+
+
+def _dispatch_queue() -> str:
+    # Read per call, as notifications_dispatch does: Celery's router caches the default queue at the first
+    # publish, so a deployment (or a test) that moves CELERY_TASK_DEFAULT_QUEUE would otherwise not be heard.
+    route = (getattr(settings, "CELERY_TASK_ROUTES", None) or {}).get("servicehub.outbox_dispatch") or {}
+    return route.get("queue") or settings.CELERY_TASK_DEFAULT_QUEUE
 
 
 def outbox_dispatch(*, event_id: int, now: datetime | None = None) -> bool:
@@ -154,3 +161,25 @@ def outbox_sweep(*, now: datetime | None = None, limit: int = 500, ids: Iterable
         except Exception:  # noqa: BLE001, S112 -- logged and counted on the row; the next sweep retries
             continue
     return done
+
+
+def outbox_retry(*, event_ids: Iterable[int]) -> int:
+    """Give failed events another round (the admin's "dispatch again"); return how many.
+
+    Changes: rows marked failed (``MAX_ATTEMPTS`` dispatches raised) get ``failed_at`` cleared and
+    ``attempts`` reset, and are dispatched after commit (the sweep catches them otherwise). Refuses
+    (leaves untouched): rows that were dispatched -- an announced event is never announced twice --
+    and rows still being retried.
+    """
+    with transaction.atomic():
+        ids = list(
+            OutboxEvent.objects.filter(
+                pk__in=list(event_ids), failed_at__isnull=False, dispatched_at__isnull=True
+            ).values_list("pk", flat=True)
+        )
+        OutboxEvent.objects.filter(pk__in=ids, failed_at__isnull=False, dispatched_at__isnull=True).update(
+            failed_at=None, attempts=0, last_error=""
+        )
+        for event_id in ids:
+            transaction.on_commit(_after_commit(event_id), robust=True)
+    return len(ids)

@@ -27,7 +27,7 @@ from servicehub.errors import Conflict, DomainError, NotFound
 from servicehub.locking import lock, lock_many, lock_one
 from servicehub.money import money
 
-from . import dates
+from . import dates, events
 from .choices import (
     ClaimStatus,
     NotEligibleReason,
@@ -405,23 +405,7 @@ def plan_purchase_create(
     except IntegrityError:
         raise not_eligible(NotEligibleReason.ALREADY_ACTIVE) from None
     _event(purchase, action=PurchaseAction.PURCHASE, from_status="", actor=actor, at=now)
-    if partner is not None or center is not None:
-        # Outbox row in this transaction: the seller (partner, or the operators of the selling
-        # center) hears about the activation; nobody else does.
-        from partners.webhooks import webhook_event_emit
-
-        webhook_event_emit(
-            event_type="plan.activated",
-            payload={
-                "purchase_id": purchase.pk,
-                "plan": product.code,
-                "imei": device.imei,
-                "starts_on": starts_on.isoformat(),
-                "ends_on": ends_on.isoformat(),
-            },
-            partner_ids=[partner.pk] if partner is not None else None,
-            center_id=center.pk if center is not None else None,
-        )
+    events.plan_activated(purchase=purchase, product=product, device=device, partner=partner, center=center)
     return purchase
 
 

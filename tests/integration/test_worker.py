@@ -1,4 +1,7 @@
-"""A real Celery worker against real Redis and PostgreSQL.
+"""A real Celery worker against real Redis and PostgreSQL, on the event path.
+
+A status change writes an outbox event (``servicehub.events``); the worker dispatches it to the
+notification subscriber, which writes the SMS row; the worker sends it.
 
 - a status change produces exactly one SMS (and running the task again sends nothing);
 - Redis down during a status change: the change commits, the SMS goes out after Redis is back (the sweep);
@@ -15,7 +18,9 @@ from notifications import services
 from notifications.models import Notification
 from repairs.models import RepairTicket
 from repairs.services import ticket_book, ticket_transition
+from servicehub import events
 from servicehub.actors import SYSTEM
+from servicehub.models import OutboxEvent
 from tests.factories.centers import ServiceCenterFactory
 from tests.factories.repairs import CustomerFactory
 from tests.factories.warranty import DeviceFactory
@@ -77,9 +82,16 @@ def sent(notification_id):
     return Notification.objects.filter(pk=notification_id, status="sent").exists()
 
 
-def the_notification(ticket):
-    (row,) = Notification.objects.filter(ticket=ticket, kind="ticket_received")
+def the_notification(ticket, timeout=30):
+    """The SMS row, once the worker has dispatched the status change's event to the subscriber."""
+    rows = Notification.objects.filter(ticket=ticket, kind="ticket_received")
+    wait_for(rows.exists, timeout=timeout, what="the event to be dispatched (the SMS row written)")
+    (row,) = rows
     return row
+
+
+def the_event(ticket):
+    return OutboxEvent.objects.get(type="ticket.changed", payload__ticket_id=ticket.pk, payload__to_status="received")
 
 
 def test_a_status_change_sends_exactly_one_sms(booked_ticket, sms_file, publish_to, workers, queue_name, tmp_path):
@@ -131,22 +143,27 @@ def test_redis_down_during_a_status_change_loses_nothing(
         redis.stop()
         # when the ticket is checked in
         ticket = ticket_transition(ticket_id=booked_ticket.pk, action="check_in", actor=SYSTEM)
-        # then the change committed and the notification waits in the outbox
+        # then the change committed and its event waits in the outbox, undispatched
         assert RepairTicket.objects.get(pk=ticket.pk).status == "received"
-        row = the_notification(booked_ticket)
-        assert row.status == "pending"
+        event = the_event(booked_ticket)
+        assert (event.dispatched_at, event.attempts) == (None, 0)
+        assert not Notification.objects.filter(ticket=booked_ticket, kind="ticket_received").exists()
         assert calls(sms_file) == []
 
-        # when Redis is back and the sweep runs (every minute under beat; here, with no waiting period)
+        # when Redis is back and the sweeps run (every minute under beat; here, with no waiting period):
+        # the outbox sweep dispatches the event (the SMS row is written), the SMS goes to the worker
         redis.start()
+        settings.OUTBOX_SWEEP_AFTER = 0
         settings.NOTIFICATIONS_SWEEP_AFTER_SECONDS = 0
+        assert events.outbox_sweep() == 1
+        row = the_notification(booked_ticket)
         wait_for(
-            lambda: services.notifications_sweep() >= 1,
-            timeout=30,
+            lambda: sent(row.pk) or (services.notifications_sweep() >= 1 and False),
+            timeout=60,
             interval=0.5,
-            what="the sweep to reach the broker again",
+            what="the SMS after Redis came back",
         )
-        wait_for(lambda: sent(row.pk), timeout=60, what="the SMS after Redis came back")
+        assert events.outbox_sweep() == 0  # dispatched once: a second sweep finds nothing
 
         # then exactly one SMS
         assert [c["key"] for c in calls(sms_file)] == [str(row.uuid)]

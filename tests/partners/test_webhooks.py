@@ -301,7 +301,7 @@ def test_delivery_body_is_thin():
 
 
 def test_a_ticket_transition_writes_a_status_changed_row_in_its_transaction():
-    """repairs.events.ticket_changed -> ticket_webhooks_emit: payload with a datetime is stored as ISO text."""
+    """repairs.events.ticket_changed -> the ticket.changed event -> partners.subscribers: "at" is ISO text, as sent."""
     from logistics.services import shipment_create, shipment_event_record
     from servicehub.actors import SYSTEM
     from tests.factories.partners import make_ticket
