@@ -266,6 +266,7 @@ def centers_nearest(
 # The TTL is only a safety net for writes that bypass the services (raw SQL, a shell).
 
 PUBLIC_CACHE_SECONDS = 600
+CENTER_CODE_MAX_LENGTH = ServiceCenter._meta.get_field("code").max_length or 32
 _CACHE_SCHEMA = "1"  # bump when the cached shape changes (entries of old code are then ignored)
 NETWORK_VERSION_KEY = "centers:v:*"
 
@@ -276,13 +277,28 @@ def center_version_key(code: str) -> str:
 
 def center_cache_version(*, code: str) -> str:
     """The current cache version of a center (network version + center version), creating either."""
+    return center_cache_version_created(code=code)[0]
+
+
+def center_cache_version_created(*, code: str) -> tuple[str, bool]:
+    """``(version, created)``: ``created`` when this call created the center's own version key -- a reader
+    of a code from a URL that then finds no center calls ``center_cache_forget`` so made-up codes leave no
+    key behind."""
     keys = [NETWORK_VERSION_KEY, center_version_key(code)]
     got = cache.get_many(keys)
+    created = False
     for key in keys:
         if key not in got:
-            cache.add(key, uuid.uuid4().hex[:12], timeout=None)
+            added = cache.add(key, uuid.uuid4().hex[:12], timeout=None)
+            created = created or (added and key == keys[1])
             got[key] = cache.get(key) or "0"
-    return f"{got[keys[0]]}.{got[keys[1]]}"
+    return f"{got[keys[0]]}.{got[keys[1]]}", created
+
+
+def center_cache_forget(*, code: str) -> None:
+    """Drop the version key of a code that names no center (anonymous callers cannot fill the cache with
+    versions of made-up codes; tests/centers/test_public_cache.py)."""
+    cache.delete(center_version_key(code))
 
 
 def _center_public_detail_query(*, code: str, today: date, at: datetime | None) -> ServiceCenter | None:
@@ -324,12 +340,17 @@ def center_public_detail(*, code: str, at: datetime | None = None) -> ServiceCen
     """
     now = local_now(at)
     today = now.date()
-    key = f"centers:pub:{_CACHE_SCHEMA}:{center_cache_version(code=code)}:{code}:{today.isoformat()}"
+    if not code or len(code) > CENTER_CODE_MAX_LENGTH:
+        return None  # no center can have it: no query, nothing cached
+    version, created = center_cache_version_created(code=code)
+    key = f"centers:pub:{_CACHE_SCHEMA}:{version}:{code}:{today.isoformat()}"
     center = cache.get(key)
     if center is None:
         with primary_reads():  # never cache a lagging replica's rows under the new version
             center = _center_public_detail_query(code=code, today=today, at=at)
         if center is None:
+            if created:
+                center_cache_forget(code=code)
             return None
         cache.set(key, center, PUBLIC_CACHE_SECONDS)
     center.is_open_now = _open_from_prefetched(center, now)

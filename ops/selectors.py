@@ -105,19 +105,29 @@ def board_center(*, code: str) -> ServiceCenter | None:
     """
     from django.core.cache import cache
 
-    from centers.selectors import PUBLIC_CACHE_SECONDS, center_cache_version
+    from centers.selectors import (
+        CENTER_CODE_MAX_LENGTH,
+        PUBLIC_CACHE_SECONDS,
+        center_cache_forget,
+        center_cache_version_created,
+    )
 
-    key = f"ops:board-center:{center_cache_version(code=code)}:{code}"
+    if not code or len(code) > CENTER_CODE_MAX_LENGTH:
+        return None
+    version, created = center_cache_version_created(code=code)
+    key = f"ops:board-center:{version}:{code}"
     found = cache.get(key)
     if found is None:
         from servicehub.dbrouter import primary_reads
 
         with primary_reads():  # cached under a version bumped on commit: not from a lagging replica
             center = ServiceCenter.objects.filter(code=code, active=True).only("pk", "code", "name").first()
-        found = (center.pk, center.code, center.name) if center is not None else ()
+        if center is None:
+            if created:  # a made-up code from the URL leaves nothing in the cache
+                center_cache_forget(code=code)
+            return None
+        found = (center.pk, center.code, center.name)
         cache.set(key, found, PUBLIC_CACHE_SECONDS)
-    if not found:
-        return None
     pk, code, name = found
     return ServiceCenter(pk=pk, code=code, name=name, active=True)
 

@@ -147,3 +147,23 @@ def test_admin_save_of_the_hours_inlines_bumps_the_version(center, commit):
     with commit():
         site._registry[ServiceCenter].save_related(None, _Form(), [], True)
     assert selectors.center_cache_version(code=center.code) != before
+
+
+def test_an_unknown_code_leaves_no_key_in_the_cache(client, center):
+    """Anonymous callers cannot fill Redis with versions of made-up center codes (one key per request)."""
+    from django.core.cache import cache
+
+    client.get(f"/api/v1/centers/{center.code}/")  # a real center: its version exists from now on
+    assert cache.get(selectors.center_version_key(center.code)) is not None
+    for code in ("NO-SUCH-1", "NO-SUCH-2", "x" * 200):
+        assert client.get(f"/api/v1/centers/{code}/").status_code == 404
+        assert cache.get(selectors.center_version_key(code)) is None
+    # Control: the real center's version stayed.
+    assert cache.get(selectors.center_version_key(center.code)) is not None
+
+
+def test_an_unknown_board_code_leaves_no_key_in_the_cache(client, center):
+    from django.core.cache import cache
+
+    assert client.get("/board/NO-SUCH-9/").status_code == 404
+    assert cache.get(selectors.center_version_key("NO-SUCH-9")) is None

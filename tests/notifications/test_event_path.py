@@ -183,7 +183,7 @@ def test_the_verification_code_leaves_the_outbox_once_the_sms_is_written(
 
 
 def test_the_outbox_sweep_is_scheduled_every_minute():
-    from notifications.schedules import schedule_definitions
+    from servicehub.schedules import schedule_definitions
 
     (row,) = [d for d in schedule_definitions() if d["task"] == "servicehub.outbox_sweep"]
     assert row["every_seconds"] == 60

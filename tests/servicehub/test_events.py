@@ -72,7 +72,7 @@ def test_the_sweep_dispatches_what_the_after_commit_path_lost(seen, monkeypatch)
     def broker_down(*args, **kwargs):
         raise ConnectionError("redis is down")
 
-    monkeypatch.setattr(tasks.outbox_dispatch_task, "delay", broker_down)
+    monkeypatch.setattr(tasks.outbox_dispatch_task, "apply_async", broker_down)
     with transaction.atomic():
         event = events.emit(TYPE, {}, center_id=None)
     assert seen == []  # lost: the broker was down at commit time

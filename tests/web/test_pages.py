@@ -226,9 +226,13 @@ def _booked(center=None, start=None):
 def test_track_extras_offers_change_link(en):
     from django.template.loader import render_to_string
 
+    from web.templatetags.web_extras import track_extras
+
     appointment = _booked()
     last4 = appointment.customer.phone[-4:]
-    html = render_to_string("repairs/_track_extras.html", {"ticket": appointment.ticket, "phone_last4": last4})
+    ticket = appointment.ticket
+    context = {"ticket": ticket, "phone_last4": last4, "extras": track_extras(ticket)}
+    html = render_to_string("repairs/_track_extras.html", context)
     assert f"/appointments/{appointment.ticket.service_no}/?phone_last4={last4}" in html
 
 
