@@ -85,6 +85,19 @@ def test_coverage_with_fault_and_exclusions(api_client, device):
     )
 
 
+def test_coverage_blank_fault_and_exclusions_mean_not_given_as_the_schema_says(api_client, device):
+    plain = api_client.get(f"/api/v1/devices/{device.imei}/coverage/")
+    blank = api_client.get(f"/api/v1/devices/{device.imei}/coverage/?fault=&exclusions=")
+    assert blank.status_code == plain.status_code == 200
+    assert blank.json() == plain.json()
+    # The schema allows the blank value for these two (x-allow-blank), unlike other query parameters.
+    from drf_spectacular.generators import SchemaGenerator
+
+    op = SchemaGenerator().get_schema(request=None, public=True)["paths"]["/api/v1/devices/{imei}/coverage/"]["get"]
+    params = {p["name"]: p["schema"] for p in op["parameters"] if p["in"] == "query"}
+    assert "minLength" not in params["fault"] and "minLength" not in params["exclusions"]
+
+
 @pytest.mark.parametrize("imei", ["12345", "8601234500007770", "abcdefghijklmno"])
 def test_coverage_malformed_imei_is_400_naming_the_field(api_client, imei):
     body = problem(api_client.get(f"/api/v1/devices/{imei}/coverage/"), 400, "validation_error")

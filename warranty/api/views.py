@@ -66,12 +66,14 @@ class DeviceCoverageView(APIView):
             OpenApiParameter(
                 "fault",
                 OpenApiTypes.STR,
-                description="Optional fault category (e.g. `screen`, `battery`, `liquid_damage`).",
+                description="Optional fault category (e.g. `screen`, `battery`, `liquid_damage`); blank = not given.",
+                extensions={"x-allow-blank": True},
             ),
             OpenApiParameter(
                 "exclusions",
                 OpenApiTypes.STR,
-                description="Optional comma-separated exclusions: " + ", ".join(Exclusion.values) + ".",
+                description="Optional comma-separated exclusions: " + ", ".join(Exclusion.values) + "; blank = none.",
+                extensions={"x-allow-blank": True},
             ),
         ],
         responses={
