@@ -3,16 +3,15 @@
 Each test has a control run with the compare-and-set taken out, showing the harness catches a double send.
 """
 
-import threading
 import uuid
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from notifications import services
 from notifications.models import Notification
+from tests.concurrency import race as _race
 from tests.sms import SENT_SMS
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -30,25 +29,7 @@ CTX = {
 
 
 def race(target, n=THREADS):
-    barrier = threading.Barrier(n)
-    results, errors = [], []
-
-    def run():
-        try:
-            barrier.wait()
-            results.append(target())
-        except Exception as exc:  # pragma: no cover - surfaced below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
-    return results
+    return _race(target, n)
 
 
 def unsafe_claim(*, notification_id, now=None):

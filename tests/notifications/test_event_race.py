@@ -4,11 +4,10 @@ The control takes the compare-and-set out (read ``dispatched_at``, then run the 
 harness catches the race: both dispatchers then run the subscribers.
 """
 
-import threading
 import time
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from notifications import subscribers as notification_subscribers
@@ -18,6 +17,7 @@ from servicehub import events
 from servicehub.actors import SYSTEM
 from servicehub.models import OutboxEvent
 from servicehub.tasks import outbox_dispatch_task
+from tests.concurrency import race_collect
 from tests.factories.centers import ServiceCenterFactory
 from tests.factories.repairs import CustomerFactory
 from tests.factories.warranty import DeviceFactory
@@ -49,24 +49,7 @@ def undispatched(monkeypatch, sms_outbox):
 
 
 def race(target, n=2):
-    barrier = threading.Barrier(n)
-    results, errors = [], []
-
-    def run():
-        try:
-            barrier.wait()
-            results.append(target())
-        except Exception as exc:  # pragma: no cover - surfaced below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results, errors
+    return race_collect(target, n)
 
 
 def unsafe_dispatch(*, event_id):

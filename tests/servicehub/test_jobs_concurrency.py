@@ -3,15 +3,14 @@
 Each has a control with the guard taken out, showing the harness catches two owners.
 """
 
-import threading
 import time
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from servicehub import jobs
 from servicehub.models import JobRun
+from tests.concurrency import race as _race
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -19,25 +18,7 @@ THREADS = 8
 
 
 def race(target, n=THREADS):
-    barrier = threading.Barrier(n)
-    results, errors = [], []
-
-    def run():
-        try:
-            barrier.wait()
-            results.append(target())
-        except Exception as exc:  # pragma: no cover - surfaced below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
-    return results
+    return _race(target, n)
 
 
 def test_eight_runners_of_one_job_period_run_it_once():
