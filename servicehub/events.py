@@ -38,7 +38,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
-from .locking import in_transaction
+from .locking import in_transaction, lock
 from .models import OutboxEvent
 
 logger = logging.getLogger("servicehub.events")
@@ -172,14 +172,12 @@ def outbox_retry(*, event_ids: Iterable[int]) -> int:
     and rows still being retried.
     """
     with transaction.atomic():
-        ids = list(
-            OutboxEvent.objects.filter(
-                pk__in=list(event_ids), failed_at__isnull=False, dispatched_at__isnull=True
-            ).values_list("pk", flat=True)
+        # Locked and re-checked in this transaction: two staff retrying the same rows queue them once.
+        rows = lock(
+            OutboxEvent.objects.filter(pk__in=list(event_ids), failed_at__isnull=False, dispatched_at__isnull=True)
         )
-        OutboxEvent.objects.filter(pk__in=ids, failed_at__isnull=False, dispatched_at__isnull=True).update(
-            failed_at=None, attempts=0, last_error=""
-        )
+        ids = [row.pk for row in rows]
+        OutboxEvent.objects.filter(pk__in=ids).update(failed_at=None, attempts=0, last_error="")
         for event_id in ids:
             transaction.on_commit(_after_commit(event_id), robust=True)
     return len(ids)
