@@ -33,9 +33,11 @@ run: install
 	DEBUG=$${DEBUG:-1} PUBLIC_BASE_URL=$(RUN_BASE_URL) $(PY) manage.py seed_demo
 	DEBUG=$${DEBUG:-1} PUBLIC_BASE_URL=$(RUN_BASE_URL) $(PY) manage.py runserver $(HOST):$(PORT)
 
-## make test: the whole suite (PostgreSQL + Redis when DATABASE_URL / REDIS_URL are set)
+## make test: the whole suite (PostgreSQL + Redis when DATABASE_URL / REDIS_URL are set), one pytest-xdist
+## worker per core (TEST_WORKERS=1 runs it in one process; each worker has its own test database and Redis db).
+TEST_WORKERS ?= auto
 test: install-dev
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 ## make lint: ruff (lint + format check) and the import contracts of .importlinter (docs/architecture.md)
 lint: install-dev

@@ -403,13 +403,16 @@ def table(result: dict) -> str:
             ratio = r["rps"] / bare if bare else 0
             goal = GOALS.get(name)
             met = "" if goal is None else ("yes" if ratio >= goal else "**no**")
+            if r["non_2xx_3xx"] or r["socket_errors"]:  # fast errors are not throughput: the row does not count
+                met = f"**invalid** ({r['non_2xx_3xx']} non-2xx, {r['socket_errors']} socket errors)"
             lines.append(
                 f"| {name} | {r['rps']:.0f} | {r['p50_ms']:.0f} / {r['p99_ms']:.0f} | "
                 f"{r['non_2xx_3xx'] + r['socket_errors']} | {ratio:.2f} | {goal or ''} | {met} |"
             )
         peer = result.get("peer")
         if peer and "rps" in peer:
-            tp = res["endpoints"]["tracking_page"].get("rps", 0)
+            page = res["endpoints"]["tracking_page"]
+            tp = 0 if page.get("non_2xx_3xx") or page.get("socket_errors") else page.get("rps", 0)
             lines.append(
                 f"| peer: django-helpdesk public ticket view | {peer['rps']:.0f} | "
                 f"{peer['p50_ms']:.0f} / {peer['p99_ms']:.0f} | {peer['non_2xx_3xx'] + peer['socket_errors']} | "

@@ -45,6 +45,10 @@ if [ "$TEN_X" = 1 ]; then
   fi
   DB10=$PG/sh_hotpaths_10x
 fi
+# A database built by an older checkout gets this checkout's tables (a missing table answers 500s, not data).
+for db in sh_hotpaths_1x ${DB10:+sh_hotpaths_10x}; do
+  DATABASE_URL=$PG/$db DEBUG=0 SECRET_KEY=migrate-only "$PY" manage.py migrate --noinput -v 0
+done
 
 # The peer: its own venv from PyPI and a generated project (bench/peer_helpdesk.py), 10,000 tickets
 # with 4 public follow-ups each (our tracking page shows a 4-event timeline).

@@ -162,10 +162,39 @@ def setup_base() -> dict:
     }
 
 
+def _model_defaults(table: str, columns: list[str]) -> tuple[list[str], list]:
+    """The NOT NULL columns of ``table`` that ``columns`` leaves out, with their model defaults.
+
+    Django keeps field defaults in Python, not in the database, so a COPY that names only the columns a
+    bench knows about fails as soon as a model gains a required field (``express`` did). The defaults are
+    what ``Model.objects.create`` would write.
+    """
+    from django.apps import apps
+    from django.db.models import NOT_PROVIDED
+
+    model = next((m for m in apps.get_models() if m._meta.db_table == table), None)
+    if model is None:
+        return [], []
+    extra, values = [], []
+    for field in model._meta.concrete_fields:
+        if field.column in columns or field.null or field.primary_key or field.default is NOT_PROVIDED:
+            continue
+        value = field.get_default()
+        if isinstance(value, dict | list):
+            value = json.dumps(value)
+        elif isinstance(value, bool):
+            value = "t" if value else "f"
+        extra.append(field.column)
+        values.append(value)
+    return extra, values
+
+
 def _copy(cursor, table: str, columns: list[str], rows) -> None:
+    extra, defaults = _model_defaults(table, columns)
+    columns = [*columns, *extra]
     buf = io.StringIO()
     for row in rows:
-        buf.write("\t".join(r"\N" if v is None else str(v) for v in row))
+        buf.write("\t".join(r"\N" if v is None else str(v) for v in (*row, *defaults)))
         buf.write("\n")
     buf.seek(0)
     cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", buf)

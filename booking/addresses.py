@@ -41,3 +41,24 @@ def address_parse(address: str) -> ParsedAddress | None:
         county=_clean(row.get("区")),
         adcode=_clean(row.get("adcode")),
     )
+
+
+def address_region(address: str):
+    """The most precise non-placeholder ``centers.Region`` a free-text address names (county, else city, else
+    province), or None. Registered with centers (``address_region_resolver_register``) for store reports."""
+    from centers.models import Region
+
+    parsed = address_parse(address)
+    if parsed is None or not parsed.adcode:
+        return None
+    adcode = parsed.adcode
+    candidates = [adcode + "000000"]
+    if parsed.city:
+        candidates.append(adcode[:4] + "00000000")
+    candidates.append(adcode[:2] + "0000000000")
+    found = {r.adcode: r for r in Region.objects.filter(adcode__in=candidates)}
+    for code in candidates:
+        region = found.get(code)
+        if region is not None and not region.is_placeholder:
+            return region
+    return None

@@ -5,16 +5,24 @@ changes go through ``booking.services``.
 """
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from servicehub.actors import actor_from_request
-from servicehub.admin import NOBODY, CenterScopedAdmin
+from servicehub.admin import HQ_OR_PERMISSIONS, NOBODY, CenterScopedAdmin
 from servicehub.errors import DomainError
 
-from . import services
-from .choices import NEED_KEYS, Need
+from . import selectors, services
+from .choices import NEED_KEYS, CallbackOutcome, CallbackStatus, Need
 from .models import (
     Appointment,
+    CallbackAttempt,
     CallbackRequest,
     MailInRequest,
     OnSiteRequest,
@@ -167,12 +175,45 @@ class OnSiteRequestAdmin(CenterScopedAdmin):
                 self.message_user(request, err.message, level=messages.ERROR)
 
 
+class CallbackAttemptInline(admin.TabularInline):
+    model = CallbackAttempt
+    extra = 0
+    can_delete = False
+    fields = ("at", "outcome", "note", "by")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(CallbackRequest)
 class CallbackRequestAdmin(ReadOnlyMixin, CenterScopedAdmin):
+    """The 7x24 hotline's worklist: open requests first, one click per outcome (list actions, or the call page
+    ``<id>/call/`` with the suggested customer, their tickets to pick and a note). Outcomes go through
+    ``services.callback_outcome_log``; "no answer" keeps a request open and counts the attempt."""
+
     center_field = None  # the hotline's queue: no center
-    list_display = ("name", "phone", "topic", "preferred_window", "status", "created_at")
-    list_filter = ("status", "topic", "preferred_window")
+    # The 7x24 hotline is network-wide: HQ works it, and so does anyone given the model's permissions (an agent
+    # who is not HQ); a center's own staff do not see the network's callers.
+    view_access = HQ_OR_PERMISSIONS
+    list_display = (
+        "name",
+        "phone",
+        "topic",
+        "preferred_window",
+        "status",
+        "attempts",
+        "outcome",
+        "suggested_customer",
+        "created_at",
+        "call_link",
+    )
+    list_filter = ("status", "outcome", "topic", "preferred_window")
     search_fields = ("phone", "name")
+    ordering = ("-status", "created_at", "pk")  # "open" sorts after "done": open ones first, oldest first
     readonly_fields = (
         "name",
         "phone",
@@ -181,18 +222,125 @@ class CallbackRequestAdmin(ReadOnlyMixin, CenterScopedAdmin):
         "note",
         "language",
         "status",
+        "outcome",
+        "attempts",
+        "customer",
         "handled_by",
         "handled_at",
         "created_at",
     )
-    actions = ["mark_done"]
+    inlines = [CallbackAttemptInline]
+    actions = ["mark_done", "mark_no_answer"]
+
+    def get_queryset(self, request):
+        from django.db.models import OuterRef, Subquery
+
+        from repairs.models import Customer
+
+        # The suggestion by phone in the same query (one name per row, not one query per row).
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("customer")
+            .annotate(suggested_name=Subquery(Customer.objects.filter(phone=OuterRef("phone")).values("name")[:1]))
+        )
+
+    @admin.display(description=_("customer (suggested by phone)"))
+    def suggested_customer(self, obj):
+        if obj.customer_id:
+            return format_html("<strong>{}</strong>", obj.customer.name)
+        return obj.suggested_name or "—"
+
+    @admin.display(description=_("call back"))
+    def call_link(self, obj):
+        if obj.status != CallbackStatus.OPEN:
+            return "—"
+        return format_html(
+            '<a class="button" href="{}">{}</a>',
+            reverse("admin:booking_callbackrequest_call", args=[obj.pk]),
+            gettext("Call"),
+        )
+
+    def _outcome_each(self, request, queryset, outcome: str) -> int:
+        actor, done = actor_from_request(request), 0
+        for pk in queryset.filter(status=CallbackStatus.OPEN).order_by("pk").values_list("pk", flat=True):
+            try:
+                services.callback_outcome_log(callback_id=pk, outcome=outcome, actor=actor)
+                done += 1
+            except DomainError as err:
+                self.message_user(request, f"{pk}: {err.message}", level=messages.ERROR)
+        return done
 
     @admin.action(description=_("Mark as called back"))
     def mark_done(self, request, queryset):
+        done = self._outcome_each(request, queryset, CallbackOutcome.RESOLVED)
+        self.message_user(request, gettext("%(n)d marked as called back.") % {"n": done})
+
+    @admin.action(description=_("No answer: try again later"))
+    def mark_no_answer(self, request, queryset):
+        done = self._outcome_each(request, queryset, CallbackOutcome.NO_ANSWER)
+        self.message_user(request, gettext("%(n)d calls without an answer counted.") % {"n": done})
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/call/", self.admin_site.admin_view(self.call_view), name="booking_callbackrequest_call"),
+            *super().get_urls(),
+        ]
+
+    def call_view(self, request, pk):
+        """One call back: who the caller is (the suggestion by phone, to confirm), the repairs talked about (the
+        customer's tickets at the staff's centers), a note and one button per outcome."""
+        from repairs.models import Customer
+
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        callback = get_object_or_404(CallbackRequest.objects.select_related("customer"), pk=pk)
         actor = actor_from_request(request)
-        for pk in queryset.order_by("pk").values_list("pk", flat=True):
-            services.callback_request_mark_done(callback_id=pk, actor=actor)
-        self.message_user(request, _("Marked as called back."))
+        suggestion = selectors.callback_customer_suggestion(callback=callback)
+        error = ""
+        if request.method == "POST":
+            raw_customer = request.POST.get("customer", "")
+            customer_id = int(raw_customer) if raw_customer.isdigit() else None
+            if customer_id is not None and customer_id != getattr(suggestion, "pk", None):
+                customer_id = -1  # only the suggested (or already linked) customer can be confirmed here
+            raw_tickets = request.POST.getlist("tickets")
+            try:
+                if customer_id == -1 or not all(t.isdigit() for t in raw_tickets):
+                    raise DomainError("not_found", gettext("No such repair for this customer."), status=404)
+                services.callback_outcome_log(
+                    callback_id=callback.pk,
+                    outcome=request.POST.get("outcome", ""),
+                    note=request.POST.get("note", ""),
+                    customer_id=customer_id,
+                    ticket_ids=[int(t) for t in raw_tickets],
+                    actor=actor,
+                )
+            except DomainError as err:
+                error = err.message
+            else:
+                self.message_user(request, gettext("Call logged."))
+                return HttpResponseRedirect(reverse("admin:booking_callbackrequest_changelist"))
+        tickets = (
+            selectors.callback_customer_tickets(customer=suggestion, actor=actor)
+            if isinstance(suggestion, Customer)
+            else []
+        )
+        linked = set(callback.tickets.values_list("pk", flat=True))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": gettext("Call back %(name)s") % {"name": callback.name},
+            "callback": callback,
+            "suggestion": suggestion,
+            "tickets": tickets,
+            "linked": linked,
+            "outcomes": CallbackOutcome.choices,
+            "error": error,
+            "attempts": list(callback.attempt_log.select_related("by").order_by("at", "pk")),
+        }
+        return TemplateResponse(
+            request, "admin/booking/callbackrequest/call.html", context, status=400 if error else 200
+        )
 
 
 @admin.register(Survey)

@@ -14,3 +14,10 @@ class BookingConfig(AppConfig):
 
         event_types_register(EVENT_TYPES)
         event_types_register(JOB_EVENT_TYPES)
+
+        # Store reports (centers) are filed by region: centers asks the address parser, which lives here.
+        from centers.services import address_region_resolver_register
+
+        from .addresses import address_region
+
+        address_region_resolver_register(address_region)

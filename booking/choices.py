@@ -44,6 +44,20 @@ class CallbackStatus(models.TextChoices):
     DONE = "done", _("Called back")
 
 
+class CallbackOutcome(models.TextChoices):
+    """What a hotline call back came to; every outcome but ``no_answer`` closes the request."""
+
+    RESOLVED = "resolved", _("Resolved on the phone")
+    NO_ANSWER = "no_answer", _("No answer (try again)")
+    FOLLOW_UP_BOOKED = "follow_up_booked", _("Follow-up booked")
+    TICKET_CREATED = "ticket_created", _("Repair ticket created")
+    WRONG_NUMBER = "wrong_number", _("Wrong number")
+
+
+# Outcomes that leave the request open (it waits for another call).
+CALLBACK_RETRY_OUTCOMES = (CallbackOutcome.NO_ANSWER,)
+
+
 class CallbackTopic(models.TextChoices):
     REPAIR = "repair", _("A repair")
     WARRANTY = "warranty", _("Warranty or plans")

@@ -12,6 +12,7 @@ from servicehub.events import emit
 
 EVENT_TYPES = {
     "appointment.booked": "A customer booked a slot at a center (the ticket is booked with it).",
+    "appointment.rescheduled": "A booked appointment moved to another slot of its center.",
 }
 
 
@@ -24,6 +25,20 @@ def appointment_booked(*, appointment) -> None:
             "ticket_id": appointment.ticket_id,
             "service_no": appointment.ticket.service_no,
             "center_id": appointment.center_id,
+        },
+        center_id=appointment.center_id,
+    )
+
+
+def appointment_rescheduled(*, appointment) -> None:
+    """Announce the appointment's new slot (outreach moves its sign-language session with it)."""
+    emit(
+        "appointment.rescheduled",
+        {
+            "appointment_id": appointment.pk,
+            "ticket_id": appointment.ticket_id,
+            "center_id": appointment.center_id,
+            "start": appointment.start.isoformat(),
         },
         center_id=appointment.center_id,
     )

@@ -108,3 +108,17 @@ def job_survey_invitations(*, now: datetime | None = None) -> dict | None:
         return {"invited": count}
 
     return run_job("survey_invitations", now.strftime("%Y-%m-%dT%H"), work)
+
+
+def job_plan_orders_abandon(*, now: datetime | None = None) -> dict | None:
+    """Every 10 minutes: cancel web plan orders still unpaid after 30 minutes, and give back what a cancelled
+    order still keeps (a refund that failed when its late payment settled)."""
+    now = local_now(now)
+
+    def work() -> dict:
+        return {
+            "abandoned": services.plan_orders_abandon(now=now),
+            "refunded": services.plan_orders_refund_cancelled(),
+        }
+
+    return run_job("plan_orders_abandon", slot_period(now, 10), work)

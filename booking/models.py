@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 from .choices import (
     AppointmentStatus,
+    CallbackOutcome,
     CallbackStatus,
     CallbackTopic,
     OnSiteStatus,
@@ -208,7 +209,13 @@ class OnSiteRequest(models.Model):
 
 
 class CallbackRequest(models.Model):
-    """A customer asks the hotline to call back."""
+    """A customer asks the hotline to call back.
+
+    The form is unverified input: the phone typed in only *suggests* a customer
+    (``booking.selectors.callback_customer_suggestions``). ``customer`` and ``tickets`` are set by the staff who
+    call back (``booking.services.callback_link`` / ``callback_outcome_log``); linking never changes the
+    customer record or who receives the customer's messages.
+    """
 
     name = models.CharField(_("name"), max_length=100)
     phone = models.CharField(_("phone"), max_length=20)
@@ -226,6 +233,19 @@ class CallbackRequest(models.Model):
         verbose_name=_("handled by"),
     )
     handled_at = models.DateTimeField(_("called back at"), null=True, blank=True)
+    customer = models.ForeignKey(
+        "repairs.Customer",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="callback_requests",
+        verbose_name=_("customer (confirmed by staff)"),
+    )
+    tickets = models.ManyToManyField(
+        "repairs.RepairTicket", blank=True, related_name="callback_requests", verbose_name=_("repairs talked about")
+    )
+    outcome = models.CharField(_("outcome"), max_length=20, choices=CallbackOutcome.choices, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("calls without an answer"), default=0)
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
@@ -233,9 +253,42 @@ class CallbackRequest(models.Model):
         verbose_name = _("callback request")
         verbose_name_plural = _("callback requests")
         indexes = [models.Index(fields=["status", "created_at"], name="callback_status_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status=CallbackStatus.OPEN) | ~models.Q(outcome=""),
+                name="callback_done_has_outcome",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_topic_display()})"
+
+
+class CallbackAttempt(models.Model):
+    """One call back and what it came to (the log of a request; rows are never changed)."""
+
+    callback = models.ForeignKey(
+        CallbackRequest, on_delete=models.PROTECT, related_name="attempt_log", verbose_name=_("callback request")
+    )
+    outcome = models.CharField(_("outcome"), max_length=20, choices=CallbackOutcome.choices)
+    note = models.TextField(_("note"), blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    at = models.DateTimeField(_("at"))
+
+    class Meta:
+        ordering = ["callback_id", "at", "pk"]
+        verbose_name = _("callback attempt")
+        verbose_name_plural = _("callback attempts")
+
+    def __str__(self) -> str:
+        return f"{self.callback_id}: {self.outcome}"
 
 
 RATING_ASPECTS = ("overall", "staff", "speed", "quality")

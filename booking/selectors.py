@@ -236,3 +236,59 @@ def on_site_center_for_address(*, address: str) -> ServiceCenter | None:
             if found is not None:
                 return found
     return None
+
+
+# --- hotline callbacks (issue #22 item 6) ---------------------------------------------------------------------
+
+
+def callback_customer_suggestion(*, callback):
+    """The customer whose phone is the one the caller typed (normalised E.164 on both sides), or None.
+
+    Only a suggestion for the staff who call back: the request is unverified input, so nothing is linked until
+    they confirm it on the call (``services.callback_outcome_log``)."""
+    from repairs.models import Customer
+
+    if callback.customer_id is not None:
+        return callback.customer
+    return Customer.objects.filter(phone=callback.phone).first()
+
+
+def callback_customer_tickets(*, customer, actor, limit: int = 20) -> list:
+    """The customer's tickets the actor may see (their centers, or where the device was handed in), newest first:
+    the ones the hotline can pick on the call."""
+    from django.db.models import Q
+
+    from repairs.models import RepairTicket
+
+    qs = RepairTicket.objects.filter(customer=customer).select_related("center", "device__model")
+    if actor.center_ids is not None:
+        ids = list(actor.center_ids)
+        qs = qs.filter(Q(center_id__in=ids) | Q(origin_center_id__in=ids))
+    return list(qs.order_by("-created_at", "-pk")[:limit])
+
+
+def callbacks_by_outcome(*, since: dt.datetime, until: dt.datetime) -> dict:
+    """HQ's figure of hotline requests made in ``[since, until)``: closed per outcome, still open (and how many of
+    those had calls without an answer), the calls without an answer logged. One query."""
+    from django.db.models import Count, Q, Sum
+
+    from .choices import CallbackOutcome, CallbackStatus
+    from .models import CallbackRequest
+
+    rows = (
+        CallbackRequest.objects.filter(created_at__gte=since, created_at__lt=until)
+        .values("status", "outcome")
+        .annotate(n=Count("pk"), retried=Count("pk", filter=Q(attempts__gt=0)), attempts=Sum("attempts"))
+        .order_by()
+    )
+    outcomes = dict.fromkeys([o for o in CallbackOutcome.values if o != CallbackOutcome.NO_ANSWER], 0)
+    open_, open_retried, no_answers = 0, 0, 0
+    for row in rows:
+        no_answers += row["attempts"] or 0
+        if row["status"] == CallbackStatus.OPEN:
+            open_ += row["n"]
+            open_retried += row["retried"]
+        else:
+            key = row["outcome"] or CallbackOutcome.RESOLVED
+            outcomes[key] = outcomes.get(key, 0) + row["n"]
+    return {"outcomes": outcomes, "open": open_, "open_retried": open_retried, "no_answer_calls": no_answers}

@@ -24,25 +24,25 @@ from warranty.identity import device_id_require
 from . import events
 from .addresses import address_parse
 from .choices import (
+    CALLBACK_RETRY_OUTCOMES,
     NEED_KEYS,
     TIME_WINDOW_HOURS,
     AppointmentStatus,
+    CallbackOutcome,
     CallbackStatus,
     CallbackTopic,
     OnSiteStatus,
-    PaymentStatus,
     TimeWindow,
 )
 from .models import (
     Appointment,
+    CallbackAttempt,
     CallbackRequest,
     MailInRequest,
     OnSiteRequest,
-    PlanOrder,
     SlotCounter,
     Survey,
 )
-from .payments import PaymentProvider, payment_provider
 from .selectors import (
     appointment_change_deadline,
     booking_settings,
@@ -329,6 +329,7 @@ def appointment_reschedule(
                 note=_("Appointment moved from %(old)s to %(new)s.")
                 % {"old": _local_minutes(old_start), "new": _local_minutes(new_start)},
             )
+            events.appointment_rescheduled(appointment=appointment)
             return appointment
     except DomainError as err:
         if err.code == "slot_full":
@@ -634,14 +635,133 @@ def callback_request_create(
 
 
 def callback_request_mark_done(*, callback_id: int, actor: Actor) -> CallbackRequest:
-    """Mark a callback as done (idempotent: a done one stays as it was). Refuses ``not_found``."""
+    """Mark a callback as done, outcome ``resolved`` (idempotent: a done one stays as it was).
+
+    The admin's bulk action; ``callback_outcome_log`` is the one with an outcome, a note and tickets.
+    Refuses ``not_found``."""
     with transaction.atomic():
         callback = lock_one(CallbackRequest, callback_id, not_found=_("No such callback request."))
         if callback.status == CallbackStatus.OPEN:
-            callback.status = CallbackStatus.DONE
-            callback.handled_by = actor.user if getattr(actor.user, "pk", None) else None
-            callback.handled_at = timezone.now()
-            callback.save(update_fields=["status", "handled_by", "handled_at"])
+            _callback_close(callback, outcome=CallbackOutcome.RESOLVED, note="", actor=actor, now=timezone.now())
+        return callback
+
+
+def callback_staff(actor: Actor) -> bool:
+    """Hotline work is for staff people (a role at a center, HQ, or a superuser), not partner keys or jobs."""
+    user = actor.user
+    if user is None or not getattr(user, "pk", None) or not user.is_active:
+        return False
+    return bool(user.is_superuser or any(actor.roles.values()))
+
+
+def _callback_close(callback: CallbackRequest, *, outcome: str, note: str, actor: Actor, now: dt.datetime) -> None:
+    user = actor.user if getattr(actor.user, "pk", None) else None
+    CallbackAttempt.objects.create(callback=callback, outcome=outcome, note=note, by=user, at=now)
+    callback.status = CallbackStatus.DONE
+    callback.outcome = outcome
+    callback.handled_by = user
+    callback.handled_at = now
+    callback.save(update_fields=["status", "outcome", "handled_by", "handled_at"])
+
+
+def _callback_tickets_check(*, customer_id: int, ticket_ids: list[int], actor: Actor) -> list[RepairTicket]:
+    """The tickets to link: each the customer's own and at a center the actor works for; else ``not_found``.
+
+    One answer for "no such ticket", "another customer's" and "another center's": the hotline learns
+    nothing about tickets it may not see (BOLA)."""
+    tickets = list(RepairTicket.objects.filter(pk__in=ticket_ids, customer_id=customer_id).order_by("pk"))
+    visible = [
+        t
+        for t in tickets
+        if actor.can_see_center(t.center_id)
+        or (t.origin_center_id is not None and actor.can_see_center(t.origin_center_id))
+    ]
+    if len(visible) != len(set(ticket_ids)):
+        raise DomainError("not_found", _("No such repair for this customer."), status=404, field="tickets")
+    return visible
+
+
+def callback_outcome_log(
+    *,
+    callback_id: int,
+    outcome: str,
+    note: str = "",
+    customer_id: int | None = None,
+    ticket_ids: list[int] | None = None,
+    actor: Actor,
+    now: dt.datetime | None = None,
+) -> CallbackRequest:
+    """Log one call back: its outcome and note (a ``CallbackAttempt`` row), the customer the caller turned out
+    to be and the repairs talked about (picked by staff from that customer's tickets).
+
+    ``no_answer`` keeps the request open and counts the attempt; any other outcome closes it, and each linked
+    ticket's timeline gets a ``callback`` row. Linking records who the caller was on *this request* only: the
+    customer record, its phone and who receives its messages are untouched.
+
+    Locks the tickets (repairs, the lower layer) before the request. Refuses: ``permission_denied`` (403) for
+    someone who is not staff; ``not_found`` (404) for an unknown request, customer, or a ticket that is not this
+    customer's or not at the actor's centers; ``validation_error`` (400) for an unknown outcome, tickets without
+    a customer, or a closing outcome other than "no answer" without a note; ``callback_closed`` (409) when the
+    request was closed already. Nothing is written when it refuses.
+    """
+    from repairs.models import Customer
+    from repairs.services import ticket_note_add
+
+    if not callback_staff(actor):
+        raise DomainError("permission_denied", _("Only staff log hotline calls."), status=403)
+    if outcome not in CallbackOutcome.values:
+        raise DomainError("validation_error", _("Choose an outcome."), field="outcome")
+    note = (note or "").strip()
+    ticket_ids = sorted({int(t) for t in ticket_ids or ()})
+    now = now or timezone.now()
+    with transaction.atomic():
+        current = CallbackRequest.objects.filter(pk=callback_id).values_list("customer_id", flat=True).first()
+        if current is None and not CallbackRequest.objects.filter(pk=callback_id).exists():
+            raise NotFound(_("No such callback request."))
+        customer_id = customer_id if customer_id is not None else current
+        if ticket_ids and customer_id is None:
+            raise DomainError("validation_error", _("Pick the customer before their repairs."), field="tickets")
+        if customer_id is not None and not Customer.objects.filter(pk=customer_id).exists():
+            raise DomainError("not_found", _("No such customer."), status=404, field="customer")
+        linked = list(
+            RepairTicket.objects.filter(callback_requests=callback_id).order_by("pk").values_list("pk", flat=True)
+        )
+        new_tickets = (
+            _callback_tickets_check(customer_id=customer_id, ticket_ids=ticket_ids, actor=actor)
+            if ticket_ids and customer_id is not None
+            else []
+        )
+        # Parents before children: the tickets (repairs) are locked before the request (booking).
+        lock(RepairTicket.objects.filter(pk__in=sorted(set(linked) | set(ticket_ids))))
+        callback = lock_one(CallbackRequest, callback_id, not_found=_("No such callback request."))
+        if callback.status != CallbackStatus.OPEN:
+            raise DomainError("callback_closed", _("This callback was closed already."), status=409)
+        if callback.customer_id is not None and customer_id != callback.customer_id and linked:
+            raise DomainError(
+                "validation_error", _("This request is linked to another customer's repairs."), field="customer"
+            )
+        if outcome not in CALLBACK_RETRY_OUTCOMES and outcome != CallbackOutcome.RESOLVED and not note:
+            raise DomainError("validation_error", _("Write what was agreed."), field="note")
+        if customer_id != callback.customer_id:
+            callback.customer_id = customer_id
+            callback.save(update_fields=["customer"])
+        if new_tickets:
+            callback.tickets.add(*new_tickets)
+        if outcome in CALLBACK_RETRY_OUTCOMES:
+            user = actor.user if getattr(actor.user, "pk", None) else None
+            CallbackAttempt.objects.create(callback=callback, outcome=outcome, note=note, by=user, at=now)
+            callback.attempts += 1
+            callback.save(update_fields=["attempts"])
+            return callback
+        _callback_close(callback, outcome=outcome, note=note, actor=actor, now=now)
+        label = CallbackOutcome(outcome).label
+        for ticket_id in sorted(set(linked) | {t.pk for t in new_tickets}):
+            ticket_note_add(
+                ticket_id=ticket_id,
+                action="callback",
+                actor=actor,
+                note=(_("Hotline call back: %(outcome)s.") % {"outcome": label}) + (f" {note}" if note else ""),
+            )
         return callback
 
 
@@ -695,21 +815,20 @@ def survey_submit(
 # --- plan checkout -------------------------------------------------------------------------
 
 
-def plan_order_checkout(
-    *, imei: str, plan_code: str, card: str, provider: PaymentProvider | None = None, now: dt.datetime | None = None
-) -> PlanOrder:
-    """Buy a plan for a device on the web: charge through the payment provider, then record the
-    purchase with the warranty service.
+def plan_order_checkout(*, imei: str, plan_code: str, method: str, now: dt.datetime | None = None):
+    """Buy a plan for a device on the web, paid by WeChat Pay or Alipay: returns the pending ``Payment``.
 
-    Order: eligibility is checked by the warranty service before charging; the order row is
-    written (pending) and the provider charged; the purchase is then recorded in the same
-    transaction. Refuses: ``not_eligible`` (422) from warranty; ``payment_declined`` (402)
-    when the provider declines (the order is kept as ``failed``, nothing purchased).
+    One transaction: eligibility is checked by the warranty service, the purchase is written ``pending``
+    (it covers nothing yet), the price becomes due on it and the QR order starts through the payments
+    providers (the same ones as the counter's). The provider's notification settles the payment and that
+    activates the plan (``payments.services``); an order never paid is cancelled by ``plan_orders_abandon``.
+    Refuses: ``not_found`` (IMEI), 422 ``not_eligible`` (from warranty), ``validation_error`` (method),
+    502 ``provider_error`` (nothing is kept).
     """
+    from payments.services import plan_order_qr
     from warranty.selectors import device_find, plan_price_for, plans_on_sale
     from warranty.services import plan_purchase_create
 
-    provider = provider or payment_provider()
     device = device_find(imei=imei)
     if device is None:
         raise NotFound(_("No device with this IMEI is registered."), field="imei")
@@ -720,32 +839,48 @@ def plan_order_checkout(
     if amount is None:  # on sale but not priced for this tier: not for sale to this device
         raise DomainError("not_eligible", _("This plan cannot be bought for this device."), status=422, field="plan")
     with transaction.atomic():
-        order = PlanOrder.objects.create(imei=imei, plan_code=plan_code, amount=amount, provider=provider.code)
-    result = provider.charge(amount=amount, description=f"{plan_code} {imei}", card=card)
-    if not result.ok:
-        PlanOrder.objects.filter(pk=order.pk, status=PaymentStatus.PENDING).update(status=PaymentStatus.FAILED)
-        raise DomainError(
-            "payment_declined", result.message or _("The payment was declined."), status=402, field="card"
+        purchase = plan_purchase_create(
+            device=device,
+            plan_code=plan_code,
+            purchased_at=now or timezone.now(),
+            price=amount,
+            channel="web",
+            actor=SYSTEM,  # the customer on the web: no staff or partner scope applies
+            awaiting_payment=True,
         )
-    try:
+        return plan_order_qr(plan_purchase_id=purchase.pk, method=method)
+
+
+def plan_orders_abandon(*, older_than: dt.timedelta = dt.timedelta(minutes=30), now: dt.datetime | None = None) -> int:
+    """Cancel web plan orders still unpaid after ``older_than``: their pending QR payments and the purchases.
+
+    A notification that arrives later still settles the payment (the provider took the money); the payments
+    service then refunds it, as the plan is no longer waiting. Returns how many orders were cancelled.
+    """
+    from payments.choices import PaymentStatus as MoneyStatus
+    from payments.models import Payment
+    from payments.services import payment_cancel
+    from warranty.models import PlanPurchase
+    from warranty.services import plan_purchase_abandon
+
+    cutoff = (now or timezone.now()) - older_than
+    ids = list(
+        PlanPurchase.objects.filter(status="pending", channel="web", purchased_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )[:500]
+    )
+    for purchase_id in ids:
         with transaction.atomic():
-            order = lock_one(PlanOrder, order.pk)
-            # Re-checks eligibility (window, duplicate) under the device lock.
-            purchase = plan_purchase_create(
-                device=device,
-                plan_code=plan_code,
-                purchased_at=now or timezone.now(),
-                price=amount,
-                channel="web",
-                actor=SYSTEM,  # the customer paid on the web: no staff or partner scope applies
-            )
-            order.status = PaymentStatus.PAID
-            order.provider_reference = result.reference
-            order.purchase_id = purchase.pk
-            order.save(update_fields=["status", "provider_reference", "purchase_id"])
-            return order
-    except DomainError:
-        # The purchase was refused after the charge: record the failure (a real provider would
-        # refund here; the sandbox charged nothing).
-        PlanOrder.objects.filter(pk=order.pk).update(status=PaymentStatus.FAILED, provider_reference=result.reference)
-        raise
+            for payment_id in Payment.objects.filter(
+                plan_purchase_id=purchase_id, status=MoneyStatus.PENDING
+            ).values_list("pk", flat=True):
+                payment_cancel(payment_id=payment_id, actor=SYSTEM)
+            plan_purchase_abandon(purchase_id=purchase_id, actor=SYSTEM, note="not paid within the time allowed")
+    return len(ids)
+
+
+def plan_orders_refund_cancelled() -> int:
+    """Refunds still owed on cancelled web plan orders (``payments.services.plan_orders_refund_cancelled``)."""
+    from payments.services import plan_orders_refund_cancelled as refund_cancelled
+
+    return refund_cancelled()

@@ -23,6 +23,11 @@ def survey_invitations_task() -> dict | None:
     return jobs.job_survey_invitations()
 
 
+@shared_task(name="jobs.plan_orders_abandon", acks_late=True)
+def plan_orders_abandon_task() -> dict | None:
+    return jobs.job_plan_orders_abandon()
+
+
 def schedules() -> list[dict]:
     """This app's beat entries (collected by ``servicehub.schedules``)."""
     return [
@@ -46,5 +51,11 @@ def schedules() -> list[dict]:
             "task": "jobs.survey_invitations",
             "crontab": {"minute": "20"},
             "description": "Invites customers to the satisfaction survey a day after hand-back.",
+        },
+        {
+            "name": "booking: unpaid web plan orders",
+            "task": "jobs.plan_orders_abandon",
+            "every_seconds": 10 * 60,
+            "description": "Cancels web plan orders not paid within 30 minutes (a late payment is refunded).",
         },
     ]

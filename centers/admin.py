@@ -9,21 +9,25 @@ from datetime import date
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, HttpResponseRedirect
+from django.db import models
+from django.db.models import Count, OuterRef, Subquery
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from servicehub.actors import actor_from_request
-from servicehub.admin import NOBODY, CenterScopedAdmin, sees_all_centers
+from servicehub.admin import HQ, NOBODY, ROLES, SCOPE, CenterScopedAdmin, sees_all_centers
 from servicehub.csvsafe import csv_writer
 from servicehub.errors import DomainError
 
 from . import services
-from .choices import CenterKind, RegionLevel, Weekday
+from .choices import CenterKind, RegionLevel, StaffSkill, StoreReportStatus, Weekday
 from .models import (
     Certification,
     OpeningException,
@@ -32,6 +36,9 @@ from .models import (
     ServiceCenter,
     ServiceDay,
     StaffMembership,
+    StaffShift,
+    StoreReport,
+    StoreReportPhoto,
 )
 
 # --- regions ----------------------------------------------------------------------
@@ -124,6 +131,7 @@ class ServiceCenterForm(forms.ModelForm):
             "hub",
             "opened_on",
             "service_days_opt_out",
+            "opens_on_public_holidays",
         ]
 
     def clean(self):
@@ -192,6 +200,12 @@ class ServiceCenterAdmin(CenterScopedAdmin):
                     )
                 },
             )
+            if "opens_on_public_holidays" in form.changed_data:  # else the kind's default applies
+                services.center_update(
+                    center_id=created.pk,
+                    actor=actor,
+                    opens_on_public_holidays=form.cleaned_data["opens_on_public_holidays"],
+                )
             if form.cleaned_data.get("service_days_opt_out"):
                 services.center_update(center_id=created.pk, actor=actor, service_days_opt_out=True)
             obj.pk = created.pk
@@ -299,19 +313,84 @@ class ServiceCenterAdmin(CenterScopedAdmin):
 # --- staff ----------------------------------------------------------------------------
 
 
+class StaffMembershipForm(forms.ModelForm):
+    """``skills`` (a JSON list) as ticks of the known skills: nothing else can be stored."""
+
+    skills = forms.MultipleChoiceField(
+        label=_("skills"), choices=StaffSkill.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = StaffMembership
+        fields = ["user", "center", "role", "active", "skills"]
+
+
 @admin.register(StaffMembership)
 class StaffMembershipAdmin(CenterScopedAdmin):
     # Scoped by the base: the rows and the center choices are the actor's centers.
-    list_display = ["user", "center", "role", "active", "created_at"]
+    form = StaffMembershipForm
+    list_display = ["user", "center", "role", "active", "signs", "created_at"]
     list_filter = ["role", "active"]
     search_fields = ["user__username", "user__first_name", "user__last_name", "center__code", "center__name"]
     autocomplete_fields = ["user", "center"]
     list_select_related = ["user", "center"]
 
+    @admin.display(description=_("signs"), boolean=True)
+    def signs(self, obj):
+        return StaffSkill.SIGN_LANGUAGE in (obj.skills or [])
+
     def save_model(self, request, obj, form, change):
         actor = actor_from_request(request)
         if actor.center_ids is not None and (obj.center_id is None or obj.center_id not in actor.center_ids):
             raise PermissionDenied
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(StaffShift)
+class StaffShiftAdmin(CenterScopedAdmin):
+    """The roster: managers plan the shifts of their center; everyone at the center sees it. Escalations of
+    overdue repairs go to the managers on shift (``centers.selectors.managers_on_shift``)."""
+
+    view_access = SCOPE
+    add_access = ROLES
+    change_access = ROLES
+    delete_access = NOBODY  # a wrong shift is corrected (its times), not deleted
+    roles = frozenset({"manager"})
+    list_display = ["starts_at", "ends_at", "center", "user", "signs", "note"]
+    list_filter = [("starts_at", admin.DateFieldListFilter)]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "center__code"]
+    list_select_related = ["user", "center"]
+    fields = ["center", "user", "starts_at", "ends_at", "note"]
+    date_hierarchy = "starts_at"
+
+    def get_queryset(self, request):
+        # Whether the person signs at this center (StaffMembership.skills), read in the same query as the rows.
+        skills = (
+            StaffMembership.objects.filter(user_id=OuterRef("user_id"), center_id=OuterRef("center_id"), active=True)
+            .exclude(skills=[])
+            .values("skills")[:1]
+        )
+        return super().get_queryset(request).annotate(member_skills=Subquery(skills, output_field=models.JSONField()))
+
+    @admin.display(description=_("signs (sign language)"), boolean=True)
+    def signs(self, obj):
+        return StaffSkill.SIGN_LANGUAGE in (getattr(obj, "member_skills", None) or [])
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":  # the people of the manager's centers (the model checks the shift's own)
+            actor = actor_from_request(request)
+            staff = StaffMembership.objects.filter(active=True).exclude(center=None)
+            if not actor.sees_all_centers:
+                staff = staff.filter(center_id__in=actor.center_ids or ())
+            kwargs["queryset"] = db_field.related_model._default_manager.filter(
+                pk__in=staff.values("user_id")
+            ).order_by("username")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        actor = actor_from_request(request)
+        if not (actor.sees_all_centers or actor.has_role("manager", obj.center_id)):
+            raise PermissionDenied  # a manager plans the shifts of their own centers only
         super().save_model(request, obj, form, change)
 
 
@@ -369,3 +448,246 @@ class ServiceDayAdmin(CenterScopedAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         services.center_cache_bump(code=obj.center.code)
+
+
+# --- store reports (issue #22) ---------------------------------------------------------------------------
+# HQ's triage queue of the stores the public reported: filtered by status and province with counts, photos
+# on the change page (served only here, to HQ), status changes with a note, and a CSV for the authorities.
+
+# The export is for the Chinese authorities: headers and statuses in Chinese whatever the staff's language.
+STORE_REPORT_CSV_HEADERS = [
+    "编号",
+    "店名",
+    "地址",
+    "电话",
+    "省份",
+    "地区",
+    "举报说明",
+    "照片数",
+    "举报时间",
+    "处理状态",
+    "处理说明",
+    "处理人",
+    "处理时间",
+]
+STORE_REPORT_STATUS_ZH = {
+    StoreReportStatus.NEW: "新举报",
+    StoreReportStatus.INVESTIGATING: "调查中",
+    StoreReportStatus.CONFIRMED_UNOFFICIAL: "确认非官方",
+    StoreReportStatus.OFFICIAL_AFTER_ALL: "实为官方",
+    StoreReportStatus.DISMISSED: "不予处理",
+}
+
+
+def _local(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+class StoreReportActionForm(ActionForm):
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=2000,
+        widget=forms.TextInput(attrs={"id": "action-note", "size": 60}),
+    )
+
+
+class StoreReportForm(forms.ModelForm):
+    class Meta:
+        model = StoreReport
+        fields = ["status", "triage_note"]
+
+    def clean(self):
+        data = super().clean()
+        refusal = services.store_report_triage_refusal(
+            status=data.get("status") or "", note=data.get("triage_note") or ""
+        )
+        if refusal is not None:
+            raise forms.ValidationError({refusal.field or "status": refusal.message})
+        return data
+
+
+class StoreReportPhotoInline(admin.TabularInline):
+    model = StoreReportPhoto
+    extra = 0
+    can_delete = False
+    fields = ["shown", "width", "height", "created_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return sees_all_centers(request)
+
+    @admin.display(description=_("photo"))
+    def shown(self, obj):
+        url = reverse("admin:centers_storereport_photo", args=[obj.report_id, obj.pk])
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener"><img class="store-report-photo" src="{}" alt="{}" '
+            'style="max-width:320px;max-height:320px"></a>',
+            url,
+            url,
+            gettext("Photo of the reported store"),
+        )
+
+
+@admin.register(StoreReport)
+class StoreReportAdmin(CenterScopedAdmin):
+    center_field = None  # network-wide: HQ only
+    view_access = HQ
+    change_access = HQ
+    add_access = NOBODY  # the public reports (web page, API)
+    delete_access = NOBODY  # the status records the outcome
+    form = StoreReportForm
+    inlines = [StoreReportPhotoInline]
+    list_display = ["reference_shown", "name", "address", "phone", "province", "status", "photo_count", "created_at"]
+    list_display_links = ["reference_shown", "name"]
+    list_filter = ["status", ("province", admin.RelatedOnlyFieldListFilter)]
+    show_facets = admin.ShowFacets.ALWAYS
+    search_fields = ["=id", "name", "address", "phone"]
+    list_select_related = ["province"]
+    date_hierarchy = "created_at"
+    ordering = ["-created_at", "-pk"]
+    fields = [
+        "reference_shown",
+        "name",
+        "address",
+        "phone",
+        "region",
+        "province",
+        "note",
+        "reporter_contact",
+        "created_at",
+        "status",
+        "triage_note",
+        "handled_by",
+        "handled_at",
+    ]
+    readonly_fields = [f for f in fields if f not in ("status", "triage_note")]
+    action_form = StoreReportActionForm
+    actions = [
+        "mark_investigating",
+        "mark_confirmed_unofficial",
+        "mark_official_after_all",
+        "mark_dismissed",
+        "export_csv",
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_photos=Count("photos"))
+
+    @admin.display(description=_("report number"), ordering="pk")
+    def reference_shown(self, obj):
+        return obj.reference
+
+    @admin.display(description=_("photos"), ordering="_photos")
+    def photo_count(self, obj):
+        return getattr(obj, "_photos", None)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    # --- triage -------------------------------------------------------------------------------------
+
+    def save_model(self, request, obj, form, change):
+        # Only status and note are editable; the service records who and when (and checks the HQ role).
+        try:
+            services.store_report_triage(
+                actor=actor_from_request(request),
+                report_ids=[obj.pk],
+                status=form.cleaned_data["status"],
+                note=form.cleaned_data.get("triage_note") or "",
+            )
+        except DomainError as exc:  # only a lost HQ role gets here: the form checked the rest
+            raise PermissionDenied(exc.message) from exc
+
+    def _triage(self, request, queryset, status):
+        try:
+            n = services.store_report_triage(
+                actor=actor_from_request(request),
+                report_ids=list(queryset.values_list("pk", flat=True)),
+                status=status,
+                note=request.POST.get("note", ""),
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return
+        label = StoreReportStatus(status).label
+        messages.success(request, gettext("%(n)d report(s) set to “%(status)s”.") % {"n": n, "status": label})
+
+    @admin.action(description=_("Mark as investigating"), permissions=["change"])
+    def mark_investigating(self, request, queryset):
+        self._triage(request, queryset, StoreReportStatus.INVESTIGATING)
+
+    @admin.action(description=_("Mark as confirmed unofficial (note required)"), permissions=["change"])
+    def mark_confirmed_unofficial(self, request, queryset):
+        self._triage(request, queryset, StoreReportStatus.CONFIRMED_UNOFFICIAL)
+
+    @admin.action(description=_("Mark as official after all (note required)"), permissions=["change"])
+    def mark_official_after_all(self, request, queryset):
+        self._triage(request, queryset, StoreReportStatus.OFFICIAL_AFTER_ALL)
+
+    @admin.action(description=_("Dismiss (note required)"), permissions=["change"])
+    def mark_dismissed(self, request, queryset):
+        self._triage(request, queryset, StoreReportStatus.DISMISSED)
+
+    # --- export for the authorities ------------------------------------------------------------------
+
+    @admin.action(description=_("Export for the authorities (CSV)"), permissions=["view"])
+    def export_csv(self, request, queryset):
+        rows = (
+            queryset.select_related("province", "region", "handled_by").annotate(_photos=Count("photos")).order_by("pk")
+        )
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        response["Content-Disposition"] = f'attachment; filename="store-reports-{stamp}.csv"'
+        response.write("\ufeff")  # the BOM: Excel then reads the file as UTF-8 (Chinese shown right)
+        writer = csv_writer(response)
+        writer.writerow(STORE_REPORT_CSV_HEADERS)
+        for r in rows:
+            writer.writerow(
+                [
+                    r.reference,
+                    r.name,
+                    r.address,
+                    r.phone,
+                    r.province.name if r.province else "",
+                    r.region.name if r.region else "",
+                    r.note,
+                    r._photos,
+                    _local(r.created_at),
+                    STORE_REPORT_STATUS_ZH.get(r.status, r.status),
+                    r.triage_note,
+                    r.handled_by.get_username() if r.handled_by else "",
+                    _local(r.handled_at),
+                ]
+            )
+        return response
+
+    # --- photos, to HQ only --------------------------------------------------------------------------
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/photo/<int:photo_pk>/",
+                self.admin_site.admin_view(self.photo_view),
+                name="centers_storereport_photo",
+            ),
+            *super().get_urls(),
+        ]
+
+    def photo_view(self, request, pk: int, photo_pk: int):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        photo = StoreReportPhoto.objects.filter(pk=photo_pk, report_id=pk).first()
+        if photo is None:
+            raise Http404
+        response = FileResponse(photo.image.open("rb"), content_type="image/jpeg")
+        response["Cache-Control"] = "private, no-store"
+        return response

@@ -13,3 +13,9 @@ class CentersConfig(AppConfig):
         from .selectors import staff_roles
 
         staff_roles_register(staff_roles)
+
+        from servicehub.events import event_types_register
+
+        from .events import EVENT_TYPES
+
+        event_types_register(EVENT_TYPES)

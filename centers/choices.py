@@ -20,6 +20,10 @@ class CenterKind(models.TextChoices):
 REPAIRING_KINDS = (CenterKind.SERVICE_CENTER, CenterKind.FLAGSHIP, CenterKind.MAIL_IN_HUB)
 
 
+# Kinds that stay open on public holidays unless staff untick it (ServiceCenter.opens_on_public_holidays).
+HOLIDAY_OPEN_KINDS = (CenterKind.FLAGSHIP, CenterKind.EXPERIENCE_STORE)
+
+
 class DeviceCategory(models.TextChoices):
     PHONE = "phone", _("Phone")
     TABLET = "tablet", _("Tablet")
@@ -45,6 +49,12 @@ class StaffRole(models.TextChoices):
     ENGINEER = "engineer", _("Engineer")
     MANAGER = "manager", _("Center manager")
     HQ = "hq", _("Headquarters")
+
+
+class StaffSkill(models.TextChoices):
+    """What a staff member can do beyond their role (``StaffMembership.skills``): the roster shows it."""
+
+    SIGN_LANGUAGE = "sign_language", _("Signs (sign language)")
 
 
 class Weekday(models.IntegerChoices):
@@ -76,3 +86,13 @@ class ExceptionReason(models.TextChoices):
     STAFF_TRAINING = "staff_training", _("Staff training")
     RENOVATION = "renovation", _("Renovation")
     OTHER = "other", _("Other")
+
+
+class StoreReportStatus(models.TextChoices):
+    """Where HQ's triage of a reported store stands (reports are never deleted)."""
+
+    NEW = "new", _("New")
+    INVESTIGATING = "investigating", _("Investigating")
+    CONFIRMED_UNOFFICIAL = "confirmed_unofficial", _("Confirmed unofficial")
+    OFFICIAL_AFTER_ALL = "official_after_all", _("Official after all")
+    DISMISSED = "dismissed", _("Dismissed")

@@ -286,9 +286,34 @@ def _demo_staff(out) -> None:
                     "expires_on": date(2028, 5, 31),
                 },
             )
+        if role == StaffRole.MANAGER:
+            _demo_roster(center, user)
     out.write(
         f"  Staff logins (password '{DEMO_PASSWORD}'): hq (HQ, sees all), frontdesk, engineer, "
         f"manager @ {DEMO_CENTER_CODE}"
+    )
+
+
+def _demo_roster(center, manager) -> None:
+    """The demo manager's day shifts this week (09:00-18:00 local), once: the roster page shows a week."""
+    from datetime import datetime, time, timedelta
+
+    from django.utils import timezone
+
+    from .models import StaffShift
+
+    if StaffShift.objects.filter(center=center, user=manager).exists():
+        return
+    tz = timezone.get_default_timezone()
+    today = timezone.localdate()
+    StaffShift.objects.bulk_create(
+        StaffShift(
+            center=center,
+            user=manager,
+            starts_at=datetime.combine(today + timedelta(days=n), time(9), tzinfo=tz),
+            ends_at=datetime.combine(today + timedelta(days=n), time(18), tzinfo=tz),
+        )
+        for n in range(7)
     )
 
 
@@ -302,6 +327,41 @@ def _on_site_upgrade() -> None:
     OpeningException.objects.filter(reason="Spring Festival: open with holiday hours", reason_code="").update(
         reason_code=ExceptionReason.SPRING_FESTIVAL, reason=""
     )
+
+
+DEMO_STORE_REPORTS = [
+    {
+        "name": "华为官方授权维修中心",
+        "address": "上海市黄浦区福州路 99 号",
+        "phone": "021-88886666",
+        "note": "门头挂着官方标志，店员说是授权服务中心，换屏要价很高。",
+    },
+    {
+        "name": "官方售后服务站",
+        "address": "广东省深圳市福田区华强北路 1002 号",
+        "phone": "",
+        "note": "说要把手机寄回总部维修，收了押金。",
+    },
+    {
+        "name": "原厂维修",
+        "address": "四川省成都市锦江区春熙路 18 号",
+        "phone": "13800001111",
+        "note": "不确定是不是官方，价格比官网便宜很多。",
+    },
+]
+
+
+def _demo_store_reports(out) -> None:
+    """A few reports of suspected unofficial stores for HQ's triage queue (idempotent: by name)."""
+    from .models import StoreReport
+    from .services import store_report_create
+
+    made = 0
+    for values in DEMO_STORE_REPORTS:
+        if not StoreReport.objects.filter(name=values["name"]).exists():
+            store_report_create(**values, client_ip="192.0.2.1")
+            made += 1
+    out.write(f"  store reports: {made} created ({len(DEMO_STORE_REPORTS)} in the demo)")
 
 
 def seed(*, out, options) -> None:
@@ -347,3 +407,4 @@ def seed(*, out, options) -> None:
         f"{n_exc} holiday exceptions, {days} Service Days"
     )
     _demo_staff(out)
+    _demo_store_reports(out)

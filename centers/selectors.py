@@ -6,10 +6,13 @@ Everything here is side-effect free. Times are judged in the centers' local zone
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.cache import cache
@@ -25,15 +28,18 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     TextField,
     Value,
 )
 from django.db.models.expressions import Combinable
 from django.db.models.functions import ASin, Cast, Cos, Least, Power, Radians, Sin, Sqrt
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from servicehub.dbrouter import primary_reads
 
+from .calendar import NATIONAL_HOLIDAYS, NATIONAL_MAKEUP_WORKDAYS, BusinessCalendar, calendar_build
 from .choices import CenterKind, RegionLevel
 from .geo import EARTH_RADIUS_KM, bounding_box
 from .models import OpeningException, OpeningHours, Region, ServiceCenter, ServiceDay, StaffMembership
@@ -96,7 +102,8 @@ def center_hours_on(*, center, day: date) -> list[tuple[time, time]]:
 
     A dated exception (closed, or special hours such as Spring Festival) replaces the weekly
     hours of that day entirely. Several weekly rows on one weekday make a lunch break.
-    Uses prefetched ``opening_hours`` / ``opening_exceptions`` when present (no query).
+    Uses prefetched ``opening_hours`` / ``opening_exceptions`` when present (no query). National holidays
+    and make-up working days apply as in ``centers.calendar`` (unless ``opens_on_public_holidays``).
     """
     exceptions = _prefetched(center, "opening_exceptions")
     if exceptions is not None:
@@ -106,21 +113,41 @@ def center_hours_on(*, center, day: date) -> list[tuple[time, time]]:
     if exception is not None:
         return [] if exception.closed else [(exception.opens, exception.closes)]
     hours = _prefetched(center, "opening_hours")
+    # The date first: an ordinary day never reads the flag (a center loaded with .only() pays no query).
+    if (day in NATIONAL_HOLIDAYS or day in NATIONAL_MAKEUP_WORKDAYS) and not center.opens_on_public_holidays:
+        every = list(hours) if hours is not None else list(OpeningHours.objects.filter(center=center))
+        if every and day in NATIONAL_HOLIDAYS:
+            return []
+        if day in NATIONAL_MAKEUP_WORKDAYS and not any(h.weekday == day.weekday() for h in every):
+            first = next((wd for wd in range(5) if any(h.weekday == wd for h in every)), None)
+            return sorted((h.opens, h.closes) for h in every if h.weekday == first)
+        hours = every
     if hours is None:
         hours = OpeningHours.objects.filter(center=center, weekday=day.weekday())
     return sorted((h.opens, h.closes) for h in hours if h.weekday == day.weekday())
 
 
+def interval_holds(opens: time, closes: time, t: time) -> bool:
+    """Does an interval that opened today hold the time of day ``t``? One that closes at or before it opens
+    runs past midnight (20:00-02:00): from ``opens`` on, today."""
+    return opens <= t < closes if opens < closes else opens <= t
+
+
 def center_is_open(*, center, at: datetime | None = None) -> bool:
     """Is the (active) center open at ``at`` (default now), judged in its local time?
 
-    Intervals are half-open: open at ``opens``, closed at ``closes``.
+    Intervals are half-open: open at ``opens``, closed at ``closes``. The day's hours follow the national
+    calendar and the center's exceptions (``center_hours_on``); an overnight interval of yesterday still holds
+    in the small hours. ``open_at_q`` is the SQL twin; both agree with ``centers.calendar.is_open``.
     """
     if not center.active:
         return False
     now = local_now(at)
     t = now.time().replace(tzinfo=None)
-    return any(opens <= t < closes for opens, closes in center_hours_on(center=center, day=now.date()))
+    if any(interval_holds(opens, closes, t) for opens, closes in center_hours_on(center=center, day=now.date())):
+        return True
+    yesterday = now.date() - timedelta(days=1)
+    return any(t < closes <= opens for opens, closes in center_hours_on(center=center, day=yesterday))
 
 
 def center_next_opening(*, center, at: datetime | None = None, days: int = 8) -> datetime | None:
@@ -148,14 +175,43 @@ def regions_named(*, name: str) -> list[Region]:
     return sorted(rows, key=lambda r: (order.get(r.level, 3), r.adcode))
 
 
-def open_at_q(at: datetime | None = None) -> Combinable:
-    """SQL twin of ``center_is_open``, usable in ``filter()`` or as an annotation (one query)."""
+def _day_open_q(day: date, holds) -> Q | Combinable:
+    """A center has an interval opening on ``day`` for which ``holds(rows)`` finds a row: the SQL twin of
+    ``center_hours_on`` (its exception, the national holiday and make-up working day rules, the weekly hours).
+    The national calendar is the same for every center, so the date's kind is settled here, not in SQL."""
+    exception = OpeningException.objects.filter(center=OuterRef("pk"), date=day)
+    own = OpeningHours.objects.filter(center=OuterRef("pk"), weekday=day.weekday())
+    regular: Q | Combinable
+    if day in NATIONAL_HOLIDAYS:
+        regular = Q(opens_on_public_holidays=True) & Exists(holds(own))
+    elif day in NATIONAL_MAKEUP_WORKDAYS:
+        # 调休: a center with no hours on that weekday works its first Monday-Friday hours that day.
+        first_weekday = (
+            OpeningHours.objects.filter(center=OuterRef("center"), weekday__lt=5).order_by("weekday").values("weekday")
+        )
+        worked = OpeningHours.objects.filter(center=OuterRef("pk"), weekday=Subquery(first_weekday[:1]))
+        regular = Exists(holds(own)) | (Q(opens_on_public_holidays=False) & ~Exists(own) & Exists(holds(worked)))
+    else:
+        regular = Exists(holds(own))
+    return (~Exists(exception) & regular) | Exists(holds(exception.filter(closed=False)))
+
+
+def open_at_q(at: datetime | None = None) -> Q | Combinable:
+    """SQL twin of ``center_is_open``, usable in ``filter()`` or as an annotation (one query): today's
+    intervals that hold the time, or yesterday's overnight ones that have not closed yet."""
     now = local_now(at)
     today, t = now.date(), now.time().replace(tzinfo=None)
-    exception = OpeningException.objects.filter(center=OuterRef("pk"), date=today)
-    weekly = OpeningHours.objects.filter(center=OuterRef("pk"), weekday=today.weekday(), opens__lte=t, closes__gt=t)
-    special = exception.filter(closed=False, opens__lte=t, closes__gt=t)
-    return Q(active=True) & ((~Exists(exception) & Exists(weekly)) | Exists(special))
+
+    def today_holds(rows):
+        return rows.filter(Q(opens__lte=t, closes__gt=t) | Q(closes__lte=F("opens"), opens__lte=t))
+
+    def carried_over(rows):
+        return rows.filter(closes__lte=F("opens"), closes__gt=t)
+
+    open_q: Q | Combinable = Q(active=True) & (
+        _day_open_q(today, today_holds) | _day_open_q(today - timedelta(days=1), carried_over)
+    )
+    return open_q
 
 
 # --- search ------------------------------------------------------------------
@@ -271,8 +327,20 @@ _CACHE_SCHEMA = "1"  # bump when the cached shape changes (entries of old code a
 NETWORK_VERSION_KEY = "centers:v:*"
 
 
+_KEY_SAFE = re.compile(r"[A-Za-z0-9._-]{1,32}")
+
+
+def cache_code(code: str) -> str:
+    """``code`` as it goes into a cache key: itself when it is plain ASCII (every real center code), else a
+    digest -- a code read from a URL may hold spaces or control characters, which memcached refuses and a
+    Redis key should not carry."""
+    if _KEY_SAFE.fullmatch(code):
+        return code
+    return "h" + hashlib.blake2b(code.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+
+
 def center_version_key(code: str) -> str:
-    return f"centers:v:{code}"
+    return f"centers:v:{cache_code(code)}"
 
 
 def center_cache_version(*, code: str) -> str:
@@ -343,7 +411,7 @@ def center_public_detail(*, code: str, at: datetime | None = None) -> ServiceCen
     if not code or len(code) > CENTER_CODE_MAX_LENGTH:
         return None  # no center can have it: no query, nothing cached
     version, created = center_cache_version_created(code=code)
-    key = f"centers:pub:{_CACHE_SCHEMA}:{version}:{code}:{today.isoformat()}"
+    key = f"centers:pub:{_CACHE_SCHEMA}:{version}:{cache_code(code)}:{today.isoformat()}"
     center = cache.get(key)
     if center is None:
         with primary_reads():  # never cache a lagging replica's rows under the new version
@@ -354,7 +422,21 @@ def center_public_detail(*, code: str, at: datetime | None = None) -> ServiceCen
             return None
         cache.set(key, center, PUBLIC_CACHE_SECONDS)
     center.is_open_now = _open_from_prefetched(center, now)
+    # Interfaces cache what they render of it under this key (center_public_rendered): same version, same day.
+    center.public_cache_key = key
     return center
+
+
+def center_public_rendered(*, center: ServiceCenter, kind: str, render: Callable[[], Any]) -> Any:
+    """``render()`` of a center from ``center_public_detail``, cached beside it (same center version
+    and local date, so every change that shows in the detail shows here at once) per ``kind`` and
+    language. What depends on the time (``is_open_now``) must be laid over it by the caller."""
+    key = f"{center.public_cache_key}:{kind}:{get_language()}"  # type: ignore[attr-defined]  # center_public_detail's
+    value = cache.get(key)
+    if value is None:
+        value = render()
+        cache.set(key, value, PUBLIC_CACHE_SECONDS)
+    return value
 
 
 def center_week_hours(*, center: ServiceCenter, start: date | None = None, days: int = 7) -> list[dict]:
@@ -366,7 +448,8 @@ def center_week_hours(*, center: ServiceCenter, start: date | None = None, days:
     """
     start = start or local_now().date()
     end = start + timedelta(days=days - 1)
-    key = f"centers:week:{_CACHE_SCHEMA}:{center_cache_version(code=center.code)}:{center.code}:{start}:{days}"
+    version = center_cache_version(code=center.code)
+    key = f"centers:week:{_CACHE_SCHEMA}:{version}:{cache_code(center.code)}:{start}:{days}"
     week = cache.get(key)
     if week is not None:
         return week
@@ -392,16 +475,93 @@ def center_week_hours(*, center: ServiceCenter, start: date | None = None, days:
         else:
             exceptions[day if isinstance(day, date) else date.fromisoformat(str(day))] = (closed, opens, closes)
     week = []
+    national = not center.opens_on_public_holidays  # the national calendar applies (centers/calendar.py)
     for i in range(days):
         day = start + timedelta(days=i)
         if day in exceptions:
             closed, opens, closes = exceptions[day]
             hours = [] if closed else [(opens, closes)]
+        elif national and weekly and day in NATIONAL_HOLIDAYS:
+            hours = []
+        elif national and day in NATIONAL_MAKEUP_WORKDAYS and not weekly.get(day.weekday()):
+            hours = sorted(next((weekly[wd] for wd in range(5) if weekly.get(wd)), []))
         else:
             hours = sorted(weekly.get(day.weekday(), []))
         week.append({"day": day, "hours": hours})
     cache.set(key, week, PUBLIC_CACHE_SECONDS)
     return week
+
+
+# --- business-hours calendars -------------------------------------------------------------------------
+#
+# A center's ``BusinessCalendar`` (centers/calendar.py) is cached under the same center version as its public
+# page, so any write of its hours or exceptions (services, admin inlines: ``center_cache_bump``) is seen by the
+# next read. The key carries the local date: the exceptions loaded start CALENDAR_PAST_DAYS before it.
+
+CALENDAR_PAST_DAYS = 92
+CALENDAR_CACHE_SECONDS = 3600
+
+
+def _calendar_key(code: str, version: str, today: date) -> str:
+    return f"centers:cal:{_CACHE_SCHEMA}:{version}:{cache_code(code)}:{today.isoformat()}"
+
+
+def center_calendars(*, centers: Iterable[ServiceCenter], today: date | None = None) -> dict[int, BusinessCalendar]:
+    """``{center_id: BusinessCalendar}`` for these centers: no query when all are cached, else two queries
+    (the weekly hours and the exceptions of every center missing from the cache), whatever their number.
+
+    ``opens_on_public_holidays`` is taken from the given rows (load them with that field).
+    """
+    today = today or local_now().date()
+    rows = {c.pk: c for c in centers}
+    if not rows:
+        return {}
+    version_keys = [NETWORK_VERSION_KEY] + [center_version_key(c.code) for c in rows.values()]
+    versions = cache.get_many(version_keys)
+    for key in version_keys:
+        if key not in versions:
+            cache.add(key, uuid.uuid4().hex[:12], timeout=None)
+            versions[key] = cache.get(key) or "0"
+    network = versions[NETWORK_VERSION_KEY]
+    keys = {
+        pk: _calendar_key(c.code, f"{network}.{versions[center_version_key(c.code)]}", today) for pk, c in rows.items()
+    }
+    found = cache.get_many(list(keys.values()))
+    out: dict[int, BusinessCalendar] = {}
+    missing = []
+    for pk, key in keys.items():
+        cal = found.get(key)
+        if cal is None:
+            missing.append(pk)
+        else:
+            out[pk] = cal
+    if missing:
+        weekly: dict[int, list[tuple[int, time, time]]] = {pk: [] for pk in missing}
+        exceptions: dict[int, list[tuple[date, bool, time | None, time | None]]] = {pk: [] for pk in missing}
+        with primary_reads():  # never cache a lagging replica's rows under the new version
+            for center_id, weekday, opens, closes in OpeningHours.objects.filter(center_id__in=missing).values_list(
+                "center_id", "weekday", "opens", "closes"
+            ):
+                weekly[center_id].append((weekday, opens, closes))
+            for center_id, day, closed, x_opens, x_closes in OpeningException.objects.filter(
+                center_id__in=missing, date__gte=today - timedelta(days=CALENDAR_PAST_DAYS)
+            ).values_list("center_id", "date", "closed", "opens", "closes"):
+                exceptions[center_id].append((day, closed, x_opens, x_closes))
+        fresh = {}
+        for pk in missing:
+            out[pk] = calendar_build(
+                weekly=weekly[pk],
+                exceptions=exceptions[pk],
+                opens_on_public_holidays=rows[pk].opens_on_public_holidays,
+            )
+            fresh[keys[pk]] = out[pk]
+        cache.set_many(fresh, CALENDAR_CACHE_SECONDS)
+    return out
+
+
+def center_calendar(*, center: ServiceCenter, today: date | None = None) -> BusinessCalendar:
+    """One center's business calendar (``center_calendars`` for one: two queries on a miss, none on a hit)."""
+    return center_calendars(centers=[center], today=today)[center.pk]
 
 
 # --- verification ------------------------------------------------------------
@@ -581,6 +741,34 @@ def service_days_for(
     return qs.select_related("center").order_by("date", "center__code")
 
 
+# A center's first 30 days (opening day included) are its new-store month.
+NEW_STORE_DAYS = 30
+
+
+@dataclass(frozen=True)
+class CenterPromotion:
+    """What a center offers on a day: its Service Day (the row, with its ``perks``) and/or its new-store month."""
+
+    service_day: ServiceDay | None
+    new_store_month: bool
+    opened_on: date | None
+
+    @property
+    def any(self) -> bool:
+        return self.service_day is not None or self.new_store_month
+
+
+def center_promotion_on(*, center: ServiceCenter, day: date) -> CenterPromotion:
+    """Is ``day`` a Service Day (an active one) and/or in the new-store month at ``center``? One query.
+
+    The one answer for every perk: the repair labor waiver (``repairs.pricing``) and the desk's free perks
+    (``outreach.visits``)."""
+    service_day = ServiceDay.objects.filter(center_id=center.pk, date=day, active=True).first()
+    opened = center.opened_on
+    new_store = bool(opened and 0 <= (day - opened).days < NEW_STORE_DAYS)
+    return CenterPromotion(service_day=service_day, new_store_month=new_store, opened_on=opened)
+
+
 # --- admin/export helpers ---------------------------------------------------------
 
 
@@ -601,3 +789,107 @@ def staff_roles(user) -> dict[int | None, set[str]]:
     for center_id, role in StaffMembership.objects.filter(user=user, active=True).values_list("center_id", "role"):
         roles.setdefault(center_id, set()).add(role)
     return roles
+
+
+# --- the official-store feed for map providers (issue #22) ------------------------------------------------
+
+FEED_FIELDS = ("code", "name", "kind", "address", "lat", "lng", "phone", "updated_at", "active", "official")
+
+
+def official_store_feed(*, since: datetime | None = None) -> list[dict]:
+    """The official sites for map providers, one query whatever their number.
+
+    Without ``since``: every active official site. With it: every site changed at or after ``since`` that is
+    or was official, the closed ones (deactivated, or no longer official) with ``closed`` true. Ordered by
+    ``updated_at`` then code, so a provider can keep the largest ``updated_at`` it saw as its next ``since``.
+    """
+    qs = ServiceCenter.objects.all()
+    if since is None:
+        qs = qs.filter(active=True, official=True)
+    else:
+        # A site made unofficial changes too; a site that was never official has no business in the feed, but the
+        # row does not remember that, so unofficial changed sites come as closed (harmless for a provider).
+        qs = qs.filter(updated_at__gte=since)
+    rows = []
+    for row in qs.order_by("updated_at", "code").values(*FEED_FIELDS):
+        active, official = row.pop("active"), row.pop("official")
+        row["closed"] = not (active and official)
+        rows.append(row)
+    return rows
+
+
+# --- the roster: who is on shift (escalations, issue #21) ----------------------------------------------------
+
+
+def managers_on_shift(*, center_id: int, at: datetime | None = None) -> list:
+    """The active managers of a center to escalate to at ``at``: those with a shift covering it; when none is
+    on shift (or the center keeps no roster), every active manager, so an escalation is never lost. One query."""
+    from django.contrib.auth import get_user_model
+
+    from .models import StaffShift
+
+    at = at or timezone.now()
+    on_shift = StaffShift.objects.filter(center_id=center_id, user_id=OuterRef("pk"), starts_at__lte=at, ends_at__gt=at)
+    managers = list(
+        get_user_model()
+        .objects.filter(memberships__center_id=center_id, memberships__role="manager", memberships__active=True)
+        .annotate(on_shift=Exists(on_shift))
+        .distinct()
+        .order_by("pk")
+    )
+    return [m for m in managers if m.on_shift] or managers
+
+
+def signers_on_shift(*, center_id: int, at: datetime | None = None) -> list:
+    """The active staff of a center who sign (``StaffSkill.SIGN_LANGUAGE`` on their membership there) and have a
+    shift covering ``at``, by user id; empty when nobody who signs is on shift. One query.
+
+    The skill is read in Python: the lists are a handful of people per center, and JSON containment is not
+    portable to the embedded SQLite mode."""
+    from .choices import StaffSkill
+    from .models import StaffShift
+
+    at = at or timezone.now()
+    on_shift = StaffShift.objects.filter(
+        center_id=center_id, user_id=OuterRef("user_id"), starts_at__lte=at, ends_at__gt=at
+    )
+    rows = (
+        StaffMembership.objects.filter(center_id=center_id, active=True, user__is_active=True)
+        .annotate(on_shift=Exists(on_shift))
+        .select_related("user")
+        .order_by("user_id", "pk")
+    )
+    signers: dict[int, object] = {}
+    for membership in rows:
+        if membership.on_shift and StaffSkill.SIGN_LANGUAGE in (membership.skills or []):
+            signers.setdefault(membership.user_id, membership.user)
+    return list(signers.values())
+
+
+def store_reports_handled(*, since: datetime, until: datetime) -> dict:
+    """HQ's figure of fake-store reports received in ``[since, until)``: how many per triage status, and the median
+    hours from the report to its decision (confirmed unofficial, official after all, dismissed). One query (the
+    decided reports' two times, to take the median; a period holds a few hundred reports)."""
+    from statistics import median
+
+    from .choices import StoreReportStatus
+    from .models import StoreReport
+
+    decided = (
+        StoreReportStatus.CONFIRMED_UNOFFICIAL,
+        StoreReportStatus.OFFICIAL_AFTER_ALL,
+        StoreReportStatus.DISMISSED,
+    )
+    counts = dict.fromkeys(StoreReportStatus.values, 0)
+    hours = []
+    for status, created, handled in StoreReport.objects.filter(created_at__gte=since, created_at__lt=until).values_list(
+        "status", "created_at", "handled_at"
+    ):
+        counts[status] += 1
+        if status in decided and handled is not None:
+            hours.append((handled - created).total_seconds() / 3600)
+    return {
+        "by_status": counts,
+        "decided": len(hours),
+        "median_hours": round(median(hours), 1) if hours else None,
+    }

@@ -8,28 +8,46 @@ from __future__ import annotations
 
 import calendar
 import csv
+import hashlib
+import hmac
 import io
 import uuid
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from importlib import resources
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from servicehub.actors import Actor
 from servicehub.csvsafe import csv_unescape
 from servicehub.errors import DomainError
-from servicehub.locking import lock_one
+from servicehub.events import emit
+from servicehub.locking import lock_many, lock_one
 
 from .choices import (
     DEFAULT_SERVICE_DAY_PERKS,
+    HOLIDAY_OPEN_KINDS,
     SERVICE_VALUES,
     CenterKind,
     RegionLevel,
+    StoreReportStatus,
 )
-from .models import OpeningException, OpeningHours, Region, ServiceCenter, ServiceDay
-from .selectors import NETWORK_VERSION_KEY, center_version_key, phone_digits
+from .models import (
+    OpeningException,
+    OpeningHours,
+    Region,
+    ServiceCenter,
+    ServiceDay,
+    StoreReport,
+    StoreReportPhoto,
+)
+from .photos import photo_clean, photos_check_count
+from .selectors import NETWORK_VERSION_KEY, center_version_key, phone_digits, region_province
 
 # --- public data cache -----------------------------------------------------------------
 
@@ -253,9 +271,12 @@ def center_create(
     official: bool = True,
     hub: ServiceCenter | None = None,
     opened_on: date | None = None,
+    opens_on_public_holidays: bool | None = None,
     actor=None,
 ) -> ServiceCenter:
     """Create a site; city and province are derived from the county ``region``.
+
+    ``opens_on_public_holidays`` defaults by kind (flagships and experience stores open through the holidays).
 
     Refuses (400 ``validation_error`` naming the field): unknown kind/services, a non-county
     region, coordinates out of range, a collection point without a hub or a hub that does not
@@ -287,10 +308,18 @@ def center_create(
             city=city,
             province=province,
             phone_digits=phone_digits(phone),
+            opens_on_public_holidays=(
+                opens_on_public_holidays_default(kind) if opens_on_public_holidays is None else opens_on_public_holidays
+            ),
             **values,
         )
         center_cache_bump(code=code)
         return center
+
+
+def opens_on_public_holidays_default(kind: str) -> bool:
+    """Stores open through the public holidays (春节不打烊); repair centers, hubs and collection points close."""
+    return kind in HOLIDAY_OPEN_KINDS
 
 
 def center_update(*, center_id: int, actor=None, region: Region | None = None, **changes) -> ServiceCenter:
@@ -300,7 +329,7 @@ def center_update(*, center_id: int, actor=None, region: Region | None = None, *
     as ``center_create`` (400 ``validation_error``); 404 ``not_found`` for an unknown id.
     Reactivating is allowed here; deactivating goes through ``center_deactivate``.
     """
-    unknown = set(changes) - set(CENTER_FIELDS) - {"active", "service_days_opt_out"}
+    unknown = set(changes) - set(CENTER_FIELDS) - {"active", "service_days_opt_out", "opens_on_public_holidays"}
     if unknown:
         raise _invalid(sorted(unknown)[0], _("This field cannot be changed."))
     with transaction.atomic():
@@ -350,15 +379,19 @@ def center_deactivate(*, center_id: int, actor=None) -> ServiceCenter:
 def opening_hours_set(*, center_id: int, weekday: int, intervals: list[tuple[time, time]], actor=None) -> list:
     """Replace the weekly hours of one weekday (``[]`` = closed that day; two intervals = lunch break).
 
-    Refuses 400 ``validation_error`` (field ``intervals``) for an interval that does not open
-    before it closes or intervals that overlap; 404 for an unknown center.
+    An interval that closes at or before its opening time runs past midnight (20:00-02:00; 10:00-00:00
+    closes at midnight); only the day's last interval may. Refuses 400 ``validation_error`` (field
+    ``intervals``) for an empty interval (opens = closes), an overnight interval that is not the last one,
+    or intervals that overlap; 404 for an unknown center.
     """
     if weekday not in range(7):
         raise _invalid("weekday", _("Weekday must be 0 (Monday) to 6 (Sunday)."))
     ordered = sorted(intervals)
     for i, (opens, closes) in enumerate(ordered):
-        if not opens < closes:
+        if opens == closes:
             raise _invalid("intervals", _("Each interval must open before it closes."))
+        if closes < opens and i != len(ordered) - 1:
+            raise _invalid("intervals", _("Only the day's last interval may close after midnight."))
         if i and ordered[i - 1][1] > opens:
             raise _invalid("intervals", _("Intervals overlap."))
     with transaction.atomic():
@@ -382,9 +415,10 @@ def opening_exception_set(
 ) -> OpeningException:
     """Create or replace the exception of one date: closed all day, or special hours.
 
-    Refuses 400 ``validation_error``: open hours missing or not opening before closing.
+    Special hours closing at or before their opening time run past midnight (see ``opening_hours_set``).
+    Refuses 400 ``validation_error``: open hours missing or empty (opens = closes).
     """
-    if not closed and (opens is None or closes is None or not opens < closes):
+    if not closed and (opens is None or closes is None or opens == closes):
         raise _invalid("opens", _("Special hours must open before they close."))
     with transaction.atomic():
         center = lock_one(ServiceCenter, center_id, not_found=_("No such center."))
@@ -655,3 +689,126 @@ def _import_one(item: dict, by_code: dict, actor) -> tuple[ServiceCenter, str]:
         center = center_deactivate(center_id=center.pk, actor=actor)
         return center, "updated"
     return center, "updated" if (diff or region_changed) else "unchanged"
+
+
+# --- store reports (issue #22) ---------------------------------------------------------
+# The public reports a store that may pass itself off as official; HQ triages the reports and exports them for
+# the authorities. The region comes from the address through a resolver registered by the app that parses
+# Chinese addresses (booking, with cpca): centers stands below it and never imports it.
+
+AddressRegionResolver = Callable[[str], "Region | None"]
+_address_region_resolvers: list[AddressRegionResolver] = []
+
+STORE_REPORT_TRIAGE_ROLES = ("hq",)
+
+
+def address_region_resolver_register(resolver: AddressRegionResolver) -> None:
+    """``resolver(address)`` -> the most precise ``Region`` the address names, or None (booking registers it)."""
+    if resolver not in _address_region_resolvers:
+        _address_region_resolvers.append(resolver)
+
+
+def address_region(address: str) -> Region | None:
+    for resolve in _address_region_resolvers:
+        region = resolve(address)
+        if region is not None:
+            return region
+    return None
+
+
+def client_ip_hash(ip: str) -> str:
+    """A keyed hash of the client's address: reports from one client can be grouped, the address is not kept."""
+    if not ip:
+        return ""
+    return hmac.new(settings.SECRET_KEY.encode(), f"store-report:{ip}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _report_text(field: str, value, *, max_length: int, required: bool) -> str:
+    text = " ".join(str(value or "").split()) if field != "note" else str(value or "").strip()
+    if required and not text:
+        raise _invalid(field, _("This field is required."))
+    if len(text) > max_length:
+        raise _invalid(field, _("At most %(n)d characters.") % {"n": max_length})
+    return text
+
+
+def store_report_create(
+    *,
+    name: str,
+    address: str,
+    phone: str = "",
+    note: str = "",
+    reporter_contact: str = "",
+    photos: Sequence = (),
+    client_ip: str = "",
+) -> StoreReport:
+    """Record a report of a suspected unofficial store, with up to 3 photos; emits ``store_report.created``.
+
+    Public (no actor): the interfaces throttle it per client address. Photos are checked and re-encoded
+    before the transaction (``centers.photos``: 400 ``too_many_photos``, ``photo_too_large``, ``not_an_image``);
+    400 ``validation_error`` for a missing name or address.
+    """
+    values = {
+        "name": _report_text("name", name, max_length=200, required=True),
+        "address": _report_text("address", address, max_length=300, required=True),
+        "phone": _report_text("phone", phone, max_length=32, required=False),
+        "note": _report_text("note", note, max_length=2000, required=False),
+        "reporter_contact": _report_text("reporter_contact", reporter_contact, max_length=100, required=False),
+    }
+    photos_check_count(photos)
+    cleaned = [photo_clean(p) for p in photos]
+    region = address_region(values["address"])
+    province = region_province(region=region) if region is not None else None
+    with transaction.atomic():
+        report = StoreReport.objects.create(
+            **values, region=region, province=province, client_ip_hash=client_ip_hash(client_ip)
+        )
+        for content in cleaned:
+            photo = StoreReportPhoto(report=report)
+            photo.image.save(content.name, content, save=False)
+            photo.save()
+        emit(
+            "store_report.created",
+            {
+                "report_id": report.pk,
+                "province": province.adcode if province is not None else None,
+                "photos": len(cleaned),
+            },
+            center_id=None,
+        )
+    return report
+
+
+def store_report_triage_refusal(*, status: str, note: str) -> DomainError | None:
+    """Why this status and note cannot be set (None when they can): the admin's form asks it too."""
+    if status not in StoreReportStatus.values:
+        return _invalid("status", _("Unknown status."))
+    if status not in (StoreReportStatus.NEW, StoreReportStatus.INVESTIGATING) and not (note or "").strip():
+        return _invalid("triage_note", _("Say why in the note: it goes to the authorities with the export."))
+    return None
+
+
+def store_report_triage(*, actor: Actor, report_ids: Iterable[int], status: str, note: str = "") -> int:
+    """Set the status of reports (HQ only) with a note; records who and when. Returns how many changed.
+
+    403 ``forbidden`` without the HQ role; 400 ``validation_error`` for an unknown status or, when the outcome
+    is decided (confirmed unofficial, official after all, dismissed), without a note.
+    """
+    if not isinstance(actor, Actor) or not any(actor.has_role(r) for r in STORE_REPORT_TRIAGE_ROLES):
+        raise DomainError("forbidden", _("Only HQ triages store reports."), status=403)
+    note = (note or "").strip()
+    refusal = store_report_triage_refusal(status=status, note=note)
+    if refusal is not None:
+        raise refusal
+    ids = sorted(set(report_ids))
+    now = timezone.now()
+    with transaction.atomic():
+        reports = lock_many(StoreReport, ids)
+        for report in reports.values():
+            report.status = status
+            if note:
+                report.triage_note = note
+            report.handled_by = actor.user if getattr(actor.user, "pk", None) else None
+            report.handled_at = now
+            report.save(update_fields=["status", "triage_note", "handled_by", "handled_at"])
+    return len(reports)

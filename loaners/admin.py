@@ -17,26 +17,31 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Count, F, Q
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from centers.models import ServiceCenter
+from payments.services import loan_deposit_settle, loan_deposit_take
 from repairs.models import RepairTicket
 from servicehub.actors import actor_from_request
-from servicehub.admin import HQ, NOBODY, SCOPE, CenterScopedAdmin, has_center_scope
+from servicehub.admin import HQ, NOBODY, ROLES, SCOPE, CenterScopedAdmin, desk_center, has_any_role, has_center_scope
 from servicehub.dates import parse_day
 from servicehub.errors import DomainError
+from servicehub.masking import mask_phone
 from warranty.choices import Tier
 
 from . import selectors, services
-from .choices import LoanerCondition, PaymentMethod
+from .choices import AmenityKind, AmenityLoanStatus, LoanerCondition, PaymentMethod
 from .forms import CheckoutForm, DeductionFormSet, ReturnForm, deductions_from
-from .models import DepositEntry, DepositRule, Loan, Loaner, LoanerEvent, LoanerTransfer
+from .models import Amenity, AmenityLoan, DepositEntry, DepositRule, Loan, Loaner, LoanerEvent, LoanerTransfer
 
 
 def _visible_centers(request):
@@ -452,14 +457,17 @@ class LoanAdmin(LoanersAdmin):
         form = CheckoutForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                loan = services.loan_checkout(
-                    ticket_id=ticket.pk,
-                    tier=form.cleaned_data["tier"],
-                    payment_method=form.cleaned_data["payment_method"],
-                    reference=form.cleaned_data["reference"],
-                    terms_accepted=form.cleaned_data["terms_accepted"],
-                    actor=actor,
-                )
+                # The deposit's money goes through payments in the same transaction (docs/payments.md).
+                with transaction.atomic():
+                    loan = services.loan_checkout(
+                        ticket_id=ticket.pk,
+                        tier=form.cleaned_data["tier"],
+                        payment_method=form.cleaned_data["payment_method"],
+                        reference=form.cleaned_data["reference"],
+                        terms_accepted=form.cleaned_data["terms_accepted"],
+                        actor=actor,
+                    )
+                    loan_deposit_take(loan_id=loan.pk, actor=actor)
             except DomainError as exc:
                 problem = exc
             else:
@@ -512,7 +520,9 @@ class LoanAdmin(LoanersAdmin):
             deductions = deductions_from(formset)
             try:
                 if "confirm" in request.POST:
-                    services.loan_return(loan_id=loan.pk, condition=condition, deductions=deductions, actor=actor)
+                    with transaction.atomic():
+                        services.loan_return(loan_id=loan.pk, condition=condition, deductions=deductions, actor=actor)
+                        loan_deposit_settle(loan_id=loan.pk, actor=actor)
                     messages.success(request, _("Loan returned. Print the receipt for the customer."))
                     return HttpResponseRedirect(reverse("admin:loaners_loan_receipt", args=[loan.pk]))
                 preview = selectors.loan_return_preview(
@@ -588,3 +598,282 @@ class LoanAdmin(LoanersAdmin):
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "cash_report_url": reverse("admin:loaners_loan_cash_report")}
         return super().changelist_view(request, extra_context)
+
+
+# --- amenities (issue #22): umbrellas, power banks, reading glasses lent at the desk ---------------------------
+# Managers set up their center's amenities and count the shelf (``services.amenity_save``); the desk page
+# ``/admin/loaners/amenityloan/desk/`` lends and takes back, with the deposit through the payments ledger in the same
+# transaction (as the loaner checkout does); the loans list is read-only.
+
+
+LENT_WITH_DEPOSIT = _("Lent: %(name)s to %(who)s, deposit %(deposit)s CNY (receipt %(receipt)s). Due back %(due)s.")
+
+
+class AmenityForm(forms.ModelForm):
+    class Meta:
+        model = Amenity
+        fields = ["center", "kind", "name_zh", "name_en", "deposit", "on_hand", "loan_days", "active", "position"]
+
+
+@admin.register(Amenity)
+class AmenityAdmin(CenterScopedAdmin):
+    form = AmenityForm
+    view_access = SCOPE
+    add_access = ROLES
+    change_access = ROLES
+    delete_access = NOBODY  # untick "active" instead
+    roles = frozenset(services.AMENITY_STOCK_ROLES)
+    list_display = ["center", "kind", "name_zh", "name_en", "deposit", "on_hand", "out_now", "loan_days", "active"]
+    list_filter = ["kind", "active", CenterFilter]
+    list_select_related = ["center"]
+    search_fields = ["name_zh", "name_en", "center__code"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(out_count=Count("loans", filter=Q(loans__status=AmenityLoanStatus.OUT)))
+        )
+
+    @admin.display(description=_("out now"), ordering="out_count")
+    def out_now(self, obj):
+        return obj.out_count
+
+    def save_model(self, request, obj, form, change):
+        """Through the service (locks the row, checks the manager's center); a refusal becomes a form error."""
+        data = form.cleaned_data
+        saved = services.amenity_save(
+            actor=actor_from_request(request),
+            amenity_id=obj.pk if change else None,
+            center_id=data["center"].pk,
+            kind=data["kind"],
+            name_zh=data["name_zh"],
+            name_en=data["name_en"],
+            deposit=data["deposit"],
+            on_hand=data["on_hand"],
+            loan_days=data["loan_days"],
+            active=data["active"],
+            position=data["position"],
+        )
+        obj.pk = saved.pk
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            with transaction.atomic():
+                return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as exc:
+            _report_error(request, exc)
+            return HttpResponseRedirect(request.get_full_path())
+
+
+class AmenityCenterFilter(CenterFilter):
+    field = "center"
+
+
+class AmenityOverdueFilter(admin.SimpleListFilter):
+    title = _("overdue")
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Overdue (still out past the due time)"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(selectors.amenity_loan_overdue_q())
+        return queryset
+
+
+class ReturnedElsewhereFilter(admin.SimpleListFilter):
+    title = _("returned at another center")
+    parameter_name = "elsewhere"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Yes"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(returned_at_center__isnull=False).exclude(returned_at_center=F("center"))
+        return queryset
+
+
+@admin.register(AmenityLoan)
+class AmenityLoanAdmin(LoanersAdmin):
+    center_field = ("center", "returned_at_center")
+    list_display = [
+        "id",
+        "center",
+        "amenity",
+        "borrower_name",
+        "phone_masked",
+        "deposit",
+        "payment_method",
+        "status",
+        "lent_at",
+        "due_back_at",
+        "is_overdue",
+        "returned_at",
+        "returned_at_center",
+    ]
+    list_filter = ["status", "kind", AmenityOverdueFilter, ReturnedElsewhereFilter, AmenityCenterFilter]
+    list_select_related = ["center", "amenity", "returned_at_center"]
+    date_hierarchy = "lent_at"
+    search_fields = ["=borrower_phone", "borrower_name"]
+    readonly_fields = [
+        "center",
+        "amenity",
+        "kind",
+        "borrower_name",
+        "phone_masked",
+        "deposit",
+        "payment_method",
+        "payment_reference",
+        "status",
+        "lent_at",
+        "due_back_at",
+        "returned_at",
+        "returned_at_center",
+        "lost_at",
+        "note",
+        "lent_by",
+        "closed_by",
+    ]
+    fields = readonly_fields
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [path("desk/", wrap(self.desk_view), name="loaners_amenityloan_desk"), *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "desk_url": reverse("admin:loaners_amenityloan_desk")}
+        return super().changelist_view(request, extra_context)
+
+    def get_search_results(self, request, queryset, search_term):
+        # The phone is stored as E.164: a number typed as the borrower says it ("138 1234 5678") finds it too.
+        from servicehub.phones import phone_normalize
+
+        try:
+            search_term = phone_normalize(search_term)
+        except DomainError:
+            pass
+        return super().get_search_results(request, queryset, search_term)
+
+    @admin.display(description=_("phone"))
+    def phone_masked(self, obj):
+        return mask_phone(obj.borrower_phone)
+
+    @admin.display(description=_("overdue"), boolean=True)
+    def is_overdue(self, obj):
+        return obj.status == AmenityLoanStatus.OUT and obj.due_back_at < timezone.now()
+
+    # --- the desk page ---------------------------------------------------------------------------------------
+
+    def desk_view(self, request):
+        if not has_any_role(request, services.AMENITY_DESK_ROLES):
+            raise PermissionDenied
+        actor, centers, choices, center = desk_center(
+            request, services.AMENITY_DESK_ROLES, ServiceCenter.objects.filter(active=True)
+        )
+        desk_url = reverse("admin:loaners_amenityloan_desk")
+        if request.method == "POST" and center is not None:
+            self._desk_post(request, actor, center)
+            return HttpResponseRedirect(desk_url + "?" + urlencode({"center": center.code}))
+        now = timezone.now()
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Amenities at the desk"),
+            "center": center,
+            "centers": choices,
+            "has_view_permission": True,
+            "is_nav_sidebar_enabled": False,  # the whole width for the buttons (a tablet at the desk)
+            "methods": PaymentMethod.choices,
+            "kinds": AmenityKind.choices,
+            "visits_desk_url": reverse("admin:outreach_visit_desk"),
+        }
+        if center is not None:
+            out = selectors.amenity_loans_out(center_id=center.pk)
+            for loan in out:
+                loan.overdue = loan.due_back_at < now
+                loan.phone_masked = mask_phone(loan.borrower_phone)
+            context.update(amenities=selectors.amenities_at(center_id=center.pk), out=out)
+        return TemplateResponse(request, "admin/loaners/amenityloan/desk.html", context)
+
+    def _desk_post(self, request, actor, center) -> None:
+        from payments.services import amenity_deposit_settle, amenity_deposit_take
+
+        post = request.POST
+        try:
+            with transaction.atomic():
+                if "return" in post or "lost" in post:
+                    loan_id = int(post.get("return") or post.get("lost") or 0)
+                    if "lost" in post:
+                        loan = services.amenity_mark_lost(loan_id=loan_id, actor=actor)
+                        amenity_deposit_settle(amenity_loan_id=loan.pk, actor=actor)
+                        text = _("Marked lost: %(name)s (%(who)s); the deposit %(deposit)s CNY is kept.")
+                    else:
+                        loan = services.amenity_return(loan_id=loan_id, actor=actor, center_id=center.pk)
+                        amenity_deposit_settle(amenity_loan_id=loan.pk, actor=actor)
+                        if loan.deposit > 0:
+                            text = _("Returned: %(name)s (%(who)s); give back the deposit %(deposit)s CNY.")
+                        else:
+                            text = _("Returned: %(name)s (%(who)s).")
+                    self.message_user(
+                        request,
+                        text % {"name": loan.amenity.name, "who": loan.borrower_name, "deposit": loan.deposit},
+                        messages.SUCCESS,
+                    )
+                elif "elsewhere" in post:
+                    self._return_elsewhere(request, actor, center, amenity_deposit_settle)
+                else:
+                    loan = services.amenity_lend(
+                        amenity_id=int(post.get("amenity") or 0),
+                        borrower_name=post.get("borrower_name", ""),
+                        borrower_phone=post.get("borrower_phone", ""),
+                        payment_method=post.get("payment_method", ""),
+                        reference=post.get("reference", ""),
+                        actor=actor,
+                    )
+                    payment = amenity_deposit_take(amenity_loan_id=loan.pk, actor=actor)
+                    if payment is None:
+                        text = _("Lent: %(name)s to %(who)s, no deposit. Due back %(due)s.")
+                    else:
+                        text = LENT_WITH_DEPOSIT
+                    self.message_user(
+                        request,
+                        text
+                        % {
+                            "name": loan.amenity.name,
+                            "who": loan.borrower_name,
+                            "deposit": loan.deposit,
+                            "receipt": payment.receipt_no if payment else "",
+                            "due": timezone.localtime(loan.due_back_at).strftime("%Y-%m-%d %H:%M"),
+                        },
+                        messages.SUCCESS,
+                    )
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+        except ValueError:
+            self.message_user(request, _("Not a valid request."), messages.ERROR)
+
+    def _return_elsewhere(self, request, actor, center, settle) -> None:
+        """An amenity lent at another center comes back here: found by the borrower's phone and its kind."""
+        from servicehub.phones import phone_normalize
+
+        phone = phone_normalize(request.POST.get("elsewhere_phone", ""), field="borrower_phone")
+        kind = request.POST.get("elsewhere_kind", "")
+        loan = selectors.amenity_loan_out_for_phone(phone=phone, kind=kind)
+        if loan is None:
+            raise DomainError("not_found", _("No such amenity is out for this phone number."), status=404)
+        loan = services.amenity_return(loan_id=loan.pk, actor=actor, center_id=center.pk, borrower_phone=phone)
+        settle(amenity_loan_id=loan.pk, actor=actor)
+        self.message_user(
+            request,
+            _("Returned here: %(name)s lent at %(lender)s (%(who)s); give back the deposit %(deposit)s CNY.")
+            % {
+                "name": loan.amenity.name,
+                "lender": loan.center.name,
+                "who": loan.borrower_name,
+                "deposit": loan.deposit,
+            },
+            messages.SUCCESS,
+        )

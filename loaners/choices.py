@@ -68,3 +68,22 @@ class LoanerAction(models.TextChoices):
     TRANSFER_SEND = "transfer_send", _("Transfer sent")
     TRANSFER_RECEIVE = "transfer_receive", _("Transfer received")
     RETIRE = "retire", _("Retired")
+
+
+# --- amenities (issue #22): umbrellas, power banks, reading glasses lent at the desk against a deposit ----
+
+
+class AmenityKind(models.TextChoices):
+    """What kind of thing is lent; the same kind at every center (an umbrella may come back anywhere)."""
+
+    UMBRELLA = "umbrella", _("Umbrella")
+    POWER_BANK = "power_bank", _("Power bank")
+    READING_GLASSES = "reading_glasses", _("Reading glasses")
+    CHARGING_CABLE = "charging_cable", _("Charging cable")
+    OTHER = "other", _("Other")
+
+
+class AmenityLoanStatus(models.TextChoices):
+    OUT = "out", _("Out")
+    RETURNED = "returned", _("Returned")
+    LOST = "lost", _("Lost")

@@ -152,9 +152,50 @@ def _demo_loans(limit: int = 3) -> int:
     return lent
 
 
+# Amenities lent at the desk (issue #22): every demo center lends umbrellas against a 20 CNY deposit and power banks
+# against 50 CNY; flagship stores also keep reading glasses for free. Stock is set once (a re-run keeps what was lent).
+AMENITIES = [
+    # kind, zh, en, deposit, on hand, days, flagship only
+    ("umbrella", "雨伞", "Umbrella", Decimal("20.00"), 20, 3, False),
+    ("power_bank", "充电宝", "Power bank", Decimal("50.00"), 8, 1, False),
+    ("reading_glasses", "老花镜", "Reading glasses", Decimal("0.00"), 5, 1, True),
+]
+
+
+def _amenities() -> int:
+    from .models import Amenity
+
+    centers = ServiceCenter.objects.filter(
+        active=True, kind__in=[CenterKind.SERVICE_CENTER, CenterKind.FLAGSHIP]
+    ).order_by("pk")
+    added = 0
+    for center in centers:
+        for position, (kind, zh, en, deposit, on_hand, days, flagship_only) in enumerate(AMENITIES):
+            if flagship_only and center.kind != CenterKind.FLAGSHIP:
+                continue
+            _row, created = Amenity.objects.get_or_create(
+                center=center,
+                kind=kind,
+                defaults={
+                    "name_zh": zh,
+                    "name_en": en,
+                    "deposit": deposit,
+                    "on_hand": on_hand,
+                    "loan_days": days,
+                    "position": position,
+                },
+            )
+            added += created
+    return added
+
+
 def seed(*, out, options) -> None:
     with transaction.atomic():
         rules = _rules()
         loaners = _pool()
+        amenities = _amenities()
     loans = _demo_loans()
-    out.write(f"  loaners: {loaners} loaners added, {rules} deposit rules added, {loans} demo loans")
+    out.write(
+        f"  loaners: {loaners} loaners added, {rules} deposit rules added, {loans} demo loans, "
+        f"{amenities} amenities added"
+    )

@@ -15,7 +15,9 @@ class CheckoutForm(forms.Form):
     tier = forms.ChoiceField(label=_("Tier"), choices=Tier.choices, widget=forms.RadioSelect)
     payment_method = forms.ChoiceField(
         label=_("Deposit paid by"),
-        choices=[("", _("— (deposit waived)"))] + list(PaymentMethod.choices),
+        # No preselected "waived": a deposit is waived only by the rules (a protection-plan holder) or by
+        # a manager with a reason (payments.services.charge_waive), never by leaving a select untouched.
+        choices=[("", _("— choose how the deposit is paid —"))] + list(PaymentMethod.choices),
         required=False,
     )
     reference = forms.CharField(label=_("Payment reference"), max_length=64, required=False)

@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from warranty.choices import Tier
@@ -19,6 +20,8 @@ from warranty.models import validate_imei
 
 from .choices import (
     OPEN_LOAN_STATUSES,
+    AmenityKind,
+    AmenityLoanStatus,
     DeductionKind,
     EntryKind,
     LoanerAction,
@@ -380,3 +383,143 @@ class LoanerEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.loaner_id} {self.action}: {self.from_status} -> {self.to_status}"
+
+
+# --- amenities (issue #22): small things lent at the desk against a deposit ----------------------------------
+# Lending against a deposit is what this app does; it stands below payments, so the money ledger can name an
+# amenity loan as its subject (``payments.models.SubjectMixin.amenity_loan``).
+
+
+class Amenity(models.Model):
+    """A kind of small thing a center lends at its desk (umbrellas, power banks, reading glasses), with its stock.
+
+    ``on_hand`` is what is on the shelf now: a loan takes one (under this row's lock), a return puts one back at
+    the center where it comes back (which may be another center of the network).
+    """
+
+    center = models.ForeignKey(
+        "centers.ServiceCenter", on_delete=models.PROTECT, related_name="amenities", verbose_name=_("center")
+    )
+    kind = models.CharField(_("kind"), max_length=24, choices=AmenityKind.choices)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=60)
+    name_en = models.CharField(_("name (English)"), max_length=60)
+    deposit = models.DecimalField(_("deposit"), **MONEY, default=Decimal("0.00"), help_text=_("0: lent for free."))
+    on_hand = models.PositiveIntegerField(_("on hand"), default=0, help_text=_("How many are on the shelf now."))
+    loan_days = models.PositiveSmallIntegerField(
+        _("lent for (days)"), default=3, help_text=_("When it is due back: this many days after lending.")
+    )
+    active = models.BooleanField(_("active"), default=True, help_text=_("Untick to stop lending it here."))
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+
+    class Meta:
+        ordering = ["center_id", "position", "pk"]
+        verbose_name = _("amenity")
+        verbose_name_plural = _("amenities")
+        constraints = [
+            models.UniqueConstraint(fields=["center", "kind"], name="amenity_one_per_center_kind"),
+            models.CheckConstraint(condition=Q(deposit__gte=0), name="amenity_deposit_gte_0"),
+            # Backs the lock: a lend that slipped past it would take the shelf below zero and fail here.
+            models.CheckConstraint(condition=Q(on_hand__gte=0), name="amenity_on_hand_gte_0"),
+            models.CheckConstraint(condition=Q(loan_days__gte=1), name="amenity_loan_days_gte_1"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return self.name_zh if (get_language() or "").lower().startswith("zh") else self.name_en
+
+
+class AmenityLoan(models.Model):
+    """One amenity lent to a person at a desk, with its deposit (the money is in the payments ledger).
+
+    One open loan per phone and kind, network-wide (``amenity_one_open_per_phone_kind``): the phone is how a
+    desk finds the loan when the thing comes back -- at any center -- so it must name one loan; and a free item
+    (deposit 0) cannot be emptied from the shelf by one person.
+    """
+
+    center = models.ForeignKey(
+        "centers.ServiceCenter", on_delete=models.PROTECT, related_name="amenity_loans", verbose_name=_("center")
+    )
+    amenity = models.ForeignKey(Amenity, on_delete=models.PROTECT, related_name="loans", verbose_name=_("amenity"))
+    # The amenity's kind, copied: the one-open-loan rule and a return at another center go by it.
+    kind = models.CharField(_("kind"), max_length=24, choices=AmenityKind.choices)
+    borrower_name = models.CharField(_("borrower"), max_length=60)
+    borrower_phone = models.CharField(_("phone"), max_length=20, help_text=_("E.164."))
+    deposit = models.DecimalField(_("deposit"), **MONEY)
+    payment_method = models.CharField(_("payment method"), max_length=16, choices=PaymentMethod.choices, blank=True)
+    payment_reference = models.CharField(_("payment reference"), max_length=64, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=AmenityLoanStatus.choices, default=AmenityLoanStatus.OUT
+    )
+    lent_at = models.DateTimeField(_("lent at"))
+    due_back_at = models.DateTimeField(_("due back"))
+    returned_at = models.DateTimeField(_("returned at"), null=True, blank=True)
+    returned_at_center = models.ForeignKey(
+        "centers.ServiceCenter",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("returned at center"),
+    )
+    lost_at = models.DateTimeField(_("marked lost at"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    lent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("lent by"),
+    )
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("returned / marked lost by"),
+    )
+    actor_label = models.CharField(_("lent by (label)"), max_length=150, blank=True)
+    closed_by_label = models.CharField(_("closed by (label)"), max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["-lent_at", "-pk"]
+        verbose_name = _("amenity loan")
+        verbose_name_plural = _("amenity loans")
+        indexes = [
+            models.Index(fields=["center", "status", "-lent_at"], name="amenity_loan_center_idx"),
+            models.Index(fields=["borrower_phone", "kind"], name="amenity_loan_phone_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["borrower_phone", "kind"],
+                condition=Q(status=AmenityLoanStatus.OUT),
+                name="amenity_one_open_per_phone_kind",
+            ),
+            models.CheckConstraint(condition=Q(deposit__gte=0), name="amenity_loan_deposit_gte_0"),
+            models.CheckConstraint(
+                condition=Q(deposit=0) | ~Q(payment_method=""), name="amenity_loan_deposit_has_method"
+            ),
+            models.CheckConstraint(condition=Q(due_back_at__gt=F("lent_at")), name="amenity_loan_due_after_lent"),
+            models.CheckConstraint(
+                condition=~Q(status=AmenityLoanStatus.RETURNED)
+                | (Q(returned_at__isnull=False) & Q(returned_at_center__isnull=False)),
+                name="amenity_loan_returned_has_where_when",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=AmenityLoanStatus.LOST) | Q(lost_at__isnull=False),
+                name="amenity_loan_lost_has_time",
+            ),
+            models.CheckConstraint(condition=~Q(borrower_phone=""), name="amenity_loan_has_phone"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.kind} {self.center_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == AmenityLoanStatus.OUT

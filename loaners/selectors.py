@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -75,18 +75,26 @@ def loan_public_summary(*, ticket_id: int) -> dict | None:
     ``due_at`` is an aware datetime in Asia/Shanghai, ``deposit`` a 2-decimal string.
     No IMEI, no payment data: the tracking page is reachable with a service number and 4 digits.
     """
+    return ticket_loan_box(ticket_id=ticket_id)[0]
+
+
+def ticket_loan_box(*, ticket_id: int) -> tuple[dict | None, int | None]:
+    """The loan box (as ``loan_public_summary``) and the open loan's id for the staff workspace; one query.
+
+    The latest loan is the open one when there is one (a ticket has at most one loan out at a time)."""
     from .models import Loan
 
     loan = Loan.objects.filter(ticket_id=ticket_id).select_related("loaner__model").order_by("-out_at", "-pk").first()
     if loan is None:
-        return None
-    return {
+        return None, None
+    summary = {
         "status": loan.status,
         "tier": loan.tier,
         "model": loan.loaner.model.name,
         "due_at": timezone.localtime(loan.due_at),
         "deposit": f"{loan.deposit:.2f}",
     }
+    return summary, (loan.pk if loan.status in _OPEN else None)
 
 
 # --- Scoping -------------------------------------------------------------------------
@@ -523,3 +531,121 @@ def cash_report(*, day: date, center_ids=None) -> list[dict]:
     result = [{"center": centers[cid], **data} for cid, data in report.items()]
     result.sort(key=lambda r: r["center"].code)
     return result
+
+
+# --- amenities (issue #22) -------------------------------------------------------------------------------------
+
+
+def amenity_loans_visible(*, actor) -> QuerySet:
+    """Amenity loans lent at the actor's centers, or brought back there (HQ, the system: all)."""
+    from .models import AmenityLoan
+
+    qs = AmenityLoan.objects.all()
+    if actor.sees_all_centers:
+        return qs
+    ids = list(actor.center_ids or ())
+    return qs.filter(Q(center_id__in=ids) | Q(returned_at_center_id__in=ids))
+
+
+def amenity_loan_overdue_q(now: datetime | None = None) -> Q:
+    """Still out past the time it was due back (nothing marks it: the time says it)."""
+    from .choices import AmenityLoanStatus
+
+    return Q(status=AmenityLoanStatus.OUT, due_back_at__lt=now or timezone.now())
+
+
+def amenities_at(*, center_id: int) -> list:
+    """A center's active amenities for the desk, with what is out from here now: one query."""
+    from .choices import AmenityLoanStatus
+    from .models import Amenity
+
+    return list(
+        Amenity.objects.filter(center_id=center_id, active=True)
+        .annotate(out_now=Count("loans", filter=Q(loans__status=AmenityLoanStatus.OUT)))
+        .order_by("position", "pk")
+    )
+
+
+def amenity_loans_out(*, center_id: int, limit: int = 200) -> list:
+    """What this center's desk has lent and not had back, oldest first (the desk's "out" list): one query."""
+    from .choices import AmenityLoanStatus
+    from .models import AmenityLoan
+
+    return list(
+        AmenityLoan.objects.filter(center_id=center_id, status=AmenityLoanStatus.OUT)
+        .select_related("amenity")
+        .order_by("lent_at", "pk")[:limit]
+    )
+
+
+def amenity_loan_out_for_phone(*, phone: str, kind: str):
+    """The open loan of this kind for this phone, anywhere in the network (a return at another center), or None.
+
+    The caller is a desk that was told the number by the person holding the item; it learns the loan, nothing more.
+    """
+    from .choices import AmenityLoanStatus
+    from .models import AmenityLoan
+
+    return (
+        AmenityLoan.objects.filter(borrower_phone=phone, kind=kind, status=AmenityLoanStatus.OUT)
+        .select_related("center", "amenity")
+        .first()
+    )
+
+
+def amenity_figures(*, center_ids, since: date, until: date, now: datetime | None = None) -> dict:
+    """HQ's amenity figures: loans lent in [since, until] (local days) by center and kind, and the deposits held now.
+
+    ``rows``: ``{"center", "center_name", "kind", "lent", "returned", "returned_elsewhere", "lost", "out"}``;
+    ``held``: per center, deposit money of what is out now; ``kept``: deposits kept for lost items lent in the
+    period. Two queries whatever the number of centers.
+    """
+    from .choices import AmenityLoanStatus
+    from .models import AmenityLoan
+
+    start, _end = local_day_bounds(since)
+    _start, end = local_day_bounds(until)
+    qs = AmenityLoan.objects.filter(lent_at__gte=start, lent_at__lt=end)
+    out = AmenityLoan.objects.filter(status=AmenityLoanStatus.OUT)
+    if center_ids is not None:
+        qs = qs.filter(center_id__in=list(center_ids))
+        out = out.filter(center_id__in=list(center_ids))
+    rows = list(
+        qs.values("center__code", "center__name", "kind")
+        .annotate(
+            lent=Count("pk"),
+            returned=Count("pk", filter=Q(status=AmenityLoanStatus.RETURNED)),
+            returned_elsewhere=Count(
+                "pk",
+                filter=Q(status=AmenityLoanStatus.RETURNED) & ~Q(returned_at_center_id=F("center_id")),
+            ),
+            lost=Count("pk", filter=Q(status=AmenityLoanStatus.LOST)),
+            out=Count("pk", filter=Q(status=AmenityLoanStatus.OUT)),
+            kept=Sum("deposit", filter=Q(status=AmenityLoanStatus.LOST)),
+        )
+        .order_by("center__code", "kind")
+    )
+    held = list(
+        out.values("center__code")
+        .annotate(held=Sum("deposit"), n=Count("pk"), overdue=Count("pk", filter=amenity_loan_overdue_q(now)))
+        .order_by("center__code")
+    )
+    return {
+        "rows": [
+            {
+                "center": r["center__code"],
+                "center_name": r["center__name"],
+                "kind": r["kind"],
+                "lent": r["lent"],
+                "returned": r["returned"],
+                "returned_elsewhere": r["returned_elsewhere"],
+                "lost": r["lost"],
+                "out": r["out"],
+                "kept": money(r["kept"] or 0),
+            }
+            for r in rows
+        ],
+        "held": {
+            r["center__code"]: {"held": money(r["held"] or 0), "out": r["n"], "overdue": r["overdue"]} for r in held
+        },
+    }

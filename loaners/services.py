@@ -31,6 +31,8 @@ from warranty.models import validate_imei
 from . import events, selectors
 from .choices import (
     OPEN_LOAN_STATUSES,
+    AmenityKind,
+    AmenityLoanStatus,
     EntryKind,
     LoanerAction,
     LoanerCondition,
@@ -39,7 +41,7 @@ from .choices import (
     PaymentMethod,
     ReturnCondition,
 )
-from .models import DepositEntry, Loan, Loaner, LoanerEvent, LoanerTransfer
+from .models import Amenity, AmenityLoan, DepositEntry, Loan, Loaner, LoanerEvent, LoanerTransfer
 
 _OPEN = [s.value for s in OPEN_LOAN_STATUSES]
 
@@ -599,3 +601,285 @@ def loans_due_tomorrow(*, now: datetime | None = None) -> QuerySet:
         .select_related("customer", "ticket", "loaner__model", "center")
         .order_by("due_at", "pk")
     )
+
+
+# --- amenities (issue #22): umbrellas, power banks, reading glasses lent at the desk ----------------------------
+# The deposit's money goes through payments at the interfaces, in the same transaction as these services
+# (``payments.services.amenity_deposit_take`` / ``amenity_deposit_settle``), as for loaner deposits: loaners stands
+# below payments and never imports it.
+
+AMENITY_DESK_ROLES = ("front_desk", "manager")
+AMENITY_STOCK_ROLES = ("manager",)
+AMENITY_MAX_STOCK = 10_000
+
+
+def _amenity_desk_center(actor, center_id: int):
+    """The center whose desk the actor works (front desk, managers; HQ and the system anywhere)."""
+    from centers.models import ServiceCenter
+
+    _require_actor(actor)
+    center = ServiceCenter.objects.filter(pk=center_id, active=True).first()
+    if center is None or not actor.can_see_center(center.pk):
+        raise NotFound(_("No such center."))
+    if not (actor.is_system or actor.user is None or actor.has_role("hq")) and not any(
+        actor.has_role(role, center.pk) for role in AMENITY_DESK_ROLES
+    ):
+        raise DomainError(
+            "permission_denied", _("Only the front desk and managers of this center lend amenities."), status=403
+        )
+    return center
+
+
+def _lock_amenity(amenity_id: int) -> Amenity:
+    """Lock the amenity row: lends of its last one serialise here. (The concurrency test's control replaces this.)"""
+    return lock_one(Amenity.objects.select_related("center"), amenity_id, not_found=_("No such amenity."))
+
+
+def amenity_lend(
+    *,
+    amenity_id: int,
+    borrower_name: str,
+    borrower_phone: str,
+    actor,
+    payment_method: str = "",
+    reference: str = "",
+    note: str = "",
+) -> AmenityLoan:
+    """Lend one amenity from a center's shelf to a person, against its deposit (may be 0).
+
+    Locks the amenity row, re-checks the shelf under the lock, takes one off ``on_hand`` and writes the loan
+    (``out``, due back after the amenity's ``loan_days``). The deposit's money is taken by the caller in the same
+    transaction (``payments.services.amenity_deposit_take``).
+    Refuses: ``validation_error`` (400: no name, not a phone number, no or unknown payment method while a deposit is
+    due); ``not_found`` (404: no such amenity at the actor's centers); ``permission_denied`` (403: not the center's
+    front desk or a manager); ``amenity_unavailable`` (409: inactive, or none on the shelf);
+    ``amenity_loan_exists`` (409: this phone already has one of this kind out, anywhere, with ``loan_id``).
+    """
+    from servicehub.phones import phone_normalize
+
+    _require_actor(actor)
+    name = " ".join((borrower_name or "").split())[:60]
+    if not name:
+        raise DomainError("validation_error", _("Enter the borrower's name."), field="borrower_name")
+    phone = phone_normalize(borrower_phone, field="borrower_phone")
+    if payment_method and payment_method not in PaymentMethod.values:
+        raise DomainError(
+            "validation_error",
+            _("Payment method must be one of: %(v)s.") % {"v": ", ".join(PaymentMethod.values)},
+            field="payment_method",
+        )
+    with transaction.atomic():
+        center_id = Amenity.objects.filter(pk=amenity_id).values_list("center_id", flat=True).first()
+        if center_id is None:
+            raise NotFound(_("No such amenity."))
+        _amenity_desk_center(actor, center_id)
+        amenity = _lock_amenity(amenity_id)
+        if amenity.deposit > 0 and not payment_method:
+            raise DomainError("validation_error", _("Choose how the deposit is paid."), field="payment_method")
+        if not amenity.active or amenity.on_hand <= 0:  # re-checked under the lock: the last one goes once
+            raise Conflict(
+                "amenity_unavailable",
+                _("No %(name)s is left to lend here.") % {"name": amenity.name},
+                on_hand=amenity.on_hand,
+            )
+        existing = (
+            AmenityLoan.objects.filter(borrower_phone=phone, kind=amenity.kind, status=AmenityLoanStatus.OUT)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if existing:
+            raise Conflict(
+                "amenity_loan_exists",
+                _("This phone number already has a %(name)s out; it must come back first.") % {"name": amenity.name},
+                loan_id=existing,
+            )
+        now = timezone.now()
+        try:
+            with transaction.atomic():  # savepoint: a constraint hit past the check becomes a clean 409
+                loan = AmenityLoan.objects.create(
+                    center_id=amenity.center_id,
+                    amenity=amenity,
+                    kind=amenity.kind,
+                    borrower_name=name,
+                    borrower_phone=phone,
+                    deposit=amenity.deposit,
+                    payment_method=payment_method if amenity.deposit > 0 else "",
+                    payment_reference=(reference or "")[:64] if amenity.deposit > 0 else "",
+                    status=AmenityLoanStatus.OUT,
+                    lent_at=now,
+                    due_back_at=now + timedelta(days=amenity.loan_days),
+                    note=(note or "")[:300],
+                    lent_by=_user(actor),
+                    actor_label=_label(actor)[:150],
+                )
+        except IntegrityError:
+            raise Conflict(
+                "amenity_loan_exists", _("This phone number already has one of these out; it must come back first.")
+            ) from None
+        amenity.on_hand -= 1
+        amenity.save(update_fields=["on_hand", "updated_at"])
+        return loan
+
+
+def _lock_amenity_loan(loan_id: int) -> AmenityLoan:
+    """Lock the loan (a second return waits here, then sees it returned)."""
+    return lock_one(
+        AmenityLoan.objects.select_related("amenity", "center"), loan_id, not_found=_("No such amenity loan.")
+    )
+
+
+def amenity_return(
+    *, loan_id: int, actor, center_id: int | None = None, borrower_phone: str = "", at: datetime | None = None
+) -> AmenityLoan:
+    """Take an amenity back, at the center that lent it or at any other center of the network.
+
+    ``center_id``: the desk where it comes back (default: the lending center). It goes back on that center's shelf
+    (its amenity of the same kind; one is added, empty, if that center had none). At another center the desk must
+    give the borrower's phone number (what the borrower tells them): a loan id alone proves nothing, and a loan of
+    another center answers ``not_found`` without it.
+    The deposit goes back through ``payments.services.amenity_deposit_settle``, called by the interface in the same
+    transaction. Refuses: ``not_found`` (404); ``permission_denied`` (403: not the desk of the return center);
+    ``invalid_transition`` (409: not out -- returned twice, or lost).
+    """
+    from servicehub.phones import phone_normalize
+
+    _require_actor(actor)
+    with transaction.atomic():
+        # The lending center and the kind never change: read before the locks.
+        row = AmenityLoan.objects.filter(pk=loan_id).values("center_id", "kind", "borrower_phone").first()
+        if row is None:
+            raise NotFound(_("No such amenity loan."))
+        lent_at_center = row["center_id"]
+        back_at = center_id or lent_at_center
+        if back_at == lent_at_center:
+            if not actor.can_see_center(lent_at_center):
+                raise NotFound(_("No such amenity loan."))
+        elif not actor.can_see_center(lent_at_center):
+            # Another center's loan: the borrower's phone number is what shows the desk it is theirs.
+            try:
+                phone = phone_normalize(borrower_phone, field="borrower_phone") if borrower_phone else ""
+            except DomainError:
+                phone = ""
+            if not phone or phone != row["borrower_phone"]:
+                raise NotFound(_("No such amenity loan."))
+        back_center = _amenity_desk_center(actor, back_at)
+        # Parents before children: the shelf it goes back on, then the loan.
+        shelf_id = Amenity.objects.filter(center_id=back_at, kind=row["kind"]).values_list("pk", flat=True).first()
+        if shelf_id is None:
+            origin = Amenity.objects.get(loans__pk=loan_id)
+            shelf_id = Amenity.objects.get_or_create(
+                center_id=back_at,
+                kind=row["kind"],
+                defaults={
+                    "name_zh": origin.name_zh,
+                    "name_en": origin.name_en,
+                    "deposit": origin.deposit,
+                    "loan_days": origin.loan_days,
+                    "on_hand": 0,
+                },
+            )[0].pk
+        shelf = lock_one(Amenity, shelf_id)
+        loan = _lock_amenity_loan(loan_id)
+        if loan.status != AmenityLoanStatus.OUT:  # re-checked under the lock: a second return stops here
+            raise _refuse(loan, _("return"))
+        now = at or timezone.now()
+        loan.status = AmenityLoanStatus.RETURNED
+        loan.returned_at = now
+        loan.returned_at_center = back_center
+        loan.closed_by = _user(actor)
+        loan.closed_by_label = _label(actor)[:150]
+        loan.save(update_fields=["status", "returned_at", "returned_at_center", "closed_by", "closed_by_label"])
+        shelf.on_hand += 1
+        shelf.save(update_fields=["on_hand", "updated_at"])
+        return loan
+
+
+def amenity_mark_lost(*, loan_id: int, actor, note: str = "") -> AmenityLoan:
+    """The borrower will not bring it back: the loan becomes ``lost`` and its deposit is kept (nothing refunded;
+    the shelf stays one short). Only the lending center's desk. Refuses: ``not_found`` (404);
+    ``permission_denied`` (403); ``invalid_transition`` (409: not out)."""
+    _require_actor(actor)
+    with transaction.atomic():
+        center_id = AmenityLoan.objects.filter(pk=loan_id).values_list("center_id", flat=True).first()
+        if center_id is None or not actor.can_see_center(center_id):
+            raise NotFound(_("No such amenity loan."))
+        _amenity_desk_center(actor, center_id)
+        loan = _lock_amenity_loan(loan_id)
+        if loan.status != AmenityLoanStatus.OUT:
+            raise _refuse(loan, _("mark lost"))
+        loan.status = AmenityLoanStatus.LOST
+        loan.lost_at = timezone.now()
+        loan.closed_by = _user(actor)
+        loan.closed_by_label = _label(actor)[:150]
+        if note:
+            loan.note = note[:300]
+        loan.save(update_fields=["status", "lost_at", "closed_by", "closed_by_label", "note"])
+        return loan
+
+
+def amenity_save(
+    *,
+    actor,
+    center_id: int,
+    kind: str,
+    name_zh: str,
+    name_en: str,
+    deposit,
+    on_hand: int,
+    loan_days: int = 3,
+    active: bool = True,
+    position: int = 0,
+    amenity_id: int | None = None,
+) -> Amenity:
+    """A manager sets up an amenity of their center and counts its shelf (``on_hand`` as counted now).
+
+    An existing row is locked first, so a lend landing while the form was open is not lost behind the manager's
+    back: what they typed is what is on the shelf after the save. Refuses: ``validation_error`` (400: names, kind,
+    deposit below 0, stock outside 0..10000, days below 1; the kind exists at the center); ``not_found`` (404);
+    ``permission_denied`` (403: managers of the center and HQ only).
+    """
+    _require_actor(actor)
+    if kind not in AmenityKind.values:
+        raise DomainError("validation_error", _("Unknown kind."), field="kind")
+    if not (name_zh or "").strip() or not (name_en or "").strip():
+        raise DomainError("validation_error", _("Give the name in Chinese and in English."), field="name_zh")
+    try:
+        value = money(deposit)
+    except Exception:
+        raise DomainError("validation_error", _("Enter an amount like 20.00."), field="deposit") from None
+    if value < 0:
+        raise DomainError("validation_error", _("The deposit cannot be negative."), field="deposit")
+    if not (0 <= int(on_hand) <= AMENITY_MAX_STOCK):
+        raise DomainError("validation_error", _("Enter how many are on the shelf (0 to 10000)."), field="on_hand")
+    if int(loan_days) < 1:
+        raise DomainError("validation_error", _("Lend it for at least one day."), field="loan_days")
+    from centers.models import ServiceCenter
+
+    if not ServiceCenter.objects.filter(pk=center_id).exists() or not actor.can_see_center(center_id):
+        raise NotFound(_("No such center."))
+    if not (actor.is_system or actor.has_role("hq") or any(actor.has_role(r, center_id) for r in AMENITY_STOCK_ROLES)):
+        raise DomainError("permission_denied", _("Only the center's managers set up amenities."), status=403)
+    fields = {
+        "center_id": center_id,
+        "kind": kind,
+        "name_zh": name_zh.strip()[:60],
+        "name_en": name_en.strip()[:60],
+        "deposit": value,
+        "on_hand": int(on_hand),
+        "loan_days": int(loan_days),
+        "active": bool(active),
+        "position": int(position),
+    }
+    with transaction.atomic():
+        clash = Amenity.objects.filter(center_id=center_id, kind=kind).exclude(pk=amenity_id or 0).exists()
+        if clash:
+            raise DomainError("validation_error", _("This center has this kind of amenity already."), field="kind")
+        if amenity_id is None:
+            return Amenity.objects.create(**fields)
+        amenity = lock_one(Amenity, amenity_id, not_found=_("No such amenity."))
+        if not actor.can_see_center(amenity.center_id):
+            raise NotFound(_("No such amenity."))
+        for name, v in fields.items():
+            setattr(amenity, name, v)
+        amenity.save()
+        return amenity

@@ -58,3 +58,27 @@ def carrier_label(courier: str) -> str:
     key = " ".join((courier or "").split()).lower()
     label = CARRIER_LABELS.get(key)
     return str(label) if label is not None else (courier or "")
+
+
+class CallOutcome(models.TextChoices):
+    """What a progress call to a mail-in customer came to."""
+
+    REACHED = "reached", _("Reached")
+    NO_ANSWER = "no_answer", _("No answer")
+    CALL_BACK = "call_back", _("Call back later")
+
+
+# Stages a center may choose to call mail-in customers at (the default: when the device arrived, and when the
+# quote waits for approval, and when it is on its way back).
+CALL_STAGES = (
+    "received",
+    "diagnosing",
+    "awaiting_approval",
+    "awaiting_parts",
+    "repairing",
+    "quality_check",
+    "ready",
+    "returning",
+    "delivered",
+)
+DEFAULT_CALL_STAGES = ["received", "awaiting_approval", "returning"]

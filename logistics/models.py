@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .choices import Leg, ShipmentEventKind, ShipmentStatus
+from .choices import CallOutcome, Leg, ShipmentEventKind, ShipmentStatus
 
 
 class Shipment(models.Model):
@@ -112,12 +112,78 @@ class ShipmentEvent(models.Model):
         _("ticket moved by"), max_length=32, blank=True, help_text=_("The ticket transition this event triggered.")
     )
     note = models.CharField(_("note"), max_length=300, blank=True)
+    # The courier's own id of this status (a route push row): a push delivered twice records it once.
+    external_id = models.CharField(_("courier event id"), max_length=80, blank=True)
 
     class Meta:
         ordering = ["at", "pk"]
         verbose_name = _("shipment event")
         verbose_name_plural = _("shipment events")
         indexes = [models.Index(fields=["shipment", "at"], name="shipevent_shipment_at_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_id"], condition=~models.Q(external_id=""), name="shipevent_external_id_unique"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.shipment_id} {self.event} @ {self.at:%Y-%m-%d %H:%M}"
+
+
+def _default_call_stages() -> list[str]:
+    from .choices import DEFAULT_CALL_STAGES
+
+    return list(DEFAULT_CALL_STAGES)
+
+
+class ProgressCallPlan(models.Model):
+    """The stages at which a center's front desk calls its mail-in customers (one row per center)."""
+
+    center = models.OneToOneField(
+        "centers.ServiceCenter", on_delete=models.PROTECT, related_name="progress_call_plan", verbose_name=_("center")
+    )
+    stages = models.JSONField(_("call at the stages"), default=_default_call_stages)
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+
+    class Meta:
+        verbose_name = _("progress call plan")
+        verbose_name_plural = _("progress call plans")
+
+    def __str__(self) -> str:
+        return str(self.center)
+
+
+class ProgressCall(models.Model):
+    """One call to a mail-in customer about their repair, at the stage the ticket was in (append-only)."""
+
+    ticket = models.ForeignKey(
+        "repairs.RepairTicket", on_delete=models.PROTECT, related_name="progress_calls", verbose_name=_("ticket")
+    )
+    stage = models.CharField(_("stage"), max_length=20)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=CallOutcome.choices)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    actor_label = models.CharField(_("by"), max_length=150, blank=True)
+    at = models.DateTimeField(_("at"))
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("progress call")
+        verbose_name_plural = _("progress calls")
+        constraints = [
+            # The customer is told once per stage: a second "reached" at the same stage is refused.
+            models.UniqueConstraint(
+                fields=["ticket", "stage"], condition=models.Q(outcome="reached"), name="one_reached_call_per_stage"
+            )
+        ]
+        indexes = [models.Index(fields=["ticket", "stage"], name="progresscall_ticket_stage_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.stage} {self.outcome}"

@@ -154,7 +154,15 @@ def _move_ticket(shipment: Shipment, event: ShipmentEvent) -> str:
 
 
 def shipment_event_record(
-    *, shipment_id: int, event: str, at, tracking_no: str = "", seal_no: str = "", actor, note: str = ""
+    *,
+    shipment_id: int,
+    event: str,
+    at,
+    tracking_no: str = "",
+    seal_no: str = "",
+    actor,
+    note: str = "",
+    external_id: str = "",
 ) -> ShipmentEvent:
     """Append a custody event to a shipment and move the ticket when the device arrives.
 
@@ -167,7 +175,8 @@ def shipment_event_record(
     without the seal number once one is recorded (400 ``validation_error``, field
     ``seal_no``); a different tracking number (409 ``tracking_mismatch``); a time in
     the future or before the previous event (400 ``validation_error``, field ``at``).
-    A repeat of the last event with the same time and seal returns it unchanged.
+    A repeat of the last event with the same time and seal returns it unchanged; so does an event whose
+    courier id (``external_id``, a route push row) was recorded before.
     """
     from .selectors import shipments_for_actor
 
@@ -191,6 +200,10 @@ def shipment_event_record(
 
         lock_one(RepairTicket, ticket_id)
         shipment = lock_one(visible, shipment_id, not_found=_("No such shipment."))
+        if external_id:
+            seen = shipment.events.filter(external_id=external_id).first()
+            if seen is not None:
+                return seen  # the courier pushed it again
         last = shipment.events.order_by("-at", "-pk").first()
         if last is not None and last.event == event and last.at == at and (not seal_no or seal_no == last.seal_no):
             return last  # a courier's retry
@@ -252,6 +265,7 @@ def shipment_event_record(
             user=getattr(actor, "user", None) if isinstance(actor, Actor) else None,
             actor_label=_actor_label(actor)[:150],
             note=note[:300],
+            external_id=external_id[:80],
         )
         action = _move_ticket(shipment, row)
         if action:
@@ -295,3 +309,216 @@ def shipment_tracking_assign(*, shipment_id: int, tracking_no: str, courier: str
         shipment.save(update_fields=["tracking_no", "courier", "updated_at"])
         events.shipment_tracking_assigned(shipment=shipment)
     return shipment
+
+
+# --- courier bookings and pushes (logistics.couriers) ------------------------------------------------------
+
+
+def _return_leg(ticket) -> str:
+    return Leg.CENTER_TO_COLLECTION_POINT if ticket.channel == "collection_point" else Leg.HUB_TO_CUSTOMER
+
+
+def _booking_request(ticket, shipment: Shipment):
+    from .couriers import BookingRequest, Party
+
+    center = ticket.center
+    sender = Party(name=center.name, phone=center.phone, address=center.address)
+    if shipment.leg == Leg.CENTER_TO_COLLECTION_POINT:
+        point = ticket.origin_center
+        receiver = Party(name=point.name, phone=point.phone, address=point.address)
+    else:
+        receiver = Party(name=ticket.customer.name, phone=ticket.customer.phone, address=shipment.address)
+    return BookingRequest(
+        order_id=f"SH{ticket.service_no}-{shipment.pk}", service_no=ticket.service_no, sender=sender, receiver=receiver
+    )
+
+
+def ticket_ship_back(
+    *, ticket_id: int, actor: Actor, tracking_no: str = "", courier: str = "", address: str = "", note: str = ""
+) -> Shipment:
+    """Book the courier for a repaired device's way back and ship it (the desk's "Ship back").
+
+    Changes, in one transaction: the return leg (``hub_to_customer``, or ``center_to_collection_point``), to
+    the pickup leg's address unless ``address`` is given; its waybill number -- from the courier provider
+    (``logistics.couriers.courier_provider()``), or typed by staff (``tracking_no``, the manual fallback when
+    the courier is down); the ticket moved ``ship_back`` (the customer's SMS then carries the number).
+    The ticket is locked while the courier books, so two clicks never book two couriers.
+    Refuses: a ticket the actor may not see (404 ``not_found``); a ticket that cannot ship back now or not by
+    this actor (409 ``invalid_transition``); no address to ship to (``validation_error``, field ``address``);
+    the courier not answering (503 ``courier_unavailable``: nothing is written, type the number instead).
+    """
+    from repairs.choices import Action
+    from repairs.models import RepairTicket
+    from repairs.services import ticket_transition
+    from repairs.workflow import MOVES, refusal
+
+    from .couriers import courier_provider
+
+    _require_actor(actor)
+    tracking_no, courier = (tracking_no or "").strip()[:64], (courier or "").strip()[:120]
+    with transaction.atomic():
+        ticket = lock_one(
+            RepairTicket.objects.select_related("center", "origin_center", "customer"),
+            ticket_id,
+            not_found=_("No such ticket."),
+        )
+        centers = [c for c in (ticket.center_id, ticket.origin_center_id) if c]
+        if not any(actor.can_see_center(c) for c in centers):
+            raise NotFound(_("No such ticket."))
+        why = refusal(MOVES[Action.SHIP_BACK], ticket, actor)
+        if why:
+            raise DomainError("invalid_transition", why, status=409)
+        leg = _return_leg(ticket)
+        shipment = Shipment.objects.filter(ticket=ticket, leg=leg, status=ShipmentStatus.CREATED).first()
+        if shipment is None:
+            if leg == Leg.HUB_TO_CUSTOMER and not address:
+                pickup = Shipment.objects.filter(ticket=ticket, leg=Leg.CUSTOMER_TO_HUB).order_by("-pk").first()
+                address = pickup.address if pickup is not None else ""
+            if leg == Leg.HUB_TO_CUSTOMER and not address.strip():
+                raise DomainError("validation_error", _("Give the address to ship the device to."), field="address")
+            shipment = shipment_create(ticket=ticket, leg=leg, address=address.strip(), courier=courier, actor=actor)
+        if not shipment.tracking_no:
+            if tracking_no:
+                booked_no, booked_courier = tracking_no, courier
+            else:
+                provider = courier_provider()
+                booking = provider.book(_booking_request(ticket, shipment))
+                booked_no, booked_courier = booking.tracking_no, booking.carrier
+            shipment_tracking_assign(
+                shipment_id=shipment.pk, tracking_no=booked_no, courier=booked_courier or courier, actor=SYSTEM
+            )
+        ticket_transition(ticket_id=ticket.pk, action=Action.SHIP_BACK, actor=actor, note=note)
+    return Shipment.objects.get(pk=shipment.pk)
+
+
+def courier_push_receive(*, provider_name: str, body: bytes, headers) -> dict:
+    """Record a courier's status push (its own endpoint, verified by the provider's signature).
+
+    Each event is recorded on the open shipment with that waybill number (``shipment_event_record`` as
+    ``SYSTEM``: an arrival moves the ticket); an event recorded before (same courier id) is skipped, so a
+    push delivered twice changes nothing. Events for unknown numbers, or not possible in the shipment's
+    status, are counted and skipped (the courier is not asked to retry what can never apply).
+    Returns ``{"ack": <the provider's answer body>, "recorded", "duplicates", "skipped"}``.
+    Refuses: an unknown provider (404 ``not_found``); a forged or stale push (401 ``invalid_signature``).
+    """
+    from .couriers import courier_provider
+
+    try:
+        provider = courier_provider(provider_name)
+    except LookupError:
+        raise NotFound(_("No such courier.")) from None
+    recorded = duplicates = skipped = 0
+    for ev in provider.parse_push(body=body, headers=headers):
+        if ShipmentEvent.objects.filter(external_id=ev.external_id).exists():
+            duplicates += 1
+            continue
+        shipment_id = (
+            Shipment.objects.filter(tracking_no=ev.tracking_no)
+            .exclude(status=ShipmentStatus.CANCELLED)
+            .order_by("-pk")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if shipment_id is None:
+            skipped += 1
+            continue
+        try:
+            shipment_event_record(
+                shipment_id=shipment_id,
+                event=ev.event,
+                at=ev.at,
+                actor=SYSTEM,
+                note=ev.note,
+                external_id=ev.external_id,
+            )
+        except IntegrityError:
+            duplicates += 1  # the same push, taken by another worker at the same moment
+        except DomainError:
+            skipped += 1
+        else:
+            recorded += 1
+    return {"ack": provider.push_ack(), "recorded": recorded, "duplicates": duplicates, "skipped": skipped}
+
+
+# --- progress calls to mail-in customers ---------------------------------------------------------------------
+
+CALL_ROLES = ("front_desk", "manager")
+
+
+def progress_call_plan_set(*, center_id: int, stages: list[str], actor: Actor):
+    """Choose the stages at which the center's desk calls its mail-in customers (a manager, or HQ).
+
+    Changes: the center's ``ProgressCallPlan`` (created when missing). Refuses: a center the actor may not
+    see (404 ``not_found``); another role (403 ``permission_denied``); an unknown stage (``validation_error``,
+    field ``stages``).
+    """
+    from centers.models import ServiceCenter
+
+    from .choices import CALL_STAGES
+    from .models import ProgressCallPlan
+
+    _require_actor(actor)
+    unknown = sorted(set(stages) - set(CALL_STAGES))
+    if unknown:
+        raise DomainError("validation_error", _("Unknown stage(s): %s.") % ", ".join(unknown), field="stages")
+    if not actor.can_see_center(center_id):
+        raise NotFound(_("No such center."))
+    if not actor.has_role("manager", center_id) and not actor.has_role("hq"):
+        raise DomainError("permission_denied", _("Only the center's manager chooses the call stages."), status=403)
+    ordered = [s for s in CALL_STAGES if s in set(stages)]
+    with transaction.atomic():
+        lock_one(ServiceCenter, center_id, not_found=_("No such center."))
+        plan, _created = ProgressCallPlan.objects.update_or_create(center_id=center_id, defaults={"stages": ordered})
+    return plan
+
+
+def progress_call_log(*, ticket_id: int, actor: Actor, outcome: str, note: str = ""):
+    """Log a progress call to a mail-in customer at the ticket's current stage (front desk or manager).
+
+    Changes: a ``ProgressCall`` row and a ``progress_call`` row on the ticket's timeline
+    (``repairs.services.ticket_note_add``), in one transaction. A "reached" call takes the ticket off the call
+    list for this stage; "no answer" and "call back later" leave it on (with the attempt shown).
+    Refuses: a ticket the actor may not see (404 ``not_found``); another role (403 ``permission_denied``);
+    an unknown outcome (``validation_error``, field ``outcome``); not a mail-in ticket, or a closed one
+    (409 ``invalid_state``); the customer already reached at this stage (409 ``already_called``).
+    """
+    from repairs.models import RepairTicket
+    from repairs.services import ticket_note_add
+
+    from .choices import CallOutcome
+    from .models import ProgressCall
+
+    _require_actor(actor)
+    if outcome not in CallOutcome.values:
+        raise DomainError("validation_error", _("Choose how the call went."), field="outcome")
+    note = (note or "").strip()[:300]
+    with transaction.atomic():
+        ticket = lock_one(RepairTicket, ticket_id, not_found=_("No such ticket."))
+        centers = [c for c in (ticket.center_id, ticket.origin_center_id) if c]
+        if not any(actor.can_see_center(c) for c in centers):
+            raise NotFound(_("No such ticket."))
+        if not any(actor.has_role(r, c) for r in CALL_ROLES for c in centers) and not actor.has_role("hq"):
+            raise DomainError("permission_denied", _("Only the front desk calls customers."), status=403)
+        if ticket.channel != "mail_in" or ticket.status in ("closed", "cancelled"):
+            raise DomainError("invalid_state", _("Progress calls are for open mail-in repairs."), status=409)
+        stage = ticket.status
+        if (
+            outcome == CallOutcome.REACHED
+            and ProgressCall.objects.filter(ticket=ticket, stage=stage, outcome=CallOutcome.REACHED).exists()
+        ):
+            raise DomainError("already_called", _("The customer was already reached at this stage."), status=409)
+        user = getattr(actor, "user", None)
+        call = ProgressCall.objects.create(
+            ticket=ticket,
+            stage=stage,
+            outcome=outcome,
+            note=note,
+            user=user if getattr(user, "pk", None) else None,
+            actor_label=actor.label[:150],
+            at=timezone.now(),
+        )
+        words = str(CallOutcome(outcome).label)
+        ticket_note_add(
+            ticket_id=ticket.pk, action="progress_call", actor=actor, note=f"{words}. {note}" if note else words
+        )
+    return call

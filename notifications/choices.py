@@ -20,6 +20,12 @@ class NotificationKind(models.TextChoices):
     LOOKUP_LOCKED = "lookup_locked", _("Tracking locked after wrong digits")
     PICKUP_SCHEDULED = "pickup_scheduled", _("Mail-in pickup scheduled")
     COURIER_ASSIGNED = "courier_assigned", _("Mail-in courier number")
+    PAYMENT_RECEIVED = "payment_received", _("Payment received (receipt link)")
+    PROMISE_SLIPPED = "promise_slipped", _("Promised time moved later")
+    FAPIAO_ISSUED = "fapiao_issued", _("Fapiao issued")
+    EVENT_REGISTERED = "event_registered", _("Event sign-up (door code)")
+    EVENT_REMINDER = "event_reminder", _("Event reminder (the day before)")
+    SIGN_SESSION_ALERT = "sign_session_alert", _("Sign-language session to prepare (staff)")
 
 
 class NotificationChannel(models.TextChoices):

@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from booking.models import Appointment
 from centers.choices import ServiceDayPerk
-from centers.models import ServiceDay, StaffMembership
+from centers.models import ServiceDay
+from centers.selectors import managers_on_shift
 from loaners.models import Loan
 from repairs.models import Customer, RepairTicket, SlaBreach
 from servicehub.events import subscribe
@@ -60,7 +61,8 @@ def service_day_reminder(event: OutboxEvent) -> None:
 
 
 def sla_breached_managers_mail(event: OutboxEvent) -> None:
-    """E-mail each active manager of the ticket's center about the breach (once per breach and manager)."""
+    """E-mail the ticket's center's managers on shift about the breach (once per breach and manager); every
+    active manager when the roster has nobody on shift (``centers.selectors.managers_on_shift``)."""
     payload = event.payload
     breach = SlaBreach.objects.select_related("ticket__center").get(pk=payload["breach_id"])
     ticket = breach.ticket
@@ -71,20 +73,15 @@ def sla_breached_managers_mail(event: OutboxEvent) -> None:
         "stage_due_at": breach.stage_due_at,
         "link": public_url(f"/admin/repairs/repairticket/{ticket.pk}/change/"),
     }
-    managers = (
-        StaffMembership.objects.filter(center_id=ticket.center_id, role="manager", active=True)
-        .select_related("user")
-        .order_by("user_id")
-    )
-    for membership in managers:
-        if membership.user.email:
+    for manager in managers_on_shift(center_id=ticket.center_id, at=event.created_at):
+        if manager.email:
             notification_enqueue(
                 kind=NotificationKind.SLA_BREACHED,
-                to_email=membership.user.email,
+                to_email=manager.email,
                 language="zh-hans",
                 context=context,
                 channels=(NotificationChannel.EMAIL,),
-                dedupe_key=f"sla:{breach.pk}:user:{membership.user_id}",
+                dedupe_key=f"sla:{breach.pk}:user:{manager.pk}",
                 ticket=ticket,
             )
 

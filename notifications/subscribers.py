@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from booking.choices import Need
 from booking.models import Appointment
 from logistics.choices import Leg
 from logistics.models import Shipment
@@ -87,13 +88,17 @@ def lookup_locked(event: OutboxEvent) -> list[Notification]:
 def appointment_booked(event: OutboxEvent) -> list[Notification]:
     """``appointment.booked``: the confirmation with the time and the tracking link.
 
-    SMS to the phone; e-mail to the booking's own contact (an unverified one gets the plain tracking
+    A booking with the sign-language need gets its confirmation on ``sign_session.scheduled`` instead, with the
+    video link. SMS to the phone; e-mail to the booking's own contact (an unverified one gets the plain tracking
     link only, ``notification_enqueue_for_ticket``) -- never to an address an anonymous caller typed
     in for somebody else's customer record.
     """
     appointment = Appointment.objects.select_related("ticket__customer", "customer", "center").get(
         pk=event.payload["appointment_id"]
     )
+    if (appointment.needs or {}).get(Need.SIGN_LANGUAGE):
+        # The confirmation waits for the video session, to carry its join link (notifications.sign_sessions).
+        return []
     ticket, customer, center = appointment.ticket, appointment.customer, appointment.center
     return notification_enqueue_for_ticket(
         kind=NotificationKind.APPOINTMENT_BOOKED,

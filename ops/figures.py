@@ -335,7 +335,37 @@ def turnaround(ctx: Ctx) -> Table:
             ("p90_hours", _("p90 (h)")),
         ],
         rows=rows,
-        summary={_("Delivered"): overall["n"], _("p50 (h)"): overall["p50_hours"], _("p90 (h)"): overall["p90_hours"]},
+        summary={
+            _("Delivered"): overall["n"],
+            _("p50 (h)"): overall["p50_hours"],
+            _("p90 (h)"): overall["p90_hours"],
+            _("Paused on the customer, total (business minutes)"): overall["paused_customer_minutes"],
+            _("Paused on parts, total (business minutes)"): overall["paused_parts_minutes"],
+        },
+        page_limit=100,
+    )
+
+
+@figure("hq", "waits")
+def waits(ctx: Ctx) -> Table:
+    rows = selectors.waits_by_center(center_ids=ctx.center_ids, period=ctx.period)
+    n = sum(r["n"] for r in rows)
+    customer = sum(r["customer_avg"] * r["n"] for r in rows)
+    parts = sum(r["parts_avg"] * r["n"] for r in rows)
+    return Table(
+        key="waits",
+        title=str(_("Paused time of delivered repairs (business minutes), longest first")),
+        columns=[
+            ("center_code", _("Center")),
+            ("n", _("Delivered")),
+            ("customer_avg", _("Waited on the customer, avg (min)")),
+            ("parts_avg", _("Waited on parts, avg (min)")),
+        ],
+        rows=rows,
+        summary={
+            _("Waited on the customer, avg (min)"): round(customer / n) if n else 0,
+            _("Waited on parts, avg (min)"): round(parts / n) if n else 0,
+        },
         page_limit=100,
     )
 
@@ -394,10 +424,10 @@ def sla(ctx: Ctx) -> Table:
     within = sum(r["within"] for r in rows)
     return Table(
         key="sla",
-        title=str(_("SLA compliance by stage")),
+        title=str(_("SLA compliance by stage (stage time in business hours)")),
         columns=[
             ("label", _("Stage")),
-            ("target_minutes", _("Target (min)")),
+            ("target_minutes", _("Target (business minutes)")),
             ("visits", _("Stage visits ended")),
             ("within", _("Within target")),
             ("rate", _("Rate %")),
@@ -503,4 +533,369 @@ def service_star(ctx: Ctx) -> Table:
         ],
         rows=rows,
         note=str(_("Staff with at least %(n)d surveys in the month.") % {"n": selectors.SERVICE_STAR_MIN_RESPONSES}),
+    )
+
+
+# --- parts (issue #20): stock-outs and parts waits -------------------------------------------------
+
+
+@figure("front", "parts")
+def parts_waits(ctx: Ctx) -> Table:
+    from parts.selectors import parts_dashboard
+
+    data = parts_dashboard(center_ids=ctx.center_ids, now=ctx.now)
+    return Table(
+        key="parts",
+        title=str(_("Parts")),
+        columns=[
+            ("stock_outs", _("Stock-outs")),
+            ("waiting", _("Tickets waiting for parts")),
+            ("avg_wait_hours", _("Average parts wait (last 30 days)")),
+        ],
+        rows=[data],
+        summary={_("Stock-outs"): data["stock_outs"], _("Tickets waiting for parts"): data["waiting"]},
+    )
+
+
+@figure("hq", "parts_regions")
+def parts_regions(ctx: Ctx) -> Table:
+    from parts.selectors import stock_by_region
+    from servicehub.actors import Actor
+
+    rows = stock_by_region(actor=Actor(center_ids=ctx.center_ids, is_system=ctx.center_ids is None), now=ctx.now)
+    return Table(
+        key="parts_regions",
+        title=str(_("Parts stock and waits by region")),
+        columns=[
+            ("region", _("Province")),
+            ("on_hand", _("On hand")),
+            ("reserved", _("Reserved")),
+            ("used", _("Used (30 days)")),
+            ("stock_outs", _("Stock-outs")),
+            ("waiting", _("Waiting tickets")),
+            ("avg_wait_hours", _("Average wait")),
+        ],
+        rows=rows,
+        summary={
+            _("Stock-outs"): sum(r["stock_outs"] for r in rows),
+            _("Tickets waiting for parts"): sum(r["waiting"] for r in rows),
+        },
+    )
+
+
+# --- quick visits at the desk (outreach, issue #22) ------------------------------------------------
+
+
+def _visit_service_name(row: dict) -> str:
+    from django.utils.translation import get_language
+
+    return row["name_zh"] if (get_language() or "").lower().startswith("zh") else row["name_en"]
+
+
+@figure("hq", "service_day_reach")
+def service_day_reach(ctx: Ctx) -> Table:
+    from outreach.visit_selectors import service_day_reach as reach
+
+    from .charts import bar_chart
+
+    data = reach(center_ids=ctx.center_ids, start=ctx.period.start, end=ctx.period.end)
+    rows = data["rows"]
+    return Table(
+        key="service_day_reach",
+        title=str(_("Service-Day reach (quick visits)")),
+        columns=[
+            ("region", _("Province")),
+            ("service_day", _("People on Service Days")),
+            ("ordinary", _("People on ordinary days")),
+            ("service_day_share", _("Service-Day share (%)")),
+        ],
+        rows=rows,
+        summary={
+            _("People on Service Days"): data["service_day"],
+            _("People on ordinary days"): data["ordinary"],
+            _("Per center and Service Day"): data["service_day_daily"],
+            _("Per center and ordinary day"): data["ordinary_daily"],
+        },
+        note=str(_("Non-repair visits at the desk (any brand), people counted; undone taps are left out.")),
+        chart=bar_chart(
+            [(r["region"], r["service_day"]) for r in rows[:20]],
+            title=str(_("People on Service Days by province")),
+            unit="",
+            max_value=None,
+        )
+        if rows
+        else None,
+        page_limit=50,
+    )
+
+
+@figure("hq", "visits_by_service")
+def visits_by_service(ctx: Ctx) -> Table:
+    from outreach.visit_selectors import visits_by_service as by_service
+
+    from .charts import line_chart
+
+    data = by_service(center_ids=ctx.center_ids, start=ctx.period.start, end=ctx.period.end)
+    rows = [{"service": _visit_service_name(s), "visits": s["visits"], "perks": s["perks"]} for s in data["services"]]
+    return Table(
+        key="visits_by_service",
+        title=str(_("Quick visits by service")),
+        columns=[("service", _("Service")), ("visits", _("People")), ("perks", _("Of which free perks"))],
+        rows=rows,
+        summary={_("People"): sum(r["visits"] for r in rows)},
+        chart=line_chart(
+            [(d.strftime("%m-%d"), n) for d, n in data["days"]], title=str(_("Quick visits per day")), unit=""
+        ),
+    )
+
+
+@figure("front", "visits_today")
+def visits_today(ctx: Ctx) -> Table:
+    from outreach.visit_selectors import visits_today as today
+
+    rows = [
+        {"service": _visit_service_name(r), "visits": r["n"]} for r in today(center_ids=ctx.center_ids, day=ctx.today)
+    ]
+    return Table(
+        key="visits_today",
+        title=str(_("Quick visits today")),
+        columns=[("service", _("Service")), ("visits", _("People"))],
+        rows=rows,
+        summary={_("People"): sum(r["visits"] for r in rows)},
+    )
+
+
+# --- community events and classes (issue #22): events held, sign-ups, attendance --------------------------
+
+
+@figure("hq", "outreach_events")
+def outreach_events(ctx: Ctx) -> Table:
+    from outreach.choices import EventKind
+    from outreach.selectors import events_by_kind_and_month
+
+    from .charts import bar_chart
+
+    rows = events_by_kind_and_month(center_ids=ctx.center_ids, since=ctx.period.since, until=ctx.period.until)
+    kinds = dict(EventKind.choices)
+    for r in rows:
+        r["kind_label"] = str(kinds.get(r["kind"], r["kind"]))
+    attended = sum(r["attended"] for r in rows)
+    held_sign_ups = sum(r["held_sign_ups"] for r in rows)
+    rate = round(100 * attended / held_sign_ups, 1) if held_sign_ups else None
+    return Table(
+        key="outreach_events",
+        title=str(_("Community events and classes: attendance")),
+        columns=[
+            ("month", _("Month")),
+            ("kind_label", _("Kind")),
+            ("events", _("Events")),
+            ("held", _("Held")),
+            ("sign_ups", _("Sign-ups")),
+            ("attended", _("Attended")),
+            ("rate", _("Attendance %")),
+        ],
+        rows=rows,
+        summary={
+            _("Events held"): sum(r["held"] for r in rows),
+            _("Sign-ups"): sum(r["sign_ups"] for r in rows),
+            _("Attendance %"): rate,
+        },
+        chart=bar_chart([(f"{r['month']} {r['kind_label']}", r["rate"]) for r in rows], title=str(_("Attendance %")))
+        if rows
+        else None,
+        note=str(_("Attendance = attended / sign-ups of the events held (closed at the door).")),
+    )
+
+
+# --- accessibility, fake-store reports, hotline callbacks (issue #22 items 4, 6, 7) ---------------------------
+
+
+@figure("hq", "accessibility_sessions")
+def accessibility_sessions(ctx: Ctx) -> Table:
+    """Sign-language video sessions by status, and the bookings with each accessibility need and how many of them
+    were served (checked in), over the appointments of the period; two queries."""
+    from booking.choices import Need
+    from outreach.choices import SignSessionStatus
+    from outreach.selectors import accessibility_summary
+
+    from .charts import bar_chart
+
+    data = accessibility_summary(center_ids=ctx.center_ids, since=ctx.period.since, until=ctx.period.until)
+    needs = data["needs"]
+    rows = []
+    for value, label in SignSessionStatus.choices:
+        rows.append(
+            {"what": str(_("Sign-language sessions: %(status)s") % {"status": label}), "n": data["sessions"][value]}
+        )
+    for value, label in Need.choices:
+        booked, served = needs[value], needs[f"{value}_served"]
+        rows.append(
+            {
+                "what": str(label),
+                "n": booked,
+                "served": served,
+                "rate": round(100 * served / booked, 1) if booked else None,
+            }
+        )
+    need_rows = rows[len(SignSessionStatus.choices) :]
+    return Table(
+        key="accessibility_sessions",
+        title=str(_("Accessibility: sign-language sessions and needs served")),
+        columns=[("what", _("What")), ("n", _("Count")), ("served", _("Served")), ("rate", _("Served %"))],
+        rows=rows,
+        summary={
+            _("Sign-language sessions held"): data["sessions"][SignSessionStatus.HELD],
+            _("Bookings with a need"): sum(r["n"] for r in need_rows),
+        },
+        chart=bar_chart([(r["what"], r["rate"]) for r in need_rows], title=str(_("Served %")))
+        if any(r["n"] for r in need_rows)
+        else None,
+        note=str(_("Appointments starting in the period; served = checked in (not cancelled, not a no-show).")),
+    )
+
+
+@figure("hq", "store_reports")
+def store_reports(ctx: Ctx) -> Table:
+    """Fake-store reports received in the period by triage status, with the median time to a decision (HQ only:
+    reports belong to no center)."""
+    from centers.choices import StoreReportStatus
+    from centers.selectors import store_reports_handled
+
+    from .charts import bar_chart
+
+    title = _("Fake-store reports handled")
+    if ctx.center_ids is not None:
+        return unavailable("store_reports", title, _("Reports of unofficial stores are triaged by HQ only."))
+    data = store_reports_handled(since=ctx.period.since, until=ctx.period.until)
+    rows = [{"status": str(label), "n": data["by_status"][value]} for value, label in StoreReportStatus.choices]
+    total = sum(r["n"] for r in rows)
+    return Table(
+        key="store_reports",
+        title=str(title),
+        columns=[("status", _("Status")), ("n", _("Reports"))],
+        rows=rows,
+        summary={
+            _("Reports"): total,
+            _("Decided"): data["decided"],
+            _("Median hours to a decision"): data["median_hours"],
+        },
+        chart=bar_chart([(r["status"], r["n"]) for r in rows], title=str(_("Reports")), unit="", max_value=None)
+        if total
+        else None,
+        note=str(
+            _("Reports received in the period; a decision is confirmed unofficial, official after all or dismissed.")
+        ),
+    )
+
+
+@figure("hq", "callbacks_by_outcome")
+def callbacks_by_outcome(ctx: Ctx) -> Table:
+    """Hotline callback requests of the period by outcome, the open ones, the calls without an answer (the hotline
+    is network-wide: HQ only)."""
+    from booking.choices import CallbackOutcome
+    from booking.selectors import callbacks_by_outcome as summary
+
+    from .charts import bar_chart
+
+    title = _("Hotline callbacks by outcome")
+    if ctx.center_ids is not None:
+        return unavailable("callbacks_by_outcome", title, _("The 7x24 hotline is network-wide: HQ only."))
+    data = summary(since=ctx.period.since, until=ctx.period.until)
+    labels = dict(CallbackOutcome.choices)
+    rows = [{"outcome": str(labels[k]), "n": n} for k, n in data["outcomes"].items()]
+    rows.append({"outcome": str(_("Still open")), "n": data["open"]})
+    total = sum(r["n"] for r in rows)
+    return Table(
+        key="callbacks_by_outcome",
+        title=str(title),
+        columns=[("outcome", _("Outcome")), ("n", _("Requests"))],
+        rows=rows,
+        summary={
+            _("Requests"): total,
+            _("Open after calls without an answer"): data["open_retried"],
+            _("Calls without an answer"): data["no_answer_calls"],
+        },
+        chart=bar_chart([(r["outcome"], r["n"]) for r in rows], title=str(_("Requests")), unit="", max_value=None)
+        if total
+        else None,
+    )
+
+
+# --- amenities lent at the desk (issue #22): umbrellas, power banks... and the deposits held ------------------------
+
+
+@figure("hq", "amenity_loans")
+def amenity_loans(ctx: Ctx) -> Table:
+    """This month's amenity loans by center and kind, and the deposit money held now for what is out (two queries)."""
+    from loaners.choices import AmenityKind
+    from loaners.selectors import amenity_figures
+
+    from .charts import bar_chart
+
+    month_start = ctx.today.replace(day=1)
+    data = amenity_figures(center_ids=ctx.center_ids, since=month_start, until=ctx.today, now=ctx.now)
+    kinds = dict(AmenityKind.choices)
+    held = data["held"]
+    rows = []
+    for r in data["rows"]:
+        rows.append({**r, "kind_label": str(kinds.get(r["kind"], r["kind"]))})
+    # A center with deposits held but nothing lent this month still shows its money.
+    lent_centers = {r["center"] for r in rows}
+    for code in held:
+        if code not in lent_centers:
+            rows.append(
+                {
+                    "center": code,
+                    "center_name": "",
+                    "kind_label": "",
+                    "lent": 0,
+                    "returned": 0,
+                    "returned_elsewhere": 0,
+                    "lost": 0,
+                    "out": 0,
+                    "kept": 0,
+                }
+            )
+    seen: set[str] = set()
+    for r in rows:
+        first = r["center"] not in seen
+        seen.add(r["center"])
+        h = held.get(r["center"], {})
+        r["held"] = h.get("held", 0) if first else ""
+        r["overdue"] = h.get("overdue", 0) if first else ""
+    total_held = sum((h["held"] for h in held.values()), 0)
+    by_kind: dict[str, int] = {}
+    for r in rows:
+        if r["kind_label"]:
+            by_kind[r["kind_label"]] = by_kind.get(r["kind_label"], 0) + r["lent"]
+    return Table(
+        key="amenity_loans",
+        title=str(_("Amenities lent this month (umbrellas, power banks…)")),
+        columns=[
+            ("center", _("Center")),
+            ("kind_label", _("Kind")),
+            ("lent", _("Lent")),
+            ("returned", _("Returned")),
+            ("returned_elsewhere", _("Of which at another center")),
+            ("lost", _("Lost")),
+            ("out", _("Still out")),
+            ("kept", _("Deposits kept (lost)")),
+            ("held", _("Deposits held now")),
+            ("overdue", _("Overdue now")),
+        ],
+        rows=rows,
+        summary={
+            _("Lent"): sum(r["lent"] for r in rows),
+            _("Deposits held now"): total_held,
+            _("Out now"): sum(h["out"] for h in held.values()),
+        },
+        chart=bar_chart(sorted(by_kind.items()), title=str(_("Lent this month by kind")), unit="", max_value=None)
+        if by_kind
+        else None,
+        note=str(
+            _(
+                "Loans lent since the 1st of this month (Asia/Shanghai), by the lending center; deposits held: the "
+                "deposit money of everything still out, whenever it was lent."
+            )
+        ),
     )

@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Case, Count, DurationField, Exists, F, OuterRef, Q, Value, When, Window
+from django.db.models import Case, Count, DurationField, Exists, F, IntegerField, OuterRef, Q, Sum, Value, When, Window
 from django.db.models.functions import RowNumber, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -69,6 +69,8 @@ class BoardRow:
     name: str  # masked: 王*明
     number: str  # last 4 characters of the service number
     minutes_in_stage: int
+    promised: str = ""  # the promised completion time, local "HH:MM" today or "MM-DD HH:MM" (issue #21)
+    express: bool = False
 
     @property
     def age(self) -> str:
@@ -108,6 +110,7 @@ def board_center(*, code: str) -> ServiceCenter | None:
     from centers.selectors import (
         CENTER_CODE_MAX_LENGTH,
         PUBLIC_CACHE_SECONDS,
+        cache_code,
         center_cache_forget,
         center_cache_version_created,
     )
@@ -115,7 +118,7 @@ def board_center(*, code: str) -> ServiceCenter | None:
     if not code or len(code) > CENTER_CODE_MAX_LENGTH:
         return None
     version, created = center_cache_version_created(code=code)
-    key = f"ops:board-center:{version}:{code}"
+    key = f"ops:board-center:{version}:{cache_code(code)}"
     found = cache.get(key)
     if found is None:
         from servicehub.dbrouter import primary_reads
@@ -180,18 +183,26 @@ def board_columns(
             )
             .filter(rn__lte=limit)
             .order_by()
-            .values_list("status", "customer__name", "service_no", "stage_started_at", "updated_at")
+            .values_list(
+                "status", "customer__name", "service_no", "stage_started_at", "updated_at", "promised_at", "express"
+            )
         )
         if state
         else []
     )
     by_stage: dict[str, list[tuple]] = {}
-    for status, name, service_no, started, updated in rows:
+    today = timezone.localtime(now).date()
+    for status, name, service_no, started, updated, promised_at, express in rows:
         started = started or updated
         minutes = max(0, int((now - started).total_seconds() // 60))
-        by_stage.setdefault(BOARD_STATUS_TO_STAGE[status], []).append(
-            (started, BoardRow(name=mask_name(name), number=service_no[-4:], minutes_in_stage=minutes))
+        promised = ""
+        if promised_at is not None and status != "ready":
+            local = timezone.localtime(promised_at)
+            promised = local.strftime("%H:%M" if local.date() == today else "%m-%d %H:%M")
+        row = BoardRow(
+            name=mask_name(name), number=service_no[-4:], minutes_in_stage=minutes, promised=promised, express=express
         )
+        by_stage.setdefault(BOARD_STATUS_TO_STAGE[status], []).append((started, row))
     columns = []
     for stage, label, _statuses in BOARD_STAGES:
         # awaiting_parts and repairing share a column: merge, re-sort, cut to the limit again.
@@ -316,18 +327,62 @@ def turnaround_by_center_channel(*, center_ids, period: Period) -> list[dict]:
 
 
 def turnaround_overall(*, center_ids, period: Period) -> dict:
-    """p50/p90 of the whole scope (one query on PostgreSQL)."""
+    """p50/p90 of the whole scope, and the business minutes those repairs were paused waiting on the customer
+    and on parts (issue #21: the wall-clock turnaround includes them). One query."""
     qs = _delivered(center_ids, period).order_by()
     secs = EpochSeconds("delivered_at", "received_at")
     if db_has_percentiles():
         agg = qs.aggregate(
-            n=Count("pk"), p50=PercentileCont(secs, percentile=0.5), p90=PercentileCont(secs, percentile=0.9)
+            n=Count("pk"),
+            p50=PercentileCont(secs, percentile=0.5),
+            p90=PercentileCont(secs, percentile=0.9),
+            customer=Sum("paused_customer_minutes"),
+            parts=Sum("paused_parts_minutes"),
         )
         n, p50, p90 = agg["n"], agg["p50"], agg["p90"]
+        customer, parts = agg["customer"] or 0, agg["parts"] or 0
     else:
-        raw = qs.annotate(secs=secs).values_list("secs")
-        n, p50, p90 = group_percentiles(((s,) for (s,) in raw), percentiles=TAT_PERCENTILES).get((), (0, None, None))
-    return {"n": n, "p50_hours": _hours(p50), "p90_hours": _hours(p90)}
+        raw = list(qs.annotate(secs=secs).values_list("secs", "paused_customer_minutes", "paused_parts_minutes"))
+        n, p50, p90 = group_percentiles(((s,) for s, _c, _p in raw), percentiles=TAT_PERCENTILES).get(
+            (), (0, None, None)
+        )
+        customer, parts = sum(c or 0 for _s, c, _p in raw), sum(p or 0 for _s, _c, p in raw)
+    return {
+        "n": n,
+        "p50_hours": _hours(p50),
+        "p90_hours": _hours(p90),
+        "paused_customer_minutes": customer,
+        "paused_parts_minutes": parts,
+    }
+
+
+def waits_by_center(*, center_ids, period: Period) -> list[dict]:
+    """Per center, the repairs delivered in the period and the business minutes they waited on the customer
+    (quote approval) and on parts, on average -- the paused time the turnaround includes (issue #21). One query."""
+    rows = (
+        _delivered(center_ids, period)
+        .order_by()
+        .values("center__code")
+        .annotate(
+            n=Count("pk"),
+            customer=Sum("paused_customer_minutes"),
+            parts=Sum("paused_parts_minutes"),
+        )
+    )
+    out = []
+    for row in rows:
+        n = row["n"] or 0
+        out.append(
+            {
+                "center_code": row["center__code"],
+                "n": n,
+                "customer_avg": round((row["customer"] or 0) / n) if n else 0,
+                "parts_avg": round((row["parts"] or 0) / n) if n else 0,
+                "total_minutes": (row["customer"] or 0) + (row["parts"] or 0),
+            }
+        )
+    out.sort(key=lambda r: (-r["total_minutes"], r["center_code"]))
+    return out
 
 
 def turnaround_trend(*, center_ids, period: Period) -> list[dict]:
@@ -446,9 +501,11 @@ def sla_compliance_by_stage(*, center_ids, period: Period) -> list[dict]:
     """Per stage: stage visits that ended in the period, and how many ended within the target.
 
     A visit of stage S ends with a timeline event ``from_status = S``; its length is the
-    event's ``time_in_stage`` (written with the event: since the ticket entered S, i.e. since
-    the previous event). Within target when ``time_in_stage <= target``; a visit of unknown
-    length counts as a visit, not as within. Two queries: the targets, and one aggregate over
+    event's ``business_minutes_in_stage`` (written with the event: the center's open minutes since
+    the ticket entered S), since the targets count business minutes (issue #21). Rows written
+    before that column existed have it null and fall back to the wall-clock ``time_in_stage``.
+    Within target when that length ``<= target``; a visit of unknown length counts as a visit,
+    not as within. Two queries: the targets, and one aggregate over
     the period's events (``ops_event_stage_visit_idx``; a center scope joins the tickets).
     (Pairing each event with its predecessor at read time took 1.7-8 s on 8M events; this
     reads only the period's rows, see docs/performance.md, Operations.)
@@ -463,16 +520,24 @@ def sla_compliance_by_stage(*, center_ids, period: Period) -> list[dict]:
         "ticket__center_id",
     )
     target = Case(
+        *[When(from_status=status, then=Value(targets[status])) for status in stages],
+        output_field=IntegerField(),
+    )
+    wall_target = Case(
         *[When(from_status=status, then=Value(dt.timedelta(minutes=targets[status]))) for status in stages],
         output_field=DurationField(),
     )
+    within = Q(business_minutes_in_stage__lte=target) | Q(
+        business_minutes_in_stage__isnull=True, time_in_stage__lte=wall_target
+    )
     # COUNT(from_status), not COUNT(id): the (from_status, at) INCLUDE (time_in_stage, ticket_id) index
-    # then answers the network-wide figure alone (an index-only scan of the period).
+    # answers the visits alone; "within" now also reads business_minutes_in_stage from the heap (not in
+    # that index; the period's rows only, so no new index was added -- see docs/ops.md).
     found = {
         row["from_status"]: (row["visits"], row["within"])
         for row in qs.order_by()
         .values("from_status")
-        .annotate(visits=Count("from_status"), within=Count("from_status", filter=Q(time_in_stage__lte=target)))
+        .annotate(visits=Count("from_status"), within=Count("from_status", filter=within))
     }
     labels = dict(TicketStatus.choices)
     out = []

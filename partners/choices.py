@@ -18,3 +18,8 @@ class WebhookEvent(models.TextChoices):
     LOAN_OVERDUE = "loan.overdue", _("Loan overdue")
     PLAN_ACTIVATED = "plan.activated", _("Plan activated")
     SHIPMENT_UPDATED = "shipment.updated", _("Shipment updated")
+    TICKET_EXCHANGED = "ticket.exchanged", _("Device exchanged (三包)")
+    TICKET_RETURNED = "ticket.returned", _("Device returned with a refund (三包)")
+    PAYMENT_SUCCEEDED = "payment.succeeded", _("Payment succeeded")
+    PAYMENT_REFUNDED = "payment.refunded", _("Payment refunded")
+    PARTS_LOW_STOCK = "parts.low_stock", _("Parts low in stock")

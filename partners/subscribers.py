@@ -83,9 +83,53 @@ def plan_activated(event: OutboxEvent) -> int:
     return _send(event, "plan.activated", data, partner_ids=partner_ids)
 
 
+def statutory_decision(event: OutboxEvent) -> int:
+    """``ticket.exchanged`` / ``ticket.returned`` -> the same type for the selling retailer and the operators.
+
+    The retailer that registered the sale (``Device.retailer``) hears that its sale came back under 三包:
+    the IMEIs, the rule applied and the amount to refund -- no customer data.
+    """
+    p = event.payload
+    keys = ("service_no", "decision", "imei", "replacement_imei", "rule", "day", "window_days", "refund_amount", "at")
+    data = {k: p[k] for k in keys}
+    partner_ids = _operators([p["center_id"], p["origin_center_id"]])
+    if p.get("retailer_id"):
+        partner_ids = sorted({*partner_ids, p["retailer_id"]})
+    return _send(event, event.type, data, partner_ids=partner_ids)
+
+
+_PAYMENT_FIELDS = ("payment_id", "service_no", "method", "amount", "receipt_no")
+
+
+def payment_succeeded(event: OutboxEvent) -> int:
+    """``payment.succeeded`` -> ``payment.succeeded`` for the operators of the center that took the money."""
+    p = event.payload
+    data = {k: p[k] for k in _PAYMENT_FIELDS}
+    return _send(event, "payment.succeeded", data, partner_ids=_operators([p["center_id"]]))
+
+
+def payment_refunded(event: OutboxEvent) -> int:
+    """``payment.refunded`` -> ``payment.refunded`` (same recipients), with the refund and the new total."""
+    p = event.payload
+    data = {k: p[k] for k in (*_PAYMENT_FIELDS, "refund_id", "refunded_total")}
+    return _send(event, "payment.refunded", data, partner_ids=_operators([p["center_id"]]))
+
+
+def parts_low_stock(event: OutboxEvent) -> int:
+    """``parts.low_stock`` -> ``parts.low_stock`` for the partners operating the location (counters only)."""
+    p = event.payload
+    data = {k: p[k] for k in ("center", "part", "on_hand", "reserved", "available", "reorder_point", "at")}
+    return _send(event, "parts.low_stock", data, partner_ids=_operators([p["center_id"]]))
+
+
 def register() -> None:
+    subscribe("ticket.exchanged", statutory_decision)
+    subscribe("ticket.returned", statutory_decision)
     subscribe("ticket.changed", ticket_status_changed)
     subscribe("ticket.quote_ready", quote_ready)
     subscribe("shipment.updated", shipment_updated)
     subscribe("loan.overdue", loan_overdue)
     subscribe("plan.activated", plan_activated)
+    subscribe("payment.succeeded", payment_succeeded)
+    subscribe("payment.refunded", payment_refunded)
+    subscribe("parts.low_stock", parts_low_stock)

@@ -329,10 +329,21 @@ class RepairTicketAdmin(_MemberAccess, CenterScopedAdmin):
         chosen = set(quote_form["repairs"].value() or []) if quote_form is not None else set()
         refurb = set(quote_form["refurbished"].value() or []) if quote_form is not None else set()
         excl = set(quote_form["exclusions"].value() or []) if quote_form is not None else set()
+        from parts.selectors import availability_for_operations, ticket_reservations
         from warranty.choices import Exclusion
 
+        # Parts: availability per quote line at this center, the reservations (the finish form asks serials).
+        stock = (
+            availability_for_operations(location_id=ticket.center_id, operation_ids=[op.pk for op in catalog])
+            if ws.can_quote
+            else {}
+        )
+        reservations = ticket_reservations(ticket_id=ticket.pk)
         center_ids = {ticket.center_id, ticket.origin_center_id} - {None}
         sees_hq_board = actor.sees_all_centers or any(actor.has_role("manager", c) for c in center_ids)
+        from payments.selectors import ticket_money_and_payments
+
+        money, payments = ticket_money_and_payments(ticket)
         context = self._ctx(
             request,
             gettext("Ticket %(no)s") % {"no": ticket.service_no},
@@ -340,10 +351,25 @@ class RepairTicketAdmin(_MemberAccess, CenterScopedAdmin):
             ticket=ticket,
             original=ticket,
             quote_form=quote_form if ws.can_quote else None,
-            catalog=[{"op": op, "chosen": op.code in chosen, "refurbished": op.code in refurb} for op in catalog],
+            catalog=[
+                {
+                    "op": op,
+                    "chosen": op.code in chosen,
+                    "refurbished": op.code in refurb,
+                    "stock_new": stock.get((op.pk, PartGrade.NEW)),
+                    "stock_refurbished": stock.get((op.pk, PartGrade.REFURBISHED)),
+                }
+                for op in catalog
+            ],
+            part_reservations=reservations,
+            finish_serials=[r for r in reservations if r.status == "reserved"],
             exclusion_choices=[(v, label, v in excl) for v, label in Exclusion.choices],
             preview=preview,
             preview_error=preview_error,
+            money=money,
+            payments=payments,
+            show_money=bool(payments) or money.due > 0,
+            can_waive=actor.has_role("hq") or any(actor.has_role("manager", c) for c in center_ids),
             tracking_link=tracking_url(ticket.service_no),
             loaner_url=reverse("admin:loaners_loan_checkout") + f"?ticket={ticket.service_no}",
             loan_return_url=(reverse("admin:loaners_loan_return", args=[ws.open_loan_id]) if ws.open_loan_id else None),
@@ -401,6 +427,16 @@ class RepairTicketAdmin(_MemberAccess, CenterScopedAdmin):
         params = {}
         if action in (Action.APPROVE, Action.DECLINE) and quote_id and str(quote_id).isdigit():
             params["quote_id"] = int(quote_id)
+        if action == Action.FINISH:
+            # The parts form on the finish button: serials of the part fitted and removed, per reservation.
+            params["part_serials"] = {
+                key.removeprefix("fitted_"): {
+                    "fitted": request.POST.get(key, ""),
+                    "removed": request.POST.get("removed_" + key.removeprefix("fitted_"), ""),
+                }
+                for key in request.POST
+                if key.startswith("fitted_")
+            }
         try:
             ticket = services.ticket_transition(
                 ticket_id=ticket.pk, action=action, actor=actor_from_request(request), note=note, **params
@@ -620,6 +656,7 @@ class RepairOperationAdmin(_MemberAccess, CenterScopedAdmin):
         "refurbished_price",
         "labor",
         "fixed_price",
+        "typical_minutes",
         "published",
     ]
     list_filter = ["code", "published", "device_model__category"]

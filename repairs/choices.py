@@ -79,6 +79,9 @@ class Action(models.TextChoices):
     CLOSE = "close", _("Close")
     CANCEL = "cancel", _("Cancel")
     NO_SHOW = "no_show", _("Customer did not come")
+    # 三包 decisions (issue #23): applied only by ``returns.services.return_decide`` (its guard refuses others).
+    EXCHANGE = "exchange", _("Exchange the device (statutory)")
+    STATUTORY_RETURN = "statutory_return", _("Take the device back with a refund (statutory)")
 
 
 class RepairKind(models.TextChoices):
@@ -132,4 +135,32 @@ DEFAULT_STAGE_SLA_MINUTES: dict[str, int] = {
     TicketStatus.READY: 7 * 24 * 60,
     TicketStatus.RETURNING: 72 * 60,
     TicketStatus.DELIVERED: 7 * 24 * 60,
+}
+
+
+# Typical bench time of a repair operation (``RepairOperation.typical_minutes`` overrides it per model), and of a
+# fault that no catalog operation names; what ``repairs.promise`` builds the promised completion time from.
+TYPICAL_MINUTES_BY_KIND: dict[str, int] = {
+    RepairKind.SCREEN: 60,
+    RepairKind.BATTERY: 40,
+    RepairKind.MAINBOARD: 240,
+    RepairKind.CAMERA: 60,
+    RepairKind.BACK_COVER: 45,
+    RepairKind.CHARGING_PORT: 60,
+    RepairKind.SOFTWARE: 30,
+}
+TYPICAL_MINUTES_BY_FAULT: dict[str, int] = {
+    FaultCategory.SCREEN: 60,
+    FaultCategory.BATTERY: 40,
+    FaultCategory.MAINBOARD: 240,
+    FaultCategory.CAMERA: 60,
+    FaultCategory.CHARGING_PORT: 60,
+    FaultCategory.LIQUID_DAMAGE: 480,
+    FaultCategory.SOFTWARE: 30,
+    FaultCategory.OTHER: 120,
+}
+# Stages in which the repair clock pauses (the ticket waits on someone else) and which counter they fill.
+PAUSE_STAGES: dict[str, str] = {
+    TicketStatus.AWAITING_APPROVAL: "paused_customer_minutes",
+    TicketStatus.AWAITING_PARTS: "paused_parts_minutes",
 }

@@ -139,6 +139,20 @@ def seed_catalog(out) -> int:
     return n
 
 
+def _pay_at_counter(ticket, actor, *, method: str) -> None:
+    """What the customer owes is paid before the hand-over (payments' rule): cash, card or a sandbox QR scan."""
+    from payments.providers import sandbox
+    from payments.selectors import ticket_money
+    from payments.services import notification_receive, payment_create
+
+    if ticket_money(ticket).amount_due <= 0:
+        return
+    payment = payment_create(actor=actor, ticket_id=ticket.pk, method=method, reference="DEMO-POS")
+    if payment.status == "pending":
+        headers, body = sandbox.notification_build(order_no=payment.order_no, amount=payment.amount)
+        notification_receive(provider="sandbox", headers=headers, body=body, form={})
+
+
 def _steps(stage, actors, lines, exclusions):
     desk, eng, qc = actors["desk"], actors["eng"], actors["qc"]
     path = [
@@ -223,6 +237,8 @@ def seed_tickets(out, *, count: int) -> RepairTicket | None:
                 for action, actor, params in _steps(stage, actors, [{"repair": op.code}], exclusions):
                     if action in ("approve", "decline") and ticket.status != TicketStatus.AWAITING_APPROVAL:
                         continue  # a free repair skipped approval
+                    if action == "hand_over":
+                        _pay_at_counter(ticket, actor, method=("cash", "wechat_pay", "card")[i % 3])
                     ticket = services.ticket_transition(ticket_id=ticket.pk, action=action, actor=actor, **params)
             except DomainError as exc:  # e.g. a free repair skipped approval: keep it where it stopped
                 out.write(f"  repairs: demo ticket {ticket.service_no} stopped at {ticket.status} ({exc.code})")

@@ -107,6 +107,7 @@ def desk_urls(model_admin, wrap) -> list:
                 gettext("Today at the desk"),
                 day=day,
                 loans=_loans_due(actor=actor, now=now),
+                sign_sessions=_sign_sessions_to_prepare(actor=actor, now=now),
                 now=now,
             ),
         )
@@ -137,6 +138,14 @@ def _loans_due(*, actor, now) -> list:
     for loan in rows:
         loan.is_late = loan.due_at < now
     return rows
+
+
+def _sign_sessions_to_prepare(*, actor, now) -> list:
+    """Sign-language video sessions of the desk's centers still to prepare (outreach's own selector); the button
+    posts to ``admin:outreach_signlanguagesession_prepare`` (``outreach.signlang.sign_session_prepare``)."""
+    from outreach.selectors import sign_sessions_to_prepare
+
+    return sign_sessions_to_prepare(center_ids=selectors.desk_center_ids(actor=actor), now=now)
 
 
 # --- entries on the admin index -----------------------------------------------------------------

@@ -13,6 +13,7 @@ a subscriber loads the ticket and its customer by id when it runs.
 from __future__ import annotations
 
 from django.core.serializers.json import DjangoJSONEncoder
+from django.utils import timezone
 
 from servicehub.events import emit
 
@@ -21,6 +22,7 @@ EVENT_TYPES = {
     "ticket.quote_ready": "A ticket entered awaiting_approval: a quote waits for the customer's decision.",
     "verification.code_issued": "A one-time code was issued to a phone (the SMS carries it).",
     "ticket.lookup_locked": "Digit lookups of a ticket's tracking page were locked after repeated wrong answers.",
+    "ticket.promise_slipped": "A move left more work than the promised time allows: promised_at moved later.",
 }
 
 _json = DjangoJSONEncoder()
@@ -58,6 +60,26 @@ def ticket_changed(*, ticket, event) -> None:
             },
             center_id=ticket.center_id,
         )
+
+
+def promise_slipped(*, ticket, previous, action: str, from_status: str) -> None:
+    """Announce that ``ticket.promised_at`` moved past ``previous``, in the move's transaction (once per slip:
+    each slip is a new outbox row, and the SMS dedupes by it)."""
+    emit(
+        "ticket.promise_slipped",
+        {
+            "ticket_id": ticket.pk,
+            "service_no": ticket.service_no,
+            "previous_promised_at": timezone.localtime(previous).isoformat(),
+            "promised_at": timezone.localtime(ticket.promised_at).isoformat(),
+            "action": action,
+            "from_status": from_status,
+            "to_status": ticket.status,
+            "express": ticket.express,
+            "center_id": ticket.center_id,
+        },
+        center_id=ticket.center_id,
+    )
 
 
 # --- customer verification -------------------------------------------------------------------

@@ -8,25 +8,31 @@ subscribers (``notifications.reminders``, ``partners.job_subscribers``), never f
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from centers.calendar import is_open
 from centers.models import ServiceDay
+from centers.selectors import center_calendars
 from servicehub.actors import SYSTEM
 from servicehub.errors import DomainError
 from servicehub.events import emit
 from servicehub.jobs import local_now, run_job, slot_period
 
-from .choices import TicketStatus
+from .choices import OPEN_STATUSES, TicketStatus
 from .models import RepairTicket, SlaBreach
 from .selectors import tickets_overdue
 from .services import ticket_transition
 
 logger = logging.getLogger("repairs.jobs")
+
+EXPRESS_BREACH = "express"  # SlaBreach.status of an express repair not ready by its 1-hour promise
+EXPRESS_WATCHED = tuple(s for s in OPEN_STATUSES if s != TicketStatus.READY)
 
 EVENT_TYPES = {
     "ticket.sla_breached": "a ticket's current stage ran past its SLA target (once per ticket, stage and due time)",
@@ -48,26 +54,42 @@ def auto_close_hold_register(name: str, holds: AutoCloseHold) -> None:
 
 
 def job_sla_watch(*, now: datetime | None = None) -> dict | None:
-    """Flag tickets whose stage is overdue; the managers and partners are told once per breach (by event)."""
+    """Flag tickets whose stage is overdue; the managers and partners are told once per breach (by event).
+
+    Only while the ticket's center is open: a breach found while it is closed is held (not recorded) and
+    recorded -- hence escalated -- by the first run after the center opens (``sla_breaches_record``).
+    """
     now = local_now(now)
 
     def work() -> dict:
-        return {"new_breaches": sla_breaches_record(now=now)}
+        return sla_breaches_record(now=now, with_counts=True)
 
     return run_job("sla_watch", slot_period(now, settings.JOBS_SLA_WATCH_MINUTES), work)
 
 
-def sla_breaches_record(*, now: datetime) -> int:
-    """One ``SlaBreach`` per overdue stage and its ``ticket.sla_breached`` event, in one transaction each.
+def job_express_watch(*, now: datetime | None = None) -> dict | None:
+    """Every minute: express repairs (the 1-hour promise) not ready by their promised time are breaches."""
+    now = local_now(now)
 
-    Returns how many breaches are new; a stage already recorded (the unique row) is skipped, so it was
-    announced then and is not again.
-    """
-    new = 0
-    for ticket in tickets_overdue(now=now).select_related("center").order_by("pk").iterator(chunk_size=500):
+    def work() -> dict:
+        return express_breaches_record(now=now, with_counts=True)
+
+    return run_job("express_watch", slot_period(now, 1), work)
+
+
+def _record(tickets: Iterable[RepairTicket], *, now: datetime, status_of, due_of) -> tuple[int, int]:
+    """(new breaches, held): one ``SlaBreach`` + ``ticket.sla_breached`` per ticket whose center is open now."""
+    rows = list(tickets)
+    calendars = center_calendars(centers={t.center_id: t.center for t in rows}.values())
+    new = held = 0
+    for ticket in rows:
+        if not is_open(calendars[ticket.center_id], now):
+            held += 1  # nobody is on shift to act on it: escalated at the next opening
+            continue
+        status, due = status_of(ticket), due_of(ticket)
         try:
             with transaction.atomic():
-                breach = SlaBreach.objects.create(ticket=ticket, status=ticket.status, stage_due_at=ticket.stage_due_at)
+                breach = SlaBreach.objects.create(ticket=ticket, status=status, stage_due_at=due)
                 emit(
                     "ticket.sla_breached",
                     {
@@ -75,15 +97,54 @@ def sla_breaches_record(*, now: datetime) -> int:
                         "ticket_id": ticket.pk,
                         "service_no": ticket.service_no,
                         "center": ticket.center.code,
-                        "status": ticket.status,
-                        "stage_due_at": timezone.localtime(ticket.stage_due_at).isoformat(),
+                        "status": status,
+                        "stage_due_at": timezone.localtime(due).isoformat(),
                     },
                     center_id=ticket.center_id,
                 )
         except IntegrityError:
             continue  # this stage's breach is already recorded (and was announced then)
         new += 1
-    return new
+    return new, held
+
+
+def sla_breaches_record(*, now: datetime, with_counts: bool = False):
+    """One ``SlaBreach`` per overdue stage and its ``ticket.sla_breached`` event, in one transaction each.
+
+    Returns how many breaches are new (``{"new_breaches", "held"}`` with ``with_counts``); a stage already
+    recorded (the unique row) is skipped, so it was announced then and is not again. A ticket whose center is
+    closed now is held: nothing is written, a later run records it once the center is open. The centers'
+    calendars: two queries at most, whatever the number of tickets.
+    """
+    recorded = SlaBreach.objects.filter(
+        ticket_id=OuterRef("pk"), status=OuterRef("status"), stage_due_at=OuterRef("stage_due_at")
+    )
+    tickets = tickets_overdue(now=now).select_related("center").exclude(Exists(recorded))
+    new, held = _record(
+        tickets.order_by("pk"),
+        now=now,
+        status_of=lambda t: t.status,
+        due_of=lambda t: t.stage_due_at,
+    )
+    return {"new_breaches": new, "held": held} if with_counts else new
+
+
+def express_breaches_record(*, now: datetime, with_counts: bool = False):
+    """Express repairs past their promise and not yet ready: a breach of stage ``express`` (once per promise)."""
+    tickets = (
+        RepairTicket.objects.filter(express=True, status__in=EXPRESS_WATCHED, promised_at__lt=now)
+        .exclude(
+            Exists(
+                SlaBreach.objects.filter(
+                    ticket_id=OuterRef("pk"), status=EXPRESS_BREACH, stage_due_at=OuterRef("promised_at")
+                )
+            )
+        )
+        .select_related("center")
+        .order_by("pk")
+    )
+    new, held = _record(tickets, now=now, status_of=lambda t: EXPRESS_BREACH, due_of=lambda t: t.promised_at)
+    return {"new_breaches": new, "held": held} if with_counts else new
 
 
 # --------------------------------------------------------------------------- auto-close

@@ -90,6 +90,12 @@ class RepairTicket(models.Model):
     stage_due_at = models.DateTimeField(null=True, blank=True, verbose_name=_("stage due at"))
     received_at = models.DateTimeField(null=True, blank=True, verbose_name=_("received at"))
     promised_at = models.DateTimeField(_("promised ready"), null=True, blank=True)
+    # The 1-hour promise of a quick walk-in repair (repairs.promise): watched to the minute by the SLA watch.
+    express = models.BooleanField(_("express repair"), default=False)
+    # Business minutes the ticket waited on the customer (awaiting_approval) and on parts (awaiting_parts):
+    # the repair clock pauses meanwhile (docs/repairs.md, "How time is counted"). Added when the wait ends.
+    paused_customer_minutes = models.PositiveIntegerField(_("waited on the customer (business minutes)"), default=0)
+    paused_parts_minutes = models.PositiveIntegerField(_("waited on parts (business minutes)"), default=0)
     delivered_at = models.DateTimeField(null=True, blank=True, verbose_name=_("delivered at"))
     closed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("closed at"))
     # Stage timestamps (the timeline has every move; these make lists and reports cheap).
@@ -159,6 +165,14 @@ class TicketEvent(models.Model):
         verbose_name=_("time in stage"),
         help_text=_("How long the ticket had been in the “from” status when this event moved it on."),
     )
+    # The same visit counted in the center's business minutes (centers.calendar), which is what the stage
+    # targets measure. Null on rows written before it existed: the dashboards fall back to time_in_stage.
+    business_minutes_in_stage = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        verbose_name=_("business minutes in stage"),
+        help_text=_("Open minutes the ticket spent in the “from” status (closed hours not counted)."),
+    )
 
     class Meta:
         ordering = ["at", "pk"]
@@ -219,6 +233,14 @@ class RepairOperation(models.Model):
         help_text=_("All-in out-of-warranty price (part and labor), e.g. the battery one-price offer."),
     )
     published = models.BooleanField(_("published"), default=True)
+    typical_minutes = models.PositiveIntegerField(
+        _("typical duration (minutes)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Bench time of this repair, used for the promised completion time; empty = the default of its kind."
+        ),
+    )
 
     class Meta:
         ordering = ["device_model_id", "code"]

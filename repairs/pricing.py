@@ -41,7 +41,6 @@ from .choices import FaultCategory, PartGrade, QuoteStatus, RepairKind, TicketSt
 from .models import QuoteLine, RepairOperation
 
 REPAIR_WARRANTY_DAYS = 90
-NEW_STORE_DAYS = 30
 ACCIDENT_EXCLUSIONS = ("accidental_damage", "liquid_damage")
 
 # Message key -> English text with %(name)s parameters; translated when shown (rule_reason).
@@ -202,12 +201,13 @@ def _recent_repairs(ticket, codes: list[str], since: dt.datetime) -> dict[str, d
 
 
 def _labor_waiver(ticket, day: dt.date) -> tuple[str, dict] | None:
-    from centers.models import ServiceDay
+    from centers.selectors import center_promotion_on
 
     center = checkin_center(ticket)
-    if ServiceDay.objects.filter(center_id=center.pk, date=day, active=True).exists():
+    promotion = center_promotion_on(center=center, day=day)
+    if promotion.service_day is not None:
         return "service_day", {"center": center.name, "day": day.isoformat()}
-    if center.opened_on and 0 <= (day - center.opened_on).days < NEW_STORE_DAYS:
+    if promotion.new_store_month:
         return "new_store_month", {"opened": center.opened_on.isoformat()}
     return None
 

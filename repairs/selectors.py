@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -10,6 +11,7 @@ from django.utils import timezone
 from servicehub.actors import Actor
 from servicehub.errors import DomainError
 from servicehub.phones import phone_normalize
+from servicehub.prepared import PreparedQuery
 
 from .choices import OPEN_STATUSES, QuoteStatus
 from .models import Quote, QuoteLine, RepairOperation, RepairTicket, TicketEvent
@@ -99,18 +101,39 @@ def ticket_current_quote(*, ticket: RepairTicket) -> Quote | None:
     return quote
 
 
-def ticket_track(*, service_no: str, phone_last4: str, annotate: dict | None = None) -> RepairTicket | None:
+_TRACK_QUERIES: dict = {}
+
+
+def _track_query(annotate: Callable[[], dict] | None) -> PreparedQuery[RepairTicket]:
+    """The tracking lookup, compiled once per process for each set of extra columns (servicehub.prepared):
+    it runs for every tracking request, and building and compiling it cost 30x what PostgreSQL takes."""
+    query = _TRACK_QUERIES.get(annotate)
+    if query is None:
+
+        def build(service_no):
+            qs = RepairTicket.objects.select_related("center", "origin_center", "customer", "device__model")
+            if annotate is not None:
+                qs = qs.annotate(**annotate())
+            return qs.filter(service_no=service_no)[:1]
+
+        query = _TRACK_QUERIES.setdefault(annotate, PreparedQuery(build, model=RepairTicket))
+    return query
+
+
+def ticket_track(
+    *, service_no: str, phone_last4: str, annotate: Callable[[], dict] | None = None
+) -> RepairTicket | None:
     """The ticket when the number exists AND the customer's phone ends with ``phone_last4``; else None.
 
-    Both failures look the same to the caller (no oracle for valid numbers). ``annotate``: extra
-    columns read in the same query (the interface's tracking-cache version, ``web.tracking``).
+    Both failures look the same to the caller (no oracle for valid numbers). ``annotate``: a function
+    giving extra columns read in the same query (the interface's tracking-cache version,
+    ``web.tracking.track_version_annotations``); the same function object each time, as the query is
+    compiled once for it.
     """
     from .services import service_no_normalize
 
-    qs = RepairTicket.objects.select_related("center", "origin_center", "customer", "device__model")
-    if annotate:
-        qs = qs.annotate(**annotate)
-    ticket = qs.filter(service_no=service_no_normalize(service_no)).first()
+    found = _track_query(annotate).run(service_no=service_no_normalize(service_no))
+    ticket = found[0] if found else None
     given = str(phone_last4 or "").strip()
     expected = ticket.customer.phone[-4:] if ticket is not None else "0000"
     ok = len(given) == 4 and given.isascii() and given.isdigit() and hmac.compare_digest(given, expected)
@@ -384,9 +407,10 @@ def bench_for(*, actor: Actor) -> dict:
 
 
 def desk_today(*, actor: Actor, now=None) -> dict:
-    """The front desk's day: booked arrivals today, ready for pickup, overdue stages (RepairTicket rows).
+    """The front desk's day: booked arrivals today, ready for pickup, overdue stages, express repairs in work
+    (the 1-hour promise, soonest first; RepairTicket rows).
 
-    Loans due back are the loaners app's (the desk page asks ``loaners.selectors``). Three queries.
+    Loans due back are the loaners app's (the desk page asks ``loaners.selectors``). Four queries.
     """
     import datetime as dt
 
@@ -411,4 +435,9 @@ def desk_today(*, actor: Actor, now=None) -> dict:
         "arrivals": list(arrivals[:200]),
         "ready": list(base.filter(status="ready").order_by("ready_at", "pk")[:200]),
         "overdue": overdue,
+        "express": list(
+            base.filter(express=True, status__in=[s for s in OPEN_STATUSES if s != "ready"]).order_by(
+                "promised_at", "pk"
+            )[:200]
+        ),
     }

@@ -15,6 +15,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from centers.calendar import BusinessCalendar, add_business_minutes_or_wall, business_minutes_between
+from centers.selectors import center_calendar
 from servicehub.actors import SYSTEM, Actor
 from servicehub.errors import DomainError, NotFound
 from servicehub.locking import lock, lock_one
@@ -31,7 +33,8 @@ from .choices import (
     TicketStatus,
 )
 from .models import Customer, Quote, QuoteLine, RepairTicket, StageSLA, TicketEvent
-from .workflow import MOVES, CustomerActor, refusal
+from .promise import promise_on_move
+from .workflow import MOVES, CustomerActor, GuardRefusal, TransitionContext, effects_apply, refusal
 
 S = TicketStatus
 
@@ -141,16 +144,37 @@ def stage_target_minutes(status: str) -> int | None:
     return DEFAULT_STAGE_SLA_MINUTES.get(status)
 
 
-def _enter_stage(ticket: RepairTicket, status: str, now: dt.datetime) -> None:
+def _enter_stage(ticket: RepairTicket, status: str, now: dt.datetime, cal: BusinessCalendar) -> None:
+    """Enter ``status``: its target counts in the center's business minutes (centers.calendar).
+
+    The waits (awaiting_approval, awaiting_parts) keep a target of their own, for the wait; the repair's
+    promise pauses meanwhile (``repairs.promise``).
+    """
     ticket.status = status
     ticket.stage_started_at = now
     minutes = stage_target_minutes(status)
-    ticket.stage_due_at = now + dt.timedelta(minutes=minutes) if minutes else None
+    ticket.stage_due_at = add_business_minutes_or_wall(cal, now, minutes) if minutes else None
 
 
-def _event(ticket, *, action, from_status, actor: Actor, note: str, now, stage_entered_at=None) -> TicketEvent:
-    """Append the timeline row of a move; ``stage_entered_at`` is when the ticket entered ``from_status``."""
+def _event(
+    ticket,
+    *,
+    action,
+    from_status,
+    actor: Actor,
+    note: str,
+    now,
+    stage_entered_at=None,
+    cal: BusinessCalendar | None = None,
+) -> TicketEvent:
+    """Append the timeline row of a move; ``stage_entered_at`` is when the ticket entered ``from_status``.
+
+    ``cal`` is the center calendar the move already loaded for ``_enter_stage``: the visit's length is also
+    written in business minutes (what the stage targets count), with no query of its own.
+    """
     user = getattr(actor, "user", None)
+    measured = bool(from_status and stage_entered_at)
+    business = business_minutes_between(cal, stage_entered_at, now) if measured and cal is not None else None
     event = TicketEvent.objects.create(
         ticket=ticket,
         action=action,
@@ -160,7 +184,8 @@ def _event(ticket, *, action, from_status, actor: Actor, note: str, now, stage_e
         actor_label=actor.label[:150],
         note=note,
         at=now,
-        time_in_stage=(now - stage_entered_at) if from_status and stage_entered_at else None,
+        time_in_stage=(now - stage_entered_at) if measured else None,
+        business_minutes_in_stage=business,
     )
     events.ticket_changed(ticket=ticket, event=event)
     return event
@@ -429,6 +454,8 @@ def ticket_transition(*, ticket_id: int, action: str, actor, note: str = "", **p
             raise _refuse(ticket, actor, _("Unknown action “%(action)s”.") % {"action": action})
         why = refusal(move, ticket, actor)
         if why:
+            if isinstance(why, GuardRefusal):
+                raise DomainError(why.code, str(why), status=409)
             raise _refuse(ticket, actor, why)
         if action == Action.QC_FAIL and not str(note or "").strip():
             raise DomainError("validation_error", _("Say what failed the quality check."), field="note")
@@ -480,6 +507,10 @@ def ticket_transition(*, ticket_id: int, action: str, actor, note: str = "", **p
             ticket.delivered_at = now
         elif action == Action.CLOSE:
             ticket.closed_at = now
+        elif action == Action.EXCHANGE:
+            ticket.ready_at = now
+        elif action == Action.STATUTORY_RETURN:
+            ticket.closed_at = now
         elif action in (Action.CANCEL, Action.NO_SHOW):
             ticket.cancelled_at = now
             Quote.objects.filter(ticket=ticket, status=QuoteStatus.PENDING).update(status=QuoteStatus.CANCELLED)
@@ -490,13 +521,26 @@ def ticket_transition(*, ticket_id: int, action: str, actor, note: str = "", **p
 
                 plan_claims_release(ticket=ticket, actor=actor)
 
+        assert target is not None  # only send_quote has no fixed target, and it chose one above
+        # Later apps' effects (parts reserved on approval, the approved quote charged): same transaction.
+        target = effects_apply(
+            ticket,
+            TransitionContext(
+                action=action, actor=actor, from_status=from_status, target=target, now=now, params=params
+            ),
+        )
+        cal = center_calendar(center=ticket.center)
         if action == Action.START_REPAIR:
             # Same status: the repair clock restarts when an engineer actually takes the device.
-            _enter_stage(ticket, S.REPAIRING, now)
+            _enter_stage(ticket, S.REPAIRING, now, cal)
         else:
-            assert target is not None  # only send_quote has no fixed target, and it chose one above
-            _enter_stage(ticket, target, now)
+            _enter_stage(ticket, target, now, cal)
+        slipped_from = promise_on_move(
+            ticket, cal=cal, from_status=from_status, stage_entered_at=stage_entered_at, now=now
+        )
         ticket.save()
+        if slipped_from is not None:
+            events.promise_slipped(ticket=ticket, previous=slipped_from, action=action, from_status=from_status)
         full_note = " ".join(p for p in (str(extra_note), note) if p)
         _event(
             ticket,
@@ -506,6 +550,7 @@ def ticket_transition(*, ticket_id: int, action: str, actor, note: str = "", **p
             note=full_note,
             now=now,
             stage_entered_at=stage_entered_at,
+            cal=cal,
         )
     return ticket
 

@@ -14,6 +14,11 @@ def sla_watch_task() -> dict | None:
     return jobs.job_sla_watch()
 
 
+@shared_task(name="jobs.express_watch", acks_late=True)
+def express_watch_task() -> dict | None:
+    return jobs.job_express_watch()
+
+
 @shared_task(name="jobs.tickets_auto_close", acks_late=True)
 def tickets_auto_close_task() -> dict | None:
     return jobs.job_tickets_auto_close()
@@ -33,6 +38,12 @@ def schedules() -> list[dict]:
             "task": "jobs.sla_watch",
             "every_seconds": settings.JOBS_SLA_WATCH_MINUTES * 60,
             "description": "Flags overdue ticket stages, e-mails the center managers, emits ticket.sla_breached.",
+        },
+        {
+            "name": "repairs: express watch",
+            "task": "jobs.express_watch",
+            "every_seconds": 60,
+            "description": "Express repairs not ready by their 1-hour promise: escalated like an SLA breach.",
         },
         {
             "name": "repairs: auto-close delivered tickets",

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from servicehub.masking import mask_name, mask_phone
@@ -34,7 +37,23 @@ PLAIN_STATUS = {
 CANCELLED_BEFORE_HAND_IN = gettext_lazy(
     "Your booking is cancelled. You never handed a device in, so there is nothing to collect."
 )
-EVENT_TEXT = {"book": gettext_lazy("Booked")}
+EVENT_TEXT = {
+    "book": gettext_lazy("Booked"),
+    # Timeline notes written by later apps (returns, logistics: issue #23), in the customer's words.
+    "inspection": gettext_lazy("Your device was inspected"),
+    "statutory_repair": gettext_lazy("Free repair under the statutory warranty"),
+    "progress_call": gettext_lazy("We called you about your repair"),
+}
+# Statuses in which the customer is shown the promised completion time (the device is still being worked on).
+PROMISE_SHOWN = (
+    TicketStatus.RECEIVED,
+    TicketStatus.IN_TRANSIT,
+    TicketStatus.DIAGNOSING,
+    TicketStatus.AWAITING_APPROVAL,
+    TicketStatus.AWAITING_PARTS,
+    TicketStatus.REPAIRING,
+    TicketStatus.QUALITY_CHECK,
+)
 SIGN_SALT = "repairs.quote-decision"
 
 
@@ -101,7 +120,28 @@ def track_head(ticket) -> dict:
         },
         "customer": {"name": mask_name(ticket.customer.name), "phone": mask_phone(ticket.customer.phone)},
         "device": ticket.device.model.name,
+        **promise_head(ticket),
     }
+
+
+def promise_head(ticket) -> dict:
+    """The promised completion time (local ISO 8601, null until check-in and once ready), the express flag
+    and the business minutes the repair waited on the customer and on parts (issue #21)."""
+    pending = ticket.promised_at is not None and ticket.status in PROMISE_SHOWN
+    return {
+        "promised_at": timezone.localtime(ticket.promised_at).isoformat() if pending else None,
+        "express": bool(ticket.express),
+        "waited": {
+            "customer_minutes": ticket.paused_customer_minutes,
+            "parts_minutes": ticket.paused_parts_minutes,
+        },
+    }
+
+
+def promised_local(track: dict):
+    """``track["promised_at"]`` as an aware local datetime for a template (None when not shown)."""
+    value = track.get("promised_at")
+    return timezone.localtime(dt.datetime.fromisoformat(value)) if value else None
 
 
 def track_payload(ticket, *, loan: dict | None, absent: frozenset = frozenset()) -> dict:

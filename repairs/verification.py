@@ -21,6 +21,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core import signing
@@ -264,7 +265,9 @@ def track_locked(*, service_no: str) -> bool:
     return bool(cache.get(f"track:lock:{_digest('track', service_no_normalize(service_no))}"))
 
 
-def track_lookup(*, service_no: str, phone_last4: str, annotate: dict | None = None) -> RepairTicket | None:
+def track_lookup(
+    *, service_no: str, phone_last4: str, annotate: Callable[[], dict] | None = None
+) -> RepairTicket | None:
     """``selectors.ticket_track`` behind the lock per service number.
 
     Returns the ticket (right number and digits) or None (unknown number or wrong digits,
@@ -272,7 +275,7 @@ def track_lookup(*, service_no: str, phone_last4: str, annotate: dict | None = N
     ``LOOKUP_FAILURES_BEFORE_LOCK``-th locks it for ``LOOKUP_LOCK_SECONDS`` and, when the number
     exists, queues one SMS to its customer (``tracking_locked``). Unknown numbers count and lock
     exactly like known ones. Refuses ``lookup_locked`` (429) while locked, whatever the digits.
-    ``annotate``: extra columns for the ticket query (``selectors.ticket_track``).
+    ``annotate``: a function giving extra columns for the ticket query (``selectors.ticket_track``).
     """
     from .selectors import ticket_track
     from .services import service_no_normalize

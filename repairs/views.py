@@ -18,16 +18,19 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from loaners.selectors import loan_public_summary
+from payments.pay_links import pay_path
+from payments.selectors import ticket_money
 from servicehub.api.throttling import LookupThrottle
 from servicehub.errors import DomainError
 from servicehub.masking import mask_phone
+from servicehub.money import ZERO
 from web.templatetags.web_extras import track_extras, track_extras_for, track_extras_row, track_shipments
 from web.tracking import cached_parts, track_absent, track_version_annotations
 
 from . import services, verification
 from .choices import QuoteStatus, TicketStatus
 from .models import Quote, RepairTicket
-from .tracking import quote_decision_check, track_head, track_payload
+from .tracking import promised_local, quote_decision_check, track_head, track_payload
 from .workflow import CustomerActor
 
 
@@ -103,7 +106,7 @@ def _authorize(request, number: str, params):
             _form_error(request, number, _("Too many lookups from your network. Please wait a minute."), 429),
         )
     try:
-        ticket = verification.track_lookup(service_no=number, phone_last4=last4, annotate=track_version_annotations())
+        ticket = verification.track_lookup(service_no=number, phone_last4=last4, annotate=track_version_annotations)
     except DomainError as exc:  # lookup_locked
         return (
             None,
@@ -149,6 +152,7 @@ def _track_page_data(ticket, *, cached: bool):
             "quote": payload["quote"],
             "loan": payload["loan"],
             "legs": track_shipments(ticket, none="shipments" in absent),
+            "amount_due": ZERO if "money" in absent else ticket_money(ticket).amount_due,
             "appointment": appointment,
             "has_survey": has_survey,
         }
@@ -163,6 +167,7 @@ def _track_page_data(ticket, *, cached: bool):
         and quote.status == QuoteStatus.PENDING
         and ticket.status == TicketStatus.AWAITING_APPROVAL,
         "loan": parts["loan"],
+        "amount_due": parts.get("amount_due", ZERO),
     }
     extras = track_extras_for(ticket, appointment=parts["appointment"], has_survey=parts["has_survey"])
     return track, parts["legs"], extras
@@ -195,10 +200,13 @@ def _render_ticket(
         {
             "ticket": ticket,
             "track": data,
+            "promised_at": promised_local(data),
             "access": access,
             "phone_last4": str(params.get("phone_last4", "")).strip() if access == "digits" else "",
             "access_k": params.get("k", "") if access == "link" else "",
             "token": token if data["quote_awaiting"] else None,
+            # Whoever sees this page may pay what is due (a signed, expiring link to the QR page).
+            "pay_link": pay_path(ticket.pk) if data.get("amount_due", ZERO) > 0 else None,
             "code_sent": code_sent,
             # A callable: the template reads the hours only where it shows them (not beside the courier legs).
             "hours": lambda: _week_hours(ticket.center),

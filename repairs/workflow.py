@@ -86,6 +86,10 @@ MOVES: dict[str, Move] = {
             customer_sources=(S.BOOKED,),
         ),
         Move(Action.NO_SHOW, (S.BOOKED,), S.CANCELLED, FRONT, system=True),
+        # 三包 (issue #23): the replacement is then handed over or shipped back like a repaired device; a
+        # return ends the ticket. Only ``returns.services.return_decide`` passes returns' guard on them.
+        Move(Action.EXCHANGE, (S.RECEIVED, S.DIAGNOSING), S.READY, FRONT),
+        Move(Action.STATUTORY_RETURN, (S.RECEIVED, S.DIAGNOSING), S.CLOSED, FRONT),
     )
 }
 
@@ -110,6 +114,21 @@ def transition_guard_register(action: str, guard: TransitionGuard) -> None:
         guards.append(guard)
 
 
+class GuardRefusal(str):
+    """A guard's refusal that carries its own stable error code (a plain ``str`` means ``invalid_transition``).
+
+    ``ticket_transition`` answers it with ``DomainError(code, message, status=409)``, e.g. payments'
+    ``GuardRefusal(_("..."), code="payment_required")``; everywhere else it is the sentence it reads as.
+    """
+
+    code: str
+
+    def __new__(cls, message: str, *, code: str) -> GuardRefusal:
+        obj = super().__new__(cls, message)
+        obj.code = code
+        return obj
+
+
 def guards_refusal(action: str, ticket: RepairTicket) -> str | None:
     """The first refusal of the guards registered for ``action`` (None when all of them let it pass)."""
     for guard in _GUARDS.get(action, ()):
@@ -117,6 +136,47 @@ def guards_refusal(action: str, ticket: RepairTicket) -> str | None:
         if why is not None:
             return why
     return None
+
+
+@dataclass(frozen=True)
+class TransitionContext:
+    """What an effect learns about the move being applied (the ticket is locked, not saved yet)."""
+
+    action: str
+    actor: Actor
+    from_status: str
+    target: str
+    now: dt.datetime
+    params: dict = field(default_factory=dict)
+
+
+# An effect from a later app: ``effect(ticket, ctx)`` runs inside ``ticket_transition``'s transaction, after
+# the action's own changes and before the ticket enters its new stage. It may write its own rows (reserve a
+# part, charge an approved quote) and may return a different target status (``awaiting_parts`` instead of
+# ``repairing``), or None to keep it. Raising a ``DomainError`` refuses the whole move: nothing is written.
+TransitionEffect: TypeAlias = "Callable[[RepairTicket, TransitionContext], str | None]"
+_EFFECTS: dict[str, list[TransitionEffect]] = {}
+
+
+def transition_effect_register(action: str, effect: TransitionEffect) -> None:
+    """Run ``effect`` whenever ``action`` is applied (idempotent: registering twice keeps one)."""
+    if action not in MOVES:
+        raise ValueError(f"unknown ticket action {action!r}")
+    effects = _EFFECTS.setdefault(action, [])
+    if effect not in effects:
+        effects.append(effect)
+
+
+def effects_apply(ticket: RepairTicket, ctx: TransitionContext) -> str:
+    """Run the effects registered for ``ctx.action``; return the target status (the first override wins)."""
+    target = ctx.target
+    for effect in _EFFECTS.get(ctx.action, ()):
+        override = effect(ticket, ctx)
+        if override is not None and target == ctx.target:
+            if override not in TicketStatus.values:
+                raise ValueError(f"effect {effect!r} returned unknown status {override!r}")
+            target = override
+    return target
 
 
 def role_center_id(ticket, action: str) -> int:

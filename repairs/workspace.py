@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import pgettext, pgettext_lazy
 
-from loaners.selectors import loan_public_summary, ticket_open_loan_id
+from loaners.selectors import ticket_loan_box
 from servicehub.actors import Actor
 from servicehub.masking import mask_name, mask_phone
 
@@ -61,6 +61,8 @@ STAFF_ACTION = {
     Action.CLOSE: pgettext_lazy("staff action", "Close the ticket"),
     Action.CANCEL: pgettext_lazy("staff action", "Cancel the repair"),
     Action.NO_SHOW: pgettext_lazy("staff action", "Customer did not come"),
+    Action.EXCHANGE: pgettext_lazy("staff action", "Exchange the device"),
+    Action.STATUTORY_RETURN: pgettext_lazy("staff action", "Take back with a refund"),
 }
 
 # What the timeline says happened (past tense); "book" is the first event, not an action.
@@ -68,6 +70,7 @@ STAFF_EVENT = {
     "book": pgettext_lazy("timeline", "Booked"),
     "reschedule": pgettext_lazy("timeline", "Appointment moved"),
     "on_site_assign": pgettext_lazy("timeline", "On-site engineer assigned"),
+    "parts_reserved": pgettext_lazy("timeline", "Part reserved"),  # parts: stock arrived for the repair
     Action.CHECK_IN: pgettext_lazy("timeline", "Checked in"),
     Action.FORWARD: pgettext_lazy("timeline", "Forwarded to the hub"),
     Action.RECEIVE_AT_HUB: pgettext_lazy("timeline", "Received at the hub"),
@@ -87,6 +90,11 @@ STAFF_EVENT = {
     Action.CLOSE: pgettext_lazy("timeline", "Closed"),
     Action.CANCEL: pgettext_lazy("timeline", "Cancelled"),
     Action.NO_SHOW: pgettext_lazy("timeline", "Customer did not come"),
+    Action.EXCHANGE: pgettext_lazy("timeline", "Exchanged (statutory)"),
+    Action.STATUTORY_RETURN: pgettext_lazy("timeline", "Returned with a refund (statutory)"),
+    "progress_call": pgettext_lazy("timeline", "Progress call"),
+    "inspection": pgettext_lazy("timeline", "三包 inspection"),
+    "statutory_repair": pgettext_lazy("timeline", "三包: free repair decided"),
 }
 
 # Moves that cannot be undone from the counter: they ask "are you sure?" first.
@@ -268,10 +276,7 @@ def ticket_workspace(*, ticket: RepairTicket, actor: Actor) -> Workspace:
     full = sees_customer(actor=actor, ticket=ticket)
     customer = ticket.customer
     coverage = device_coverage(device=ticket.device, fault=ticket.fault_category)
-    loan = loan_public_summary(ticket_id=ticket.pk)
-    open_loan_id = None
-    if loan is not None and loan["status"] in ("out", "overdue"):
-        open_loan_id = ticket_open_loan_id(ticket_id=ticket.pk)
+    loan, open_loan_id = ticket_loan_box(ticket_id=ticket.pk)
     return Workspace(
         ticket=ticket,
         status_label=staff_status(ticket.status),

@@ -56,15 +56,36 @@ def has_any_role(request, roles: Iterable[str]) -> bool:
     return any(wanted & set(held) for center_id, held in actor.roles.items() if center_id is not None)
 
 
+def desk_center(request, roles: Iterable[str], centers):
+    """``(actor, centers, choices, center)`` for a desk page worked by ``roles``: of ``centers`` (the active
+    centers: a queryset, the core imports no app), those where the
+    user holds one of them (HQ and superusers: every active center), their codes and names for a picker, and the
+    center chosen with ``center=CODE`` (GET or POST) -- or the only one, when the user works a single desk;
+    None when nothing (or a center not among theirs) was chosen."""
+    actor = actor_from_request(request)
+    centers = centers.order_by("code")
+    if not actor.sees_all_centers:
+        wanted = set(roles)
+        centers = centers.filter(pk__in=[c for c, held in actor.roles.items() if c is not None and set(held) & wanted])
+    code = request.POST.get("center") or request.GET.get("center") or ""
+    choices = list(centers.values("code", "name")[:200])
+    if code:
+        center = centers.filter(code=code).first()
+    else:
+        center = centers.filter(code=choices[0]["code"]).first() if len(choices) == 1 else None
+    return actor, centers, choices, center
+
+
 # Values of the ``*_access`` attributes of ``CenterScopedMixin``.
 PERMISSIONS = "permissions"  # Django's per-model permissions (ModelAdmin's default)
 SCOPE = "scope"  # any staff user with a center scope (``has_center_scope``)
 SCOPE_OR_PERMISSIONS = "scope_or_permissions"  # either of the two
 ROLES = "roles"  # a staff user holding one of the admin's ``roles`` (``has_any_role``)
 HQ = "hq"  # the whole network only (``sees_all_centers``)
+HQ_OR_PERMISSIONS = "hq_or_permissions"  # the whole network, or Django's per-model permissions (a hotline agent)
 NOBODY = "nobody"  # nothing that matters is deleted; states change through services
 
-_ACCESS = (PERMISSIONS, SCOPE, SCOPE_OR_PERMISSIONS, ROLES, HQ, NOBODY)
+_ACCESS = (PERMISSIONS, SCOPE, SCOPE_OR_PERMISSIONS, ROLES, HQ, HQ_OR_PERMISSIONS, NOBODY)
 
 
 class CenterScopedMixin:
@@ -158,6 +179,8 @@ class CenterScopedMixin:
             return False
         if access == HQ:
             return sees_all_centers(request)
+        if access == HQ_OR_PERMISSIONS:
+            return sees_all_centers(request) or fallback()
         if access == ROLES:
             return has_any_role(request, self.roles)
         if access == SCOPE:

@@ -62,7 +62,12 @@ INSTALLED_APPS = [
     "loaners",
     "notifications",
     "logistics",
+    "parts",
+    "payments",
+    "returns",
+    "accounting",
     "booking",
+    "outreach",
     "web",
     "ops",
 ]
@@ -143,6 +148,11 @@ IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 # do not survive between transactions there; set DISABLE_SERVER_SIDE_CURSORS=1 behind one.
 if IS_POSTGRES and env.bool("DISABLE_SERVER_SIDE_CURSORS", default=False):
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+# servicehub.prepared plans its hot queries once per connection (PREPARE / EXECUTE): session state, so off
+# behind PgBouncer's transaction pooling (DISABLE_SERVER_SIDE_CURSORS=1 turns it off with the cursors).
+PREPARED_STATEMENTS = IS_POSTGRES and env.bool(
+    "PREPARED_STATEMENTS", default=not env.bool("DISABLE_SERVER_SIDE_CURSORS", default=False)
+)
 
 # A streaming read replica for public reads (servicehub/dbrouter.py, docs/scaling.md). Writes,
 # transactions, staff pages and anything after a write in the same request use the primary.
@@ -167,7 +177,7 @@ REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "servicehub.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="servicehub"),
         }
@@ -265,6 +275,10 @@ USE_TZ = True
 # --- Static ---------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Uploaded files (the photos of store reports). Never served publicly: no URL route serves MEDIA_ROOT; staff
+# open photos through the admin (centers.admin.StoreReportAdmin.photo_view).
+MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+MEDIA_URL = "/media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -298,6 +312,12 @@ REST_FRAMEWORK = {
         "anon": env("THROTTLE_ANON", default="300/min"),
         "key": env("THROTTLE_KEY", default="3000/min"),
         "tracking": env("THROTTLE_TRACKING", default="30/min"),
+        # Web plan orders started per client address (each opens a provider order): payments.md.
+        "plan_checkout": env("THROTTLE_PLAN_CHECKOUT", default="20/hour"),
+        # Reports of unofficial stores, per client address: the API and the public page share the budget.
+        "store_reports": env("THROTTLE_STORE_REPORTS", default="10/hour"),
+        # Sign-ups for community events (API and page, per address): issue #22.
+        "event_signup": env("THROTTLE_EVENT_SIGNUP", default="10/min"),
     },
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -322,6 +342,11 @@ SPECTACULAR_SETTINGS = {
         "PurchaseStatusEnum": "warranty.choices.PurchaseStatus",
         # centers
         "CenterKindEnum": "centers.choices.CenterKind",
+        # returns: the 三包 decision's kind (return / exchange / repair)
+        "ReturnDecisionKindEnum": "returns.choices.DecisionKind",
+        # the seller's refund of a 三包 return vs. a refund of a payment: two "refund status" enums
+        "ReturnRefundStatusEnum": "returns.choices.RefundStatus",
+        "RefundStatusEnum": "payments.choices.RefundStatus",
         # loaners
         "LoanStatusEnum": "loaners.choices.LoanStatus",
         "DepositEntryKindEnum": "loaners.choices.EntryKind",
@@ -329,6 +354,11 @@ SPECTACULAR_SETTINGS = {
         "DeductionKindEnum": "loaners.choices.DeductionKind",
         "CounterDeductionKindEnum": "loaners.api.serializers.COUNTER_DEDUCTION_KINDS",
         "PaymentMethodEnum": "loaners.choices.PaymentMethod",
+        # amenities lent at the desk (issue #22): their kinds and loan states
+        "AmenityKindEnum": "loaners.choices.AmenityKind",
+        "AmenityLoanStatusEnum": "loaners.choices.AmenityLoanStatus",
+        # booking: hotline callbacks
+        "CallbackStatusEnum": "booking.choices.CallbackStatus",
         # repairs, logistics
         "TicketStatusEnum": "repairs.choices.TicketStatus",
         "TicketChannelEnum": "repairs.choices.Channel",
@@ -385,8 +415,37 @@ BOOKING = {
     "NO_SHOW_GRACE_MINUTES": 30,
     "MAX_DAYS_AHEAD": 30,
 }
-# Web checkouts (plans). The default never charges: a labelled sandbox.
-PAYMENT_PROVIDER = env("PAYMENT_PROVIDER", default="booking.payments.SandboxPaymentProvider")
+# Counter and QR payments (payments app, docs/payments.md): which provider serves each QR method, and
+# their keys. The sandbox moves no money; set PAYMENT_SANDBOX_ENABLED=0 in production.
+PAYMENT_PROVIDERS = {
+    "wechat_pay": env("PAYMENT_WECHAT_PROVIDER", default="sandbox"),
+    "alipay": env("PAYMENT_ALIPAY_PROVIDER", default="sandbox"),
+}
+PAYMENT_PROVIDER_OPTIONS: dict[str, dict] = {
+    "wechat_pay": {
+        "MCHID": env("WECHAT_PAY_MCHID", default=""),
+        "APPID": env("WECHAT_PAY_APPID", default=""),
+        "PRIVATE_KEY": env("WECHAT_PAY_PRIVATE_KEY", default=""),
+        "CERT_SERIAL_NO": env("WECHAT_PAY_CERT_SERIAL_NO", default=""),
+        "APIV3_KEY": env("WECHAT_PAY_APIV3_KEY", default=""),
+        "PUBLIC_KEY": env("WECHAT_PAY_PUBLIC_KEY", default=""),
+        "PUBLIC_KEY_ID": env("WECHAT_PAY_PUBLIC_KEY_ID", default=""),
+    },
+    "alipay": {
+        "APPID": env("ALIPAY_APPID", default=""),
+        "APP_PRIVATE_KEY": env("ALIPAY_APP_PRIVATE_KEY", default=""),
+        "ALIPAY_PUBLIC_KEY": env("ALIPAY_PUBLIC_KEY", default=""),
+        "DEBUG": env.bool("ALIPAY_DEBUG", default=False),
+    },
+}
+PAYMENT_SANDBOX_ENABLED = env.bool("PAYMENT_SANDBOX_ENABLED", default=True)
+
+# Sign-language video sessions (outreach.video, docs/outreach.md): the provider that creates the meeting links.
+OUTREACH_VIDEO = {
+    "default": env("OUTREACH_VIDEO_PROVIDER", default="sandbox"),
+    "sandbox": {"base_url": env("OUTREACH_VIDEO_SANDBOX_URL", default="https://meet.sandbox.invalid")},
+}
+OUTREACH_SIGN_SESSION_MINUTES = env.int("OUTREACH_SIGN_SESSION_MINUTES", default=30)
 
 # --- Security (production) -------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -17,11 +17,19 @@ api_v1 = [
     path("", include("partners.api.urls")),
     path("", include("booking.api.urls")),
     path("", include("logistics.api.urls")),
+    path("", include("returns.api.urls")),
+    path("", include("payments.api.urls")),
+    path("", include("parts.api.urls")),
+    path("", include("accounting.api.urls")),
+    path("", include("outreach.api.urls")),
 ]
 
 urlpatterns = [
     path("", include("web.urls")),
     path("", include("repairs.urls")),
+    path("", include("payments.urls")),
+    path("", include("accounting.urls")),
+    path("", include("outreach.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

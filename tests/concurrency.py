@@ -32,3 +32,18 @@ def race(target, n: int = 8) -> list:
     results, errors = race_collect(target, n)
     assert errors == []
     return results
+
+
+def first_read_barrier(n: int):
+    """For a control run (the lock taken out): ``wait()`` after the unlocked read, so that all ``n`` racing threads
+    have read the row before any of them decides -- a collision the scheduler of a loaded machine cannot hide (a
+    sleep only makes one likely). Only a thread's first call waits; a thread that reads again goes straight on."""
+    barrier = threading.Barrier(n, timeout=10)
+    first = threading.local()
+
+    def wait() -> None:
+        if not getattr(first, "done", False):
+            first.done = True
+            barrier.wait()
+
+    return wait

@@ -19,6 +19,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -28,6 +29,8 @@ from django.utils.translation import gettext_lazy as _
 
 from centers.choices import DeviceCategory
 from centers.models import ServiceCenter
+from payments.choices import Method
+from payments.services import plan_order_take
 from repairs.models import RepairTicket
 from servicehub.actors import actor_from_request
 from servicehub.admin import HQ, NOBODY, SCOPE, CenterScopedAdmin, CenterScopedTabularInline, has_center_scope
@@ -317,6 +320,9 @@ class PlanPurchaseEventInline(ReadOnlyInline):
     show_change_link = False
 
 
+PAYMENT_METHODS = list(Method.choices)
+
+
 class SellPlanForm(forms.Form):
     imei = forms.CharField(label=_("IMEI"), max_length=32, required=False)
     serial = forms.CharField(label=_("or serial number"), max_length=64, required=False)
@@ -330,6 +336,12 @@ class SellPlanForm(forms.Form):
         required=False,
         help_text=_("Empty = the list price for the device's tier."),
     )
+    # The plan order is paid at the counter through payments (its charge and payment in the sale's transaction).
+    payment_method = forms.ChoiceField(
+        label=_("Paid by"),
+        choices=[("", _("— choose how the customer pays —")), *PAYMENT_METHODS],
+    )
+    reference = forms.CharField(label=_("Payment reference"), max_length=64, required=False)
 
     def __init__(self, *args, centers, **kwargs):
         super().__init__(*args, **kwargs)
@@ -437,14 +449,21 @@ class PlanPurchaseAdmin(CenterScopedAdmin):
                 form.add_error(None, _("No device with this IMEI/serial is registered; check it in first."))
             else:
                 try:
-                    purchase = services.plan_purchase_create(
-                        device=device,
-                        plan_code=data["plan"].code,
-                        price=data["price"],
-                        channel=PurchaseChannel.STORE,
-                        center=data["center"],
-                        actor=actor_from_request(request),
-                    )
+                    with transaction.atomic():
+                        purchase = services.plan_purchase_create(
+                            device=device,
+                            plan_code=data["plan"].code,
+                            price=data["price"],
+                            channel=PurchaseChannel.STORE,
+                            center=data["center"],
+                            actor=actor_from_request(request),
+                        )
+                        plan_order_take(
+                            plan_purchase_id=purchase.pk,
+                            method=data["payment_method"],
+                            reference=data["reference"],
+                            actor=actor_from_request(request),
+                        )
                 except DomainError as exc:
                     field = {"purchased_at": None}.get(exc.field, exc.field)
                     form.add_error(field if field in form.fields else None, exc.message)

@@ -54,6 +54,8 @@ class PurchaseChannel(models.TextChoices):
 
 
 class PurchaseStatus(models.TextChoices):
+    # A web order waiting for its payment (WeChat Pay / Alipay): covers nothing until paid, then ``active``.
+    PENDING = "pending", _("Awaiting payment")
     ACTIVE = "active", _("Active")
     EXPIRED = "expired", _("Expired")
     USED_UP = "used_up", _("All claims used")
@@ -68,6 +70,7 @@ class ClaimStatus(models.TextChoices):
 
 class PurchaseAction(models.TextChoices):
     PURCHASE = "purchase", _("Purchased")
+    ORDER = "order", _("Ordered, awaiting payment")
     CLAIM_USE = "claim_use", _("Claim used")
     CLAIM_RELEASE = "claim_release", _("Claim given back")
     REFUND = "refund", _("Refunded")

@@ -330,8 +330,12 @@ def plan_purchase_create(
     partner=None,
     center=None,
     actor: Actor,
+    awaiting_payment: bool = False,
 ) -> PlanPurchase:
     """Sell a plan for a device (counter, web or partner).
+
+    ``awaiting_payment``: a web order paid afterwards by QR; the purchase is ``pending`` (covers nothing)
+    until ``plan_purchase_activate`` (called when the payment settles) or ``plan_purchase_abandon``.
 
     Changes: creates an ``active`` ``PlanPurchase`` (claims allowed copied from the product,
     start/end dates per ``plan_purchase_terms``) and its ``purchase`` ledger row. ``price``
@@ -401,11 +405,83 @@ def plan_purchase_create(
                 center=center,
                 sold_by=_actor_user(actor),
                 claims_allowed=product.claims_allowed,
+                status=PurchaseStatus.PENDING if awaiting_payment else PurchaseStatus.ACTIVE,
             )
     except IntegrityError:
         raise not_eligible(NotEligibleReason.ALREADY_ACTIVE) from None
+    if awaiting_payment:
+        _event(purchase, action=PurchaseAction.ORDER, from_status="", actor=actor, at=now)
+        return purchase
     _event(purchase, action=PurchaseAction.PURCHASE, from_status="", actor=actor, at=now)
     events.plan_activated(purchase=purchase, product=product, device=device, partner=partner, center=center)
+    return purchase
+
+
+@transaction.atomic
+def plan_purchase_activate(*, purchase_id: int, actor: Actor) -> PlanPurchase:
+    """A pending web order was paid: it becomes ``active`` (idempotent: an active one is returned as is).
+
+    Under the device lock, like a sale: when the same plan became active on the device meanwhile (two orders
+    paid for one device), this one is ``cancelled`` instead and returned so; the caller refunds its payment.
+    """
+    device_id = PlanPurchase.objects.filter(pk=purchase_id).values_list("device_id", flat=True).first()
+    if device_id is None:
+        raise NotFound(_("No such plan purchase."))
+    lock_one(Device, device_id)
+    purchase = _lock_purchase(purchase_id)
+    if purchase.status != PurchaseStatus.PENDING:
+        return purchase
+    now = timezone.now()
+    today = dates.local_date(now)
+    taken = PlanPurchase.objects.filter(
+        device_id=device_id, product_id=purchase.product_id, status=PurchaseStatus.ACTIVE, ends_on__gte=today
+    ).exists()
+    if taken:
+        purchase.status = PurchaseStatus.CANCELLED
+        purchase.save(update_fields=["status"])
+        _event(
+            purchase,
+            action=PurchaseAction.CANCEL,
+            from_status=PurchaseStatus.PENDING,
+            actor=actor,
+            at=now,
+            note="the same plan is already active on this device",
+        )
+        return purchase
+    # A term already over (the daily expiry job has not run yet) frees the slot: expired here, with its event.
+    for stale in PlanPurchase.objects.filter(
+        device_id=device_id, product_id=purchase.product_id, status=PurchaseStatus.ACTIVE, ends_on__lt=today
+    ):
+        stale.status = PurchaseStatus.EXPIRED
+        stale.save(update_fields=["status"])
+        _event(stale, action=PurchaseAction.EXPIRE, from_status=PurchaseStatus.ACTIVE, actor=SYSTEM, at=now)
+    purchase.status = PurchaseStatus.ACTIVE
+    purchase.save(update_fields=["status"])
+    _event(purchase, action=PurchaseAction.PURCHASE, from_status=PurchaseStatus.PENDING, actor=actor, at=now)
+    events.plan_activated(
+        purchase=purchase,
+        product=purchase.product,
+        device=purchase.device,
+        partner=purchase.partner,
+        center=purchase.center,
+    )
+    return purchase
+
+
+@transaction.atomic
+def plan_purchase_abandon(*, purchase_id: int, actor: Actor, note: str = "") -> PlanPurchase:
+    """A pending web order that was never paid is ``cancelled`` (idempotent; an active one is left alone)."""
+    purchase = _lock_purchase(purchase_id)
+    if purchase.status == PurchaseStatus.PENDING:
+        purchase.status = PurchaseStatus.CANCELLED
+        purchase.save(update_fields=["status"])
+        _event(
+            purchase,
+            action=PurchaseAction.CANCEL,
+            from_status=PurchaseStatus.PENDING,
+            actor=actor,
+            note=note or "not paid",
+        )
     return purchase
 
 

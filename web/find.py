@@ -57,22 +57,9 @@ def _region_for_text(q: str) -> tuple[Region | None, list[Region]]:
     named = center_selectors.regions_named(name=q)
     if named:
         return named[0], named[1:]
-    from booking.addresses import address_parse
+    from booking.addresses import address_region
 
-    parsed = address_parse(q)
-    if parsed is None or not parsed.adcode:
-        return None, []
-    adcode = parsed.adcode
-    candidates = [adcode + "000000"]
-    if parsed.city:
-        candidates.append(adcode[:4] + "00000000")
-    candidates.append(adcode[:2] + "0000000000")
-    found = {r.adcode: r for r in Region.objects.filter(adcode__in=candidates)}
-    for code in candidates:
-        region = found.get(code)
-        if region is not None and not region.is_placeholder:
-            return region, []
-    return None, []
+    return address_region(q), []
 
 
 def _with_week(qs, *, at: dt.datetime | None = None):

@@ -294,17 +294,14 @@ class WarrantyForm(Form):
 class CheckoutForm(Form):
     imei = forms.CharField(widget=forms.HiddenInput, max_length=20)
     plan = forms.CharField(widget=forms.HiddenInput, max_length=32)
-    card = forms.CharField(
-        label=_("Card number (sandbox: any number; 4000 0000 0000 0002 is declined)"),
-        max_length=23,
-        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+    method = forms.ChoiceField(
+        label=_("Pay with"),
+        choices=[("wechat_pay", _("WeChat Pay")), ("alipay", _("Alipay"))],
+        error_messages={
+            "required": _("Choose WeChat Pay or Alipay."),
+            "invalid_choice": _("Choose WeChat Pay or Alipay."),
+        },
     )
-
-    def clean_card(self):
-        digits = "".join(ch for ch in self.cleaned_data["card"] if ch.isdigit())
-        if not 12 <= len(digits) <= 19:
-            raise forms.ValidationError(_("A card number has 12 to 19 digits."))
-        return digits
 
 
 class SurveyForm(Form):
@@ -353,6 +350,55 @@ class RescheduleForm(Form):
     def __init__(self, *args, slot_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["start"].choices = list(slot_choices)
+
+
+class MultiplePhotoInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultiplePhotoField(forms.FileField):
+    """Several photos in one input; size, count and content are checked by ``centers.photos``."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultiplePhotoInput(attrs={"accept": "image/*"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, list | tuple):
+            return [super(MultiplePhotoField, self).clean(d, initial) for d in data if d]
+        return [super().clean(data, initial)] if data else []
+
+
+class StoreReportForm(Form):
+    name = forms.CharField(label=_("Store name"), max_length=200)
+    address = forms.CharField(
+        label=_("Address of the store"),
+        max_length=300,
+        help_text=_("Province, city, district and street, e.g. 上海市黄浦区南京东路 100 号."),
+    )
+    phone = forms.CharField(
+        label=_("Store phone number (optional)"),
+        max_length=32,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+    )
+    note = forms.CharField(
+        label=_("What happened?"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("For example: the sign uses our logo, they said they were an official center."),
+    )
+    photos = MultiplePhotoField(
+        label=_("Photos (optional)"),
+        required=False,
+        help_text=_("Up to 3 photos, 5 MB each, of the sign or the shop front. Location data is removed."),
+    )
+    contact = forms.CharField(
+        label=_("Your phone or e-mail (optional)"),
+        max_length=100,
+        required=False,
+        help_text=_("Only if you agree that HQ may contact you about this report."),
+    )
 
 
 def add_domain_error(form: forms.Form, err, *, fallback: str | None = None) -> None:

@@ -23,6 +23,7 @@ from repairs import services as repair_services
 from repairs import verification
 from repairs.choices import TERMINAL_STATUSES, Language, TicketStatus
 from repairs.models import Customer, RepairTicket
+from repairs.tracking import PROMISE_SHOWN
 from servicehub.api.throttling import LookupThrottle
 from servicehub.errors import DomainError
 from servicehub.masking import mask_phone
@@ -103,6 +104,7 @@ def me(request):
             "phone": mask_phone(customer.phone),
             "contact_form": contact_form,
             "message": message,
+            "promise_shown": PROMISE_SHOWN,
             **customer_overview(customer=customer),
         },
         status=status,
@@ -215,9 +217,17 @@ def customer_overview(*, customer) -> dict:
     from booking.services import SURVEY_OPEN_STATUSES
 
     survey_rows = [{"ticket": t, "survey": surveys.get(t.pk)} for t in tickets if t.status in SURVEY_OPEN_STATUSES]
+    from payments.pay_links import pay_path
+    from payments.selectors import tickets_money
+
+    open_tickets = [t for t in tickets if t.status not in PAST_STATUSES]
+    balances = tickets_money(t.pk for t in open_tickets)  # one query for all of them
+    for t in open_tickets:
+        t.amount_due = balances[t.pk].amount_due
+        t.pay_link = pay_path(t.pk) if t.amount_due > 0 else None
     return {
         "devices": device_rows,
-        "open_tickets": [t for t in tickets if t.status not in PAST_STATUSES],
+        "open_tickets": open_tickets,
         "past_tickets": [t for t in tickets if t.status in PAST_STATUSES],
         "appointments": appointments,
         "loans": loans,

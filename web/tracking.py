@@ -21,12 +21,12 @@ from __future__ import annotations
 import hashlib
 
 from django.core.cache import cache
-from django.db.models import CharField, Count, Exists, F, Max, OuterRef, Subquery, Value
+from django.db.models import CharField, Count, Exists, F, Max, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Cast, Concat
 from django.utils.translation import get_language
 
 TRACK_CACHE_SECONDS = 600  # a safety net only: every change that shows gives a new version
-_SCHEMA = "1"  # bump when the cached shape changes
+_SCHEMA = "4"  # bump when the cached shape changes
 _PREFIX = "tv_"
 
 
@@ -48,9 +48,12 @@ def track_version_annotations() -> dict:
     count and newest id; rows that change in place by count and newest ``updated_at`` (their
     writes all bump it, ``Loan`` updates included); quotes, whose status changes by UPDATE without
     a timestamp, by the id and status of the quote shown (lines are written once with it)."""
+    from accounting.models import FapiaoRequest
     from booking.models import Appointment, Survey
     from loaners.models import Loan
     from logistics.models import Shipment
+    from outreach.models import SignLanguageSession
+    from payments.models import LedgerEntry, Payment
     from repairs.models import Quote, TicketEvent
     from repairs.selectors import SHOWN_QUOTE_STATUSES
 
@@ -77,7 +80,31 @@ def track_version_annotations() -> dict:
                 v=Concat(_text(F("updated_at")), Value(":"), _text(F("center__updated_at")), output_field=CharField())
             ).values("v")[:1]
         ),
+        # The sign-language session is created after the booking commits (from its event): its own version.
+        _PREFIX + "sign": Subquery(
+            SignLanguageSession.objects.filter(appointment__ticket_id=OuterRef("pk"))
+            .annotate(v=Concat(F("status"), Value(":"), _text(F("updated_at")), output_field=CharField()))
+            .values("v")[:1]
+        ),
         _PREFIX + "survey": Exists(Survey.objects.filter(ticket_id=OuterRef("pk"))),
+        # Money: the ledger is append-only (count and newest id); a payment also changes in place
+        # (pending -> cancelled/failed without a ledger row), so newest id and how many are pending.
+        _PREFIX + "money": _agg(
+            LedgerEntry.objects, v=Concat(_text(Count("pk")), Value(":"), _text(Max("pk")), output_field=CharField())
+        ),
+        _PREFIX + "payments": _agg(
+            Payment.objects,
+            v=Concat(
+                _text(Max("pk")),
+                Value(":"),
+                _text(Count("pk", filter=Q(status="pending"))),
+                output_field=CharField(),
+            ),
+        ),
+        # The fapiao's status itself (read on every request, never cached): the page shows it as is.
+        _PREFIX + "fapiao": Subquery(
+            FapiaoRequest.objects.filter(ticket_id=OuterRef("pk")).order_by("-created_at", "-pk").values("status")[:1]
+        ),
     }
 
 
@@ -94,12 +121,32 @@ def track_absent(ticket) -> frozenset:
     """The parts ``ticket`` has no rows of, by its version columns (nothing known without them)."""
     if track_version(ticket) is None:
         return frozenset()
-    names = {"quote": "quote", "loans": "loan", "shipments": "shipments", "appointment": "appointment"}
+    names = {
+        "quote": "quote",
+        "loans": "loan",
+        "shipments": "shipments",
+        "appointment": "appointment",
+        "money": "money",
+    }
     return frozenset(part for col, part in names.items() if getattr(ticket, _PREFIX + col) is None)
 
 
 def track_version_annotations_names() -> tuple[str, ...]:
-    return tuple(_PREFIX + n for n in ("events", "quote", "loans", "shipments", "appointment", "survey"))
+    return tuple(
+        _PREFIX + n
+        for n in (
+            "events",
+            "quote",
+            "loans",
+            "shipments",
+            "appointment",
+            "sign",
+            "survey",
+            "money",
+            "payments",
+            "fapiao",
+        )
+    )
 
 
 def track_cache_key(kind: str, ticket, version: str) -> str:

@@ -21,9 +21,9 @@ from django.views.decorators.http import require_http_methods
 
 from booking import selectors as booking_selectors
 from booking import services as booking_services
-from booking.payments import payment_provider
 from centers import selectors as center_selectors
 from centers.choices import ServiceOffering
+from outreach.selectors import sign_session_for_appointment_get
 from servicehub.dates import parse_day, parse_moment
 from servicehub.errors import DomainError
 
@@ -190,13 +190,73 @@ def center_detail(request, code: str):
     )
 
 
+class _StoreReportScope:
+    throttle_scope = "store_reports"
+
+
+_STORE_REPORT_SALT = "web.store_report"
+
+
+def store_report(request):
+    """Report a store that may pass itself off as official; the verify page links here (issue #22).
+
+    Throttled per client address with the API's ``store_reports`` rate (same counter): over it, the 429 page.
+    """
+    from django.core import signing
+
+    from centers.services import store_report_create
+    from servicehub.api.throttling import LookupThrottle, PublicAnonThrottle
+
+    if request.method == "POST":
+        form = forms.StoreReportForm(request.POST, request.FILES)
+        if form.is_valid():
+            if not LookupThrottle().allow_request(request, _StoreReportScope()):
+                form.add_error(None, _("Too many reports from your network. Please try again later."))
+                return render(request, "web/store_report.html", {"form": form}, status=429)
+            d = form.cleaned_data
+            try:
+                report = store_report_create(
+                    name=d["name"],
+                    address=d["address"],
+                    phone=d["phone"],
+                    note=d["note"],
+                    reporter_contact=d["contact"],
+                    photos=d["photos"],
+                    client_ip=PublicAnonThrottle().get_ident(request),
+                )
+            except DomainError as err:
+                forms.add_domain_error(form, err)
+            else:
+                token = signing.dumps(report.pk, salt=_STORE_REPORT_SALT)
+                return redirect("web_store_report_done", token=token)
+    else:
+        initial = {k: request.GET.get(k, "")[:200] for k in ("name", "phone") if request.GET.get(k)}
+        form = forms.StoreReportForm(initial=initial)
+    return render(request, "web/store_report.html", {"form": form})
+
+
+def store_report_done(request, token: str):
+    from django.core import signing
+
+    from centers.models import StoreReport
+
+    try:
+        pk = signing.loads(token, salt=_STORE_REPORT_SALT, max_age=24 * 3600)
+    except signing.BadSignature:
+        raise Http404(_("No such report.")) from None
+    report = StoreReport(pk=pk)  # only the reference is shown: no query, nothing of the report revealed
+    return render(request, "web/store_report_done.html", {"reference": report.reference})
+
+
 def verify(request):
     form = forms.VerifyForm(request.GET or None)
     result = None
     if form.is_bound and form.is_valid():
         d = form.cleaned_data
         result = center_selectors.centers_verify(phone=d["phone"], name=d["name"], city=d["city"])
-    return render(request, "web/verify.html", {"form": form, "result": result})
+    # "Report this store" carries what the customer typed (the report form starts with it).
+    report_query = urlencode({k: v for k, v in (form.cleaned_data if result else {}).items() if k != "city" and v})
+    return render(request, "web/verify.html", {"form": form, "result": result, "report_query": report_query})
 
 
 # --- booking -------------------------------------------------------------------------------
@@ -332,6 +392,9 @@ def book_done(request, service_no: str):
         {
             "ticket": ticket,
             "appointment": appointment,
+            "sign_session": sign_session_for_appointment_get(appointment_id=appointment.pk)
+            if (appointment.needs or {}).get("sign_language")
+            else None,
             "track_url": track_url,
             "qr_svg": qr_svg,
             "ics_url": reverse("web_book_ics", args=[ticket.service_no]) + "?" + urlencode({"phone_last4": last4}),
@@ -654,9 +717,9 @@ def price_model(request, code: str):
 
 @require_http_methods(["GET", "POST"])
 def checkout(request):
+    """Buy a plan on the web: the plan and its price, then WeChat Pay or Alipay (the counter's providers)."""
     from warranty.selectors import device_find
 
-    provider = payment_provider()
     data = request.POST if request.method == "POST" else request.GET
     imei, plan_code = data.get("imei", ""), data.get("plan", "")
     device = device_find(imei=imei) if imei else None
@@ -669,20 +732,77 @@ def checkout(request):
         return render(request, "web/checkout_unavailable.html", {"imei": imei}, status=404)
     form = forms.CheckoutForm(request.POST or None, initial={"imei": imei, "plan": plan_code})
     if request.method == "POST" and form.is_valid():
+        from payments.pay_links import plan_order_path
+        from servicehub.api.throttling import LookupThrottle
+
+        if not LookupThrottle().allow_request(request, _PlanCheckoutScope()):
+            form.add_error(None, _("Too many orders from your network. Please try again later."))
+            return render(
+                request,
+                "web/checkout.html",
+                {"form": form, "product": offer[0], "price": offer[1], "device": device, "sandbox": _payment_sandbox()},
+                status=429,
+            )
         try:
-            order = booking_services.plan_order_checkout(
-                imei=device.imei, plan_code=plan_code, card=form.cleaned_data["card"], provider=provider
+            payment = booking_services.plan_order_checkout(
+                imei=device.imei, plan_code=plan_code, method=form.cleaned_data["method"]
             )
         except DomainError as err:
-            forms.add_domain_error(form, err, fallback="card")
+            forms.add_domain_error(form, err, fallback="method")
         else:
-            return render(
-                request, "web/checkout_done.html", {"order": order, "product": offer[0], "provider": provider}
-            )
+            return redirect(plan_order_path(payment.plan_purchase_id))
     return render(
         request,
         "web/checkout.html",
-        {"form": form, "product": offer[0], "price": offer[1], "device": device, "provider": provider},
+        {"form": form, "product": offer[0], "price": offer[1], "device": device, "sandbox": _payment_sandbox()},
+        status=400 if form.errors else 200,
+    )
+
+
+class _PlanCheckoutScope:
+    throttle_scope = "plan_checkout"
+
+
+def _payment_sandbox() -> bool:
+    from payments.providers.registry import QR_METHODS, provider_name_for_method
+
+    return any(provider_name_for_method(m) == "sandbox" for m in QR_METHODS)
+
+
+def plan_order(request, token: str):
+    """The web plan order: the QR to pay while it waits, then the active plan with its receipt (signed link)."""
+    import segno
+    from django.utils.safestring import mark_safe
+
+    from payments.models import Payment
+    from payments.pay_links import plan_order_purchase_id
+    from payments.receipts import receipt_path
+    from warranty.models import PlanPurchase
+
+    purchase_id = plan_order_purchase_id(token)
+    purchase = (
+        PlanPurchase.objects.select_related("product", "device__model").filter(pk=purchase_id, channel="web").first()
+        if purchase_id
+        else None
+    )
+    if purchase is None:
+        raise Http404(_("This link is not valid any more."))
+    payments = list(Payment.objects.filter(plan_purchase_id=purchase.pk).order_by("-pk")[:5])
+    pending = next((p for p in payments if p.status == "pending" and p.qr_payload), None)
+    paid = next((p for p in payments if p.status == "succeeded"), None)
+    return render(
+        request,
+        "web/plan_order.html",
+        {
+            "purchase": purchase,
+            "pending": pending,
+            "paid": paid,
+            "receipt_link": receipt_path(paid.pk) if paid else "",
+            "qr": mark_safe(segno.make(pending.qr_payload, error="m").svg_inline(scale=4, border=2))  # noqa: S308
+            if pending
+            else "",
+            "sandbox": _payment_sandbox(),
+        },
     )
 
 

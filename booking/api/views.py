@@ -3,15 +3,18 @@
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from booking import selectors, services
+from booking.choices import CallbackOutcome
+from booking.models import CallbackRequest
 from centers.models import ServiceCenter
 from servicehub.api.schema import problem
-from servicehub.errors import NotFound
+from servicehub.api.throttling import BatchedThrottlesMixin, LookupThrottle, PublicAnonThrottle
+from servicehub.errors import DomainError, NotFound
 
 from .serializers import (
     AppointmentInSerializer,
@@ -138,3 +141,131 @@ class MailInRequestCreateView(APIView):
 
 
 __all__ = ["CenterSlotsView", "AppointmentCreateView", "MailInRequestCreateView", "selectors"]
+
+
+class CallbackOutcomeInSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=CallbackOutcome.choices)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    customer = serializers.IntegerField(
+        required=False, min_value=1, help_text="The customer's id, confirmed on the call."
+    )
+    tickets = serializers.ListField(
+        child=serializers.CharField(max_length=32),
+        required=False,
+        default=list,
+        max_length=20,
+        help_text="Service numbers of that customer's repairs talked about.",
+    )
+
+
+class CallbackOutSerializer(serializers.ModelSerializer):
+    tickets = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CallbackRequest
+        fields = ["id", "status", "outcome", "attempts", "customer", "tickets", "handled_at", "created_at"]
+        read_only_fields = fields
+
+    def get_tickets(self, obj) -> list[str]:
+        return [t.service_no for t in obj.tickets.all()]
+
+
+class CallbackOutcomeView(APIView):
+    """Staff log a hotline call back (``booking.services.callback_outcome_log``)."""
+
+    required_scopes = {"POST": "tickets:write"}
+
+    @extend_schema(
+        operation_id="callback_outcome",
+        summary="Log the outcome of a hotline call back (staff)",
+        request=CallbackOutcomeInSerializer,
+        responses={
+            200: CallbackOutSerializer,
+            400: problem("validation_error: unknown outcome, tickets without a customer, a closing note missing"),
+            403: problem("permission_denied: staff people only (not partner keys)"),
+            404: problem("not_found: no such request, customer, or repair of this customer at the caller's centers"),
+            409: problem("callback_closed: the request was closed already"),
+        },
+        tags=["booking"],
+    )
+    def post(self, request, pk: int):
+        from repairs.models import RepairTicket
+        from servicehub.actors import actor_from_request
+
+        body = CallbackOutcomeInSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        numbers = sorted(set(data.get("tickets") or []))
+        ids = list(RepairTicket.objects.filter(service_no__in=numbers).values_list("pk", flat=True))
+        if len(ids) != len(numbers):
+            raise DomainError("not_found", _("No such repair for this customer."), status=404, field="tickets")
+        callback = services.callback_outcome_log(
+            callback_id=pk,
+            outcome=data["outcome"],
+            note=data.get("note", ""),
+            customer_id=data.get("customer"),
+            ticket_ids=ids,
+            actor=actor_from_request(request),
+        )
+        callback = CallbackRequest.objects.prefetch_related("tickets").get(pk=callback.pk)
+        return Response(CallbackOutSerializer(callback).data)
+
+
+class SignSessionOutSerializer(serializers.Serializer):
+    join_url = serializers.URLField(help_text="The customer's video link (the host link is staff-only).")
+    scheduled_start = serializers.DateTimeField()
+    status = serializers.CharField()
+
+
+class AppointmentDetailSerializer(serializers.Serializer):
+    service_no = serializers.CharField()
+    status = serializers.CharField()
+    center = serializers.CharField()
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    needs = serializers.DictField(child=serializers.BooleanField())
+    sign_language_session = SignSessionOutSerializer(allow_null=True)
+
+
+class AppointmentDetailView(BatchedThrottlesMixin, APIView):
+    """A booked appointment, by service number and the last 4 digits of the phone (the tracking page's rules:
+    the same throttle and the lock after 10 wrong digits), with the sign-language video link when it has one."""
+
+    public = True
+    throttle_classes = [PublicAnonThrottle, LookupThrottle]
+    throttle_scope = "tracking"
+
+    @extend_schema(
+        operation_id="appointment_detail",
+        summary="An appointment (with its sign-language video link)",
+        parameters=[OpenApiParameter("phone_last4", str, required=True, description="Last 4 digits of the phone.")],
+        responses={
+            200: AppointmentDetailSerializer,
+            404: problem("not_found: unknown number, wrong phone digits, or no appointment (indistinguishable)."),
+            429: problem("throttled / lookup_locked: as GET /api/v1/track/{service_no}/."),
+        },
+        tags=["booking"],
+    )
+    def get(self, request, service_no: str):
+        from outreach.selectors import sign_session_for_appointment_get
+        from repairs import verification
+
+        ticket = verification.track_lookup(
+            service_no=service_no, phone_last4=request.query_params.get("phone_last4", "")
+        )
+        appointment = selectors.appointment_for_ticket(ticket=ticket) if ticket is not None else None
+        if appointment is None:
+            raise NotFound(_("No appointment matches this number and phone."))
+        session = sign_session_for_appointment_get(appointment_id=appointment.pk)
+        data = {
+            "service_no": ticket.service_no,
+            "status": appointment.status,
+            "center": appointment.center.code,
+            "start": appointment.start,
+            "end": appointment.end,
+            "needs": appointment.needs or {},
+            "sign_language_session": None
+            if session is None
+            else {"join_url": session.join_url, "scheduled_start": session.scheduled_start, "status": session.status},
+        }
+        return Response(AppointmentDetailSerializer(data).data)

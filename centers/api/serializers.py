@@ -229,3 +229,38 @@ class ServiceDayParams(serializers.Serializer):
                 % {"first": f"{MIN_YEAR}-01", "last": f"{MAX_YEAR}-12"}
             )
         return value
+
+
+# --- store reports and the official-store feed (issue #22) -----------------------------------------------
+
+
+class StoreReportCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200, help_text=_("The name on the store's sign."))
+    address = serializers.CharField(max_length=300)
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    note = serializers.CharField(max_length=2000, help_text=_("What happened, what the store claims."))
+
+
+class StoreReportCreatedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+
+
+class FeedParams(serializers.Serializer):
+    since = serializers.DateTimeField(required=False, help_text=_("Only changes at or after this time (ISO 8601)."))
+
+
+class FeedStoreSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    kind = serializers.ChoiceField(choices=CenterKind.choices)
+    address = serializers.CharField()
+    lat = serializers.FloatField()
+    lng = serializers.FloatField()
+    phone = serializers.CharField(allow_blank=True)
+    updated_at = serializers.DateTimeField()
+    closed = serializers.BooleanField()
+
+
+class OfficialStoreFeedSerializer(serializers.Serializer):
+    generated_at = serializers.DateTimeField()
+    stores = FeedStoreSerializer(many=True)

@@ -3,20 +3,30 @@
 Views parse parameters and call selectors; they hold no rules.
 """
 
+import hashlib
+import json
+import time
+
 from django.db.models import Count, Window
+from django.http import HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, serializers
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, serializers, status
 from rest_framework.generics import GenericAPIView
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
-from centers import selectors
+from centers import selectors, services
 from centers.choices import SERVICE_VALUES, CenterKind
 from centers.models import ServiceCenter
+from partners.models import WebhookEndpoint
+from partners.webhooks import sign
 from servicehub.api.pagination import PageNumberPagination
 from servicehub.api.schema import problem
+from servicehub.api.throttling import BatchedThrottlesMixin, LookupThrottle, PublicAnonThrottle
 from servicehub.errors import NotFound
 
 from .serializers import (
@@ -28,9 +38,14 @@ from .serializers import (
     CenterDetailSerializer,
     CenterListParams,
     CenterSerializer,
+    FeedParams,
+    FeedStoreSerializer,
     NetworkCoverageSerializer,
+    OfficialStoreFeedSerializer,
     ServiceDayOutSerializer,
     ServiceDayParams,
+    StoreReportCreatedSerializer,
+    StoreReportCreateSerializer,
     VerifyParams,
     VerifyResultSerializer,
 )
@@ -175,7 +190,11 @@ class CenterDetailView(APIView):
         center = selectors.center_public_detail(code=code)
         if center is None:
             raise NotFound(_("No active center with this code."))
-        return Response(CenterDetailSerializer(center).data)
+        # Serialized once per center version and language; is_open_now is the clock's, every request.
+        data = selectors.center_public_rendered(
+            center=center, kind="api", render=lambda: dict(CenterDetailSerializer(center).data)
+        )
+        return Response({**data, "is_open_now": center.is_open_now})
 
 
 class CenterVerifyView(APIView):
@@ -298,10 +317,116 @@ class CoverageView(APIView):
         return Response(NetworkCoverageSerializer(cov).data)
 
 
+class StoreReportCreateView(BatchedThrottlesMixin, APIView):
+    """Report a store that may pass itself off as official (issue #22). Photos: the public page only."""
+
+    public = True
+    throttle_classes = [PublicAnonThrottle, LookupThrottle]
+    throttle_scope = "store_reports"
+
+    @extend_schema(
+        operation_id="store_reports_create",
+        summary="Report a suspected unofficial store",
+        description=(
+            "HQ triages the reports and hands the confirmed ones to the authorities. Per client address at most "
+            "the `store_reports` rate (default 10 an hour, shared with the public report page)."
+        ),
+        request=StoreReportCreateSerializer,
+        responses={
+            201: StoreReportCreatedSerializer,
+            400: problem("validation_error: a missing or too long name, address or note (with `errors`)."),
+            429: problem("throttled: too many reports from this address."),
+        },
+    )
+    def post(self, request):
+        body = StoreReportCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        report = services.store_report_create(**body.validated_data, client_ip=PublicAnonThrottle().get_ident(request))
+        return Response({"id": report.pk}, status=status.HTTP_201_CREATED)
+
+
+SIGNATURE_HEADER = "X-ServiceHub-Signature"
+
+
+def _etag_matches(header: str, etag: str) -> bool:
+    if not header:
+        return False
+    tags = {t.strip().removeprefix("W/") for t in header.split(",")}
+    return "*" in tags or etag in tags
+
+
+class OfficialStoreFeedView(APIView):
+    """The official sites for map providers (issue #22): the full list, or the changes since a time."""
+
+    required_scopes = {"GET": "centers:read"}
+
+    @extend_schema(
+        operation_id="official_stores_feed",
+        summary="Feed of official stores for map providers",
+        description=(
+            "Without `since`: every active official site. With `since`: every site changed at or after it, the "
+            "closed ones (deactivated or no longer official) with `closed: true`; keep the largest `updated_at` "
+            "seen as the next `since`. The `ETag` changes with the stores only: send it back in `If-None-Match` "
+            "to get 304. When the calling key's partner has an active webhook endpoint, the body is signed like "
+            "its webhooks (Standard Webhooks, `partners.webhooks.sign` with that endpoint's secret): "
+            f"`{SIGNATURE_HEADER}: v1,<base64>` over `<{SIGNATURE_HEADER}-Id>.<{SIGNATURE_HEADER}-Timestamp>.<body>`."
+            " No endpoint, no signature headers. A fixed number of SQL queries whatever the number of stores."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "since",
+                {"type": "string", "format": "date-time"},
+                description="Only changes at or after this time (ISO 8601 with offset).",
+            ),
+            OpenApiParameter("If-None-Match", str, location=OpenApiParameter.HEADER, required=False),
+        ],
+        responses={
+            200: OfficialStoreFeedSerializer,
+            304: OpenApiResponse(description="Not modified: the stores are those of the ETag sent."),
+            400: problem("validation_error: `since` is not an ISO 8601 date-time."),
+        },
+    )
+    def get(self, request):
+        params = _params(FeedParams, request)
+        rows = selectors.official_store_feed(since=params.get("since"))
+        stores = FeedStoreSerializer(rows, many=True).data
+        digest = hashlib.sha256(json.dumps(stores, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+        etag = f'"{digest[:32]}"'
+        if _etag_matches(request.headers.get("If-None-Match", ""), etag):
+            response = HttpResponse(status=304)
+            response["ETag"] = etag
+            return response
+        body = JSONRenderer().render({"generated_at": timezone.now().isoformat(), "stores": stores})
+        response = HttpResponse(body, content_type="application/json")
+        response["ETag"] = etag
+        secret = self._signing_secret(request)
+        if secret:
+            msg_id, timestamp = f"feed_{digest[:32]}", int(time.time())
+            response[SIGNATURE_HEADER] = sign(secret=secret, msg_id=msg_id, timestamp=timestamp, body=body)
+            response[f"{SIGNATURE_HEADER}-Id"] = msg_id
+            response[f"{SIGNATURE_HEADER}-Timestamp"] = str(timestamp)
+        return response
+
+    @staticmethod
+    def _signing_secret(request) -> str:
+        partner_id = getattr(request.auth, "partner_id", None)
+        if partner_id is None:
+            return ""
+        endpoint = (
+            WebhookEndpoint.objects.filter(partner_id=partner_id, active=True, deleted_at__isnull=True)
+            .order_by("pk")
+            .only("secret")
+            .first()
+        )
+        return endpoint.secret if endpoint is not None else ""
+
+
 __all__ = [
     "CenterDetailView",
     "CenterListView",
     "CenterVerifyView",
     "CoverageView",
+    "OfficialStoreFeedView",
     "ServiceDayListView",
+    "StoreReportCreateView",
 ]

@@ -5,6 +5,7 @@ loan data carries a customer's deposit and payment references, so reading it
 is limited to those who lend, not to every ``tickets:read`` key.
 """
 
+from django.db import transaction
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -14,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from centers.models import ServiceCenter
+from payments.services import loan_deposit_settle, loan_deposit_take
 from repairs.models import RepairTicket
 from servicehub.actors import actor_from_request
 from servicehub.api.schema import problem
@@ -100,14 +102,17 @@ class LoanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         ticket_id = RepairTicket.objects.filter(service_no=data["ticket"]).values_list("pk", flat=True).first()
         if ticket_id is None:
             raise NotFound(_("No such ticket."))
-        loan = services.loan_checkout(
-            ticket_id=ticket_id,
-            tier=data["tier"],
-            payment_method=data["payment_method"],
-            reference=data["reference"],
-            terms_accepted=data["terms_accepted"],
-            actor=actor,
-        )
+        # The deposit's money goes through payments in the same transaction (docs/payments.md).
+        with transaction.atomic():
+            loan = services.loan_checkout(
+                ticket_id=ticket_id,
+                tier=data["tier"],
+                payment_method=data["payment_method"],
+                reference=data["reference"],
+                terms_accepted=data["terms_accepted"],
+                actor=actor,
+            )
+            loan_deposit_take(loan_id=loan.pk, actor=actor)
         loan = self.get_queryset().get(pk=loan.pk)
         return Response(LoanSerializer(loan).data, status=status.HTTP_201_CREATED)
 
@@ -132,12 +137,14 @@ class LoanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         body.is_valid(raise_exception=True)
         actor = actor_from_request(request)
         loan = selectors.loan_get_for_actor(loan_id=pk, actor=actor)
-        loan = services.loan_return(
-            loan_id=loan.pk,
-            condition=body.validated_data["condition"],
-            deductions=[dict(d) for d in body.validated_data["deductions"]],
-            actor=actor,
-        )
+        with transaction.atomic():
+            loan = services.loan_return(
+                loan_id=loan.pk,
+                condition=body.validated_data["condition"],
+                deductions=[dict(d) for d in body.validated_data["deductions"]],
+                actor=actor,
+            )
+            loan_deposit_settle(loan_id=loan.pk, actor=actor)
         loan = self.get_queryset().prefetch_related("entries").get(pk=loan.pk)
         return Response(LoanReturnResultSerializer(loan).data)
 

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from repairs.models import RepairTicket
 from servicehub.actors import actor_from_request
 from servicehub.api.schema import problem
+from servicehub.api.throttling import PublicAnonThrottle
 from servicehub.errors import NotFound
 
 from .. import selectors, services
@@ -139,3 +140,31 @@ class TicketCustodyView(APIView):
             raise NotFound(_("No such ticket."))
         data = {"service_no": ticket.service_no, "custody": selectors.custody_chain(ticket_id=ticket.pk)}
         return Response(CustodyChainSerializer(data).data)
+
+
+class CourierPushView(APIView):
+    """A courier provider's status push (no key: the provider's own signature is checked)."""
+
+    public = True
+    throttle_classes = [PublicAnonThrottle]
+    authentication_classes: list = []
+    permission_classes: list = []
+
+    @extend_schema(
+        summary="Courier status push (provider callback)",
+        description=(
+            "Signed by the provider (`sandbox`: HMAC-SHA256 of the body in `X-Sandbox-Signature`; `sf_express`: "
+            "SF's route push form with `msgData`, `timestamp`, `msgDigest`). Each status is recorded on the open "
+            "shipment with that waybill number; a delivered return leg moves the ticket to delivered. A push "
+            "delivered twice records nothing twice. The answer is the body the provider expects."
+        ),
+        request=None,
+        responses={
+            200: dict,
+            400: problem("invalid_signature: not signed by this provider, or older than 15 minutes."),
+            404: problem("not_found: no such provider."),
+        },
+    )
+    def post(self, request, provider: str):
+        result = services.courier_push_receive(provider_name=provider, body=request.body, headers=request.headers)
+        return Response(result["ack"])

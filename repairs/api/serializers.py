@@ -7,6 +7,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from logistics.api.serializers import CustodyEntrySerializer
+from parts.api.serializers import TicketPartSerializer
+from payments.api.serializers import TicketPaymentSerializer
 from servicehub.masking import mask_name, mask_phone
 from warranty.identity import DEVICE_ID_REQUIRED, device_id_given
 
@@ -169,6 +171,14 @@ class LoanSummarySerializer(serializers.Serializer):
     deposit = serializers.DecimalField(max_digits=10, decimal_places=2)
 
 
+class ShipmentLegSerializer(serializers.Serializer):
+    leg = serializers.CharField(help_text="pickup, return, or a transfer leg's name.")
+    carrier = serializers.CharField(help_text="The courier as stored (e.g. sf_express).")
+    carrier_display = serializers.CharField(help_text="The courier's name in the request's language.")
+    tracking_no = serializers.CharField(help_text="Empty until the courier has given the waybill number.")
+    status = serializers.CharField()
+
+
 class TicketSerializer(serializers.ModelSerializer):
     """A ticket for staff and partners. Every field is read-only: state moves through the action endpoints."""
 
@@ -204,6 +214,9 @@ class TicketSerializer(serializers.ModelSerializer):
             "stage_due_at",
             "sla_breached",
             "promised_at",
+            "express",
+            "paused_customer_minutes",
+            "paused_parts_minutes",
             "delivered_at",
             "closed_at",
             "cancelled_at",
@@ -247,10 +260,26 @@ class TicketDetailSerializer(TicketSerializer):
     quote = serializers.SerializerMethodField()
     loan = serializers.SerializerMethodField()
     custody = serializers.SerializerMethodField()
+    shipments = serializers.SerializerMethodField()
+    parts = serializers.SerializerMethodField()
     allowed_actions = serializers.SerializerMethodField()
+    amount_due = serializers.SerializerMethodField()
+    amount_paid = serializers.SerializerMethodField()
+    payments = serializers.SerializerMethodField()
 
     class Meta(TicketSerializer.Meta):
-        fields = TicketSerializer.Meta.fields + ["timeline", "quote", "loan", "custody", "allowed_actions"]
+        fields = TicketSerializer.Meta.fields + [
+            "timeline",
+            "quote",
+            "loan",
+            "custody",
+            "shipments",
+            "allowed_actions",
+            "amount_due",
+            "amount_paid",
+            "payments",
+            "parts",
+        ]
         read_only_fields = fields
 
     @extend_schema_field(TimelineSerializer(many=True))
@@ -271,9 +300,35 @@ class TicketDetailSerializer(TicketSerializer):
         """The chain of custody: every shipment hand-over of the device, in time order."""
         return CustodyEntrySerializer(self.context.get("custody", []), many=True).data
 
+    @extend_schema_field(ShipmentLegSerializer(many=True))
+    def get_shipments(self, t):
+        """The courier legs with their tracking numbers (shown as soon as a leg is booked)."""
+        return ShipmentLegSerializer(self.context.get("shipments", []), many=True).data
+
+    @extend_schema_field(TicketPartSerializer(many=True))
+    def get_parts(self, t):
+        """The parts reserved, awaited or fitted for this repair (``parts.selectors.ticket_parts``)."""
+        return self.context.get("parts", [])
+
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_allowed_actions(self, t):
         return self.context.get("allowed_actions", [])
+
+    @extend_schema_field(serializers.DecimalField(max_digits=10, decimal_places=2))
+    def get_amount_due(self, t):
+        """What the customer still owes (payments app: due - waived - paid + refunded)."""
+        balance = self.context.get("balance")
+        return str(balance.amount_due) if balance is not None else "0.00"
+
+    @extend_schema_field(serializers.DecimalField(max_digits=10, decimal_places=2))
+    def get_amount_paid(self, t):
+        """Money received and kept (paid less refunded)."""
+        balance = self.context.get("balance")
+        return str(balance.amount_paid) if balance is not None else "0.00"
+
+    @extend_schema_field(TicketPaymentSerializer(many=True))
+    def get_payments(self, t):
+        return self.context.get("payments", [])
 
 
 class TrackTimelineSerializer(serializers.Serializer):
@@ -281,6 +336,11 @@ class TrackTimelineSerializer(serializers.Serializer):
     status_display = serializers.CharField()
     at = serializers.DateTimeField()
     note = serializers.CharField()
+
+
+class TrackWaitedSerializer(serializers.Serializer):
+    customer_minutes = serializers.IntegerField()
+    parts_minutes = serializers.IntegerField()
 
 
 class TrackSerializer(serializers.Serializer):
@@ -293,9 +353,20 @@ class TrackSerializer(serializers.Serializer):
     center = serializers.DictField()
     customer = serializers.DictField()
     device = serializers.CharField()
+    promised_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the repair is promised to be ready (center's local time, business hours counted); "
+        "null before check-in and once it is ready. Moves only later (the customer is told by SMS).",
+    )
+    express = serializers.BooleanField(help_text="An express repair: the 1-hour promise.")
+    waited = TrackWaitedSerializer(help_text="Business minutes the repair waited on the customer and on parts.")
     timeline = TrackTimelineSerializer(many=True)
     quote = QuoteSerializer(allow_null=True, required=False)
     loan = LoanSummarySerializer(allow_null=True, required=False)
+    shipments = ShipmentLegSerializer(many=True, required=False)
+    amount_due = serializers.DecimalField(
+        max_digits=10, decimal_places=2, required=False, help_text="What is still to pay (0.00: nothing)."
+    )
 
 
 class CatalogGradeSerializer(serializers.Serializer):

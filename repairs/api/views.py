@@ -15,12 +15,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from loaners.selectors import loan_public_summary
-from logistics.selectors import custody_chain
+from logistics.selectors import custody_chain, ticket_shipments
+from parts.selectors import ticket_parts
+from payments.api.serializers import ticket_payments_data
+from payments.selectors import ticket_money, ticket_money_and_payments
 from servicehub.actors import actor_from_request
 from servicehub.api.schema import problem
-from servicehub.api.throttling import LookupThrottle, PublicAnonThrottle
+from servicehub.api.throttling import BatchedThrottlesMixin, LookupThrottle, PublicAnonThrottle
 from servicehub.errors import DomainError, NotFound
 from servicehub.masking import contact_masked_for
+from servicehub.money import ZERO
 from web.tracking import cached_parts, track_absent, track_version_annotations
 
 from .. import selectors, services, verification
@@ -49,14 +53,19 @@ def _detail_response(request, ticket_pk_or_no, *, status_code=200) -> Response:
     ticket = selectors.ticket_for_actor(service_no=ticket_pk_or_no, actor=actor)
     if ticket is None:  # pragma: no cover - the caller just changed it
         raise NotFound(_("No such ticket."))
+    balance, payments = ticket_money_and_payments(ticket)
     context = {
         "request": request,
         "now": timezone.now(),
         "quote": selectors.ticket_current_quote(ticket=ticket),
         "loan": loan_public_summary(ticket_id=ticket.pk),
         "custody": custody_chain(ticket_id=ticket.pk),
+        "shipments": ticket_shipments(ticket_id=ticket.pk),
+        "parts": ticket_parts(ticket_id=ticket.pk),
         "allowed_actions": selectors.allowed_actions(ticket=ticket, actor=actor),
         "mask_customer": contact_masked_for(actor),
+        "balance": balance,
+        "payments": ticket_payments_data(payments),
     }
     return Response(TicketDetailSerializer(ticket, context=context).data, status=status_code)
 
@@ -258,10 +267,10 @@ class CatalogRepairsView(APIView):
         return Response(CatalogRepairSerializer(ops, many=True).data)
 
 
-TRACK_CACHED_FIELDS = ("timeline", "quote", "loan")
+TRACK_CACHED_FIELDS = ("timeline", "quote", "loan", "shipments", "amount_due")
 
 
-class TrackView(APIView):
+class TrackView(BatchedThrottlesMixin, APIView):
     """A customer's repair, by service number and the last 4 digits of their phone."""
 
     public = True
@@ -285,7 +294,7 @@ class TrackView(APIView):
         ticket = verification.track_lookup(
             service_no=service_no,
             phone_last4=request.query_params.get("phone_last4", ""),
-            annotate=track_version_annotations(),
+            annotate=track_version_annotations,
         )
         if ticket is None:
             raise NotFound(_("No repair matches this number and phone."))
@@ -295,6 +304,10 @@ class TrackView(APIView):
             loan = None if "loan" in absent else loan_public_summary(ticket_id=ticket.pk)
             payload = track_payload(ticket, loan=loan, absent=absent)
             payload.pop("quote_awaiting", None)
+            payload["shipments"] = (
+                [] if "shipments" in absent else ticket_shipments(ticket_id=ticket.pk, customer_legs_only=True)
+            )
+            payload["amount_due"] = ZERO if "money" in absent else ticket_money(ticket).amount_due
             data = TrackSerializer(payload).data
             return {name: data[name] for name in TRACK_CACHED_FIELDS}
 

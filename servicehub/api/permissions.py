@@ -25,6 +25,11 @@ ALL_SCOPES = (
     "plans:write",
     "shipments:write",
     "webhooks:manage",
+    "payments:write",
+    "parts:read",
+    "parts:write",
+    "visits:read",
+    "visits:write",
 )
 
 

@@ -18,6 +18,7 @@ from centers.models import (
     ServiceCenter,
     ServiceDay,
     StaffMembership,
+    StaffShift,
 )
 
 pytestmark = pytest.mark.django_db
@@ -80,6 +81,7 @@ def test_seed_is_deterministic_for_a_seed():
     demo.seed(out=io.StringIO(), options={"centers": 10, "collection_points": 10, "seed": 3})
     a = list(ServiceCenter.objects.order_by("code").values_list("code", "lat", "lng"))
     ServiceDay.objects.all().delete()
+    StaffShift.objects.all().delete()
     StaffMembership.objects.all().delete()
     ServiceCenter.objects.filter(hub__isnull=False).delete()
     ServiceCenter.objects.all().delete()

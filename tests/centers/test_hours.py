@@ -94,3 +94,89 @@ def test_sql_open_state_agrees_with_python(center, day):
         sql = {c.pk: c.is_open_now for c in centers_search(at=moment)}
         for c in (center, other):
             assert sql[c.pk] == center_is_open(center=c, at=moment), (c.code, moment)
+
+
+# --- "open now" follows the national calendar and overnight hours, in SQL and in Python alike ---------------
+
+
+@pytest.fixture
+def golden_week_centers():
+    """Centers whose hours meet the hard cases between 2026-09-30 and 2026-10-11: the National Day holidays
+    (10-01..10-07), the make-up working Saturday 10-10, overnight intervals and a closed day after one."""
+    lunch = ServiceCenterFactory(code="T-LUNCH")  # Mon-Fri with lunch, own Saturday hours
+    weekly_hours(lunch, [(dt.time(9), dt.time(12)), (dt.time(13), dt.time(18))], days=range(5))
+    weekly_hours(lunch, [(dt.time(10), dt.time(16))], days=[5])
+    weekdays = ServiceCenterFactory(code="T-WEEKDAYS")  # no weekend hours: works the make-up Saturday
+    weekly_hours(weekdays, [(dt.time(9), dt.time(18))], days=range(5))
+    store = ServiceCenterFactory(code="T-STORE", opens_on_public_holidays=True)  # open every night, holidays too
+    weekly_hours(store, [(dt.time(20), dt.time(2))])
+    night = ServiceCenterFactory(code="T-NIGHT")  # overnight on weekdays, closed on holidays
+    weekly_hours(night, [(dt.time(20), dt.time(2))], days=range(5))
+    OpeningExceptionFactory(center=night, date=dt.date(2026, 10, 9), closed=True, reason="Stocktake")
+    OpeningExceptionFactory(
+        center=night, date=dt.date(2026, 10, 3), closed=False, opens=dt.time(10), closes=dt.time(15)
+    )
+    closed_for_good = ServiceCenterFactory(code="T-INACTIVE", active=False)
+    weekly_hours(closed_for_good, [(dt.time(0), dt.time(23, 59))])
+    return [lunch, weekdays, store, night, closed_for_good]
+
+
+_BOUNDARIES = (0, 2, 9, 10, 12, 13, 15, 16, 18, 20)
+_TIMES = sorted(
+    {(h, 0) for h in _BOUNDARIES}
+    | {((h - 1) % 24, 59) for h in _BOUNDARIES}
+    | {(1, 0), (3, 0), (11, 0), (14, 0), (22, 0)}
+)
+
+
+def _moments():
+    day = dt.date(2026, 9, 30)
+    while day <= dt.date(2026, 10, 11):
+        # Each opening and closing of the fixture's hours from both sides, and a moment inside each stretch.
+        for hh, mm in _TIMES:
+            yield at(day, hh, mm)
+        day += dt.timedelta(days=1)
+
+
+def test_open_now_in_sql_and_python_agrees_with_the_business_calendar_minute_by_minute(golden_week_centers):
+    from centers import calendar
+    from centers.selectors import center_calendar
+
+    cals = {c.code: center_calendar(center=c) for c in golden_week_centers}
+    codes = set(cals)
+    # Loaded once with their hours and exceptions: the Python side then reads no database per moment.
+    loaded = list(with_hours(ServiceCenter.objects.filter(code__in=codes)).prefetch_related("opening_exceptions"))
+    mismatches = []
+    open_counts = dict.fromkeys(codes, 0)
+    for moment in _moments():
+        expected = {c.code for c in golden_week_centers if c.active and calendar.is_open(cals[c.code], moment)}
+        in_sql = {c.code for c in centers_search(open_now=True, at=moment) if c.code in codes}
+        in_python = {c.code for c in loaded if center_is_open(center=c, at=moment)}
+        if not (expected == in_sql == in_python):
+            mismatches.append((moment.isoformat(), sorted(expected), sorted(in_sql), sorted(in_python)))
+        for code in expected:
+            open_counts[code] += 1
+    assert mismatches == []
+    # The comparison is not vacuous: every active center opens in the window, the inactive one never does.
+    assert all(open_counts[c] > 0 for c in ("T-LUNCH", "T-WEEKDAYS", "T-STORE", "T-NIGHT"))
+    assert open_counts["T-INACTIVE"] == 0
+
+
+@pytest.mark.parametrize(
+    ("code", "moment", "is_open"),
+    [
+        ("T-WEEKDAYS", at(dt.date(2026, 10, 2), 10), False),  # National Day (a Friday): closed
+        ("T-WEEKDAYS", at(dt.date(2026, 10, 10), 10), True),  # make-up Saturday: weekday hours
+        ("T-LUNCH", at(dt.date(2026, 10, 10), 9, 30), False),  # it keeps its own Saturday hours (from 10:00)
+        ("T-STORE", at(dt.date(2026, 10, 2), 1, 30), True),  # the night of 10-01 runs past midnight
+        ("T-NIGHT", at(dt.date(2026, 10, 9), 1, 30), True),  # Thursday's night is not cut by Friday's closure
+        ("T-NIGHT", at(dt.date(2026, 10, 9), 21), False),  # Friday itself is closed
+        ("T-NIGHT", at(dt.date(2026, 10, 3), 11), True),  # special hours on a holiday win
+        ("T-NIGHT", at(dt.date(2026, 10, 2), 1, 30), False),  # 10-01 is a holiday: no night began then
+    ],
+)
+def test_open_now_cases_a_customer_would_check(golden_week_centers, code, moment, is_open):
+    found = {c.code for c in centers_search(open_now=True, at=moment)}
+    assert (code in found) is is_open
+    center = with_hours(ServiceCenter.objects.filter(code=code)).get()
+    assert center_is_open(center=center, at=moment) is is_open

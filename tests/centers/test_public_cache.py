@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from centers import selectors, services
+from centers.models import OpeningException
 from tests.factories.booking import local, open_center
 
 pytestmark = pytest.mark.django_db
@@ -41,6 +42,43 @@ def test_is_open_now_is_recomputed_on_every_read_of_the_cached_center(center, dj
         assert selectors.center_public_detail(code=center.code, at=local(day, 19)).is_open_now is False
         assert selectors.center_public_detail(code=center.code, at=local(day, 8, 59)).is_open_now is False
         assert selectors.center_public_detail(code=center.code, at=local(day, 9)).is_open_now is True
+
+
+def test_the_api_serializes_a_center_once_per_version_and_language(client, center, commit, monkeypatch):
+    from centers.api import serializers
+
+    calls = []
+    real = serializers.CenterDetailSerializer.to_representation
+
+    def counting(self, instance):
+        calls.append(instance.code)
+        return real(self, instance)
+
+    monkeypatch.setattr(serializers.CenterDetailSerializer, "to_representation", counting)
+    url = f"/api/v1/centers/{center.code}/"
+    day = timezone.localdate() + dt.timedelta(days=3)
+    with commit():
+        services.opening_exception_set(center_id=center.pk, day=day, closed=True)
+        OpeningException.objects.filter(center=center, date=day).update(reason_code="public_holiday")
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").json()
+    assert client.get(url, HTTP_ACCEPT_LANGUAGE="en").json() == english
+    assert len(calls) == 1  # the second answer was the cached rendering
+    chinese = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").json()
+    assert len(calls) == 2  # not the English rendering
+    assert chinese["holiday_hours"][0]["reason"] != english["holiday_hours"][0]["reason"]
+    with commit():
+        services.center_update(center_id=center.pk, name="Renamed Center")
+    assert client.get(url, HTTP_ACCEPT_LANGUAGE="en").json()["name"] == "Renamed Center"
+    assert len(calls) == 3
+
+
+def test_the_cached_api_rendering_keeps_is_open_now_live(client, center, monkeypatch):
+    url = f"/api/v1/centers/{center.code}/"
+    day = timezone.localdate()
+    monkeypatch.setattr(timezone, "now", lambda: local(day, 10))
+    assert client.get(url).json()["is_open_now"] is True
+    monkeypatch.setattr(timezone, "now", lambda: local(day, 19))
+    assert client.get(url).json()["is_open_now"] is False
 
 
 # The exception (9-11) replaces the weekly 13-18 of that day.
@@ -167,3 +205,18 @@ def test_an_unknown_board_code_leaves_no_key_in_the_cache(client, center):
 
     assert client.get("/board/NO-SUCH-9/").status_code == 404
     assert cache.get(selectors.center_version_key("NO-SUCH-9")) is None
+
+
+@pytest.mark.parametrize("code", ["SC-SH-001", "sc_1.a"])
+def test_a_plain_code_is_its_own_cache_key(code):
+    assert selectors.cache_code(code) == code
+
+
+@pytest.mark.parametrize("code", ["SC 1", "上海-1", "\x00\r\n", "a:b", "x" * 33, "\udc80"])
+def test_any_other_code_becomes_a_digest_a_cache_accepts(code, recwarn):
+    key = selectors.cache_code(code)
+    assert key.startswith("h") and len(key) == 25 and key.isascii() and key.isalnum()
+    assert selectors.cache_code(code + "x") != key
+    if code.isprintable() and code.isascii():  # (a NUL never reaches a view: servicehub.nul)
+        selectors.center_public_detail(code=code[:32])  # no CacheKeyWarning (memcached would refuse the key)
+    assert not [w for w in recwarn.list if "CacheKeyWarning" in w.category.__name__]

@@ -271,7 +271,17 @@ def test_generated_client_parses_every_answer_of_a_full_repair(generated):
     detail = _parsed(api("loans.loans_retrieve").sync_detailed(loan.id, client=desk_c), models.LoanDetail)
     assert models.DeductionKindEnum.DAMAGE in [e.deduction_kind for e in detail.entries]
 
-    # 8. hand over and track
+    # 8. pay at the counter, hand over and track
+    before = _parsed(api("tickets.tickets_retrieve").sync_detailed(service_no, client=desk_c), models.TicketDetail)
+    assert float(before.amount_due) > 0
+    paid = api("tickets.tickets_payments_create").sync_detailed(
+        service_no, client=desk_c, body=models.PaymentCreateRequest.from_dict({"method": "cash"})
+    )
+    payment = _parsed(paid, models.Payment, 201)
+    assert (str(payment.status.value if hasattr(payment.status, "value") else payment.status), str(payment.amount)) == (
+        "succeeded",
+        str(before.amount_due),
+    )
     delivered = transition(desk_c, service_no, "hand_over")
     assert delivered.status == models.TicketStatusEnum.DELIVERED
     full = _parsed(api("tickets.tickets_retrieve").sync_detailed(service_no, client=desk_c), models.TicketDetail)

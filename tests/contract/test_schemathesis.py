@@ -108,11 +108,19 @@ RULES_BEYOND_SCHEMA = {
         "exclusions": "comma-separated known exclusions",
     },
     ("GET", "/api/v1/service-days/"): {"center": CENTER, "region": "an existing adcode"},
+    ("GET", "/api/v1/events/"): {"center": CENTER},
+    ("POST", "/api/v1/events/{id}/registrations/"): {"phone": PHONE, "name": "not blank once trimmed"},
     ("POST", "/api/v1/webhooks/"): {"url": "an https URL whose host resolves to public addresses only"},
     ("GET", "/api/v1/plans/"): {"model": "a known model code"},
     ("POST", "/api/v1/shipments/{id}/events/"): {"at": "not in the future, not before the previous event"},
     ("POST", "/api/v1/loans/{id}/return/"): {"deductions.*.amount": "at least 0.01 (a decimal string)"},
     ("POST", "/api/v1/loans/{id}/return-preview/"): {"deductions.*.amount": "at least 0.01 (a decimal string)"},
+    ("POST", "/api/v1/tickets/{service_no}/payments/"): {"amount": "at least 0.01 (a decimal string)"},
+    ("POST", "/api/v1/payments/{id}/refund/"): {"amount": "at least 0.01 (a decimal string)"},
+    ("POST", "/api/v1/tickets/{service_no}/return-decision/"): {
+        "refund_amount": "required for a return (kind=return) and at least 0.01",
+        "replacement_imei": "required for an exchange: a new device's IMEI, Luhn check digit included",
+    },
 }
 
 

@@ -7,6 +7,7 @@ npm package) is injected into each page; serious or critical violations fail the
 """
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -109,3 +110,40 @@ def docs_img_dir() -> Path:
         folder = ARTIFACTS / "docs-img"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+# --- staff pages: one login fixture for every staff journey ---------------------------------------------
+
+STAFF_SCREEN = {"width": 1366, "height": 900}
+STAFF_PASSWORD = "correct horse battery"  # tests.factories.users.StaffUserFactory
+
+
+@pytest.fixture
+def staff_page(browser, live_server, zh_translations):
+    """``login(user, lang)`` -> a page of a fresh 1366x900 context, logged in through the real form.
+
+    One context per person, so two people (engineer and QC) can work side by side in one test.
+    """
+    contexts = []
+
+    def login(user, lang: str = "zh-hans"):
+        context = browser.new_context(
+            viewport=STAFF_SCREEN,
+            base_url=live_server.url,
+            device_scale_factor=1,
+            locale="zh-CN" if lang == "zh-hans" else "en-US",
+        )
+        context.set_default_timeout(15_000)
+        context.add_cookies([{"name": "django_language", "value": lang, "url": live_server.url}])
+        contexts.append(context)
+        page = context.new_page()
+        page.goto("/admin/login/?next=/admin/")
+        page.locator("#id_username").fill(user.username)
+        page.locator("#id_password").fill(STAFF_PASSWORD)
+        page.locator("#login-form [type=submit]").click()
+        page.wait_for_url(re.compile(r"/admin/$"))
+        return page
+
+    yield login
+    for context in contexts:
+        context.close()

@@ -111,7 +111,23 @@ def site(db):
         fault_category="other",
     )
     RepairTicket.objects.filter(pk=delivered.pk).update(status="delivered")
+    from outreach.models import Event
+
+    starts = timezone.now() + dt.timedelta(days=3)
+    event = Event.objects.create(
+        center=center,
+        kind="customer_class",
+        title_zh="长者智能手机课堂：微信视频通话与防范电信诈骗",
+        title_en="Phone class for seniors: WeChat video calls and telephone scams",
+        venue_name="曹杨新村街道社区文化活动中心",
+        venue_address="普陀区兰溪路 100 号",
+        starts_at=starts,
+        ends_at=starts + dt.timedelta(hours=2),
+        capacity=20,
+        sign_language=True,
+    )
     return {
+        "event": event,
         "center": center,
         "model": model,
         "old": old,
@@ -149,6 +165,8 @@ def _paths(site):
         f"/track/{m.ticket.service_no}/?phone_last4=0000",
         f"/track/{a.ticket.service_no}/?phone_last4={a.customer.phone[-4:]}",
         f"/survey/{d.service_no}/?phone_last4=5678",
+        "/events/",
+        f"/events/{site['event'].pk}/",
     ]
 
 

@@ -144,3 +144,83 @@ def test_approve_from_a_digits_lookup_with_the_sms_code_at_360px_in_chinese(phon
     page.locator("[role=status]").first.wait_for()
     assert RepairTicket.objects.get(pk=ticket.pk).status == "repairing"
     assert Quote.objects.get(ticket=ticket).status == "approved"
+
+
+def test_my_service_pay_link_pays_what_is_due_by_wechat_pay_at_360px(
+    browser, live_server, settings, sms, zh_translations
+):
+    """Signed in to "my service" on a 360x740 phone: the repair's amount due, its pay link, the sandbox's
+    WeChat Pay screen; back on /me/ nothing is due any more."""
+    from decimal import Decimal
+
+    from payments.models import Payment
+    from payments.selectors import ticket_money
+    from servicehub.actors import actor_for_user
+
+    settings.SERVICEHUB = {**settings.SERVICEHUB, "PUBLIC_BASE_URL": live_server.url}  # the QR's absolute link
+    ticket = _quoted_repair()
+    run(ticket, ("approve", actor_for_user(staff(ticket.center, "front_desk"))))
+    due = ticket_money(ticket).amount_due
+    assert due > 0 and Quote.objects.get(ticket=ticket).status == "approved"
+    shown = f"¥{due:.2f}"
+
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740}, device_scale_factor=1, base_url=live_server.url, locale="zh-CN"
+    )
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    try:
+        page.goto("/me/")
+        page.locator("#id_phone").fill("13812345678")
+        page.locator("form.me-sign-in button[type=submit]").click()
+        page.locator("#id_code").fill(_last_code(sms))
+        page.locator("form.me-sign-in button[type=submit]").click()
+        page.wait_for_url(re.compile(r"/me/$"))
+
+        # the repair in progress shows what is due, as a pay link
+        pay_link = page.locator(f"#me-pay-{ticket.service_no}")
+        assert shown in pay_link.inner_text()
+        if zh_translations:
+            assert pay_link.inner_text().strip() == f"支付 {shown}"
+        _no_horizontal_scroll(page)
+        _fits(page, f"#me-pay-{ticket.service_no}")
+        pay_link.click()
+        page.wait_for_url(re.compile(r"/pay/"))
+        assert shown in page.locator("#pay-due").inner_text()
+        assert_accessible(page)
+
+        # WeChat Pay: the QR, then the sandbox's stand-in for the WeChat screen
+        with page.expect_navigation():
+            page.locator("#pay-wechat").click()
+        page.locator("#customer-qr svg").wait_for()
+        payment = Payment.objects.get(ticket_id=ticket.pk)
+        assert (payment.status, payment.method, payment.amount) == ("pending", "wechat_pay", due)
+        page.locator("#open-payment").click()
+        page.wait_for_url(re.compile(r"/payments/sandbox/"))
+        assert page.locator("#sandbox-amount").inner_text() == shown
+        with page.expect_navigation():
+            page.locator("#sandbox-confirm").click()
+        page.locator("#sandbox-paid").wait_for()
+
+        payment.refresh_from_db()
+        assert payment.status == "succeeded" and payment.receipt_no
+        assert Payment.objects.filter(ticket_id=ticket.pk, status="succeeded").count() == 1
+        assert ticket_money(ticket).amount_due == Decimal("0.00")
+
+        # back from the pay screen to the pay page (nothing due now), and on to the repair
+        with page.expect_navigation():
+            page.locator("#sandbox-back").click()
+        page.locator("#pay-nothing").wait_for()
+        with page.expect_navigation():
+            page.locator("#pay-track").click()
+        assert ticket.service_no in page.locator("main").inner_text()  # signed in: opens without the digits
+        assert page.locator("#pay-box").count() == 0
+        # back in "my service": still in progress, nothing due, no pay link
+        page.goto("/me/")
+        in_progress = page.locator("section[aria-labelledby=me-repairs]").inner_text()
+        assert ticket.service_no in in_progress  # the repair goes on (repairing), only the money is settled
+        assert page.locator(f"#me-pay-{ticket.service_no}").count() == 0
+        assert shown not in page.locator("main").inner_text()
+        _no_horizontal_scroll(page)
+    finally:
+        context.close()

@@ -9,6 +9,7 @@ import pytest
 from booking import services as booking_services
 from booking.models import Appointment, MailInRequest
 from centers.choices import CenterKind
+from payments.models import Payment
 from tests.factories.booking import SlotRuleFactory, booking_input, local, next_phone, open_center, tomorrow
 from tests.factories.centers import ServiceCenterFactory, region_chain
 from tests.factories.warranty import DeviceFactory, DeviceModelFactory, StatutoryPolicyFactory, make_imei, screen_care
@@ -140,27 +141,59 @@ def test_mail_in_bad_address_message_next_to_field(page, live_server):
     shot(page, "mail-in-error")
 
 
-def test_warranty_check_and_sandbox_plan_purchase(page, live_server):
+@pytest.fixture
+def phone(browser, live_server, settings):
+    """A customer's phone: 360 x 740, Chinese (the default language for customers)."""
+    settings.SERVICEHUB = {**settings.SERVICEHUB, "PUBLIC_BASE_URL": live_server.url}  # the QR's pay screen
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740}, base_url=live_server.url, locale="zh-CN", device_scale_factor=1
+    )
+    context.set_default_timeout(15_000)
+    yield context.new_page()
+    context.close()
+
+
+def test_warranty_check_and_sandbox_plan_purchase(phone, zh_translations):
+    page = phone
     StatutoryPolicyFactory(category="phone")
     screen_care()
     device = DeviceFactory(model=DeviceModelFactory(code="PHN-1", name="Phone One", tier="flagship"))
-    set_english(page, live_server)
     page.goto("/warranty/")
     assert_accessible(page)
-    page.get_by_label("IMEI").fill(device.imei)
-    page.get_by_role("button", name="Check").click()
+    page.locator("input[name=imei]").fill(device.imei)
+    page.locator("main form button[type=submit]").click()
     page.locator("#coverage").wait_for()
-    assert "In warranty" in page.locator("#coverage").inner_text()
+    assert ("在保修期内" if zh_translations else "In warranty") in page.locator("#coverage").inner_text()
     assert_accessible(page)
     shot(page, "warranty-result")
     page.locator("#plans a.btn").first.click()
-    assert "SANDBOX" in page.locator(".notice.sandbox").inner_text()
+    assert ("沙箱" if zh_translations else "SANDBOX") in page.locator(".notice.sandbox").inner_text()
     assert_accessible(page)
-    page.get_by_label(re.compile("Card number")).fill("4242 4242 4242 4242")
-    page.get_by_role("button", name=re.compile("Pay")).click()
-    page.locator("h1", has_text="Thank you").wait_for()
+    price = page.locator("#checkout-price").inner_text()
+    with page.expect_navigation():
+        page.locator("#checkout-wechat").click()
+    page.locator("#order-qr svg").wait_for()
+    purchase = device.plan_purchases.get()
+    assert (purchase.channel, purchase.status) == ("web", "pending")  # covers nothing until paid
+    assert_accessible(page)
+    # The QR opens the provider's pay screen (the sandbox here): pay, and come back to the order.
+    page.locator("#order-open-payment").click()
+    page.wait_for_url(re.compile(r"/payments/sandbox/"))
+    assert page.locator("#sandbox-amount").inner_text() == price
+    with page.expect_navigation():
+        page.locator("#sandbox-confirm").click()
+    with page.expect_navigation():
+        page.locator("#sandbox-back").click()
+    page.locator("#order-active").wait_for()
     shot(page, "plan-bought")
-    assert device.plan_purchases.get().channel == "web"
+    purchase.refresh_from_db()
+    payment = Payment.objects.get(plan_purchase=purchase)
+    assert purchase.status == "active" and (payment.status, payment.method) == ("succeeded", "wechat_pay")
+    assert payment.receipt_no in page.locator("#order-receipt").inner_text()
+    page.locator("#order-coverage").click()
+    page.locator("#coverage").wait_for()
+    assert f"{purchase.ends_on:%Y-%m-%d}" in page.locator("main").inner_text()  # the coverage lists the plan
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
 
 
 def test_language_switch(page, live_server, zh_translations):

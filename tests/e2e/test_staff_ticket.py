@@ -27,8 +27,6 @@ from .conftest import assert_accessible, docs_img_dir
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-STAFF_SCREEN = {"width": 1366, "height": 900}
-PASSWORD = "correct horse battery"  # tests.factories.users.StaffUserFactory
 DOCS_IMG = docs_img_dir()  # docs/img with DOCS_SCREENSHOTS=1 (tests/e2e/conftest.py)
 
 
@@ -36,37 +34,6 @@ def doc_shot(page, name: str) -> None:
     """A viewport-only screenshot for docs/repairs.md (small PNGs, committed)."""
     DOCS_IMG.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(DOCS_IMG / f"counter-{name}.png"), full_page=False)
-
-
-@pytest.fixture
-def staff_page(browser, live_server, zh_translations):
-    """``login(user, lang)`` -> a page of a fresh 1366x900 context, logged in through the real form.
-
-    One context per person, so two people (engineer and QC) can work side by side in one test.
-    """
-    contexts = []
-
-    def login(user, lang: str = "zh-hans"):
-        context = browser.new_context(
-            viewport=STAFF_SCREEN,
-            base_url=live_server.url,
-            device_scale_factor=1,
-            locale="zh-CN" if lang == "zh-hans" else "en-US",
-        )
-        context.set_default_timeout(15_000)
-        context.add_cookies([{"name": "django_language", "value": lang, "url": live_server.url}])
-        contexts.append(context)
-        page = context.new_page()
-        page.goto("/admin/login/?next=/admin/")
-        page.locator("#id_username").fill(user.username)
-        page.locator("#id_password").fill(PASSWORD)
-        page.locator("#login-form [type=submit]").click()
-        page.wait_for_url(re.compile(r"/admin/$"))
-        return page
-
-    yield login
-    for context in contexts:
-        context.close()
 
 
 @pytest.fixture
@@ -225,6 +192,7 @@ def test_desk_hands_over_and_closes(staff_page, shop):
         ("start_repair", a["eng"]),
         ("finish", a["eng"]),
         ("qc_pass", a["eng2"]),
+        ("pay", a["desk"]),  # paid at the counter (tests/e2e/test_payments.py clicks that)
     )
     desk = staff_page(shop["users"]["desk"], "zh-hans")
     open_ticket(desk, ticket)

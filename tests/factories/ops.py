@@ -54,8 +54,9 @@ def ticket(
     return t
 
 
-def event(t, from_status, to_status, when, action="", entered=None):
-    """One timeline row; ``entered``: when the ticket entered ``from_status`` (sets ``time_in_stage``)."""
+def event(t, from_status, to_status, when, action="", entered=None, business=None):
+    """One timeline row; ``entered``: when the ticket entered ``from_status`` (sets ``time_in_stage``);
+    ``business``: its ``business_minutes_in_stage`` (None = a row written before that column existed)."""
     return TicketEvent.objects.create(
         ticket=t,
         action=action or f"{from_status}->{to_status}",
@@ -63,4 +64,5 @@ def event(t, from_status, to_status, when, action="", entered=None):
         to_status=to_status,
         at=when,
         time_in_stage=(when - entered) if entered is not None else None,
+        business_minutes_in_stage=business,
     )

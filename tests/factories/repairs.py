@@ -115,11 +115,29 @@ def walk_in(center, actor, *, device=None, phone="13812345678", name="王小明"
 
 
 def run(ticket, *steps):
-    """Apply ``(action, actor[, params])`` steps through ``ticket_transition``; returns the fresh ticket."""
+    """Apply ``(action, actor[, params])`` steps through ``ticket_transition``; returns the fresh ticket.
+
+    The pseudo-action ``"pay"`` takes the amount due in cash (``payments.services.payment_create``), as the
+    counter does before the hand-over (issue #19: no hand-over while money is due)."""
+    from repairs.models import RepairTicket
     from repairs.services import ticket_transition
 
     for step in steps:
         action, actor, *rest = step
         params = rest[0] if rest else {}
+        if action == "pay":
+            pay_due(ticket, actor, **params)
+            ticket = RepairTicket.objects.get(pk=ticket.pk)
+            continue
         ticket = ticket_transition(ticket_id=ticket.pk, action=action, actor=actor, **params)
     return ticket
+
+
+def pay_due(ticket, actor, method="cash", **kwargs):
+    """Take what the ticket owes (nothing when nothing is due); returns the payment or None."""
+    from payments.selectors import ticket_money
+    from payments.services import payment_create
+
+    if ticket_money(ticket).amount_due <= 0:
+        return None
+    return payment_create(actor=actor, ticket_id=ticket.pk, method=method, **kwargs)

@@ -4,6 +4,8 @@ from servicehub.actors import Actor
 from tests.factories.centers import ServiceCenterFactory
 from tests.factories.loaners import LoanerFactory, standard_model
 
+from .amenity_fixtures import desks  # noqa: F401  (the amenity tests' fixture)
+
 
 @pytest.fixture
 def center(db):

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.utils import timezone
 
 from loaners import services
@@ -14,7 +14,8 @@ from servicehub.actors import SYSTEM
 from tests.factories.centers import ServiceCenterFactory
 from tests.factories.loaners import LoanerFactory, staff_at, standard_model, ticket
 
-urlpatterns = [path("admin/", admin.site.urls)]
+# The admin, plus the payments pages the deposit's receipt message links to.
+urlpatterns = [path("admin/", admin.site.urls), path("", include("payments.urls"))]
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.loaners.test_admin")]
 

@@ -13,10 +13,12 @@ from servicehub.actors import SYSTEM
 from tests.factories.centers import ServiceCenterFactory
 from tests.factories.loaners import LoanerFactory, staff_at, standard_model, ticket
 
-# A urlconf with only this app's API and the schema, so the tests do not depend on other apps' URLs.
+# A urlconf with only this app's API and the schema, so the tests do not depend on other apps' URLs --
+# plus the payments pages: a deposit is paid through payments, and its receipt message links to them.
 urlpatterns = [
     path("api/v1/", include("loaners.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("", include("payments.urls")),
 ]
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.loaners.test_api")]

@@ -26,6 +26,9 @@ CONTEXT = {
     "stage_due_at": timezone.now(),
     "code": "123456",
     "minutes": 5,
+    "event_title": "手机使用课堂",
+    "venue_name": "曹杨新村社区中心",
+    "venue_address": "兰溪路 100 号",
 }
 
 
@@ -36,7 +39,14 @@ def test_every_kind_renders(kind, channel, language):
     rendered = render_notification(kind=kind, channel=channel, language=language, context=CONTEXT)
     assert rendered.body
     assert "{" not in rendered.body and "}" not in rendered.body
-    assert "SH2026ABC" in rendered.body or kind in ("service_day_reminder", "verification_code")
+    assert "SH2026ABC" in rendered.body or kind in (
+        "service_day_reminder",
+        "verification_code",
+        "event_registered",
+        "event_reminder",
+    )
+    if kind in ("event_registered", "event_reminder"):  # no repair: the door code and the place instead
+        assert "123456" in rendered.body and "曹杨新村社区中心" in rendered.body
     if channel == "email":
         assert rendered.subject and "\n" not in rendered.subject
         assert rendered.html_body.startswith("<!doctype html>")

@@ -164,7 +164,9 @@ def test_dashboard_query_count_is_bounded_and_independent_of_data(client, superu
         ticket(a, status="repairing", stage_due_at=now - dt.timedelta(minutes=i + 1), device=t.device)
     large = _query_count(client, url)
     assert large == small
-    assert large <= 40
+    # A fixed number of queries per figure (each figure's docstring says how many): the HQ page measured 42 with
+    # issue #22's amenity, accessibility, store-report and callback figures; the bound leaves room for two.
+    assert large <= 44
 
 
 def test_overdue_page_lists_50_but_the_csv_has_all(client, superuser, centers):

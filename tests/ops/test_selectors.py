@@ -4,6 +4,8 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from centers.choices import RegionLevel
@@ -45,8 +47,8 @@ def turnaround_data(two_centers):
     for hours in (2, 4, 10):
         delivered(a, base, hours)
     delivered(a, base, 48, channel="mail_in")
-    for hours in (1, 3):
-        delivered(b, base, hours)
+    delivered(b, base, 1)
+    delivered(b, base, 3, paused_customer_minutes=30, paused_parts_minutes=45)
     # Outside the period (delivered 1 April 00:10 Shanghai = 31 March 16:10 UTC): not counted.
     delivered(a, at(2026, 3, 31, 20, 10), 4)
     # Delivered in the last minutes of 31 March local time: counted (1h).
@@ -75,9 +77,22 @@ def test_turnaround_overall_and_scope(turnaround_data, django_assert_num_queries
     with django_assert_num_queries(1):
         overall = selectors.turnaround_overall(center_ids=None, period=MARCH)
     # 1, 1, 2, 3, 4, 10, 48: p50 = 3; p90 rank 5.4 -> 10 + 0.4*38 = 25.2
-    assert overall == {"n": 7, "p50_hours": Decimal("3.00"), "p90_hours": Decimal("25.20")}
+    # the pause totals (business minutes) shown beside it: B's 3 h repair waited 30 on the customer, 45 on parts
+    assert overall == {
+        "n": 7,
+        "p50_hours": Decimal("3.00"),
+        "p90_hours": Decimal("25.20"),
+        "paused_customer_minutes": 30,
+        "paused_parts_minutes": 45,
+    }
     only_a = selectors.turnaround_overall(center_ids=frozenset({a.pk}), period=MARCH)
-    assert only_a == {"n": 5, "p50_hours": Decimal("4.00"), "p90_hours": Decimal("32.80")}
+    assert only_a == {
+        "n": 5,
+        "p50_hours": Decimal("4.00"),
+        "p90_hours": Decimal("32.80"),
+        "paused_customer_minutes": 0,
+        "paused_parts_minutes": 0,
+    }
 
 
 def test_turnaround_trend_is_daily_by_local_date(turnaround_data, django_assert_num_queries):
@@ -97,6 +112,8 @@ def test_turnaround_of_nothing_is_none():
         "n": 0,
         "p50_hours": None,
         "p90_hours": None,
+        "paused_customer_minutes": 0,
+        "paused_parts_minutes": 0,
     }
 
 
@@ -254,6 +271,64 @@ def test_sla_compliance_reads_what_the_state_machine_writes(two_centers, monkeyp
     assert (rows["diagnosing"]["visits"], rows["diagnosing"]["within"]) == (1, 1)
 
 
+def test_sla_compliance_counts_business_minutes_and_falls_back_to_wall_clock_for_old_rows(
+    two_centers, django_assert_max_num_queries
+):
+    a, _b = two_centers
+    # A received-stage visit over a closed night: 17:30 to 09:30 next day is 16 h on the wall clock,
+    # 60 business minutes (30 before closing + 30 after opening): within the 60-minute target.
+    night = ticket(a, status="diagnosing")
+    event(night, "received", "diagnosing", at(2026, 3, 11, 9, 30), entered=at(2026, 3, 10, 17, 30), business=60)
+    # 61 open minutes, although only 50 on the wall clock would pass: business minutes decide.
+    over = ticket(a, status="diagnosing")
+    event(over, "received", "diagnosing", at(2026, 3, 12, 10, 0), entered=at(2026, 3, 12, 9, 10), business=61)
+    # Old rows (no business minutes): the wall clock decides, 45 min within, 90 min not.
+    old_ok, old_late = ticket(a, status="diagnosing"), ticket(a, status="diagnosing")
+    event(old_ok, "received", "diagnosing", at(2026, 3, 13, 9, 45), entered=at(2026, 3, 13, 9, 0))
+    event(old_late, "received", "diagnosing", at(2026, 3, 13, 10, 30), entered=at(2026, 3, 13, 9, 0))
+
+    with django_assert_max_num_queries(2):  # targets + the grouped query: unchanged
+        rows = {r["stage"]: r for r in selectors.sla_compliance_by_stage(center_ids=None, period=MARCH)}
+
+    # the night visit and old_ok are within; over and old_late are not (wall clock would count 1 of the 2 new)
+    assert (rows["received"]["visits"], rows["received"]["within"]) == (4, 2)
+    only_night = {
+        r["stage"]: r
+        for r in selectors.sla_compliance_by_stage(
+            center_ids=None, period=Period(dt.date(2026, 3, 11), dt.date(2026, 3, 11))
+        )
+    }
+    assert (only_night["received"]["visits"], only_night["received"]["within"]) == (1, 1)
+
+
+def test_transitions_write_business_minutes_over_a_closed_night(two_centers, monkeypatch):
+    """The state machine writes the open minutes of the visit (with the calendar the move already loaded)."""
+    from django.utils import timezone as tz
+
+    from repairs.services import ticket_transition
+    from servicehub.actors import actor_for_user
+    from tests.factories.centers import weekly_hours
+    from tests.factories.repairs import walk_in
+
+    a, _b = two_centers
+    weekly_hours(a)  # every day 9:00-18:00
+    desk = actor_for_user(staff(a, "front_desk"))
+    engineer = actor_for_user(staff(a, "engineer", certified=True))
+    clock = {"now": at(2026, 3, 10, 17, 30)}
+    monkeypatch.setattr(tz, "now", lambda: clock["now"])
+    t = walk_in(a, desk)  # received half an hour before closing
+    clock["now"] = at(2026, 3, 11, 9, 30)  # diagnosis starts the next morning: 16 h wall, 60 business minutes
+    with CaptureQueriesContext(connection) as moved:
+        ticket_transition(ticket_id=t.pk, action="start_diagnosis", actor=engineer)
+    # The calendar is loaded at most once per move (none when cached): _event reuses _enter_stage's.
+    assert sum("openinghours" in q["sql"].lower() for q in moved.captured_queries) <= 1
+
+    last = t.events.order_by("-at", "-pk").first()
+    assert (last.from_status, last.time_in_stage, last.business_minutes_in_stage) == ("received", H(16), 60)
+    rows = {r["stage"]: r for r in selectors.sla_compliance_by_stage(center_ids=None, period=MARCH)}
+    assert (rows["received"]["visits"], rows["received"]["within"]) == (1, 1)  # wall clock would say late
+
+
 # --- engineers -----------------------------------------------------------------------------------
 
 
@@ -374,3 +449,22 @@ def test_coverage_agrees_with_the_centers_coverage_summary():
     theirs = coverage_summary()
     assert (mine["cities"], mine["cities_covered"]) == (theirs.cities.total, theirs.cities.covered) == (3, 2)
     assert (mine["counties"], mine["counties_covered"]) == (theirs.counties.total, theirs.counties.covered) == (6, 2)
+
+
+def test_waits_of_delivered_repairs_per_center_in_one_query(two_centers, django_assert_num_queries):
+    # issue #21: the paused time (waiting on the customer / on parts, business minutes) shown apart
+    a, b = two_centers
+    base = at(2026, 3, 10, 9, 0)
+    delivered(a, base, 5, paused_customer_minutes=90, paused_parts_minutes=0)
+    delivered(a, base, 5, paused_customer_minutes=30, paused_parts_minutes=600)
+    delivered(b, base, 5)
+    delivered(a, at(2026, 4, 2, 9), 5, paused_customer_minutes=999)  # another period
+    with django_assert_num_queries(1):
+        rows = selectors.waits_by_center(center_ids=None, period=MARCH)
+    assert rows == [
+        {"center_code": "SHA01", "n": 2, "customer_avg": 60, "parts_avg": 300, "total_minutes": 720},
+        {"center_code": "SHB02", "n": 1, "customer_avg": 0, "parts_avg": 0, "total_minutes": 0},
+    ]
+    assert [r["center_code"] for r in selectors.waits_by_center(center_ids=frozenset({b.pk}), period=MARCH)] == [
+        "SHB02"
+    ]

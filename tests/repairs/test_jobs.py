@@ -97,7 +97,7 @@ def test_sla_watch_flags_and_notifies_each_manager_once_per_breach(ticket, cente
     staff(center, "front_desk")  # not a manager: not told
     overdue(ticket)
     t0 = timezone.now()
-    assert jobs.job_sla_watch(now=t0) == {"new_breaches": 1}
+    assert jobs.job_sla_watch(now=t0) == {"new_breaches": 1, "held": 0}
     breach = SlaBreach.objects.get()
     assert (breach.ticket_id, breach.status) == (ticket.pk, "repairing")
     (mail,) = Notification.objects.filter(kind="sla_breached")
@@ -106,18 +106,21 @@ def test_sla_watch_flags_and_notifies_each_manager_once_per_breach(ticket, cente
     assert mail.dedupe_key == f"sla:{breach.pk}:user:{manager.pk}"
     # the next runs (next periods) see the same breach: nothing new
     later = t0 + dt.timedelta(minutes=settings.JOBS_SLA_WATCH_MINUTES)
-    assert jobs.job_sla_watch(now=later) == {"new_breaches": 0}
+    assert jobs.job_sla_watch(now=later) == {"new_breaches": 0, "held": 0}
     assert Notification.objects.filter(kind="sla_breached").count() == 1
     # a new stage that runs late again is a new breach
     overdue(ticket, minutes=1)
-    assert jobs.job_sla_watch(now=later + dt.timedelta(minutes=settings.JOBS_SLA_WATCH_MINUTES)) == {"new_breaches": 1}
+    assert jobs.job_sla_watch(now=later + dt.timedelta(minutes=settings.JOBS_SLA_WATCH_MINUTES)) == {
+        "new_breaches": 1,
+        "held": 0,
+    }
     assert WebhookDelivery.objects.filter(event_type="ticket.sla_breached").count() == 0  # no subscriber
 
 
 def test_sla_watch_twice_in_one_period_runs_once(ticket):
     overdue(ticket)
     t0 = timezone.now()
-    assert jobs.job_sla_watch(now=t0) == {"new_breaches": 1}
+    assert jobs.job_sla_watch(now=t0) == {"new_breaches": 1, "held": 0}
     assert jobs.job_sla_watch(now=t0) is None
     assert OutboxEvent.objects.filter(type="ticket.sla_breached").count() == 1
 
@@ -157,7 +160,7 @@ def test_a_breach_is_never_recorded_without_its_event(ticket, monkeypatch):
     assert not SlaBreach.objects.exists()  # rolled back with the event
     assert JobRun.objects.get(job="sla_watch").status == "failed"
     # the retry of the failed period records and announces it, once
-    assert jobs.job_sla_watch(now=t0) == {"new_breaches": 1}
+    assert jobs.job_sla_watch(now=t0) == {"new_breaches": 1, "held": 0}
     assert OutboxEvent.objects.filter(type="ticket.sla_breached").count() == 1
 
 

@@ -98,6 +98,7 @@ def _deliver_previous_repair(center, people, device, code, days_ago):
         ("start_repair", people["eng"]),
         ("finish", people["eng"]),
         ("qc_pass", people["eng2"]),
+        ("pay", people["desk"]),
         ("hand_over", people["desk"]),
     )
     type(prev).objects.filter(pk=prev.pk).update(delivered_at=timezone.now() - dt.timedelta(days=days_ago))

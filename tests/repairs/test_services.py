@@ -42,6 +42,7 @@ def test_walk_in_happy_path(center, people, ops, old_device):
         ("start_repair", people["eng"]),
         ("finish", people["eng"]),
         ("qc_pass", people["eng2"]),
+        ("pay", people["desk"]),
         ("hand_over", people["desk"]),
         ("close", people["desk"]),
     )
@@ -90,6 +91,7 @@ def test_appointment_channel(center, people, ops, old_device, customer):
         ("qc_fail", people["eng2"], {"note": "screen flickers"}),
         ("finish", people["eng"]),
         ("qc_pass", people["manager"]),
+        ("pay", people["desk"]),
         ("hand_over", people["desk"]),
     )
     assert t.status == S.DELIVERED
@@ -112,6 +114,7 @@ def test_mail_in_channel_ships_back(people, ops, old_device, customer):
         ("start_repair", eng),
         ("finish", eng),
         ("qc_pass", eng2),
+        ("pay", SYSTEM),  # the customer pays before the parcel leaves (a QR on the tracking page)
         ("ship_back", SYSTEM),
         ("deliver", SYSTEM),
         ("close", SYSTEM),
@@ -147,6 +150,7 @@ def test_collection_point_forwards_to_hub(people, ops, old_device):
         ("finish", hub_eng),
         ("qc_pass", hub_eng2),
         ("ship_back", hub_desk),
+        ("pay", cp_desk),  # paid at the collection point, when the customer picks it up
         ("hand_over", cp_desk),  # the customer picks it up at the collection point
     )
     assert t.status == S.DELIVERED
@@ -167,6 +171,7 @@ def test_on_site_channel(center, people, ops, old_device, customer):
         ("start_repair", people["eng"]),
         ("finish", people["eng"]),
         ("qc_pass", people["eng2"]),
+        ("pay", people["desk"]),
         ("hand_over", people["desk"]),
     )
     assert t.status == S.DELIVERED
@@ -179,7 +184,7 @@ def test_decline_returns_device_unrepaired(center, people, ops, old_device):
     t = run(t, ("start_diagnosis", people["eng"]), ("send_quote", people["eng"], SCREEN), ("decline", people["desk"]))
     assert t.status == S.RETURNING
     assert Quote.objects.get(ticket=t).status == "declined"
-    t = run(t, ("hand_over", people["desk"]))
+    t = run(t, ("pay", people["desk"]), ("hand_over", people["desk"]))
     assert t.status == S.DELIVERED
     assert t.engineer is None
 
@@ -352,6 +357,7 @@ def test_close_refused_while_a_loaner_is_out(center, people, ops, old_device, mo
         ("start_repair", people["eng"]),
         ("finish", people["eng"]),
         ("qc_pass", people["eng2"]),
+        ("pay", people["desk"]),
         ("hand_over", people["desk"]),
     )
     monkeypatch.setattr(loaners.selectors, "ticket_has_open_loan", lambda *, ticket_id: ticket_id == t2.pk)

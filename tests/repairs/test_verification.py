@@ -413,7 +413,9 @@ def test_my_service_sign_in_overview_and_contact_change(
     track = c.get(f"/track/{quoted_ticket.service_no}/")
     assert track.status_code == 200 and track.context["access"] == "me"
     # Contact details change here only.
-    with django_assert_max_num_queries(12):
+    # The save (customer, savepoint, lock, update) and the overview again: tickets, plans, statutory
+    # policy, appointments, loans, surveys, the tickets' balances in one ledger query.
+    with django_assert_max_num_queries(13):
         saved = c.post("/me/", {"email": "wang@example.com", "language": "en", "contact_consent": "on"})
     assert saved.status_code == 200
     customer = Customer.objects.get(phone=VICTIM)

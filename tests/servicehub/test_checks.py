@@ -13,7 +13,7 @@ from servicehub.checks import throttle_cache_is_shared
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCMEM = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-REDIS = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:6379/0"}}
+REDIS = {"default": {"BACKEND": "servicehub.cache.RedisCache", "LOCATION": "redis://127.0.0.1:6379/0"}}
 
 
 @pytest.mark.parametrize(

@@ -156,7 +156,17 @@ def test_every_scheduled_task_is_registered_with_celery():
 
 def test_the_jobs_are_scheduled_by_the_apps_whose_rule_they_apply():
     owners = {}
-    for app in ("servicehub", "centers", "partners", "warranty", "repairs", "loaners", "notifications", "booking"):
+    for app in (
+        "servicehub",
+        "centers",
+        "partners",
+        "warranty",
+        "repairs",
+        "loaners",
+        "notifications",
+        "booking",
+        "outreach",
+    ):
         module = importlib.import_module(f"{app}.tasks")
         for spec in getattr(module, "schedules", list)():
             owners[spec["task"]] = app
@@ -167,6 +177,7 @@ def test_the_jobs_are_scheduled_by_the_apps_whose_rule_they_apply():
         "partners.tasks.idempotency_records_purge": "partners",
         "warranty.tasks.plan_purchases_expire": "warranty",
         "jobs.sla_watch": "repairs",
+        "jobs.express_watch": "repairs",
         "jobs.tickets_auto_close": "repairs",
         "jobs.service_day_reminders": "repairs",
         "jobs.loaners_due_tomorrow": "loaners",
@@ -175,6 +186,8 @@ def test_the_jobs_are_scheduled_by_the_apps_whose_rule_they_apply():
         "jobs.appointment_reminders": "booking",
         "jobs.appointment_no_shows": "booking",
         "jobs.survey_invitations": "booking",
+        "jobs.plan_orders_abandon": "booking",
+        "jobs.event_reminders": "outreach",
     }
     assert set(owners) == {s["task"] for s in schedules.schedule_definitions()}
 
@@ -183,7 +196,7 @@ def test_every_job_task_is_routed_to_the_jobs_queue(settings):
     celery_app.loader.import_default_modules()
     route = MapRoute(settings.CELERY_SPLIT_ROUTES)
     job_tasks = sorted(name for name in celery_app.tasks if name.startswith("jobs."))
-    assert len(job_tasks) == 9
+    assert len(job_tasks) == 12  # + express_watch (#21), plan_orders_abandon (web plan orders), event_reminders (#22)
     assert {name: (route(name) or {}).get("queue") for name in job_tasks} == dict.fromkeys(job_tasks, "jobs")
 
 

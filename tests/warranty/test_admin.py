@@ -91,11 +91,16 @@ def test_counter_sale_creates_a_store_purchase(front_desk, center, device):
     screen_care()
     r = front_desk.post(
         reverse("admin:warranty_planpurchase_sell"),
-        {"imei": device.imei, "plan": screen_care().pk, "center": center.pk, "price": ""},
+        {"imei": device.imei, "plan": screen_care().pk, "center": center.pk, "price": "", "payment_method": "cash"},
     )
     assert r.status_code == 302
     p = PlanPurchase.objects.get()
     assert (p.channel, p.center, p.sold_by, str(p.price_paid)) == ("store", center, front_desk.user, "199.00")
+    # paid at the counter through payments, in the sale's transaction
+    from payments.models import Payment
+
+    paid = Payment.objects.get(plan_purchase=p)
+    assert (paid.method, paid.status, str(paid.amount)) == ("cash", "succeeded", "199.00")
     assert r["Location"] == reverse("admin:warranty_planpurchase_change", args=[p.pk])
 
 
@@ -103,7 +108,8 @@ def test_counter_sale_shows_the_services_refusal_as_a_form_error(front_desk, cen
     product = screen_care()
     old = DeviceFactory(model=DeviceModelFactory(code="MATE60"), sold_at=timezone.now() - dt.timedelta(days=90))
     r = front_desk.post(
-        reverse("admin:warranty_planpurchase_sell"), {"imei": old.imei, "plan": product.pk, "center": center.pk}
+        reverse("admin:warranty_planpurchase_sell"),
+        {"imei": old.imei, "plan": product.pk, "center": center.pk, "payment_method": "cash"},
     )
     assert r.status_code == 200
     assert r.context["form"].non_field_errors()
@@ -113,7 +119,8 @@ def test_counter_sale_shows_the_services_refusal_as_a_form_error(front_desk, cen
 def test_counter_sale_unknown_device_is_a_form_error(front_desk, center):
     product = screen_care()
     r = front_desk.post(
-        reverse("admin:warranty_planpurchase_sell"), {"serial": "NOPE", "plan": product.pk, "center": center.pk}
+        reverse("admin:warranty_planpurchase_sell"),
+        {"serial": "NOPE", "plan": product.pk, "center": center.pk, "payment_method": "cash"},
     )
     assert r.status_code == 200
     assert r.context["form"].non_field_errors()

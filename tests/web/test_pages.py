@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from booking.models import Appointment, CallbackRequest, MailInRequest, OnSiteRequest, PlanOrder, Survey
+from booking.models import Appointment, CallbackRequest, MailInRequest, OnSiteRequest, Survey
 from centers.choices import CenterKind
 from repairs.models import RepairTicket
 from tests.factories.booking import SlotRuleFactory, booking_input, local, next_phone, open_center, tomorrow
@@ -406,21 +406,20 @@ def test_warranty_check_bad_imei_message(en):
     assert 'value="123"' in html and "15 digits" in html
 
 
-def test_checkout_sandbox_buys_plan(en):
+def test_checkout_sandbox_starts_a_qr_order(en):
     device = _device()
     page = en.get("/warranty/checkout/", {"imei": device.imei, "plan": "SCREEN12"}).content.decode()
     assert "SANDBOX" in page
-    response = en.post("/warranty/checkout/", {"imei": device.imei, "plan": "SCREEN12", "card": "4242 4242 4242 4242"})
-    assert response.status_code == 200
-    order = PlanOrder.objects.get()
-    assert order.status == "paid" and order.purchase_id == device.plan_purchases.get().pk
+    response = en.post("/warranty/checkout/", {"imei": device.imei, "plan": "SCREEN12", "method": "wechat_pay"})
+    assert response.status_code == 302 and "/warranty/orders/" in response["Location"]
+    purchase = device.plan_purchases.get()
+    assert (purchase.status, purchase.channel) == ("pending", "web")  # active once paid (tests/payments)
 
 
-def test_checkout_declined_card_buys_nothing(en):
+def test_checkout_without_a_method_asks_for_one_and_buys_nothing(en):
     device = _device()
-    response = en.post("/warranty/checkout/", {"imei": device.imei, "plan": "SCREEN12", "card": "4000 0000 0000 0002"})
-    assert "declined" in response.content.decode()
-    assert PlanOrder.objects.get().status == "failed"
+    response = en.post("/warranty/checkout/", {"imei": device.imei, "plan": "SCREEN12", "method": "card"})
+    assert response.status_code == 400 and "Choose WeChat Pay or Alipay." in response.content.decode()
     assert not device.plan_purchases.exists()
 
 

@@ -21,7 +21,8 @@ def track_extras(ticket):
 
 def track_extras_row(ticket):
     """``(appointment or None, has_survey)``: the ticket row LEFT JOINed to its appointment (and the
-    appointment's center), with whether a survey exists as an EXISTS column; one query."""
+    appointment's center and sign-language video session), with whether a survey exists as an EXISTS
+    column; one query."""
     from django.core.exceptions import ObjectDoesNotExist
     from django.db.models import Exists, OuterRef
 
@@ -30,7 +31,7 @@ def track_extras_row(ticket):
 
     row = (
         RepairTicket.objects.filter(pk=ticket.pk)
-        .select_related("appointment__center")
+        .select_related("appointment__center", "appointment__sign_language_session")
         .annotate(has_survey=Exists(Survey.objects.filter(ticket_id=OuterRef("pk"))))
         .first()
     )
@@ -49,10 +50,23 @@ def track_extras_for(ticket, *, appointment, has_survey: bool) -> dict:
         appointment.ticket = ticket  # appointment_can_change reads the ticket's status: no second query
     return {
         "appointment": appointment,
+        "sign_session": _sign_session(appointment),
         "can_change": appointment is not None and selectors.appointment_can_change(appointment=appointment),
         "deadline": selectors.appointment_change_deadline(appointment=appointment) if appointment else None,
         "survey_open": ticket.status in SURVEY_OPEN_STATUSES and not has_survey,
     }
+
+
+def _sign_session(appointment):
+    """The appointment's sign-language session as the customer sees it (read with the row: no query)."""
+    from django.core.exceptions import ObjectDoesNotExist
+
+    if appointment is None:
+        return None
+    try:
+        return appointment.sign_language_session
+    except ObjectDoesNotExist:
+        return None
 
 
 @register.filter
@@ -91,7 +105,12 @@ def opening_note(center):
     if getattr(center, "is_open_now", False):
         t = now.time().replace(tzinfo=None)
         closes = next(
-            (c for o, c in center_selectors.center_hours_on(center=center, day=now.date()) if o <= t < c), None
+            (
+                c
+                for o, c in center_selectors.center_hours_on(center=center, day=now.date())
+                if center_selectors.interval_holds(o, c, t)
+            ),
+            None,
         )
         return _("until %(time)s") % {"time": closes.strftime("%H:%M")} if closes else ""
     nxt = getattr(center, "next_opening", None)

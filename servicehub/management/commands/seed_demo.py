@@ -11,7 +11,18 @@ import time
 
 from django.core.management.base import BaseCommand
 
-SEED_ORDER = ("centers", "partners", "warranty", "repairs", "loaners")
+SEED_ORDER = (
+    "centers",
+    "partners",
+    "warranty",
+    "repairs",
+    "loaners",
+    "parts",
+    "payments",
+    "returns",
+    "accounting",
+    "outreach",
+)
 
 
 class Command(BaseCommand):

@@ -1,0 +1,1 @@
+"""The REST API of this app (an interface: docs/architecture.md)."""

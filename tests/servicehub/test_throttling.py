@@ -1,0 +1,71 @@
+"""BatchedThrottlesMixin decides exactly as DRF's check_throttles does, with one read and one write."""
+
+import pytest
+from django.core.cache import cache
+from rest_framework.response import Response
+from rest_framework.test import APIRequestFactory
+from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.views import APIView
+
+from servicehub.api.throttling import BatchedThrottlesMixin, KeyThrottle, LookupThrottle, PublicAnonThrottle
+
+RATES = {"anon": "5/min", "tracking": "3/min", "key": "100/min"}
+
+
+class Plain(APIView):
+    authentication_classes = []
+    permission_classes = []
+    throttle_classes = [PublicAnonThrottle, LookupThrottle, KeyThrottle]
+    throttle_scope = "tracking"
+
+    def get(self, request):
+        return Response({"ok": True})
+
+
+class Batched(BatchedThrottlesMixin, Plain):
+    pass
+
+
+@pytest.fixture
+def rates(monkeypatch):
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", RATES)
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def _run(view, addresses):
+    factory = APIRequestFactory()
+    out = []
+    for address in addresses:
+        response = view.as_view()(factory.get("/x/", REMOTE_ADDR=address))
+        out.append((response.status_code, response.get("Retry-After")))
+    return out
+
+
+def test_same_answers_as_drf_for_the_same_requests(rates):
+    # Two addresses, interleaved: the lookup rate (3) refuses first, then the anon rate would too.
+    addresses = ["10.0.0.1", "10.0.0.2"] * 4 + ["10.0.0.1"] * 3
+    plain = _run(Plain, addresses)
+    cache.clear()
+    batched = _run(Batched, addresses)
+    assert batched == plain
+    assert [code for code, _wait in plain].count(429) == 5  # the control: the rates did refuse
+
+
+def test_refused_requests_count_as_drf_counts_them(rates):
+    _run(Batched, ["10.0.0.9"] * 4)  # 3 allowed, the 4th refused by the lookup rate
+    assert len(cache.get("throttle_tracking_10.0.0.9")) == 3
+    assert len(cache.get("throttle_anon_10.0.0.9")) == 4  # the anon rate still allowed (and counted) it
+
+
+def test_one_read_and_one_write_per_request(rates, monkeypatch):
+    calls = []
+    for name in ("get", "set", "get_many", "set_many"):
+        real = getattr(cache, name)
+        monkeypatch.setattr(cache, name, lambda *a, _n=name, _r=real, **k: (calls.append(_n), _r(*a, **k))[1])
+    _run(Batched, ["10.0.0.3"])
+    assert calls == ["get_many", "set_many"]
+    calls.clear()
+    _run(Plain, ["10.0.0.3"])
+    assert calls == ["get", "set", "get", "set"]  # the control: what DRF does
