@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from repairs.models import RepairTicket
 from tests.factories.centers import weekly_hours
@@ -53,11 +54,16 @@ def test_a_late_check_in_promises_the_next_business_day_on_receipt_and_tracking_
     # the desk checks a cracked screen in five minutes before closing
     page.goto("/admin/repairs/repairticket/checkin/")
     scan(page, device.imei)
+    expect(page.locator("#id_phone")).to_be_focused(
+        timeout=20_000
+    )  # the cursor moves there after the lookup (autofocus)
     page.keyboard.type("138 0013 8000")
     page.locator("#id_name").fill("王小明")
     page.locator("#id_fault_category").select_option("screen")
     page.locator("#check-in-button").click()
-    page.wait_for_url(re.compile(r"/receipt/\?checked_in=1$"))
+    expect(page).to_have_url(
+        re.compile(r"/receipt/\?checked_in=1$"), timeout=20_000
+    )  # on failure, says where it stayed
 
     # 5 minutes today + 85 on the next business day (8 Oct, after the National Day holidays), quarter hour
     ticket = RepairTicket.objects.get()

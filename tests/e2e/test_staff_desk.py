@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from booking.models import Appointment
 from repairs import services
@@ -69,7 +70,12 @@ def doc_shot(page, name: str) -> None:
 
 
 def scan(page, imei: str) -> None:
-    """What a barcode scanner does: type the digits into the focused field and press Enter."""
+    """What a barcode scanner does: type the digits into the focused field and press Enter.
+
+    Chromium applies ``autofocus`` after the page has loaded, on a later rendering step: on a busy machine
+    the keys can come first and land nowhere, so wait for the IMEI field to hold the cursor, as a person does.
+    """
+    expect(page.locator("#id_imei")).to_be_focused(timeout=20_000)
     page.keyboard.type(imei)
     page.keyboard.press("Enter")
     page.wait_for_load_state()
