@@ -111,7 +111,7 @@ def main() -> None:
             client.get(paths[args.cprofile]())
         prof.disable()
         buf = io.StringIO()
-        pstats.Stats(prof, stream=buf).sort_stats("cumulative").print_stats(25)
+        pstats.Stats(prof, stream=buf).sort_stats("cumulative").print_stats(int(os.environ.get("CPROFILE_ROWS", "25")))
         result["cprofile"] = buf.getvalue()
     print(json.dumps(result, indent=2))
 

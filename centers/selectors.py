@@ -325,6 +325,10 @@ PUBLIC_CACHE_SECONDS = 600
 CENTER_CODE_MAX_LENGTH = ServiceCenter._meta.get_field("code").max_length or 32
 _CACHE_SCHEMA = "1"  # bump when the cached shape changes (entries of old code are then ignored)
 NETWORK_VERSION_KEY = "centers:v:*"
+# Changes with *any* center's version (``center_cache_bump`` sets it on every write, one center or all): what
+# lists many centers (the search pages, ``web.find``) is cached under it. "@" is not in a center code's cache
+# form (``cache_code`` digests such codes), so no center's version key can be this one.
+DIRECTORY_VERSION_KEY = "centers:v:@directory"
 
 
 _KEY_SAFE = re.compile(r"[A-Za-z0-9._-]{1,32}")
@@ -361,6 +365,16 @@ def center_cache_version_created(*, code: str) -> tuple[str, bool]:
             created = created or (added and key == keys[1])
             got[key] = cache.get(key) or "0"
     return f"{got[keys[0]]}.{got[keys[1]]}", created
+
+
+def directory_cache_version() -> str:
+    """The version of the whole directory: a new token after any write of any center, its hours or exceptions
+    (``centers.services.center_cache_bump``). One cache read; created on first use."""
+    version = cache.get(DIRECTORY_VERSION_KEY)
+    if version is None:
+        cache.add(DIRECTORY_VERSION_KEY, uuid.uuid4().hex[:12], timeout=None)
+        version = cache.get(DIRECTORY_VERSION_KEY) or "0"
+    return version
 
 
 def center_cache_forget(*, code: str) -> None:

@@ -47,7 +47,7 @@ from .models import (
     StoreReportPhoto,
 )
 from .photos import photo_clean, photos_check_count
-from .selectors import NETWORK_VERSION_KEY, center_version_key, phone_digits, region_province
+from .selectors import DIRECTORY_VERSION_KEY, NETWORK_VERSION_KEY, center_version_key, phone_digits, region_province
 
 # --- public data cache -----------------------------------------------------------------
 
@@ -57,10 +57,15 @@ def center_cache_bump(*, code: str | None = None) -> None:
 
     Deferred to after the surrounding transaction commits (at once outside one), so a reader
     never caches the old rows under the new version. Every write of a center, its hours or
-    exceptions, and every bulk write of Service Days or an import calls this; the admin too.
+    exceptions, and every bulk write of Service Days or an import calls this; the admin too. The directory
+    version (what lists of many centers are cached under: ``web.find``) changes with every call.
     """
     key = NETWORK_VERSION_KEY if code is None else center_version_key(code)
-    transaction.on_commit(lambda: cache.set(key, uuid.uuid4().hex[:12], timeout=None), robust=True)
+
+    def bump() -> None:
+        cache.set_many({key: uuid.uuid4().hex[:12], DIRECTORY_VERSION_KEY: uuid.uuid4().hex[:12]}, timeout=None)
+
+    transaction.on_commit(bump, robust=True)
 
 
 # --- regions -------------------------------------------------------------------
@@ -188,6 +193,8 @@ def regions_load(*, rows: list[dict] | None = None) -> RegionLoadResult:
                     changed, ["name", "level", "parent_id", "lat", "lng", "is_placeholder"], batch_size=1000
                 )
                 updated += len(changed)
+        if created or updated:
+            center_cache_bump()  # region names and places are part of every cached center page and search
     return RegionLoadResult(created=created, updated=updated, total=len(wanted))
 
 

@@ -65,6 +65,7 @@ PAGES = {
     "centers form": lambda c: "/centers/",
     "centers near me": lambda c: "/centers/?lat=31.2300&lng=121.4700",
     "centers by place name": lambda c: "/centers/?q=上海市黄浦区",
+    "centers by county name": lambda c: "/centers/?q=黄浦区",
     "centers by name": lambda c: "/centers/?q=Huangpu",
     "center detail": lambda c: f"/centers/{c.code}/",
     "book: choose a center": lambda c: "/book/",
@@ -84,6 +85,7 @@ EXPECTED = {
     "centers form": 0,
     "centers near me": 3,  # centers by distance, their hours, their dated exceptions (next opening)
     "centers by place name": 5,  # region by exact name, cpca's region, centers, hours, exceptions
+    "centers by county name": 4,  # region by exact name, centers, hours, exceptions; 0 when cached
     "centers by name": 4,  # region by exact name (none), centers by name, hours, exceptions
     "center detail": 4,  # center + hours + exceptions + Service Days; 0 when cached
     "book: choose a center": 0,  # a search box: no list of centers until the customer searches
@@ -96,7 +98,13 @@ EXPECTED = {
     "board": 3,  # center, counts per status, rows; then 1 (counts) when unchanged
     "board body": 3,
 }
-WARM = {"center detail": 0, "board": 1, "board body": 1}
+WARM = {
+    "center detail": 0,
+    "board": 1,
+    "board body": 1,
+    "centers by county name": 0,  # web.find: the page of places under the directory version
+    "centers by place name": 2,  # cpca's reading of an address is not cached: the two region look-ups
+}
 
 
 @pytest.mark.parametrize("name", list(PAGES))
