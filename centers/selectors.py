@@ -97,15 +97,17 @@ def _prefetched(center, name):
     return cache.get(name)
 
 
-def center_hours_on(*, center, day: date) -> list[tuple[time, time]]:
+def center_hours_on(*, center, day: date, exceptions: list[Any] | None = None) -> list[tuple[time, time]]:
     """The center's opening intervals on a local date; ``[]`` = closed.
 
     A dated exception (closed, or special hours such as Spring Festival) replaces the weekly
     hours of that day entirely. Several weekly rows on one weekday make a lunch break.
-    Uses prefetched ``opening_hours`` / ``opening_exceptions`` when present (no query). National holidays
-    and make-up working days apply as in ``centers.calendar`` (unless ``opens_on_public_holidays``).
+    Uses prefetched ``opening_hours`` / ``opening_exceptions`` when present (no query), or the dated
+    ``exceptions`` given (a list that covers ``day``). National holidays and make-up working days apply as in
+    ``centers.calendar`` (unless ``opens_on_public_holidays``).
     """
-    exceptions = _prefetched(center, "opening_exceptions")
+    if exceptions is None:
+        exceptions = _prefetched(center, "opening_exceptions")
     if exceptions is not None:
         exception = next((e for e in exceptions if e.date == day), None)
     else:
@@ -133,7 +135,7 @@ def interval_holds(opens: time, closes: time, t: time) -> bool:
     return opens <= t < closes if opens < closes else opens <= t
 
 
-def center_is_open(*, center, at: datetime | None = None) -> bool:
+def center_is_open(*, center, at: datetime | None = None, exceptions: list[Any] | None = None) -> bool:
     """Is the (active) center open at ``at`` (default now), judged in its local time?
 
     Intervals are half-open: open at ``opens``, closed at ``closes``. The day's hours follow the national
@@ -144,10 +146,11 @@ def center_is_open(*, center, at: datetime | None = None) -> bool:
         return False
     now = local_now(at)
     t = now.time().replace(tzinfo=None)
-    if any(interval_holds(opens, closes, t) for opens, closes in center_hours_on(center=center, day=now.date())):
+    today = center_hours_on(center=center, day=now.date(), exceptions=exceptions)
+    if any(interval_holds(opens, closes, t) for opens, closes in today):
         return True
-    yesterday = now.date() - timedelta(days=1)
-    return any(t < closes <= opens for opens, closes in center_hours_on(center=center, day=yesterday))
+    yesterday = center_hours_on(center=center, day=now.date() - timedelta(days=1), exceptions=exceptions)
+    return any(t < closes <= opens for opens, closes in yesterday)
 
 
 def center_next_opening(*, center, at: datetime | None = None, days: int = 8) -> datetime | None:
@@ -323,7 +326,7 @@ def centers_nearest(
 
 PUBLIC_CACHE_SECONDS = 600
 CENTER_CODE_MAX_LENGTH = ServiceCenter._meta.get_field("code").max_length or 32
-_CACHE_SCHEMA = "1"  # bump when the cached shape changes (entries of old code are then ignored)
+_CACHE_SCHEMA = "2"  # bump when the cached shape changes (entries of old code are then ignored)
 NETWORK_VERSION_KEY = "centers:v:*"
 # Changes with *any* center's version (``center_cache_bump`` sets it on every write, one center or all): what
 # lists many centers (the search pages, ``web.find``) is cached under it. "@" is not in a center code's cache
@@ -385,10 +388,10 @@ def center_cache_forget(*, code: str) -> None:
 
 def _center_public_detail_query(*, code: str, today: date, at: datetime | None) -> ServiceCenter | None:
     qs = with_hours(centers_search(at=at)).prefetch_related(
-        Prefetch(
+        Prefetch(  # from yesterday: an overnight interval of yesterday's may still hold (is_open_now)
             "opening_exceptions",
-            queryset=OpeningException.objects.filter(date__gte=today).order_by("date"),
-            to_attr="upcoming_exceptions",
+            queryset=OpeningException.objects.filter(date__gte=today - timedelta(days=1)).order_by("date"),
+            to_attr="recent_exceptions",
         ),
         Prefetch(
             "service_days",
@@ -396,22 +399,18 @@ def _center_public_detail_query(*, code: str, today: date, at: datetime | None) 
             to_attr="upcoming_service_days",
         ),
     )
-    return qs.filter(code=code).first()
+    center = qs.filter(code=code).first()
+    if center is not None:  # what the page and the API list: today on
+        recent: list[OpeningException] = center.recent_exceptions  # a Prefetch to_attr
+        center.upcoming_exceptions = [e for e in recent if e.date >= today]  # type: ignore[attr-defined]
+    return center
 
 
 def _open_from_prefetched(center: ServiceCenter, now: datetime) -> bool:
-    """``open_at_q`` on a center whose weekly hours and upcoming exceptions are prefetched."""
-    if not center.active:
-        return False
-    today, t = now.date(), now.time().replace(tzinfo=None)
-    # A Prefetch(to_attr=...) list: django-stubs types it on the queryset's rows, not on a plain ServiceCenter.
-    upcoming: list[OpeningException] = center.upcoming_exceptions  # type: ignore[attr-defined]
-    exception = next((e for e in upcoming if e.date == today), None)
-    if exception is not None:
-        if exception.closed or exception.opens is None or exception.closes is None:
-            return False  # open exceptions always carry both times (a check constraint)
-        return exception.opens <= t < exception.closes
-    return any(h.weekday == today.weekday() and h.opens <= t < h.closes for h in center.opening_hours.all())
+    """``open_at_q`` on a center whose weekly hours and exceptions from yesterday on are prefetched: the
+    national holidays, make-up working days and yesterday's overnight interval included (``center_is_open``)."""
+    recent: list[OpeningException] = center.recent_exceptions  # type: ignore[attr-defined]  # Prefetch to_attr
+    return center_is_open(center=center, at=now, exceptions=recent)
 
 
 def center_public_detail(*, code: str, at: datetime | None = None) -> ServiceCenter | None:

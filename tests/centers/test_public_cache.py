@@ -220,3 +220,26 @@ def test_any_other_code_becomes_a_digest_a_cache_accepts(code, recwarn):
     if code.isprintable() and code.isascii():  # (a NUL never reaches a view: servicehub.nul)
         selectors.center_public_detail(code=code[:32])  # no CacheKeyWarning (memcached would refuse the key)
     assert not [w for w in recwarn.list if "CacheKeyWarning" in w.category.__name__]
+
+
+def test_the_cached_center_is_closed_on_a_national_holiday_like_the_sql_twin(db):
+    # Every day 9-18, not a flagship: closed through National Day (1-7 October 2026), open on 8 October.
+    center = open_center(name="Holiday Center", opens=dt.time(9), closes=dt.time(18))
+    assert center.opens_on_public_holidays is False
+    for day, expected in ((dt.date(2026, 10, 1), False), (dt.date(2026, 10, 8), True)):
+        at = local(day, 10)
+        assert selectors.centers_search(at=at).get(pk=center.pk).is_open_now is expected
+        assert selectors.center_public_detail(code=center.code, at=at).is_open_now is expected, day
+
+
+def test_the_cached_center_is_open_in_the_small_hours_of_an_overnight_interval(db, commit):
+    center = open_center(name="Night Center", opens=dt.time(20), closes=dt.time(2))  # 20:00-02:00 every day
+    day = dt.date(2026, 11, 12)
+    assert selectors.center_public_detail(code=center.code, at=local(day, 1)).is_open_now is True
+    assert selectors.center_public_detail(code=center.code, at=local(day, 3)).is_open_now is False
+    with commit():  # yesterday closed by an exception: nothing carries over into today's small hours
+        services.opening_exception_set(center_id=center.pk, day=day - dt.timedelta(days=1), closed=True)
+    detail = selectors.center_public_detail(code=center.code, at=local(day, 1))
+    assert detail.is_open_now is False
+    assert selectors.centers_search(at=local(day, 1)).get(pk=center.pk).is_open_now is False  # the SQL twin agrees
+    assert [e.date for e in detail.upcoming_exceptions] == []  # yesterday's is not "upcoming"
