@@ -40,6 +40,7 @@ from django.utils.translation import get_language
 from servicehub.dbrouter import primary_reads
 
 from .calendar import NATIONAL_HOLIDAYS, NATIONAL_MAKEUP_WORKDAYS, BusinessCalendar, calendar_build
+from .calendar import is_open as calendar_is_open
 from .choices import CenterKind, RegionLevel
 from .geo import EARTH_RADIUS_KM, bounding_box
 from .models import OpeningException, OpeningHours, Region, ServiceCenter, ServiceDay, StaffMembership
@@ -249,8 +250,13 @@ def centers_search(
     region: Region | None = None,
     at: datetime | None = None,
     active_only: bool = True,
+    annotate_open: bool = True,
 ) -> QuerySet[ServiceCenter]:
     """Centers matching the filters, annotated with ``is_open_now`` (and ``distance_km`` with ``near``).
+
+    ``annotate_open=False`` leaves ``is_open_now`` out of the SQL (unless ``open_now`` filters on it): the
+    caller works it out from the cached calendars (``centers_set_open_now``), which costs no query when they
+    are cached, where the annotation is a tree of EXISTS subqueries Django builds and compiles every time.
 
     With ``near`` the rows are limited to ``radius_km`` by an indexed bounding box on (lat, lng)
     and then the exact haversine distance, and sorted by distance (ties by code); ``radius_km=None``
@@ -270,7 +276,8 @@ def centers_search(
     if region is not None:
         level_field = _LEVEL_FIELD.get(region.level, "region")
         qs = qs.filter(**{level_field: region})
-    qs = qs.annotate(is_open_now=ExpressionWrapper(open_at_q(at), output_field=BooleanField()))
+    if annotate_open or open_now:
+        qs = qs.annotate(is_open_now=ExpressionWrapper(open_at_q(at), output_field=BooleanField()))
     if open_now:
         qs = qs.filter(is_open_now=True)
     if near is None:
@@ -289,9 +296,14 @@ def centers_search(
     )
 
 
+def hours_prefetch() -> Prefetch:
+    """The weekly hours in the order pages and the API list them."""
+    return Prefetch("opening_hours", queryset=OpeningHours.objects.order_by("weekday", "opens"))
+
+
 def with_hours(qs: QuerySet[ServiceCenter]) -> QuerySet[ServiceCenter]:
     """Prefetch the weekly hours (one extra query for any number of centers)."""
-    return qs.prefetch_related(Prefetch("opening_hours", queryset=OpeningHours.objects.order_by("weekday", "opens")))
+    return qs.prefetch_related(hours_prefetch())
 
 
 def centers_nearest(
@@ -529,16 +541,8 @@ def center_calendars(*, centers: Iterable[ServiceCenter], today: date | None = N
     rows = {c.pk: c for c in centers}
     if not rows:
         return {}
-    version_keys = [NETWORK_VERSION_KEY] + [center_version_key(c.code) for c in rows.values()]
-    versions = cache.get_many(version_keys)
-    for key in version_keys:
-        if key not in versions:
-            cache.add(key, uuid.uuid4().hex[:12], timeout=None)
-            versions[key] = cache.get(key) or "0"
-    network = versions[NETWORK_VERSION_KEY]
-    keys = {
-        pk: _calendar_key(c.code, f"{network}.{versions[center_version_key(c.code)]}", today) for pk, c in rows.items()
-    }
+    versions = center_cache_versions(centers=rows.values())
+    keys = {pk: _calendar_key(c.code, versions[pk], today) for pk, c in rows.items()}
     found = cache.get_many(list(keys.values()))
     out: dict[int, BusinessCalendar] = {}
     missing = []
@@ -570,6 +574,52 @@ def center_calendars(*, centers: Iterable[ServiceCenter], today: date | None = N
             fresh[keys[pk]] = out[pk]
         cache.set_many(fresh, CALENDAR_CACHE_SECONDS)
     return out
+
+
+def center_cache_versions(*, centers: Iterable[ServiceCenter]) -> dict[int, str]:
+    """``{center_id: version}`` (network version + center version, as ``center_cache_version``) for existing
+    centers: one ``get_many``, and an ``add`` for each version not made yet."""
+    rows = list(centers)
+    version_keys = [NETWORK_VERSION_KEY] + [center_version_key(c.code) for c in rows]
+    versions = cache.get_many(version_keys)
+    for key in version_keys:
+        if key not in versions:
+            cache.add(key, uuid.uuid4().hex[:12], timeout=None)
+            versions[key] = cache.get(key) or "0"
+    network = versions[NETWORK_VERSION_KEY]
+    return {c.pk: f"{network}.{versions[center_version_key(c.code)]}" for c in rows}
+
+
+def centers_set_open_now(centers: Iterable[ServiceCenter], *, at: datetime | None = None) -> None:
+    """Set ``is_open_now`` on each center from its business calendar (``center_calendars``: no query when
+    cached, else two for all of them), judged as ``open_at_q`` judges it (tests compare the two)."""
+    rows = list(centers)
+    now = local_now(at)
+    calendars = center_calendars(centers=rows, today=now.date())
+    for c in rows:
+        c.is_open_now = c.active and calendar_is_open(calendars[c.pk], now)
+
+
+def centers_rendered(
+    *, centers: list[ServiceCenter], kind: str, render: Callable[[list[ServiceCenter]], list[Any]]
+) -> list[Any]:
+    """``render(rows)`` of these centers, row by row from the cache: each row is cached under its center's
+    version and the language (a write of the center, its hours or exceptions gives a new version), and
+    ``render`` is called once, for the rows missing. What depends on the request (distance, open now) is the
+    caller's to lay over the rows."""
+    if not centers:
+        return []
+    versions = center_cache_versions(centers=centers)
+    language = get_language()
+    keys = [f"centers:row:{_CACHE_SCHEMA}:{versions[c.pk]}:{cache_code(c.code)}:{kind}:{language}" for c in centers]
+    found = cache.get_many(keys)
+    missing = [i for i, key in enumerate(keys) if key not in found]
+    if missing:
+        with primary_reads():
+            fresh = render([centers[i] for i in missing])
+        cache.set_many({keys[i]: row for i, row in zip(missing, fresh, strict=True)}, PUBLIC_CACHE_SECONDS)
+        found.update({keys[i]: row for i, row in zip(missing, fresh, strict=True)})
+    return [found[key] for key in keys]
 
 
 def center_calendar(*, center: ServiceCenter, today: date | None = None) -> BusinessCalendar:

@@ -53,6 +53,9 @@ class FindResult:
     has_more: bool = False
     page: int = 1
     other_regions: list = field(default_factory=list)  # same name elsewhere ("朝阳区": Beijing, Changchun)
+    # Set when the places are the cached ones of a region (the directory version is in it): pages may cache
+    # what they render of them under it, with the minute (open now, "opens Mon 09:00") and the language.
+    cache_key: str = ""
 
 
 def region_full_name(region: Region) -> str:
@@ -160,6 +163,7 @@ def _find(*, q: str, near, service: str | None, page: int, at: dt.datetime | Non
             with primary_reads():  # never cache a lagging replica's rows under the new version
                 result = in_region(region, page)
             cache.set(key, result, center_selectors.PUBLIC_CACHE_SECONDS)
+        result.cache_key = key
         result.other_regions = [region_full_name(r) for r in others]  # the same name elsewhere: q's, not cached
         return result
     qs = base().filter(Q(name__icontains=q) | Q(address__icontains=q))

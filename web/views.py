@@ -163,6 +163,11 @@ def _find_context(request, form, result) -> dict:
 def centers(request):
     form, result = _find(request)
     context = _find_context(request, form, result)
+    if result is not None and result.cache_key:
+        # The cards of a region's cached places are the same for everyone within the minute (open now and
+        # "opens Mon 09:00" are minute by minute): rendered once per minute and language.
+        minute = center_selectors.local_now().strftime("%Y%m%d%H%M")
+        context["cards_cache_key"] = f"{result.cache_key}:{minute}"
     template = "web/_center_results.html" if request.htmx else "web/centers.html"
     return render(request, template, context)
 

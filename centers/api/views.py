@@ -7,7 +7,7 @@ import hashlib
 import json
 import time
 
-from django.db.models import Count, Window
+from django.db.models import Count, Window, prefetch_related_objects
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -113,6 +113,11 @@ class WindowCountPagination(PageNumberPagination):
 NOT_FOUND = problem("not_found: no active center with this code.")
 
 
+def _distance(center) -> float | None:
+    d = getattr(center, "distance_km", None)
+    return None if d is None else round(d, 3)
+
+
 class CenterListView(GenericAPIView):
     public = True
     filter_backends: list = []
@@ -125,7 +130,8 @@ class CenterListView(GenericAPIView):
         description=(
             "Active sites of the network. With `near`, only those within `radius_km` (default "
             f"{DEFAULT_RADIUS_KM:g}, at most {MAX_RADIUS_KM:g}) are returned, nearest first, each with "
-            "`distance_km`; otherwise ordered by code. Two SQL queries whatever the filters."
+            "`distance_km`; otherwise ordered by code. One SQL query whatever the filters once the centers shown are "
+            "cached (their rendering and business calendars, per center version), at most four before."
         ),
         parameters=[
             OpenApiParameter(
@@ -164,18 +170,30 @@ class CenterListView(GenericAPIView):
             region = selectors.region_by_adcode(adcode=params["region"])
             if region is None:
                 raise serializers.ValidationError({"region": [_("Unknown adcode.")]})
-        qs = selectors.with_hours(
-            selectors.centers_search(
-                near=params.get("near"),
-                radius_km=params.get("radius_km"),
-                kind=params.get("kind"),
-                service=params.get("service"),
-                open_now=params["open_now"],
-                region=region,
-            )
+        qs = selectors.centers_search(
+            near=params.get("near"),
+            radius_km=params.get("radius_km"),
+            kind=params.get("kind"),
+            service=params.get("service"),
+            open_now=params["open_now"],
+            region=region,
+            annotate_open=False,  # from the cached calendars below (the open_now filter keeps it in the SQL)
         )
         page = self.paginate_queryset(qs)
-        return self.get_paginated_response(CenterSerializer(page, many=True).data)
+        if not params["open_now"]:
+            selectors.centers_set_open_now(page)
+
+        def render(rows):  # only the rows not cached yet: their weekly hours in one query
+            prefetch_related_objects(rows, selectors.hours_prefetch())
+            return [dict(r) for r in CenterSerializer(rows, many=True).data]
+
+        # Each center rendered once per version and language; distance and open now are this request's.
+        rows = selectors.centers_rendered(centers=page, kind="api-list", render=render)
+        data = [
+            {**row, "is_open_now": bool(c.is_open_now), "distance_km": _distance(c)}
+            for c, row in zip(page, rows, strict=True)
+        ]
+        return self.get_paginated_response(data)
 
 
 class CenterDetailView(APIView):

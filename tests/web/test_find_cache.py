@@ -136,3 +136,26 @@ def test_another_region_of_the_same_name_is_named_on_the_cached_page_too(center)
     second = find_places(q=COUNTY)  # cached
     assert second.other_regions == first.other_regions == ["乌鲁木齐市" + COUNTY]
     assert _codes(second) == [center.code]
+
+
+def test_the_cards_are_rendered_once_a_minute_and_show_the_clock(client, center, monkeypatch, settings):
+    settings.LANGUAGE_CODE = "en"
+    day = dt.date(2026, 11, 12)
+    monkeypatch.setattr(timezone, "now", lambda: local(day, 17, 59))
+    assert "Open now" in client.get("/centers/", {"q": COUNTY}, HTTP_ACCEPT_LANGUAGE="en").text
+    monkeypatch.setattr(timezone, "now", lambda: local(day, 18))
+    page = client.get("/centers/", {"q": COUNTY}, HTTP_ACCEPT_LANGUAGE="en").text
+    assert "Closed now" in page and "Open now" not in page
+
+
+def test_a_renamed_center_shows_on_the_cards_at_once(client, center, commit):
+    assert "Huangpu Center" in client.get("/centers/", {"q": COUNTY}).text
+    with commit():
+        services.center_update(center_id=center.pk, name="Renamed Huangpu Center")
+    assert "Renamed Huangpu Center" in client.get("/centers/", {"q": COUNTY}).text
+
+
+def test_the_cards_are_cached_per_language(client, center):
+    english = client.get("/centers/", {"q": COUNTY}, HTTP_ACCEPT_LANGUAGE="en").text
+    chinese = client.get("/centers/", {"q": COUNTY}, HTTP_ACCEPT_LANGUAGE="zh-hans").text
+    assert "Book a time here" in english and "Book a time here" not in chinese
