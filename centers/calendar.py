@@ -232,7 +232,14 @@ def epoch_minute(at: datetime) -> int:
 def is_open(cal: BusinessCalendar, at: datetime) -> bool:
     """Is the center open at ``at`` (intervals are half-open: open at the opening minute, closed at closing)?"""
     minute, _frac = _split(at)
-    cal._cover(minute, minute)
+    day_n, of_day = divmod(minute, DAY)
+    if not cal._lo <= day_n < cal._hi:
+        # Not compiled around it (a calendar fresh from the cache): today's and yesterday's intervals answer
+        # it, with no window of 74 days compiled for one question (the centers list asks it of every row).
+        today = date.fromordinal(_EPOCH_ORD + day_n)
+        if any(s <= of_day < e for s, e in cal.day_intervals(today)):
+            return True
+        return any(of_day + DAY < e for _s, e in cal.day_intervals(today - timedelta(days=1)))
     return cal._position(minute)[1]
 
 

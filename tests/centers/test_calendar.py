@@ -23,6 +23,7 @@ from centers.calendar import (
     add_business_minutes,
     business_minutes_between,
     calendar_build,
+    epoch_minute,
     is_open,
     next_open,
 )
@@ -171,6 +172,21 @@ def test_is_open_and_next_open_agree_with_brute_force(data, offset):
     brute = Brute(*source)
     assert is_open(cal, at) is brute.open_at(at)
     assert next_open(cal, at) == brute.add(at, 0)
+
+
+@FAST
+@given(data=calendars(), offset=st.integers(0, 2 * 1440 * 12))
+def test_is_open_answers_the_same_from_a_fresh_calendar_and_a_compiled_window(data, offset):
+    # A calendar fresh from the cache answers from two days' intervals; a compiled one from its window.
+    base, cal, source = data
+    at = _start(base, offset)
+    fresh = pickle.loads(pickle.dumps(cal))
+    assert fresh._hi == fresh._lo  # nothing compiled
+    direct = is_open(fresh, at)
+    assert fresh._hi == fresh._lo  # and the question compiled nothing
+    next_open(cal, at)  # compiles a window around ``at``
+    assert cal._lo <= epoch_minute(at) // 1440 < cal._hi
+    assert direct is is_open(cal, at) is Brute(*source).open_at(at)
 
 
 @FAST
