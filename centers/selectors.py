@@ -277,9 +277,8 @@ def centers_search(
         level_field = _LEVEL_FIELD.get(region.level, "region")
         qs = qs.filter(**{level_field: region})
     if annotate_open or open_now:
-        qs = qs.annotate(is_open_now=ExpressionWrapper(open_at_q(at), output_field=BooleanField()))
-    if open_now:
-        qs = qs.filter(is_open_now=True)
+        annotated = qs.annotate(is_open_now=ExpressionWrapper(open_at_q(at), output_field=BooleanField()))
+        qs = annotated.filter(is_open_now=True) if open_now else annotated
     if near is None:
         return qs.order_by("code")
     lat, lng = near
@@ -597,7 +596,7 @@ def centers_set_open_now(centers: Iterable[ServiceCenter], *, at: datetime | Non
     now = local_now(at)
     calendars = center_calendars(centers=rows, today=now.date())
     for c in rows:
-        c.is_open_now = c.active and calendar_is_open(calendars[c.pk], now)
+        c.is_open_now = c.active and calendar_is_open(calendars[c.pk], now)  # type: ignore[attr-defined]  # set here
 
 
 def centers_rendered(
