@@ -138,7 +138,11 @@ def prime(port: int, paths: list[str]) -> None:
 
 
 def wrk(port: int, paths: list[str], seconds: int, out: Path, name: str) -> dict:
-    if name.split("-", 1)[-1] in ("center_detail_api", "center_page", "board_body", "board_page"):
+    # What a running site keeps warm (10-minute TTLs, per center / directory version): every center's page and
+    # board, every region's search answer, every center's rendered row and calendar (nearest: the positions
+    # are new each time, the centers around them are not).
+    primed = ("center_detail_api", "center_page", "board_body", "board_page", "centers_text_search", "nearest_10")
+    if name.split("-", 1)[-1] in primed:
         prime(port, paths)
     pfile = out / f"{name}.paths"
     pfile.write_text("\n".join(paths) + "\n")

@@ -605,7 +605,12 @@ def centers_rendered(
     """``render(rows)`` of these centers, row by row from the cache: each row is cached under its center's
     version and the language (a write of the center, its hours or exceptions gives a new version), and
     ``render`` is called once, for the rows missing. What depends on the request (distance, open now) is the
-    caller's to lay over the rows."""
+    caller's to lay over the rows.
+
+    The rows missing are read again from the primary *after* their versions were read, with their region, and
+    ``render`` gets those: rows read before (the caller's page, perhaps on a lagging replica) could predate a
+    write whose new version is already set, and would be cached under it.
+    """
     if not centers:
         return []
     versions = center_cache_versions(centers=centers)
@@ -615,9 +620,11 @@ def centers_rendered(
     missing = [i for i, key in enumerate(keys) if key not in found]
     if missing:
         with primary_reads():
-            fresh = render([centers[i] for i in missing])
-        cache.set_many({keys[i]: row for i, row in zip(missing, fresh, strict=True)}, PUBLIC_CACHE_SECONDS)
-        found.update({keys[i]: row for i, row in zip(missing, fresh, strict=True)})
+            current = ServiceCenter.objects.select_related("region").in_bulk([centers[i].pk for i in missing])
+            rendered = render([current[centers[i].pk] for i in missing])
+        fresh = {keys[i]: row for i, row in zip(missing, rendered, strict=True)}
+        cache.set_many(fresh, PUBLIC_CACHE_SECONDS)
+        found.update(fresh)
     return [found[key] for key in keys]
 
 

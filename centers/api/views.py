@@ -131,7 +131,7 @@ class CenterListView(GenericAPIView):
             "Active sites of the network. With `near`, only those within `radius_km` (default "
             f"{DEFAULT_RADIUS_KM:g}, at most {MAX_RADIUS_KM:g}) are returned, nearest first, each with "
             "`distance_km`; otherwise ordered by code. One SQL query whatever the filters once the centers shown are "
-            "cached (their rendering and business calendars, per center version), at most four before."
+            "cached (their rendering and business calendars, per center version), at most five before."
         ),
         parameters=[
             OpenApiParameter(

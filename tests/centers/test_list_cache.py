@@ -103,3 +103,17 @@ def test_the_open_now_filter_still_filters_in_sql(api_client, center, monkeypatc
     monkeypatch.setattr(timezone, "now", lambda: local(dt.date(2026, 11, 12), 10))
     codes = [i["code"] for i in api_client.get(URL, {"open_now": "true"}).json()["results"]]
     assert codes == [center.code] and closed.code not in codes
+
+
+def test_a_row_read_before_a_write_is_not_cached_under_the_new_version(center, commit):
+    # The page was read (on a lagging replica, or just before the write); the write committed and set the
+    # new version; the row rendered now must be the written one, not the page's.
+    from centers.api.serializers import CenterSerializer
+
+    stale = selectors.centers_search().get(pk=center.pk)
+    with commit():
+        services.center_update(center_id=center.pk, name="Written After The Page")
+    (row,) = selectors.centers_rendered(
+        centers=[stale], kind="test", render=lambda rows: [dict(CenterSerializer(r).data) for r in rows]
+    )
+    assert row["name"] == "Written After The Page"
