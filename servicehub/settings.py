@@ -184,6 +184,16 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Template fragments that depend only on the code, the language and settings (the site's navigation and footer,
+# the home page's tiles): kept in each process, no round trip; a deploy starts new processes, and a change of
+# settings or translations clears it (servicehub.fragments).
+# Templates: {% cache 3600 name LANGUAGE_CODE using="fragments" %}.
+CACHES["fragments"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "servicehub-fragments",
+    "TIMEOUT": 3600,
+    "OPTIONS": {"MAX_ENTRIES": 1000},
+}
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None

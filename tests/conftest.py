@@ -70,8 +70,12 @@ def _english_by_default(settings):
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    # Throttle counters and idempotency records live in the cache: start clean.
+    # Throttle counters and idempotency records live in the cache: start clean (and the process-local
+    # template fragments: a test may have rendered them under its own settings or translations).
+    from servicehub.fragments import fragments_clear
+
     cache.clear()
+    fragments_clear()
     yield
     cache.clear()
 
