@@ -137,7 +137,73 @@ def prime(port: int, paths: list[str]) -> None:
         list(pool.map(get, sorted(set(paths))))
 
 
-def wrk(port: int, paths: list[str], seconds: int, out: Path, name: str) -> dict:
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_cpu(pid: int) -> float:
+    """CPU seconds of a process and of its children that have ended (utime, stime, cutime, cstime)."""
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return sum(int(f) for f in fields[11:15]) / _TICK
+
+
+def _children(pid: int) -> list[int]:
+    kids = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            kids += [int(k) for k in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return kids
+
+
+def _tree_cpu(pid: int) -> float:
+    """A process tree's CPU seconds: the root with its ended children, and every live descendant."""
+    total, stack = 0.0, [pid]
+    while stack:
+        p = stack.pop()
+        total += _proc_cpu(p)
+        stack += _children(p)
+    return total
+
+
+def _backends_cpu(db_name: str) -> dict[int, float]:
+    """CPU seconds of each PostgreSQL backend connected to ``db_name`` (the server runs on this machine)."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            cmd = stat.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if cmd.startswith("postgres: ") and f" {db_name} " in cmd:
+            pid = int(stat.parent.name)
+            found[pid] = _proc_cpu(pid)
+    return found
+
+
+class ServerCPU:
+    """What serving a run cost the server side, in CPU seconds: the gunicorn tree and the PostgreSQL backends of
+    its database (Redis is left out: one process shared with the rest of the machine). Unlike requests/s, it does
+    not move when another program takes the cores, so ``bare_cpu / endpoint_cpu`` per request is the ratio this
+    machine's noise leaves alone (wrk's own CPU, the same for every request, is not in it)."""
+
+    def __init__(self, server_pid: int, db_name: str):
+        self.server_pid, self.db_name = server_pid, db_name
+
+    def __enter__(self):
+        self.t0, self.pg0 = _tree_cpu(self.server_pid), _backends_cpu(self.db_name)
+        return self
+
+    def __exit__(self, *exc):
+        pg1 = _backends_cpu(self.db_name)
+        self.app = _tree_cpu(self.server_pid) - self.t0
+        # A backend that ended during the run took its CPU with it; one that began counts from zero.
+        self.db = sum(v - self.pg0.get(pid, 0.0) for pid, v in pg1.items())
+
+
+def wrk(port: int, paths: list[str], seconds: int, out: Path, name: str, cpu: tuple[int, str] | None = None) -> dict:
     # What a running site keeps warm (10-minute TTLs, per center / directory version): every center's page and
     # board, every region's search answer, every center's rendered row and calendar (nearest: the positions
     # are new each time, the centers around them are not).
@@ -153,6 +219,9 @@ def wrk(port: int, paths: list[str], seconds: int, out: Path, name: str) -> dict
         text=True,
     )
     del warm
+    meter = ServerCPU(*cpu) if cpu else None
+    if meter:
+        meter.__enter__()
     run = subprocess.run(
         [
             "wrk",
@@ -168,11 +237,17 @@ def wrk(port: int, paths: list[str], seconds: int, out: Path, name: str) -> dict
         capture_output=True,
         text=True,
     )
+    if meter:
+        meter.__exit__(None, None, None)
     (out / f"{name}.wrk.txt").write_text(run.stdout + run.stderr)
     m = re.search(r"WRK_JSON (\{.*\})", run.stdout)
     if not m:
         return {"error": run.stdout[-500:] + run.stderr[-500:]}
-    return json.loads(m.group(1))
+    result = json.loads(m.group(1))
+    if meter and result.get("requests"):
+        result["app_cpu_ms"] = round(1000 * meter.app / result["requests"], 3)
+        result["db_cpu_ms"] = round(1000 * meter.db / result["requests"], 3)
+    return result
 
 
 def sample(db: str) -> dict:
@@ -349,18 +424,33 @@ def board_change_visibility(port: int, db: str, code: str) -> dict:
     }
 
 
-def measure_ours(db: str, redis: str, seconds: int, out: Path, label: str, soak_seconds: int) -> dict:
+def measure_ours(
+    db: str, redis: str, seconds: int, out: Path, label: str, soak_seconds: int, only: frozenset = frozenset()
+) -> dict:
     data = sample(db)
+    if only:
+        data["paths"] = {k: v for k, v in data["paths"].items() if k in only or k in ("bare", "board_body")}
     port = free_port()
     log = out / f"gunicorn-{label}.log"
     proc = start(
         [str(BIN / "gunicorn"), "servicehub.wsgi", *GUNICORN_ARGS], ROOT, our_env(db, redis), log, port, "/healthz"
     )
-    results = {"sites": data["sites"], "tickets": data["tickets"], "endpoints": {}}
+    results = {"sites": data["sites"], "tickets": data["tickets"], "endpoints": {}, "bare_rounds": []}
+    cpu = (proc.pid, db.rsplit("/", 1)[-1])
     try:
+        # The bare view again after every endpoint: each endpoint's ratio is to the bare runs either side of it
+        # (the machine's speed drifts within a run), and the server's CPU per request beside requests/s.
+        bare = data["paths"]["bare"]
+        results["bare_rounds"].append(wrk(port, bare, seconds, out, f"{label}-bare-0", cpu))
         for name, paths in data["paths"].items():
+            if name == "bare" or (only and name not in only):
+                continue
             print(f"  {label} {name} ...", file=sys.stderr, flush=True)
-            results["endpoints"][name] = wrk(port, paths, seconds, out, f"{label}-{name}")
+            results["endpoints"][name] = wrk(port, paths, seconds, out, f"{label}-{name}", cpu)
+            after = wrk(port, bare, seconds, out, f"{label}-bare-{len(results['bare_rounds'])}", cpu)
+            results["bare_rounds"].append(after)
+            results["endpoints"][name]["bare_beside"] = _bare_beside(results["bare_rounds"][-2:])
+        results["endpoints"] = {"bare": _bare_beside(results["bare_rounds"]), **results["endpoints"]}
         bodies = data["paths"]["board_body"]
         print(f"  {label} board soak (240 req/s for {soak_seconds} s) ...", file=sys.stderr, flush=True)
         results["board_soak"] = asyncio.run(_fixed_rate(port, bodies, 240.0, soak_seconds, 64))
@@ -370,6 +460,19 @@ def measure_ours(db: str, redis: str, seconds: int, out: Path, label: str, soak_
     finally:
         stop(proc)
     return results
+
+
+def _bare_beside(rounds: list[dict]) -> dict:
+    """The mean of bare-view runs (requests/s, server CPU ms per request) as one row."""
+    ok = [r for r in rounds if "rps" in r]
+    if not ok:
+        return {"error": "no bare run"}
+    row = {k: ok[0][k] for k in ok[0] if not isinstance(ok[0][k], int | float)}
+    for key in ("rps", "p50_ms", "p99_ms", "app_cpu_ms", "db_cpu_ms", "requests", "non_2xx_3xx", "socket_errors"):
+        values = [r[key] for r in ok if key in r]
+        if values:
+            row[key] = sum(values) if key in ("requests", "non_2xx_3xx", "socket_errors") else sum(values) / len(values)
+    return row
 
 
 def measure_peer(peer_dir: Path, seconds: int, out: Path, pg: dict) -> dict:
@@ -388,7 +491,7 @@ def measure_peer(peer_dir: Path, seconds: int, out: Path, pg: dict) -> dict:
         [str(gunicorn), "peer_site.wsgi", *GUNICORN_ARGS], peer_dir, env, out / "gunicorn-peer.log", port, urls[0]
     )
     try:
-        return wrk(port, urls, seconds, out, "peer-helpdesk_public_view")
+        return wrk(port, urls, seconds, out, "peer-helpdesk_public_view", (proc.pid, pg["name"]))
     finally:
         stop(proc)
 
@@ -397,31 +500,52 @@ def table(result: dict) -> str:
     lines = []
     for label, res in result["ours"].items():
         bare = res["endpoints"]["bare"].get("rps") or 0
+        bare_cpu = (res["endpoints"]["bare"].get("app_cpu_ms") or 0) + (res["endpoints"]["bare"].get("db_cpu_ms") or 0)
         lines.append(f"\n**{label}** ({res['sites']:,} sites, {res['tickets']:,} tickets)\n")
-        lines.append("| endpoint | req/s | p50 / p99 ms | errors | ÷ bare | goal | met |")
-        lines.append("|---|---|---|---|---|---|---|")
+        lines.append(
+            "| endpoint | req/s | p50 / p99 ms | errors | ÷ bare beside | server CPU ms/req (app + db) | "
+            "bare CPU ÷ its CPU | goal | met (req/s; CPU) |"
+        )
+        lines.append("|---|---|---|---|---|---|---|---|---|")
         for name, r in res["endpoints"].items():
             if "rps" not in r:
-                lines.append(f"| {name} | error | | | | | |")
+                lines.append(f"| {name} | error | | | | | | | |")
                 continue
-            ratio = r["rps"] / bare if bare else 0
+            beside = (r.get("bare_beside") or {}).get("rps") or bare
+            ratio = r["rps"] / beside if beside else 0
+            cpu = (r.get("app_cpu_ms") or 0) + (r.get("db_cpu_ms") or 0)
+            beside_cpu = (r.get("bare_beside") or {}).get("app_cpu_ms", 0) + (r.get("bare_beside") or {}).get(
+                "db_cpu_ms", 0
+            ) or bare_cpu
+            cpu_ratio = beside_cpu / cpu if cpu else 0
             goal = GOALS.get(name)
-            met = "" if goal is None else ("yes" if ratio >= goal else "**no**")
+            met = (
+                ""
+                if goal is None
+                else f"{'yes' if ratio >= goal else '**no**'}; {'yes' if cpu_ratio >= goal else '**no**'}"
+            )
             if r["non_2xx_3xx"] or r["socket_errors"]:  # fast errors are not throughput: the row does not count
                 met = f"**invalid** ({r['non_2xx_3xx']} non-2xx, {r['socket_errors']} socket errors)"
             lines.append(
                 f"| {name} | {r['rps']:.0f} | {r['p50_ms']:.0f} / {r['p99_ms']:.0f} | "
-                f"{r['non_2xx_3xx'] + r['socket_errors']} | {ratio:.2f} | {goal or ''} | {met} |"
+                f"{r['non_2xx_3xx'] + r['socket_errors']:.0f} | {ratio:.2f} | "
+                f"{cpu:.2f} ({r.get('app_cpu_ms', 0):.2f} + {r.get('db_cpu_ms', 0):.2f}) | {cpu_ratio:.2f} | "
+                f"{goal or ''} | {met} |"
             )
         peer = result.get("peer")
         if peer and "rps" in peer:
             page = res["endpoints"]["tracking_page"]
             tp = 0 if page.get("non_2xx_3xx") or page.get("socket_errors") else page.get("rps", 0)
+            page_cpu = page.get("app_cpu_ms", 0) + page.get("db_cpu_ms", 0)
+            peer_cpu = peer.get("app_cpu_ms", 0) + peer.get("db_cpu_ms", 0)
             lines.append(
                 f"| peer: django-helpdesk public ticket view | {peer['rps']:.0f} | "
                 f"{peer['p50_ms']:.0f} / {peer['p99_ms']:.0f} | {peer['non_2xx_3xx'] + peer['socket_errors']} | "
-                f"{peer['rps'] / bare:.2f} | tracking page ≥ 3x peer | "
-                f"{'yes' if tp >= 3 * peer['rps'] else '**no**'} ({tp / peer['rps']:.1f}x) |"
+                f"{peer['rps'] / bare:.2f} | {peer.get('app_cpu_ms', 0) + peer.get('db_cpu_ms', 0):.2f} | | "
+                f"tracking page ≥ 3x peer | "
+                f"{'yes' if tp >= 3 * peer['rps'] else '**no**'} ({tp / peer['rps']:.1f}x); "
+                f"{'yes' if page_cpu and peer_cpu >= 3 * page_cpu else '**no**'} "
+                f"({peer_cpu / page_cpu if page_cpu else 0:.1f}x by CPU) |"
             )
         soak = res.get("board_soak", {})
         lines.append(
@@ -441,6 +565,7 @@ def main() -> None:
     parser.add_argument("--peer-db", default="postgres://postgres@127.0.0.1:5432/sh_hotpaths_peer")
     parser.add_argument("--redis", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/9"))
     parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--only", default="", help="comma-separated endpoint names (the bare view always runs)")
     parser.add_argument("--soak-seconds", type=int, default=30)
     parser.add_argument(
         "--out", default="/tmp/servicehub-bench/hotpaths/run-" + time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
@@ -478,7 +603,8 @@ def main() -> None:
         )
     for label, db in (("1x", args.db), ("10x", args.db_10x)):
         if db:
-            result["ours"][label] = measure_ours(db, args.redis, args.seconds, out, label, args.soak_seconds)
+            only = frozenset(filter(None, args.only.split(",")))
+            result["ours"][label] = measure_ours(db, args.redis, args.seconds, out, label, args.soak_seconds, only)
     result["machine"]["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
     result["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     (out / "result.json").write_text(json.dumps(result, indent=2))

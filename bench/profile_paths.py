@@ -57,6 +57,13 @@ def main() -> None:
             " ON c.id = t.customer_id ORDER BY t.id LIMIT 500"
         )
         tracking = cur.fetchall()
+        # Tickets nobody looked up yet (each asked once: an SMS wave, where every cached part is cold).
+        cur.execute(
+            "SELECT t.service_no, right(c.phone, 4) FROM repairs_repairticket t JOIN repairs_customer c"
+            " ON c.id = t.customer_id ORDER BY t.id DESC LIMIT %s",
+            [4 * (args.requests + 60)],
+        )
+        fresh = iter(cur.fetchall())
         cur.execute(
             "SELECT code, lat, lng FROM centers_servicecenter WHERE active AND kind IN"
             " ('service_center', 'flagship') ORDER BY code LIMIT 500"
@@ -70,6 +77,8 @@ def main() -> None:
         "bare": lambda: "/healthz",
         "tracking_api": lambda: "/api/v1/track/{}/?phone_last4={}".format(*rng.choice(tracking)),
         "tracking_page": lambda: "/track/{}/?phone_last4={}".format(*rng.choice(tracking)),
+        "tracking_api_cold": lambda: "/api/v1/track/{}/?phone_last4={}".format(*next(fresh)),
+        "tracking_page_cold": lambda: "/track/{}/?phone_last4={}".format(*next(fresh)),
         # 40 centers, visited by the warm-up first: the steady state of a site whose cache is warm.
         "center_detail_api": lambda: f"/api/v1/centers/{rng.choice(centers[:40])[0]}/",
         "center_page": lambda: f"/centers/{rng.choice(centers[:40])[0]}/",
@@ -108,10 +117,11 @@ def main() -> None:
         prof = cProfile.Profile()
         prof.enable()
         for _ in range(args.requests):
-            client.get(paths[args.cprofile]())
+            client.get(paths[args.cprofile]())  # (a _cold path continues with tickets not asked yet)
         prof.disable()
         buf = io.StringIO()
-        pstats.Stats(prof, stream=buf).sort_stats("cumulative").print_stats(int(os.environ.get("CPROFILE_ROWS", "25")))
+        stats = pstats.Stats(prof, stream=buf).sort_stats(os.environ.get("CPROFILE_SORT", "cumulative"))
+        stats.print_stats(int(os.environ.get("CPROFILE_ROWS", "25")))
         result["cprofile"] = buf.getvalue()
     print(json.dumps(result, indent=2))
 

@@ -87,13 +87,27 @@ def ticket_for_actor(*, service_no: str, actor: Actor) -> RepairTicket | None:
     )
 
 
-def ticket_current_quote(*, ticket: RepairTicket) -> Quote | None:
-    """The latest shown quote version with its lines (one query: lines joined to their quote)."""
-    lines = list(
-        QuoteLine.objects.filter(quote__ticket_id=ticket.pk, quote__status__in=SHOWN_QUOTE_STATUSES)
+def _shown_quote_lines(ticket_id) -> QuerySet[QuoteLine]:
+    return (
+        QuoteLine.objects.filter(quote__ticket_id=ticket_id, quote__status__in=SHOWN_QUOTE_STATUSES)
         .select_related("quote", "operation")
         .order_by("-quote__version", "position")
     )
+
+
+# Both run on every tracking page and API answer built (an SMS wave asks for every ticket once, so each one is
+# built, not read from the cache): compiled once per process (servicehub.prepared), as the lookup is.
+_QUOTE_LINES = PreparedQuery(_shown_quote_lines, model=QuoteLine, ints=frozenset({"ticket_id"}))
+_TIMELINE = PreparedQuery(
+    lambda ticket_id: TicketEvent.objects.filter(ticket_id=ticket_id).order_by("at", "pk"),
+    model=TicketEvent,
+    ints=frozenset({"ticket_id"}),
+)
+
+
+def ticket_current_quote(*, ticket: RepairTicket) -> Quote | None:
+    """The latest shown quote version with its lines (one query: lines joined to their quote)."""
+    lines = _QUOTE_LINES.run(ticket_id=ticket.pk)
     if not lines:
         return None
     quote = lines[0].quote
@@ -162,7 +176,7 @@ def ticket_contact(*, ticket: RepairTicket) -> dict:
 
 
 def ticket_timeline(*, ticket: RepairTicket) -> list[TicketEvent]:
-    return list(TicketEvent.objects.filter(ticket_id=ticket.pk).order_by("at", "pk"))
+    return _TIMELINE.run(ticket_id=ticket.pk)
 
 
 def device_history(*, device) -> QuerySet[RepairTicket]:

@@ -53,6 +53,7 @@ logger = logging.getLogger(__name__)
 _PREPARED_ON: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _PREPARED_LOCK = threading.Lock()
 _PLACEHOLDER = re.compile(r"%%|%s")
+_INT_SENTINEL = -(2**62) + 7919
 
 
 class _Compiled:
@@ -71,7 +72,7 @@ class _Compiled:
         "execute_sql",
     )
 
-    def __init__(self, queryset: QuerySet, alias: str, sentinels: dict[str, str]) -> None:
+    def __init__(self, queryset: QuerySet, alias: str, sentinels: dict[str, Any]) -> None:
         if queryset._prefetch_related_lookups or queryset._iterable_class.__name__ != "ModelIterable":
             raise ValueError("PreparedQuery takes a plain model queryset (no prefetch_related, values()).")
         if queryset._known_related_objects:
@@ -81,7 +82,7 @@ class _Compiled:
         params = list(params)
         self.slots: dict[str, int] = {}
         for name, sentinel in sentinels.items():
-            at = [i for i, value in enumerate(params) if value == sentinel]
+            at = [i for i, value in enumerate(params) if type(value) is type(sentinel) and value == sentinel]
             if len(at) != 1:
                 raise ValueError(f"PreparedQuery: the value of {name!r} must be one parameter of the query.")
             self.slots[name] = at[0]
@@ -107,14 +108,20 @@ class _Compiled:
 class PreparedQuery(Generic[M]):
     """``build(**values)`` -> queryset of ``model``, compiled once per database alias; ``run(**values)``."""
 
-    def __init__(self, build: Callable[..., QuerySet], *, model: type[M]) -> None:
+    def __init__(self, build: Callable[..., QuerySet], *, model: type[M], ints: frozenset[str] = frozenset()) -> None:
         self._build = build
         self.model = model
+        # Keywords compared to integer columns: their sentinel is an integer (a string one would not pass the
+        # field's get_prep_value), far below any key or amount a query holds.
+        self._ints = ints
         self._compiled: dict[str, _Compiled] = {}
         self._lock = threading.Lock()
 
     def _prepare(self, alias: str, names: tuple[str, ...]) -> _Compiled:
-        sentinels = {name: f"\x1fprepared:{name}:{id(self):x}\x1f" for name in names}
+        sentinels: dict[str, Any] = {
+            name: _INT_SENTINEL - i if name in self._ints else f"\x1fprepared:{name}:{id(self):x}\x1f"
+            for i, name in enumerate(names)
+        }
         with self._lock:
             compiled = self._compiled.get(alias)
             if compiled is None or compiled.slots.keys() != set(names):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.validators import MinLengthValidator
+from django.utils.functional import cached_property
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -141,12 +142,18 @@ class QuoteSerializer(serializers.ModelSerializer):
         fields = ["id", "version", "status", "total", "exclusions", "lines", "created_at", "decided_at"]
         read_only_fields = fields
 
+    @cached_property
+    def _lines(self):
+        # Built once per serializer: a ModelSerializer builds its fields from the model on every new instance,
+        # which was most of the cost of a quote's representation.
+        return QuoteLineSerializer(many=True, context=self.context)
+
     @extend_schema_field(QuoteLineSerializer(many=True))
     def get_lines(self, quote):
         lines = getattr(quote, "current_lines", None)
         if lines is None:
             lines = list(quote.lines.select_related("operation").order_by("position"))
-        return QuoteLineSerializer(lines, many=True).data
+        return self._lines.to_representation(lines)
 
 
 class TimelineSerializer(serializers.ModelSerializer):

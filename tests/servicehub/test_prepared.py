@@ -87,6 +87,63 @@ def test_it_is_compiled_once_and_bound_to_each_new_value():
     assert len(calls) == 1 and calls[0].startswith("\x1fprepared:service_no:")
 
 
+def test_an_integer_keyword_binds_to_an_integer_column():
+    a, b = ticket(customer_obj=customer()), ticket(customer_obj=customer())
+    for t in (a, b):
+        TicketEvent.objects.create(
+            ticket=t, action="check_in", from_status="booked", to_status="received", at=timezone.now()
+        )
+    events = PreparedQuery(
+        lambda ticket_id: TicketEvent.objects.filter(ticket_id=ticket_id).order_by("at", "pk"),
+        model=TicketEvent,
+        ints=frozenset({"ticket_id"}),
+    )
+    assert [_fields(e) for e in events.run(ticket_id=a.pk)] == [
+        _fields(e) for e in TicketEvent.objects.filter(ticket_id=a.pk).order_by("at", "pk")
+    ]
+    assert {e.ticket_id for e in events.run(ticket_id=b.pk)} == {b.pk}
+    # without ``ints`` the string sentinel cannot pass the integer field: refused when prepared, not mis-bound
+    untyped = PreparedQuery(lambda ticket_id: TicketEvent.objects.filter(ticket_id=ticket_id), model=TicketEvent)
+    with pytest.raises(ValueError):
+        untyped.run(ticket_id=a.pk)
+
+
+def test_the_tracking_quote_and_timeline_are_the_querysets_answers():
+    from decimal import Decimal
+
+    from repairs import selectors
+    from repairs.models import Quote, QuoteLine
+
+    t = ticket(customer_obj=customer(), status="awaiting_approval")
+    TicketEvent.objects.create(
+        ticket=t, action="check_in", from_status="booked", to_status="received", at=timezone.now()
+    )
+    old = Quote.objects.create(ticket=t, version=1, status="declined", total=Decimal("10.00"))
+    from tests.factories.repairs import RepairOperationFactory
+
+    op = RepairOperationFactory(device_model=t.device.model)
+    money = {"list_part_price": Decimal("0"), "list_labor": Decimal("0"), "part_price": Decimal("0"), "operation": op}
+    QuoteLine.objects.create(
+        quote=old, description="old", labor=Decimal("10.00"), amount=Decimal("10.00"), position=0, **money
+    )
+    new = Quote.objects.create(ticket=t, version=2, status="pending", total=Decimal("30.00"))
+    for i, amount in enumerate(("20.00", "10.00")):
+        QuoteLine.objects.create(
+            quote=new, description=f"line {i}", labor=Decimal(amount), amount=Decimal(amount), position=i, **money
+        )
+    Quote.objects.create(ticket=t, version=3, status="superseded", total=Decimal("1.00"))  # not a shown status
+
+    got = selectors.ticket_current_quote(ticket=t)
+    assert got.pk == new.pk and [_fields(x) for x in got.current_lines] == [
+        _fields(x) for x in QuoteLine.objects.filter(quote=new).order_by("position")
+    ]
+    assert [_fields(e) for e in selectors.ticket_timeline(ticket=t)] == [
+        _fields(e) for e in TicketEvent.objects.filter(ticket=t).order_by("at", "pk")
+    ]
+    other = ticket(customer_obj=customer())
+    assert selectors.ticket_current_quote(ticket=other) is None and selectors.ticket_timeline(ticket=other) == []
+
+
 def test_a_value_used_twice_or_folded_into_the_sql_is_refused_when_prepared():
     twice = PreparedQuery(
         lambda v: RepairTicket.objects.filter(Q(service_no=v) | Q(fault_description=v)),
