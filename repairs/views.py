@@ -11,8 +11,8 @@ from urllib.parse import urlencode
 
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -43,11 +43,14 @@ def _throttled(request) -> bool:
     return not LookupThrottle().allow_request(request, _ThrottleScope())
 
 
-def _week_hours(center) -> list[dict]:
-    """The next 7 days' hours: cached per center version (one query on a miss; was 14 queries)."""
-    from centers.selectors import center_week_hours
+def _week_hours(center) -> str:
+    """The next 7 days' hours as the page's table: cached per center version, date and language (one query
+    on a miss; was 14 queries)."""
+    from centers.selectors import center_week_rendered
 
-    return center_week_hours(center=center, start=timezone.localdate(), days=7)
+    return center_week_rendered(
+        center=center, render=lambda week: render_to_string("repairs/_week_hours.html", {"hours": week})
+    )
 
 
 def track_form(request):

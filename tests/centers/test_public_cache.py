@@ -125,6 +125,32 @@ def test_a_holiday_shows_at_once_on_the_center_page_and_the_tracking_hours(clien
     assert f"{day:%m-%d}" in client.get(f"/centers/{center.code}/").content.decode()
 
 
+def test_the_tracking_pages_hours_table_is_rendered_once_and_follows_a_change(
+    center, commit, django_assert_num_queries
+):
+    from django.utils import translation
+
+    day = timezone.localdate() + dt.timedelta(days=1)
+    calls = []
+
+    def render(week):
+        calls.append(week)
+        return "|".join(f"{d['day']}={d['hours']}" for d in week)
+
+    with translation.override("en"):
+        first = selectors.center_week_rendered(center=center, render=render)
+        with django_assert_num_queries(0):
+            assert selectors.center_week_rendered(center=center, render=render) == first
+        assert len(calls) == 1 and f"{day}=[(datetime.time(9, 0), datetime.time(18, 0))]" in first
+        with commit():
+            services.opening_exception_set(center_id=center.pk, day=day, closed=True, reason="Spring Festival")
+        assert f"{day}=[]" in selectors.center_week_rendered(center=center, render=render)
+        assert len(calls) == 2
+    with translation.override("zh-hans"):  # each language its own table (day names)
+        selectors.center_week_rendered(center=center, render=render)
+    assert len(calls) == 3
+
+
 def test_a_rename_and_a_deactivation_show_at_once(client, center, commit):
     url = f"/api/v1/centers/{center.code}/"
     assert client.get(url).json()["name"] == "Cache Center"
