@@ -259,14 +259,23 @@ def lookup_locked_error() -> DomainError:
     )
 
 
-def track_locked(*, service_no: str) -> bool:
+def track_lock_key(service_no: str) -> str:
+    """The cache key that locks digit lookups of ``service_no`` (set after too many wrong digits)."""
     from .services import service_no_normalize
 
-    return bool(cache.get(f"track:lock:{_digest('track', service_no_normalize(service_no))}"))
+    return f"track:lock:{_digest('track', service_no_normalize(service_no))}"
+
+
+def track_locked(*, service_no: str) -> bool:
+    return bool(cache.get(track_lock_key(service_no)))
 
 
 def track_lookup(
-    *, service_no: str, phone_last4: str, annotate: Callable[[], dict] | None = None
+    *,
+    service_no: str,
+    phone_last4: str,
+    annotate: Callable[[], dict] | None = None,
+    locked: bool | None = None,
 ) -> RepairTicket | None:
     """``selectors.ticket_track`` behind the lock per service number.
 
@@ -276,6 +285,8 @@ def track_lookup(
     exists, queues one SMS to its customer (``tracking_locked``). Unknown numbers count and lock
     exactly like known ones. Refuses ``lookup_locked`` (429) while locked, whatever the digits.
     ``annotate``: a function giving extra columns for the ticket query (``selectors.ticket_track``).
+    ``locked``: whether ``track_lock_key`` was set, when the caller read it already (the API reads it with its
+    throttles' histories, in one round trip); None reads it here.
     """
     from .selectors import ticket_track
     from .services import service_no_normalize
@@ -283,7 +294,7 @@ def track_lookup(
     number = service_no_normalize(service_no)
     digest = _digest("track", number)
     lock_key = f"track:lock:{digest}"
-    if cache.get(lock_key):
+    if cache.get(lock_key) if locked is None else locked:
         raise lookup_locked_error()
     ticket = ticket_track(service_no=number, phone_last4=phone_last4, annotate=annotate)
     if ticket is not None:

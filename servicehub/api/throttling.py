@@ -65,6 +65,11 @@ class BatchedThrottlesMixin:
     (tests/servicehub/test_throttling.py holds this to DRF's behaviour.)
     """
 
+    def throttle_prefetch_keys(self, request) -> list[str]:
+        """Other keys of the throttles' cache the view will read: fetched in the throttles' ``get_many``, found
+        in ``request.throttle_prefetched`` (only the keys that exist)."""
+        return []
+
     def check_throttles(self, request):
         throttles = self.get_throttles()
         batched = {}
@@ -85,7 +90,11 @@ class BatchedThrottlesMixin:
             if key is not None:
                 batched[id(throttle)] = (throttle, key)
         store = SimpleRateThrottle.cache
-        cache = _BatchedCache(store.get_many([key for _t, key in batched.values()]) if batched else {})
+        extra = self.throttle_prefetch_keys(request)
+        keys = [key for _t, key in batched.values()] + extra
+        values = store.get_many(keys) if keys else {}
+        request.throttle_prefetched = {key: values[key] for key in extra if key in values}
+        cache = _BatchedCache(values)
         waits = []
         try:
             for throttle in throttles:

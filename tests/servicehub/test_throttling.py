@@ -69,3 +69,38 @@ def test_one_read_and_one_write_per_request(rates, monkeypatch):
     calls.clear()
     _run(Plain, ["10.0.0.3"])
     assert calls == ["get", "set", "get", "set"]  # the control: what DRF does
+
+
+class WithPrefetch(Batched):
+    def throttle_prefetch_keys(self, request):
+        return ["lock:a", "lock:b"]
+
+    def get(self, request):
+        return Response({"prefetched": request.throttle_prefetched})
+
+
+def test_a_views_own_keys_come_in_the_same_read(rates, monkeypatch):
+    cache.set("lock:a", 1, 60)
+    calls = []
+    for name in ("get", "get_many"):
+        real = getattr(cache, name)
+        monkeypatch.setattr(cache, name, lambda *a, _n=name, _r=real, **k: (calls.append(_n), _r(*a, **k))[1])
+    response = WithPrefetch.as_view()(APIRequestFactory().get("/x/", REMOTE_ADDR="10.0.0.4"))
+    assert response.data == {"prefetched": {"lock:a": 1}}  # only the keys that exist
+    assert calls == ["get_many"]
+
+
+def test_the_tracking_api_reads_its_lock_with_the_throttles(rates, monkeypatch, db):
+    """A locked number is refused from the prefetched lock, and the lock is not read a second time."""
+    from repairs import verification
+
+    key = verification.track_lock_key("ABCDEFGH23")
+    cache.set(key, 1, 60)
+    gets = []
+    real = cache.get
+    monkeypatch.setattr(cache, "get", lambda k, *a, **kw: (gets.append(k), real(k, *a, **kw))[1])
+    from rest_framework.test import APIClient
+
+    response = APIClient().get("/api/v1/track/ABCDEFGH23/", {"phone_last4": "5678"})
+    assert response.status_code == 429 and response.json()["code"] == "lookup_locked"
+    assert key not in gets
