@@ -795,7 +795,13 @@ class AmenityLoanAdmin(LoanersAdmin):
             for loan in out:
                 loan.overdue = loan.due_back_at < now
                 loan.phone_masked = mask_phone(loan.borrower_phone)
-            context.update(amenities=selectors.amenities_at(center_id=center.pk), out=out)
+            overdue = selectors.amenity_loans_overdue(center_id=center.pk, now=now)
+            today = timezone.localdate(now)
+            for loan in overdue:
+                loan.phone_masked = mask_phone(loan.borrower_phone)
+                # Calendar days in Asia/Shanghai: due yesterday evening is "1 day" this morning.
+                loan.days_overdue = (today - timezone.localdate(loan.due_back_at)).days
+            context.update(amenities=selectors.amenities_at(center_id=center.pk), out=out, overdue=overdue)
         return TemplateResponse(request, "admin/loaners/amenityloan/desk.html", context)
 
     def _desk_post(self, request, actor, center) -> None:

@@ -466,6 +466,8 @@ class AmenityLoan(models.Model):
         verbose_name=_("returned at center"),
     )
     lost_at = models.DateTimeField(_("marked lost at"), null=True, blank=True)
+    # Set once by the overdue reminder job (compare-and-set), so the borrower gets one SMS per loan.
+    reminded_at = models.DateTimeField(_("overdue reminder sent at"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=300, blank=True)
     lent_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

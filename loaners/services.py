@@ -817,6 +817,16 @@ def amenity_mark_lost(*, loan_id: int, actor, note: str = "") -> AmenityLoan:
         return loan
 
 
+def amenity_loan_mark_reminded(*, loan_id: int, now: datetime | None = None) -> bool:
+    """Record that the borrower's overdue reminder goes out (compare-and-set: False when it already had, or the
+    loan is not out any more -- returned or lost meanwhile)."""
+    return bool(
+        AmenityLoan.objects.filter(pk=loan_id, status=AmenityLoanStatus.OUT, reminded_at__isnull=True).update(
+            reminded_at=now or timezone.now()
+        )
+    )
+
+
 def amenity_save(
     *,
     actor,
