@@ -41,7 +41,17 @@ from warranty.choices import Tier
 from . import selectors, services
 from .choices import AmenityKind, AmenityLoanStatus, LoanerCondition, PaymentMethod
 from .forms import CheckoutForm, DeductionFormSet, ReturnForm, deductions_from
-from .models import Amenity, AmenityLoan, DepositEntry, DepositRule, Loan, Loaner, LoanerEvent, LoanerTransfer
+from .models import (
+    Amenity,
+    AmenityLoan,
+    AmenityStockMove,
+    DepositEntry,
+    DepositRule,
+    Loan,
+    Loaner,
+    LoanerEvent,
+    LoanerTransfer,
+)
 
 
 def _visible_centers(request):
@@ -668,6 +678,40 @@ class AmenityAdmin(CenterScopedAdmin):
 
 class AmenityCenterFilter(CenterFilter):
     field = "center"
+
+
+class StockMoveCenterFilter(CenterFilter):
+    field = "amenity__center"
+
+
+@admin.register(AmenityStockMove)
+class AmenityStockMoveAdmin(CenterScopedAdmin):
+    """The amenities' stock history, read-only, for the center's managers (HQ: every center). Rows are written by
+    the services that change a shelf (``services.amenity_save``, ``amenity_lend``, ``amenity_return``,
+    ``amenity_mark_lost``); nothing here changes or deletes one."""
+
+    center_field = "amenity__center"
+    view_access = ROLES
+    add_access = NOBODY
+    change_access = NOBODY
+    delete_access = NOBODY
+    roles = frozenset(services.AMENITY_STOCK_ROLES)
+    list_display = ["at", "center", "amenity", "reason", "signed_delta", "on_hand_after", "by_label", "loan", "note"]
+    list_filter = ["reason", "amenity__kind", StockMoveCenterFilter]
+    list_select_related = ["amenity__center", "loan"]
+    date_hierarchy = "at"
+    search_fields = ["amenity__name_zh", "amenity__name_en", "amenity__center__code", "note"]
+    fields = ["amenity", "reason", "delta", "on_hand_after", "loan", "by", "by_label", "at", "note"]
+    readonly_fields = fields
+    show_full_result_count = False
+
+    @admin.display(description=_("center"), ordering="amenity__center__code")
+    def center(self, obj):
+        return obj.amenity.center
+
+    @admin.display(description=_("change"), ordering="delta")
+    def signed_delta(self, obj):
+        return f"{obj.delta:+d}"
 
 
 class AmenityOverdueFilter(admin.SimpleListFilter):
