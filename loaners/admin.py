@@ -620,9 +620,39 @@ LENT_WITH_DEPOSIT = _("Lent: %(name)s to %(who)s, deposit %(deposit)s CNY (recei
 
 
 class AmenityForm(forms.ModelForm):
+    """The manager's amenity form. ``clean()`` asks the service (``services.amenity_save_check``) what it would
+    refuse, so a refusal shows on its field (``DomainError.field``) and the form comes back with what was typed;
+    ``AmenityAdmin.get_form`` gives the form the actor."""
+
+    actor = None
+
     class Meta:
         model = Amenity
         fields = ["center", "kind", "name_zh", "name_en", "deposit", "on_hand", "loan_days", "active", "position"]
+
+    def clean(self):
+        from web.forms import add_domain_error  # the one DomainError -> form error mapping
+
+        data = super().clean()
+        if self.errors or self.actor is None:
+            return data  # Django's own field errors first (a required field left empty, not a number)
+        try:
+            services.amenity_save_check(
+                actor=self.actor,
+                amenity_id=self.instance.pk,
+                center_id=data["center"].pk,
+                kind=data["kind"],
+                name_zh=data["name_zh"],
+                name_en=data["name_en"],
+                deposit=data["deposit"],
+                on_hand=data["on_hand"],
+                loan_days=data["loan_days"],
+                active=data["active"],
+                position=data["position"],
+            )
+        except DomainError as exc:
+            add_domain_error(self, exc)
+        return data
 
 
 @admin.register(Amenity)
@@ -649,8 +679,14 @@ class AmenityAdmin(CenterScopedAdmin):
     def out_now(self, obj):
         return obj.out_count
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"actor": actor_from_request(request)})
+
     def save_model(self, request, obj, form, change):
-        """Through the service (locks the row, checks the manager's center); a refusal becomes a form error."""
+        """Through the service (locks the row, re-checks); what it refuses was shown on the form already
+        (``AmenityForm.clean``). A refusal that appears only now (another save won a race) falls back to the
+        message in ``changeform_view``."""
         data = form.cleaned_data
         saved = services.amenity_save(
             actor=actor_from_request(request),

@@ -853,7 +853,7 @@ def amenity_loan_mark_reminded(*, loan_id: int, now: datetime | None = None) -> 
     )
 
 
-def amenity_save(
+def amenity_save_check(
     *,
     actor,
     center_id: int,
@@ -866,15 +866,9 @@ def amenity_save(
     active: bool = True,
     position: int = 0,
     amenity_id: int | None = None,
-) -> Amenity:
-    """A manager sets up an amenity of their center and counts its shelf (``on_hand`` as counted now).
-
-    An existing row is locked first, so a lend landing while the form was open is not lost behind the manager's
-    back: what they typed is what is on the shelf after the save. A count that changes the number writes its
-    ``AmenityStockMove`` (reason ``count``, the difference) in the same transaction.
-    Refuses: ``validation_error`` (400: names, kind, deposit below 0, stock outside 0..10000, days below 1; the kind
-    exists at the center); ``not_found`` (404); ``permission_denied`` (403: managers of the center and HQ only).
-    """
+) -> dict:
+    """What ``amenity_save`` would write, checked and cleaned, without writing anything: the admin form runs it in
+    its ``clean()`` so a refusal shows next to the field with what was typed. Refuses as ``amenity_save``."""
     _require_actor(actor)
     if kind not in AmenityKind.values:
         raise DomainError("validation_error", _("Unknown kind."), field="kind")
@@ -896,7 +890,13 @@ def amenity_save(
         raise NotFound(_("No such center."))
     if not (actor.is_system or actor.has_role("hq") or any(actor.has_role(r, center_id) for r in AMENITY_STOCK_ROLES)):
         raise DomainError("permission_denied", _("Only the center's managers set up amenities."), status=403)
-    fields = {
+    if amenity_id is not None:
+        current = Amenity.objects.filter(pk=amenity_id).values_list("center_id", flat=True).first()
+        if current is None or not actor.can_see_center(current):
+            raise NotFound(_("No such amenity."))
+    if Amenity.objects.filter(center_id=center_id, kind=kind).exclude(pk=amenity_id or 0).exists():
+        raise DomainError("validation_error", _("This center has this kind of amenity already."), field="kind")
+    return {
         "center_id": center_id,
         "kind": kind,
         "name_zh": name_zh.strip()[:60],
@@ -907,10 +907,45 @@ def amenity_save(
         "active": bool(active),
         "position": int(position),
     }
+
+
+def amenity_save(
+    *,
+    actor,
+    center_id: int,
+    kind: str,
+    name_zh: str,
+    name_en: str,
+    deposit,
+    on_hand: int,
+    loan_days: int = 3,
+    active: bool = True,
+    position: int = 0,
+    amenity_id: int | None = None,
+) -> Amenity:
+    """A manager sets up an amenity of their center and counts its shelf (``on_hand`` as counted now).
+
+    An existing row is locked first, so a lend landing while the form was open is not lost behind the manager's
+    back: what they typed is what is on the shelf after the save. A count that changes the number writes its
+    ``AmenityStockMove`` (reason ``count``, the difference) in the same transaction.
+    Refuses (``amenity_save_check``): ``validation_error`` (400: names, kind, deposit below 0, stock outside
+    0..10000, days below 1; the kind exists at the center); ``not_found`` (404); ``permission_denied`` (403:
+    managers of the center and HQ only).
+    """
     with transaction.atomic():
-        clash = Amenity.objects.filter(center_id=center_id, kind=kind).exclude(pk=amenity_id or 0).exists()
-        if clash:
-            raise DomainError("validation_error", _("This center has this kind of amenity already."), field="kind")
+        fields = amenity_save_check(
+            actor=actor,
+            center_id=center_id,
+            kind=kind,
+            name_zh=name_zh,
+            name_en=name_en,
+            deposit=deposit,
+            on_hand=on_hand,
+            loan_days=loan_days,
+            active=active,
+            position=position,
+            amenity_id=amenity_id,
+        )
         if amenity_id is None:
             amenity = Amenity.objects.create(**fields)
             if amenity.on_hand:
