@@ -41,7 +41,17 @@ from warranty.choices import Tier
 from . import selectors, services
 from .choices import AmenityKind, AmenityLoanStatus, LoanerCondition, PaymentMethod
 from .forms import CheckoutForm, DeductionFormSet, ReturnForm, deductions_from
-from .models import Amenity, AmenityLoan, DepositEntry, DepositRule, Loan, Loaner, LoanerEvent, LoanerTransfer
+from .models import (
+    Amenity,
+    AmenityLoan,
+    AmenityStockMove,
+    DepositEntry,
+    DepositRule,
+    Loan,
+    Loaner,
+    LoanerEvent,
+    LoanerTransfer,
+)
 
 
 def _visible_centers(request):
@@ -610,9 +620,39 @@ LENT_WITH_DEPOSIT = _("Lent: %(name)s to %(who)s, deposit %(deposit)s CNY (recei
 
 
 class AmenityForm(forms.ModelForm):
+    """The manager's amenity form. ``clean()`` asks the service (``services.amenity_save_check``) what it would
+    refuse, so a refusal shows on its field (``DomainError.field``) and the form comes back with what was typed;
+    ``AmenityAdmin.get_form`` gives the form the actor."""
+
+    actor = None
+
     class Meta:
         model = Amenity
         fields = ["center", "kind", "name_zh", "name_en", "deposit", "on_hand", "loan_days", "active", "position"]
+
+    def clean(self):
+        from web.forms import add_domain_error  # the one DomainError -> form error mapping
+
+        data = super().clean()
+        if self.errors or self.actor is None:
+            return data  # Django's own field errors first (a required field left empty, not a number)
+        try:
+            services.amenity_save_check(
+                actor=self.actor,
+                amenity_id=self.instance.pk,
+                center_id=data["center"].pk,
+                kind=data["kind"],
+                name_zh=data["name_zh"],
+                name_en=data["name_en"],
+                deposit=data["deposit"],
+                on_hand=data["on_hand"],
+                loan_days=data["loan_days"],
+                active=data["active"],
+                position=data["position"],
+            )
+        except DomainError as exc:
+            add_domain_error(self, exc)
+        return data
 
 
 @admin.register(Amenity)
@@ -639,8 +679,14 @@ class AmenityAdmin(CenterScopedAdmin):
     def out_now(self, obj):
         return obj.out_count
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"actor": actor_from_request(request)})
+
     def save_model(self, request, obj, form, change):
-        """Through the service (locks the row, checks the manager's center); a refusal becomes a form error."""
+        """Through the service (locks the row, re-checks); what it refuses was shown on the form already
+        (``AmenityForm.clean``). A refusal that appears only now (another save won a race) falls back to the
+        message in ``changeform_view``."""
         data = form.cleaned_data
         saved = services.amenity_save(
             actor=actor_from_request(request),
@@ -668,6 +714,40 @@ class AmenityAdmin(CenterScopedAdmin):
 
 class AmenityCenterFilter(CenterFilter):
     field = "center"
+
+
+class StockMoveCenterFilter(CenterFilter):
+    field = "amenity__center"
+
+
+@admin.register(AmenityStockMove)
+class AmenityStockMoveAdmin(CenterScopedAdmin):
+    """The amenities' stock history, read-only, for the center's managers (HQ: every center). Rows are written by
+    the services that change a shelf (``services.amenity_save``, ``amenity_lend``, ``amenity_return``,
+    ``amenity_mark_lost``); nothing here changes or deletes one."""
+
+    center_field = "amenity__center"
+    view_access = ROLES
+    add_access = NOBODY
+    change_access = NOBODY
+    delete_access = NOBODY
+    roles = frozenset(services.AMENITY_STOCK_ROLES)
+    list_display = ["at", "center", "amenity", "reason", "signed_delta", "on_hand_after", "by_label", "loan", "note"]
+    list_filter = ["reason", "amenity__kind", StockMoveCenterFilter]
+    list_select_related = ["amenity__center", "loan"]
+    date_hierarchy = "at"
+    search_fields = ["amenity__name_zh", "amenity__name_en", "amenity__center__code", "note"]
+    fields = ["amenity", "reason", "delta", "on_hand_after", "loan", "by", "by_label", "at", "note"]
+    readonly_fields = fields
+    show_full_result_count = False
+
+    @admin.display(description=_("center"), ordering="amenity__center__code")
+    def center(self, obj):
+        return obj.amenity.center
+
+    @admin.display(description=_("change"), ordering="delta")
+    def signed_delta(self, obj):
+        return f"{obj.delta:+d}"
 
 
 class AmenityOverdueFilter(admin.SimpleListFilter):
@@ -795,7 +875,13 @@ class AmenityLoanAdmin(LoanersAdmin):
             for loan in out:
                 loan.overdue = loan.due_back_at < now
                 loan.phone_masked = mask_phone(loan.borrower_phone)
-            context.update(amenities=selectors.amenities_at(center_id=center.pk), out=out)
+            overdue = selectors.amenity_loans_overdue(center_id=center.pk, now=now)
+            today = timezone.localdate(now)
+            for loan in overdue:
+                loan.phone_masked = mask_phone(loan.borrower_phone)
+                # Calendar days in Asia/Shanghai: due yesterday evening is "1 day" this morning.
+                loan.days_overdue = (today - timezone.localdate(loan.due_back_at)).days
+            context.update(amenities=selectors.amenities_at(center_id=center.pk), out=out, overdue=overdue)
         return TemplateResponse(request, "admin/loaners/amenityloan/desk.html", context)
 
     def _desk_post(self, request, actor, center) -> None:

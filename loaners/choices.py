@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class LoanerCondition(models.TextChoices):
@@ -81,6 +82,15 @@ class AmenityKind(models.TextChoices):
     READING_GLASSES = "reading_glasses", _("Reading glasses")
     CHARGING_CABLE = "charging_cable", _("Charging cable")
     OTHER = "other", _("Other")
+
+
+class AmenityStockReason(models.TextChoices):
+    """Why an amenity's shelf count moved (``AmenityStockMove``)."""
+
+    COUNT = "count", pgettext_lazy("amenity stock reason", "Counted")
+    LEND = "lend", _("Lent")
+    RETURN = "return", _("Returned")
+    LOST = "lost", _("Lost")
 
 
 class AmenityLoanStatus(models.TextChoices):

@@ -1,4 +1,5 @@
-"""Scheduled jobs of loaners: reminders of loans due tomorrow, marking overdue loans.
+"""Scheduled jobs of loaners: reminders of loans due tomorrow, marking overdue loans, the one SMS reminder of an
+overdue amenity (umbrella, power bank...).
 
 Run by the tasks in ``loaners/tasks.py``, once per period (``servicehub.jobs.run_job``). The overdue marking
 is a loan state change through ``loaners.services.loans_mark_overdue`` (which emits ``loan.overdue`` in the
@@ -19,11 +20,13 @@ from servicehub.jobs import local_now, run_job
 from . import selectors
 from .choices import LoanStatus
 from .models import Loan
-from .services import loans_due_tomorrow, loans_mark_overdue
+from .services import amenity_loan_mark_reminded, loans_due_tomorrow, loans_mark_overdue
 
 EVENT_TYPES = {
     "loan.due_tomorrow": "a loaner is due back tomorrow (the daily reminder; once per loan and due date)",
     # loan.overdue is declared with the loan services' events (loaners/events.py).
+    "amenity_loan.overdue_reminder_due": "an amenity is still out past its due time: its borrower is reminded "
+    "once by SMS (marked reminded in the same transaction)",
 }
 
 
@@ -73,3 +76,32 @@ def job_loaners_overdue(*, now: datetime | None = None) -> dict | None:
         return {"marked": marked, "overdue": Loan.objects.filter(status=LoanStatus.OVERDUE).count()}
 
     return run_job("loaners_overdue", now.strftime("%Y-%m-%dT%H"), work)
+
+
+def job_amenity_overdue_reminders(*, now: datetime | None = None) -> dict | None:
+    """Remind each borrower of an overdue amenity once, by SMS: the loan is marked reminded (compare-and-set,
+    ``amenity_loan_mark_reminded``) and its ``amenity_loan.overdue_reminder_due`` emitted in one transaction;
+    notifications writes the SMS from the event. Only Chinese mobile numbers get one (a landline cannot receive
+    it: ``skipped``, and it stays unmarked). Daily; a re-run finds nothing left to remind."""
+    from servicehub.phones import is_cn_mobile
+
+    now = local_now(now)
+
+    def work() -> dict:
+        reminded = skipped = 0
+        for loan in selectors.amenity_loans_to_remind(now=now).only("pk", "center_id", "borrower_phone", "due_back_at"):
+            if not is_cn_mobile(loan.borrower_phone):
+                skipped += 1
+                continue
+            with transaction.atomic():
+                if not amenity_loan_mark_reminded(loan_id=loan.pk, now=now):
+                    continue  # returned, lost or reminded meanwhile
+                emit(
+                    "amenity_loan.overdue_reminder_due",
+                    {"amenity_loan_id": loan.pk, "due_back_at": timezone.localtime(loan.due_back_at).isoformat()},
+                    center_id=loan.center_id,
+                )
+            reminded += 1
+        return {"reminded": reminded, "skipped_not_mobile": skipped}
+
+    return run_job("amenity_overdue_reminders", now.date().isoformat(), work)

@@ -22,6 +22,7 @@ from .choices import (
     OPEN_LOAN_STATUSES,
     AmenityKind,
     AmenityLoanStatus,
+    AmenityStockReason,
     DeductionKind,
     EntryKind,
     LoanerAction,
@@ -466,6 +467,8 @@ class AmenityLoan(models.Model):
         verbose_name=_("returned at center"),
     )
     lost_at = models.DateTimeField(_("marked lost at"), null=True, blank=True)
+    # Set once by the overdue reminder job (compare-and-set), so the borrower gets one SMS per loan.
+    reminded_at = models.DateTimeField(_("overdue reminder sent at"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=300, blank=True)
     lent_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -523,3 +526,57 @@ class AmenityLoan(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == AmenityLoanStatus.OUT
+
+
+class AmenityStockMove(models.Model):
+    """One change of an amenity's shelf count, with why and by whom: the stock history. Written in the transaction
+    of the service that changed ``on_hand`` (``amenity_save`` for a count that changed it, ``amenity_lend``,
+    ``amenity_return`` at the center where it came back, ``amenity_mark_lost``: ``delta`` 0, the shelf was one
+    short since the lend). Never changed or deleted."""
+
+    amenity = models.ForeignKey(
+        Amenity, on_delete=models.PROTECT, related_name="stock_moves", verbose_name=_("amenity")
+    )
+    delta = models.IntegerField(_("change"))
+    on_hand_after = models.PositiveIntegerField(_("on hand after"))
+    reason = models.CharField(_("reason"), max_length=8, choices=AmenityStockReason.choices)
+    loan = models.ForeignKey(
+        AmenityLoan,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="stock_moves",
+        verbose_name=_("amenity loan"),
+    )
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    by_label = models.CharField(_("by (label)"), max_length=150, blank=True)
+    at = models.DateTimeField(_("at"))
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("amenity stock move")
+        verbose_name_plural = _("amenity stock moves")
+        indexes = [models.Index(fields=["amenity", "-at"], name="amenity_move_amenity_at_idx")]
+        constraints = [
+            # Each reason moves the shelf the one way it can: a lend takes one, a return puts one back, a loss
+            # changes nothing on the shelf, a count changes it (a count that changes nothing is not a move).
+            models.CheckConstraint(
+                condition=(Q(reason=AmenityStockReason.LEND) & Q(delta=-1))
+                | (Q(reason=AmenityStockReason.RETURN) & Q(delta=1))
+                | (Q(reason=AmenityStockReason.LOST) & Q(delta=0))
+                | (Q(reason=AmenityStockReason.COUNT) & ~Q(delta=0)),
+                name="amenity_move_delta_fits_reason",
+            ),
+            models.CheckConstraint(condition=Q(on_hand_after__gte=0), name="amenity_move_on_hand_after_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amenity_id} {self.reason} {self.delta:+d} -> {self.on_hand_after}"

@@ -554,6 +554,27 @@ def amenity_loan_overdue_q(now: datetime | None = None) -> Q:
     return Q(status=AmenityLoanStatus.OUT, due_back_at__lt=now or timezone.now())
 
 
+def amenity_loans_overdue(*, center_id: int, now: datetime | None = None, limit: int = 200) -> list:
+    """A center's loans still out past their due time, longest overdue first (the desk's "overdue" section): one
+    query."""
+    from .models import AmenityLoan
+
+    return list(
+        AmenityLoan.objects.filter(amenity_loan_overdue_q(now), center_id=center_id)
+        .select_related("amenity")
+        .order_by("due_back_at", "pk")[:limit]
+    )
+
+
+def amenity_loans_to_remind(*, now: datetime | None = None) -> QuerySet:
+    """Overdue loans whose borrower was not reminded yet, network-wide, oldest due first (the reminder job)."""
+    from .models import AmenityLoan
+
+    return AmenityLoan.objects.filter(amenity_loan_overdue_q(now), reminded_at__isnull=True).order_by(
+        "due_back_at", "pk"
+    )
+
+
 def amenities_at(*, center_id: int) -> list:
     """A center's active amenities for the desk, with what is out from here now: one query."""
     from .choices import AmenityLoanStatus

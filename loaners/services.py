@@ -33,6 +33,7 @@ from .choices import (
     OPEN_LOAN_STATUSES,
     AmenityKind,
     AmenityLoanStatus,
+    AmenityStockReason,
     EntryKind,
     LoanerAction,
     LoanerCondition,
@@ -41,7 +42,7 @@ from .choices import (
     PaymentMethod,
     ReturnCondition,
 )
-from .models import Amenity, AmenityLoan, DepositEntry, Loan, Loaner, LoanerEvent, LoanerTransfer
+from .models import Amenity, AmenityLoan, AmenityStockMove, DepositEntry, Loan, Loaner, LoanerEvent, LoanerTransfer
 
 _OPEN = [s.value for s in OPEN_LOAN_STATUSES]
 
@@ -630,6 +631,22 @@ def _amenity_desk_center(actor, center_id: int):
     return center
 
 
+def _stock_move(amenity: Amenity, *, reason: str, delta: int, actor, at=None, loan=None, note: str = ""):
+    """The history row of a change of ``amenity.on_hand`` (already saved, under its lock), in the caller's
+    transaction."""
+    return AmenityStockMove.objects.create(
+        amenity=amenity,
+        delta=delta,
+        on_hand_after=amenity.on_hand,
+        reason=reason,
+        loan=loan,
+        by=_user(actor),
+        by_label=_label(actor)[:150],
+        at=at or timezone.now(),
+        note=(note or "")[:300],
+    )
+
+
 def _lock_amenity(amenity_id: int) -> Amenity:
     """Lock the amenity row: lends of its last one serialise here. (The concurrency test's control replaces this.)"""
     return lock_one(Amenity.objects.select_related("center"), amenity_id, not_found=_("No such amenity."))
@@ -648,7 +665,8 @@ def amenity_lend(
     """Lend one amenity from a center's shelf to a person, against its deposit (may be 0).
 
     Locks the amenity row, re-checks the shelf under the lock, takes one off ``on_hand`` and writes the loan
-    (``out``, due back after the amenity's ``loan_days``). The deposit's money is taken by the caller in the same
+    (``out``, due back after the amenity's ``loan_days``) and its ``AmenityStockMove`` (``lend``, -1); a refused
+    lend writes neither. The deposit's money is taken by the caller in the same
     transaction (``payments.services.amenity_deposit_take``).
     Refuses: ``validation_error`` (400: no name, not a phone number, no or unknown payment method while a deposit is
     due); ``not_found`` (404: no such amenity at the actor's centers); ``permission_denied`` (403: not the center's
@@ -718,6 +736,7 @@ def amenity_lend(
             ) from None
         amenity.on_hand -= 1
         amenity.save(update_fields=["on_hand", "updated_at"])
+        _stock_move(amenity, reason=AmenityStockReason.LEND, delta=-1, actor=actor, at=now, loan=loan)
         return loan
 
 
@@ -734,7 +753,8 @@ def amenity_return(
     """Take an amenity back, at the center that lent it or at any other center of the network.
 
     ``center_id``: the desk where it comes back (default: the lending center). It goes back on that center's shelf
-    (its amenity of the same kind; one is added, empty, if that center had none). At another center the desk must
+    (its amenity of the same kind; one is added, empty, if that center had none), with its ``AmenityStockMove``
+    (``return``, +1) on that shelf. At another center the desk must
     give the borrower's phone number (what the borrower tells them): a loan id alone proves nothing, and a loan of
     another center answers ``not_found`` without it.
     The deposit goes back through ``payments.services.amenity_deposit_settle``, called by the interface in the same
@@ -791,19 +811,23 @@ def amenity_return(
         loan.save(update_fields=["status", "returned_at", "returned_at_center", "closed_by", "closed_by_label"])
         shelf.on_hand += 1
         shelf.save(update_fields=["on_hand", "updated_at"])
+        _stock_move(shelf, reason=AmenityStockReason.RETURN, delta=1, actor=actor, at=now, loan=loan)
         return loan
 
 
 def amenity_mark_lost(*, loan_id: int, actor, note: str = "") -> AmenityLoan:
     """The borrower will not bring it back: the loan becomes ``lost`` and its deposit is kept (nothing refunded;
-    the shelf stays one short). Only the lending center's desk. Refuses: ``not_found`` (404);
-    ``permission_denied`` (403); ``invalid_transition`` (409: not out)."""
+    the shelf stays one short: its ``AmenityStockMove`` is ``lost`` with delta 0). Only the lending center's desk.
+    Refuses: ``not_found`` (404); ``permission_denied`` (403); ``invalid_transition`` (409: not out)."""
     _require_actor(actor)
     with transaction.atomic():
         center_id = AmenityLoan.objects.filter(pk=loan_id).values_list("center_id", flat=True).first()
         if center_id is None or not actor.can_see_center(center_id):
             raise NotFound(_("No such amenity loan."))
         _amenity_desk_center(actor, center_id)
+        # Parents before children (as a return): the shelf, read for the history row, then the loan.
+        amenity_id = AmenityLoan.objects.filter(pk=loan_id).values_list("amenity_id", flat=True).get()
+        shelf = lock_one(Amenity, amenity_id)
         loan = _lock_amenity_loan(loan_id)
         if loan.status != AmenityLoanStatus.OUT:
             raise _refuse(loan, _("mark lost"))
@@ -814,10 +838,22 @@ def amenity_mark_lost(*, loan_id: int, actor, note: str = "") -> AmenityLoan:
         if note:
             loan.note = note[:300]
         loan.save(update_fields=["status", "lost_at", "closed_by", "closed_by_label", "note"])
+        # The shelf was one short since the lend: the history says it will stay so.
+        _stock_move(shelf, reason=AmenityStockReason.LOST, delta=0, actor=actor, at=loan.lost_at, loan=loan, note=note)
         return loan
 
 
-def amenity_save(
+def amenity_loan_mark_reminded(*, loan_id: int, now: datetime | None = None) -> bool:
+    """Record that the borrower's overdue reminder goes out (compare-and-set: False when it already had, or the
+    loan is not out any more -- returned or lost meanwhile)."""
+    return bool(
+        AmenityLoan.objects.filter(pk=loan_id, status=AmenityLoanStatus.OUT, reminded_at__isnull=True).update(
+            reminded_at=now or timezone.now()
+        )
+    )
+
+
+def amenity_save_check(
     *,
     actor,
     center_id: int,
@@ -830,14 +866,9 @@ def amenity_save(
     active: bool = True,
     position: int = 0,
     amenity_id: int | None = None,
-) -> Amenity:
-    """A manager sets up an amenity of their center and counts its shelf (``on_hand`` as counted now).
-
-    An existing row is locked first, so a lend landing while the form was open is not lost behind the manager's
-    back: what they typed is what is on the shelf after the save. Refuses: ``validation_error`` (400: names, kind,
-    deposit below 0, stock outside 0..10000, days below 1; the kind exists at the center); ``not_found`` (404);
-    ``permission_denied`` (403: managers of the center and HQ only).
-    """
+) -> dict:
+    """What ``amenity_save`` would write, checked and cleaned, without writing anything: the admin form runs it in
+    its ``clean()`` so a refusal shows next to the field with what was typed. Refuses as ``amenity_save``."""
     _require_actor(actor)
     if kind not in AmenityKind.values:
         raise DomainError("validation_error", _("Unknown kind."), field="kind")
@@ -859,7 +890,13 @@ def amenity_save(
         raise NotFound(_("No such center."))
     if not (actor.is_system or actor.has_role("hq") or any(actor.has_role(r, center_id) for r in AMENITY_STOCK_ROLES)):
         raise DomainError("permission_denied", _("Only the center's managers set up amenities."), status=403)
-    fields = {
+    if amenity_id is not None:
+        current = Amenity.objects.filter(pk=amenity_id).values_list("center_id", flat=True).first()
+        if current is None or not actor.can_see_center(current):
+            raise NotFound(_("No such amenity."))
+    if Amenity.objects.filter(center_id=center_id, kind=kind).exclude(pk=amenity_id or 0).exists():
+        raise DomainError("validation_error", _("This center has this kind of amenity already."), field="kind")
+    return {
         "center_id": center_id,
         "kind": kind,
         "name_zh": name_zh.strip()[:60],
@@ -870,16 +907,57 @@ def amenity_save(
         "active": bool(active),
         "position": int(position),
     }
+
+
+def amenity_save(
+    *,
+    actor,
+    center_id: int,
+    kind: str,
+    name_zh: str,
+    name_en: str,
+    deposit,
+    on_hand: int,
+    loan_days: int = 3,
+    active: bool = True,
+    position: int = 0,
+    amenity_id: int | None = None,
+) -> Amenity:
+    """A manager sets up an amenity of their center and counts its shelf (``on_hand`` as counted now).
+
+    An existing row is locked first, so a lend landing while the form was open is not lost behind the manager's
+    back: what they typed is what is on the shelf after the save. A count that changes the number writes its
+    ``AmenityStockMove`` (reason ``count``, the difference) in the same transaction.
+    Refuses (``amenity_save_check``): ``validation_error`` (400: names, kind, deposit below 0, stock outside
+    0..10000, days below 1; the kind exists at the center); ``not_found`` (404); ``permission_denied`` (403:
+    managers of the center and HQ only).
+    """
     with transaction.atomic():
-        clash = Amenity.objects.filter(center_id=center_id, kind=kind).exclude(pk=amenity_id or 0).exists()
-        if clash:
-            raise DomainError("validation_error", _("This center has this kind of amenity already."), field="kind")
+        fields = amenity_save_check(
+            actor=actor,
+            center_id=center_id,
+            kind=kind,
+            name_zh=name_zh,
+            name_en=name_en,
+            deposit=deposit,
+            on_hand=on_hand,
+            loan_days=loan_days,
+            active=active,
+            position=position,
+            amenity_id=amenity_id,
+        )
         if amenity_id is None:
-            return Amenity.objects.create(**fields)
+            amenity = Amenity.objects.create(**fields)
+            if amenity.on_hand:
+                _stock_move(amenity, reason=AmenityStockReason.COUNT, delta=amenity.on_hand, actor=actor)
+            return amenity
         amenity = lock_one(Amenity, amenity_id, not_found=_("No such amenity."))
         if not actor.can_see_center(amenity.center_id):
             raise NotFound(_("No such amenity."))
+        counted_before = amenity.on_hand
         for name, v in fields.items():
             setattr(amenity, name, v)
         amenity.save()
+        if amenity.on_hand != counted_before:
+            _stock_move(amenity, reason=AmenityStockReason.COUNT, delta=amenity.on_hand - counted_before, actor=actor)
         return amenity

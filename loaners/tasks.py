@@ -18,6 +18,11 @@ def loaners_overdue_task() -> dict | None:
     return jobs.job_loaners_overdue()
 
 
+@shared_task(name="jobs.amenity_overdue_reminders", acks_late=True)
+def amenity_overdue_reminders_task() -> dict | None:
+    return jobs.job_amenity_overdue_reminders()
+
+
 def schedules() -> list[dict]:
     """This app's beat entries (collected by ``servicehub.schedules``)."""
     return [
@@ -34,5 +39,12 @@ def schedules() -> list[dict]:
             "task": "jobs.loaners_overdue",
             "crontab": {"minute": "5"},
             "description": "Marks overdue loans (late fees accrue); each customer is told once.",
+        },
+        {
+            "name": "loaners: overdue amenities",
+            "task": "jobs.amenity_overdue_reminders",
+            "crontab": {"minute": "0", "hour": "10"},
+            "description": "Reminds each borrower of an overdue umbrella, power bank... once by SMS (mobile numbers "
+            "only): what it is, that any center takes it back, the deposit.",
         },
     ]

@@ -26,6 +26,7 @@ class NotificationKind(models.TextChoices):
     EVENT_REGISTERED = "event_registered", _("Event sign-up (door code)")
     EVENT_REMINDER = "event_reminder", _("Event reminder (the day before)")
     SIGN_SESSION_ALERT = "sign_session_alert", _("Sign-language session to prepare (staff)")
+    AMENITY_OVERDUE = "amenity_overdue", _("Amenity overdue (umbrella, power bank...)")
 
 
 class NotificationChannel(models.TextChoices):

@@ -18,7 +18,7 @@ from booking.models import Appointment
 from centers.choices import ServiceDayPerk
 from centers.models import ServiceDay
 from centers.selectors import managers_on_shift
-from loaners.models import Loan
+from loaners.models import AmenityLoan, Loan
 from repairs.models import Customer, RepairTicket, SlaBreach
 from servicehub.events import subscribe
 from servicehub.models import OutboxEvent
@@ -36,6 +36,7 @@ def subscribe_reminders() -> None:
     subscribe("loan.overdue", loan_overdue_notice)
     subscribe("appointment.reminder_due", appointment_reminder)
     subscribe("survey.invitation_due", survey_invitation)
+    subscribe("amenity_loan.overdue_reminder_due", amenity_overdue_reminder)
 
 
 def service_day_reminder(event: OutboxEvent) -> None:
@@ -151,4 +152,25 @@ def survey_invitation(event: OutboxEvent) -> None:
         },
         dedupe_key=f"ticket:{ticket.pk}:survey",
         ticket=ticket,
+    )
+
+
+def amenity_overdue_reminder(event: OutboxEvent) -> None:
+    """The borrower's one SMS about an overdue amenity: what it is, that any center takes it back, the deposit
+    (given back on return). In Chinese: the desk took no language (once per loan: the dedupe key)."""
+    loan = AmenityLoan.objects.select_related("amenity", "center").get(pk=event.payload["amenity_loan_id"])
+    notification_enqueue(
+        kind=NotificationKind.AMENITY_OVERDUE,
+        to_phone=loan.borrower_phone,
+        language="zh-hans",
+        context={
+            "borrower_name": loan.borrower_name,
+            "amenity_name": loan.amenity.name_zh,
+            "center_name": loan.center.name,
+            "due_back_at": timezone.localtime(loan.due_back_at),
+            "deposit": loan.deposit,
+            "link": public_url("/centers/"),
+        },
+        channels=(NotificationChannel.SMS,),
+        dedupe_key=f"amenity_loan:{loan.pk}:overdue",
     )

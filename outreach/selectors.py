@@ -171,3 +171,14 @@ def accessibility_summary(*, center_ids: frozenset[int] | None, since, until) ->
         elderly_assistance_served=Count("pk", filter=Q(needs__elderly_assistance=True) & served),
     )
     return {"sessions": by_status, "needs": needs}
+
+
+def sign_sessions_visible(*, actor) -> QuerySet:
+    """Sign-language sessions of the actor's centers (HQ, superusers: all), soonest first; rows ready for the staff
+    list (center, ticket, signer joined: one query)."""
+    qs = SignLanguageSession.objects.select_related("center", "appointment__ticket", "signer").order_by(
+        "scheduled_start", "pk"
+    )
+    if actor.sees_all_centers:
+        return qs
+    return qs.filter(center_id__in=list(actor.center_ids or ()))

@@ -201,6 +201,48 @@ def sign_session_mark(*, session_id: int, status: str, actor: Actor) -> SignLang
         return session
 
 
+def sign_sessions_due_to_close(*, now: dt.datetime | None = None) -> list[int]:
+    """Ids of sessions still ``scheduled`` whose start is more than ``OUTREACH_SIGN_SESSION_CLOSE_AFTER_MINUTES``
+    ago (the periodic job's worklist), oldest first."""
+    now = now or timezone.now()
+    minutes = getattr(settings, "OUTREACH_SIGN_SESSION_CLOSE_AFTER_MINUTES", 120)
+    return list(
+        SignLanguageSession.objects.filter(
+            status=SignSessionStatus.SCHEDULED, scheduled_start__lt=now - dt.timedelta(minutes=minutes)
+        )
+        .order_by("scheduled_start", "pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def sign_session_close_after_start(*, session_id: int, now: dt.datetime | None = None) -> str | None:
+    """Record how a session went when staff did not, from its appointment: the customer came (the ticket left
+    ``booked`` for anything but ``cancelled``: checked in at the desk) -> ``held``; else -> ``no_show``.
+
+    Locks the session and re-checks under the lock that it is still ``scheduled`` and past the close-after time
+    (staff may have marked it, or the booking moved, meanwhile). Returns the status written, or None when nothing
+    changed (so a re-run writes nothing)."""
+    from repairs.choices import TicketStatus
+
+    now = now or timezone.now()
+    minutes = getattr(settings, "OUTREACH_SIGN_SESSION_CLOSE_AFTER_MINUTES", 120)
+    with transaction.atomic():
+        session = _session_locked(session_id)
+        if session.status != SignSessionStatus.SCHEDULED:
+            return None  # marked by staff (or closed with its booking) meanwhile
+        if session.scheduled_start >= now - dt.timedelta(minutes=minutes):
+            return None  # rescheduled later meanwhile
+        ticket_status = (
+            SignLanguageSession.objects.filter(pk=session.pk)
+            .values_list("appointment__ticket__status", flat=True)
+            .first()
+        )
+        arrived = ticket_status not in (TicketStatus.BOOKED, TicketStatus.CANCELLED)
+        session.status = SignSessionStatus.HELD if arrived else SignSessionStatus.NO_SHOW
+        session.save(update_fields=["status", "updated_at"])
+        return session.status
+
+
 # --- event hooks (registered in OutreachConfig.ready(); run in the outbox dispatch's transaction) ---------------
 
 

@@ -2,7 +2,8 @@
 
 - ``phone_normalize``: any valid number (a desk may note a landline for a customer);
 - ``mobile_normalize``: a number that can receive an SMS (bookings send their confirmation by
-  SMS, so web forms and booking services call this one).
+  SMS, so web forms and booking services call this one);
+- ``is_cn_mobile``: whether a stored number is a mainland Chinese mobile (the SMS gateway's reach).
 """
 
 from __future__ import annotations
@@ -48,3 +49,14 @@ def mobile_normalize(phone: str | None, *, field: str = "phone") -> str:
             field=field,
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def is_cn_mobile(phone: str | None) -> bool:
+    """A valid mainland China (+86) mobile number: one our SMS gateway reaches. Landlines and foreign numbers are
+    not."""
+    number = _parse_valid(phone)
+    return (
+        number is not None
+        and phonenumbers.region_code_for_number(number) == "CN"
+        and phonenumbers.number_type(number) in _MOBILE
+    )

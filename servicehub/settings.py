@@ -456,6 +456,8 @@ OUTREACH_VIDEO = {
     "sandbox": {"base_url": env("OUTREACH_VIDEO_SANDBOX_URL", default="https://meet.sandbox.invalid")},
 }
 OUTREACH_SIGN_SESSION_MINUTES = env.int("OUTREACH_SIGN_SESSION_MINUTES", default=30)
+# A session still "scheduled" this long after its start is closed by the job (held if the customer checked in).
+OUTREACH_SIGN_SESSION_CLOSE_AFTER_MINUTES = env.int("OUTREACH_SIGN_SESSION_CLOSE_AFTER_MINUTES", default=120)
 
 # --- Security (production) -------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

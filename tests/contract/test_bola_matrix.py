@@ -333,6 +333,12 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/api/v1/amenity-loans/{pk}/lost/"): OBJ(
         lambda s: f"/api/v1/amenity-loans/{_amenity_loan(s).pk}/lost/", body=lambda s: {}
     ),
+    # sign-language sessions (issue #22 item 4) are for staff people: every partner key is refused with 403; a
+    # staff user of one center gets 404 for another center's session and never sees it listed
+    # (tests/outreach/test_signlang_api.py::test_bola_matrix_for_staff_of_two_centers)
+    ("GET", "/api/v1/sign-sessions/"): SHARED("staff only: partner keys get 403 whatever the request"),
+    ("POST", "/api/v1/sign-sessions/{pk}/prepared/"): SHARED("staff only: partner keys get 403 whatever the request"),
+    ("POST", "/api/v1/sign-sessions/{pk}/outcome/"): SHARED("staff only: partner keys get 403 whatever the request"),
     # booking (anonymous customers)
     ("POST", "/api/v1/appointments/"): PUBLIC("a customer books for themself; no partner-owned object is named"),
     ("POST", "/api/v1/mail-in-requests/"): PUBLIC("a customer requests a pickup; no partner-owned object is named"),

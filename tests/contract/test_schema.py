@@ -64,6 +64,9 @@ API_MD_ADDITIONS = {
     ("post", "/api/v1/amenity-loans/{id}/return/"): True,
     ("post", "/api/v1/amenity-loans/{id}/lost/"): True,
     ("get", "/api/v1/amenity-loans/"): True,
+    ("get", "/api/v1/sign-sessions/"): True,
+    ("post", "/api/v1/sign-sessions/{id}/prepared/"): True,
+    ("post", "/api/v1/sign-sessions/{id}/outcome/"): True,
 }
 ADDITIONS_HEADING = "## Additions being built"
 API_MD = Path(__file__).resolve().parents[2] / "docs" / "api-contract.md"

@@ -226,3 +226,71 @@ def test_demo_marks_one_signer_per_demo_center_once():
     demo._seed_signers(out=io.StringIO())
     signers = [m.user_id for m in StaffMembership.objects.filter(center=center) if "sign_language" in m.skills]
     assert signers == [desk.pk]
+
+
+# --- the close job (sessions staff left scheduled) -------------------------------------------------------------
+
+
+def _checked_in(appointment):
+    # The desk's check-in moves the ticket out of ``booked`` (repairs.services.ticket_check_in); only that fact
+    # is what the job reads, so the test sets it directly.
+    from repairs.models import RepairTicket
+
+    RepairTicket.objects.filter(pk=appointment.ticket_id).update(status="received")
+
+
+def test_close_job_marks_held_when_the_customer_checked_in_and_no_show_when_still_booked(place, settings):
+    from outreach import jobs
+
+    settings.OUTREACH_SIGN_SESSION_CLOSE_AFTER_MINUTES = 120
+    came = _book(place["center"], hour=10)
+    stayed_away = _book(place["center"], hour=11)
+    _checked_in(came)
+    now = local(tomorrow(), 13, 5)  # 11:00 + 2 h 5 min
+    assert jobs.job_sign_sessions_close(now=now) == {"held": 1, "no_show": 1}
+    statuses = dict(SignLanguageSession.objects.values_list("appointment_id", "status"))
+    assert statuses == {came.pk: "held", stayed_away.pk: "no_show"}
+
+
+def test_close_job_leaves_sessions_not_yet_due_and_those_staff_marked(place, settings):
+    from outreach import jobs
+
+    settings.OUTREACH_SIGN_SESSION_CLOSE_AFTER_MINUTES = 120
+    marked = _book(place["center"], hour=9)
+    not_due = _book(place["center"], hour=11)
+    _checked_in(not_due)
+    marked_session = SignLanguageSession.objects.get(appointment=marked)
+    signlang.sign_session_mark(
+        session_id=marked_session.pk, status="no_show", actor=actor_for_user(place["users"]["desk"])
+    )
+    _checked_in(marked)  # arrived late: staff's mark stands
+    before = SignLanguageSession.objects.get(appointment=not_due).updated_at
+    assert jobs.job_sign_sessions_close(now=local(tomorrow(), 12, 59)) == {"held": 0, "no_show": 0}
+    assert SignLanguageSession.objects.get(appointment=marked).status == "no_show"
+    left = SignLanguageSession.objects.get(appointment=not_due)
+    assert (left.status, left.updated_at) == ("scheduled", before)
+
+
+def test_close_job_rerun_writes_nothing(place, settings, django_assert_num_queries):
+    from outreach import jobs
+
+    settings.OUTREACH_SIGN_SESSION_CLOSE_AFTER_MINUTES = 120
+    _book(place["center"], hour=10)
+    now = local(tomorrow(), 12, 20)
+    assert jobs.job_sign_sessions_close(now=now) == {"held": 0, "no_show": 1}
+    stamp = SignLanguageSession.objects.get().updated_at
+    assert jobs.job_sign_sessions_close(now=now) is None  # the same 15-minute slot: claimed already
+    later = now + dt.timedelta(minutes=15)
+    with django_assert_num_queries(5):  # claim the slot (savepoint, insert, release), the empty worklist, finish
+        assert jobs.job_sign_sessions_close(now=later) == {"held": 0, "no_show": 0}
+    assert SignLanguageSession.objects.get().updated_at == stamp
+
+
+def test_close_after_start_rechecks_under_the_lock(place):
+    appointment = _book(place["center"], hour=10)
+    session = SignLanguageSession.objects.get(appointment=appointment)
+    too_early = local(tomorrow(), 11)
+    assert signlang.sign_session_close_after_start(session_id=session.pk, now=too_early) is None
+    signlang.sign_session_mark(session_id=session.pk, status="held", actor=actor_for_user(place["users"]["desk"]))
+    assert signlang.sign_session_close_after_start(session_id=session.pk, now=local(tomorrow(), 18)) is None
+    assert SignLanguageSession.objects.get().status == "held"

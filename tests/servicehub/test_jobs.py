@@ -182,12 +182,14 @@ def test_the_jobs_are_scheduled_by_the_apps_whose_rule_they_apply():
         "jobs.service_day_reminders": "repairs",
         "jobs.loaners_due_tomorrow": "loaners",
         "jobs.loaners_overdue": "loaners",
+        "jobs.amenity_overdue_reminders": "loaners",
         "notifications.sweep": "notifications",
         "jobs.appointment_reminders": "booking",
         "jobs.appointment_no_shows": "booking",
         "jobs.survey_invitations": "booking",
         "jobs.plan_orders_abandon": "booking",
         "jobs.event_reminders": "outreach",
+        "jobs.sign_sessions_close": "outreach",
     }
     assert set(owners) == {s["task"] for s in schedules.schedule_definitions()}
 
@@ -196,7 +198,9 @@ def test_every_job_task_is_routed_to_the_jobs_queue(settings):
     celery_app.loader.import_default_modules()
     route = MapRoute(settings.CELERY_SPLIT_ROUTES)
     job_tasks = sorted(name for name in celery_app.tasks if name.startswith("jobs."))
-    assert len(job_tasks) == 12  # + express_watch (#21), plan_orders_abandon (web plan orders), event_reminders (#22)
+    # + express_watch (#21), plan_orders_abandon (web plan orders), event_reminders, sign_sessions_close,
+    # amenity_overdue_reminders (#22)
+    assert len(job_tasks) == 14
     assert {name: (route(name) or {}).get("queue") for name in job_tasks} == dict.fromkeys(job_tasks, "jobs")
 
 
