@@ -545,17 +545,20 @@ def _calendar_key(code: str, version: str, today: date) -> str:
     return f"centers:cal:{_CACHE_SCHEMA}:{version}:{cache_code(code)}:{today.isoformat()}"
 
 
-def center_calendars(*, centers: Iterable[ServiceCenter], today: date | None = None) -> dict[int, BusinessCalendar]:
+def center_calendars(
+    *, centers: Iterable[ServiceCenter], today: date | None = None, versions: dict[int, str] | None = None
+) -> dict[int, BusinessCalendar]:
     """``{center_id: BusinessCalendar}`` for these centers: no query when all are cached, else two queries
     (the weekly hours and the exceptions of every center missing from the cache), whatever their number.
 
-    ``opens_on_public_holidays`` is taken from the given rows (load them with that field).
+    ``opens_on_public_holidays`` is taken from the given rows (load them with that field). ``versions``: the
+    centers' ``center_cache_versions`` when the caller read them already (read here otherwise).
     """
     today = today or local_now().date()
     rows = {c.pk: c for c in centers}
     if not rows:
         return {}
-    versions = center_cache_versions(centers=rows.values())
+    versions = versions if versions is not None else center_cache_versions(centers=rows.values())
     keys = {pk: _calendar_key(c.code, versions[pk], today) for pk, c in rows.items()}
     found = cache.get_many(list(keys.values()))
     out: dict[int, BusinessCalendar] = {}
@@ -604,18 +607,24 @@ def center_cache_versions(*, centers: Iterable[ServiceCenter]) -> dict[int, str]
     return {c.pk: f"{network}.{versions[center_version_key(c.code)]}" for c in rows}
 
 
-def centers_set_open_now(centers: Iterable[ServiceCenter], *, at: datetime | None = None) -> None:
+def centers_set_open_now(
+    centers: Iterable[ServiceCenter], *, at: datetime | None = None, versions: dict[int, str] | None = None
+) -> None:
     """Set ``is_open_now`` on each center from its business calendar (``center_calendars``: no query when
     cached, else two for all of them), judged as ``open_at_q`` judges it (tests compare the two)."""
     rows = list(centers)
     now = local_now(at)
-    calendars = center_calendars(centers=rows, today=now.date())
+    calendars = center_calendars(centers=rows, today=now.date(), versions=versions)
     for c in rows:
         c.is_open_now = c.active and calendar_is_open(calendars[c.pk], now)  # type: ignore[attr-defined]  # set here
 
 
 def centers_rendered(
-    *, centers: list[ServiceCenter], kind: str, render: Callable[[list[ServiceCenter]], list[Any]]
+    *,
+    centers: list[ServiceCenter],
+    kind: str,
+    render: Callable[[list[ServiceCenter]], list[Any]],
+    versions: dict[int, str] | None = None,
 ) -> list[Any]:
     """``render(rows)`` of these centers, row by row from the cache: each row is cached under its center's
     version and the language (a write of the center, its hours or exceptions gives a new version), and
@@ -624,11 +633,12 @@ def centers_rendered(
 
     The rows missing are read again from the primary *after* their versions were read, with their region, and
     ``render`` gets those: rows read before (the caller's page, perhaps on a lagging replica) could predate a
-    write whose new version is already set, and would be cached under it.
+    write whose new version is already set, and would be cached under it. ``versions`` (read by the caller
+    before, e.g. shared with ``centers_set_open_now``) keeps that order.
     """
     if not centers:
         return []
-    versions = center_cache_versions(centers=centers)
+    versions = versions if versions is not None else center_cache_versions(centers=centers)
     language = get_language()
     keys = [f"centers:row:{_CACHE_SCHEMA}:{versions[c.pk]}:{cache_code(c.code)}:{kind}:{language}" for c in centers]
     found = cache.get_many(keys)

@@ -180,15 +180,16 @@ class CenterListView(GenericAPIView):
             annotate_open=False,  # from the cached calendars below (the open_now filter keeps it in the SQL)
         )
         page = self.paginate_queryset(qs)
+        versions = selectors.center_cache_versions(centers=page) if page else {}  # one read: calendars and rows
         if not params["open_now"]:
-            selectors.centers_set_open_now(page)
+            selectors.centers_set_open_now(page, versions=versions)
 
         def render(rows):  # only the rows not cached yet: their weekly hours in one query
             prefetch_related_objects(rows, selectors.hours_prefetch())
             return [dict(r) for r in CenterSerializer(rows, many=True).data]
 
         # Each center rendered once per version and language; distance and open now are this request's.
-        rows = selectors.centers_rendered(centers=page, kind="api-list", render=render)
+        rows = selectors.centers_rendered(centers=page, kind="api-list", render=render, versions=versions)
         data = [
             {**row, "is_open_now": bool(c.is_open_now), "distance_km": _distance(c)}
             for c, row in zip(page, rows, strict=True)
