@@ -19,6 +19,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
     BooleanField,
+    Count,
     DateField,
     Exists,
     ExpressionWrapper,
@@ -31,6 +32,7 @@ from django.db.models import (
     Subquery,
     TextField,
     Value,
+    Window,
 )
 from django.db.models.expressions import Combinable
 from django.db.models.functions import ASin, Cast, Cos, Least, Power, Radians, Sin, Sqrt
@@ -38,6 +40,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 
 from servicehub.dbrouter import primary_reads
+from servicehub.prepared import PreparedQuery
 
 from .calendar import NATIONAL_HOLIDAYS, NATIONAL_MAKEUP_WORKDAYS, BusinessCalendar, calendar_build
 from .calendar import is_open as calendar_is_open
@@ -225,11 +228,76 @@ def distance_km_expression(*, lat: float, lng: float):
     """Haversine distance from (lat, lng) to each row, in SQL (PostgreSQL and SQLite alike)."""
     import math
 
-    lat_r, lng_r = math.radians(lat), math.radians(lng)
+    lat_r = math.radians(lat)
+    return _haversine(lat_r=lat_r, lng_r=math.radians(lng), cos_lat=math.cos(lat_r))
+
+
+def _haversine(*, lat_r: float, lng_r: float, cos_lat: float):
+    """``distance_km_expression`` from the point's radians and the cosine of its latitude (each one parameter:
+    the prepared nearest search binds them)."""
     dlat = (Radians(F("lat")) - Value(lat_r)) / Value(2.0)
     dlng = (Radians(F("lng")) - Value(lng_r)) / Value(2.0)
-    a = Power(Sin(dlat), 2) + Value(math.cos(lat_r)) * Cos(Radians(F("lat"))) * Power(Sin(dlng), 2)
+    a = Power(Sin(dlat), 2) + Value(cos_lat) * Cos(Radians(F("lat"))) * Power(Sin(dlng), 2)
     return ExpressionWrapper(Value(2 * EARTH_RADIUS_KM) * ASin(Sqrt(Least(a, Value(1.0)))), output_field=FloatField())
+
+
+def _within(qs, *, lat_r, lng_r, cos_lat, min_lat, max_lat, radius_km, all_lng: bool, min_lng=None, max_lng=None):
+    """``qs`` limited to ``radius_km`` of the point by the indexed box and the haversine distance, nearest first
+    (ties by code), with ``distance_km``."""
+    qs = qs.filter(lat__gte=min_lat, lat__lte=max_lat)
+    if not all_lng:
+        qs = qs.filter(lng__gte=min_lng, lng__lte=max_lng)
+    return (
+        qs.annotate(distance_km=_haversine(lat_r=lat_r, lng_r=lng_r, cos_lat=cos_lat))
+        .filter(distance_km__lte=radius_km)
+        .order_by("distance_km", "code")
+    )
+
+
+def _near_values(lat: float, lng: float, radius_km: float) -> tuple[dict[str, float], bool]:
+    import math
+
+    box = bounding_box(lat, lng, radius_km)
+    lat_r = math.radians(lat)
+    values = {
+        "lat_r": lat_r,
+        "lng_r": math.radians(lng),
+        "cos_lat": math.cos(lat_r),
+        "min_lat": box.min_lat,
+        "max_lat": box.max_lat,
+        "min_lng": box.min_lng,
+        "max_lng": box.max_lng,
+        "radius_km": float(radius_km),
+    }
+    return values, box.all_lng
+
+
+_NEAREST_PAGES: dict[tuple[bool, int, int], PreparedQuery[ServiceCenter]] = {}
+_NEAREST_FLOATS = frozenset(("lat_r", "lng_r", "cos_lat", "min_lat", "max_lat", "min_lng", "max_lng", "radius_km"))
+
+
+def centers_nearest_page(*, lat: float, lng: float, radius_km: float, offset: int, limit: int) -> list[ServiceCenter]:
+    """One page of the plain nearest search -- ``centers_search(near=..., radius_km=..., annotate_open=False)``
+    with no other filter -- each row with ``distance_km`` and ``_total`` (the count of all matches, ``COUNT(*)
+    OVER ()``), as the centers list API pages it. The query is compiled once per process for each page window
+    (servicehub.prepared): building and compiling the haversine query cost three times what running it does.
+    tests/centers/test_nearest_prepared.py holds it to ``centers_search``'s answers."""
+    values, all_lng = _near_values(lat, lng, radius_km)
+    key = (all_lng, offset, limit)
+    query = _NEAREST_PAGES.get(key)
+    if query is None:
+        if len(_NEAREST_PAGES) > 256:  # page windows are few in practice; a crawler's are not kept
+            _NEAREST_PAGES.clear()
+
+        def build(**v):
+            qs = _within(ServiceCenter.objects.select_related("region").filter(active=True), all_lng=all_lng, **v)
+            return qs.annotate(_total=Window(Count("pk")))[offset : offset + limit]
+
+        names = _NEAREST_FLOATS if not all_lng else _NEAREST_FLOATS - {"min_lng", "max_lng"}
+        query = _NEAREST_PAGES.setdefault(key, PreparedQuery(build, model=ServiceCenter, floats=names))
+    if all_lng:
+        values = {k: v for k, v in values.items() if k not in ("min_lng", "max_lng")}
+    return query.run(**values)
 
 
 def _service_q(service: str) -> Q:
@@ -284,15 +352,8 @@ def centers_search(
     lat, lng = near
     if radius_km is None:
         return qs.annotate(distance_km=distance_km_expression(lat=lat, lng=lng)).order_by("distance_km", "code")
-    box = bounding_box(lat, lng, radius_km)
-    qs = qs.filter(lat__gte=box.min_lat, lat__lte=box.max_lat)
-    if not box.all_lng:
-        qs = qs.filter(lng__gte=box.min_lng, lng__lte=box.max_lng)
-    return (
-        qs.annotate(distance_km=distance_km_expression(lat=lat, lng=lng))
-        .filter(distance_km__lte=radius_km)
-        .order_by("distance_km", "code")
-    )
+    values, all_lng = _near_values(lat, lng, radius_km)
+    return _within(qs, all_lng=all_lng, **values)
 
 
 def hours_prefetch() -> Prefetch:

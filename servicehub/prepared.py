@@ -11,9 +11,12 @@ executed with the new value:
     )
     tickets = _LOOKUP.run(service_no="A1B2C3D4E5")
 
-``build`` is called once per database alias with a unique sentinel for each keyword; every sentinel must
-appear exactly once among the compiled query's parameters (a value Django folds into the SQL or uses
-twice is refused when the query is prepared, not silently mis-bound). Instances are made the way
+``build`` is called twice per database alias, with two sets of unique sentinels, one per keyword; each
+sentinel must appear among the compiled query's parameters (a value Django folds into the SQL is refused),
+and the two compilations must differ exactly where the sentinels are: a parameter *derived* from a keyword
+(``lat - 1``, ``cos(lat)``) would differ too, and is refused when the query is prepared, not silently bound
+to its first value. A keyword the query uses several times is bound at each place. Keywords compared to
+integer or float columns are named in ``ints`` / ``floats`` (their sentinels are numbers). Instances are made the way
 ``ModelIterable`` makes them: the same converters, ``select_related`` objects and annotations, so a
 prepared query returns what the queryset would (tests/servicehub/test_prepared.py compares them field by
 field). Only plain model querysets: no ``prefetch_related``, ``values()`` or known related objects.
@@ -33,6 +36,7 @@ behind PgBouncer's transaction pooling (``DISABLE_SERVER_SIDE_CURSORS=1`` turns 
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import threading
@@ -54,6 +58,8 @@ _PREPARED_ON: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _PREPARED_LOCK = threading.Lock()
 _PLACEHOLDER = re.compile(r"%%|%s")
 _INT_SENTINEL = -(2**62) + 7919
+_STATEMENT_NUMBERS = itertools.count(1)
+_FLOAT_SENTINEL = -98765.432101234  # of a size where a derived value (lat + 1, cos(lat)) differs from it
 
 
 class _Compiled:
@@ -80,12 +86,12 @@ class _Compiled:
         compiler = queryset.query.get_compiler(using=alias)
         sql, params = compiler.as_sql()  # fills compiler.select, klass_info and annotation_col_map
         params = list(params)
-        self.slots: dict[str, int] = {}
+        self.slots: dict[str, list[int]] = {}
         for name, sentinel in sentinels.items():
             at = [i for i, value in enumerate(params) if type(value) is type(sentinel) and value == sentinel]
-            if len(at) != 1:
-                raise ValueError(f"PreparedQuery: the value of {name!r} must be one parameter of the query.")
-            self.slots[name] = at[0]
+            if not at:
+                raise ValueError(f"PreparedQuery: the value of {name!r} must be a parameter of the query.")
+            self.slots[name] = at
         self.sql, self.params = sql, params
         # What results_iter applies to every row; applied here with the running thread's connection.
         self.converters = tuple(
@@ -101,35 +107,67 @@ class _Compiled:
         if getattr(settings, "PREPARED_STATEMENTS", False) and compiler.connection.vendor == "postgresql":
             counter = iter(range(1, len(params) + 1))
             self.prepare_sql = _PLACEHOLDER.sub(lambda m: "%" if m.group() == "%%" else f"${next(counter)}", sql)
-            self.statement = f"sh_prepared_{id(self):x}"
+            # A number never used again in this process: an id() is, once its object is gone, and a connection
+            # that prepared the old statement under that name would run it for the new query.
+            self.statement = f"sh_prepared_{next(_STATEMENT_NUMBERS)}"
             self.execute_sql = f"EXECUTE {self.statement}({', '.join(['%s'] * len(params))})" if params else ""
 
 
 class PreparedQuery(Generic[M]):
     """``build(**values)`` -> queryset of ``model``, compiled once per database alias; ``run(**values)``."""
 
-    def __init__(self, build: Callable[..., QuerySet], *, model: type[M], ints: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        build: Callable[..., QuerySet],
+        *,
+        model: type[M],
+        ints: frozenset[str] = frozenset(),
+        floats: frozenset[str] = frozenset(),
+    ) -> None:
         self._build = build
         self.model = model
-        # Keywords compared to integer columns: their sentinel is an integer (a string one would not pass the
-        # field's get_prep_value), far below any key or amount a query holds.
-        self._ints = ints
+        # Keywords compared to integer or float columns: their sentinel is a number (a string one would not pass
+        # the field's get_prep_value), far below any key, amount or coordinate a query holds.
+        self._ints, self._floats = ints, floats
         self._compiled: dict[str, _Compiled] = {}
         self._lock = threading.Lock()
 
     def _prepare(self, alias: str, names: tuple[str, ...]) -> _Compiled:
-        sentinels: dict[str, Any] = {
-            name: _INT_SENTINEL - i if name in self._ints else f"\x1fprepared:{name}:{id(self):x}\x1f"
-            for i, name in enumerate(names)
-        }
         with self._lock:
             compiled = self._compiled.get(alias)
             if compiled is None or compiled.slots.keys() != set(names):
-                queryset = self._build(**sentinels)
-                if queryset.model is not self.model:
-                    raise ValueError(f"PreparedQuery: the queryset is of {queryset.model}, not {self.model}.")
-                compiled = self._compiled[alias] = _Compiled(queryset, alias, sentinels)
+                first, second = self._sentinels(names, 0), self._sentinels(names, 1)
+                compiled = _Compiled(self._queryset(first), alias, first)
+                check = _Compiled(self._queryset(second), alias, second)
+                bound = {i for at in compiled.slots.values() for i in at}
+                same_elsewhere = all(
+                    a == b for i, (a, b) in enumerate(zip(compiled.params, check.params, strict=True)) if i not in bound
+                )
+                if check.sql != compiled.sql or check.slots != compiled.slots or not same_elsewhere:
+                    raise ValueError(
+                        "PreparedQuery: a parameter of the query is derived from a keyword (or the SQL changes with"
+                        " its value): pass what the query needs as keywords of their own."
+                    )
+                self._compiled[alias] = compiled
         return compiled
+
+    def _sentinels(self, names: tuple[str, ...], round_: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for i, name in enumerate(names):
+            k = 2 * i + round_
+            if name in self._ints:
+                out[name] = _INT_SENTINEL - k
+            elif name in self._floats:
+                out[name] = _FLOAT_SENTINEL - k * 1.0009765625
+            else:
+                out[name] = f"\x1fprepared:{name}:{round_}:{id(self):x}\x1f"
+        return out
+
+    def _queryset(self, sentinels: dict[str, Any]) -> QuerySet:
+        queryset = self._build(**sentinels)
+        if queryset.model is not self.model:
+            raise ValueError(f"PreparedQuery: the queryset is of {queryset.model}, not {self.model}.")
+        return queryset
 
     def run(self, **values: Any) -> list[M]:
         model = self.model
@@ -139,7 +177,8 @@ class PreparedQuery(Generic[M]):
             compiled = self._prepare(alias, tuple(values))
         params = list(compiled.params)
         for name, value in values.items():
-            params[compiled.slots[name]] = value
+            for i in compiled.slots[name]:
+                params[i] = value
         connection = connections[alias]
         if compiled.statement and _prepared(connection, compiled):
             sql = compiled.execute_sql or f"EXECUTE {compiled.statement}"

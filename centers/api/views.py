@@ -72,6 +72,12 @@ class WindowCountPagination(PageNumberPagination):
     with the hours prefetch)."""
 
     def paginate_queryset(self, queryset, request, view=None):
+        return self.paginate_fetch(
+            lambda offset, limit: list(queryset.annotate(_total=Window(Count("pk")))[offset : offset + limit]), request
+        )
+
+    def paginate_fetch(self, fetch, request):
+        """The page from ``fetch(offset, limit)``: rows carrying ``_total`` (the count of all matches)."""
         self.request = request
         self.page_size = self.get_page_size(request)
         raw = request.query_params.get(self.page_query_param, "1")
@@ -82,7 +88,7 @@ class WindowCountPagination(PageNumberPagination):
         except ValueError:
             raise exceptions.NotFound(_("Invalid page.")) from None
         offset = (self.number - 1) * self.page_size
-        rows = list(queryset.annotate(_total=Window(Count("pk")))[offset : offset + self.page_size])
+        rows = fetch(offset, self.page_size)
         if rows:
             self.count = rows[0]._total
         elif self.number == 1:
@@ -170,16 +176,28 @@ class CenterListView(GenericAPIView):
             region = selectors.region_by_adcode(adcode=params["region"])
             if region is None:
                 raise serializers.ValidationError({"region": [_("Unknown adcode.")]})
-        qs = selectors.centers_search(
-            near=params.get("near"),
-            radius_km=params.get("radius_km"),
-            kind=params.get("kind"),
-            service=params.get("service"),
-            open_now=params["open_now"],
-            region=region,
-            annotate_open=False,  # from the cached calendars below (the open_now filter keeps it in the SQL)
+        plain_near = params.get("near") and not (
+            region or params.get("kind") or params.get("service") or params["open_now"]
         )
-        page = self.paginate_queryset(qs)
+        if plain_near:  # the common "centers near me": one query compiled once per process
+            (lat, lng), radius = params["near"], params["radius_km"]
+            page = self.paginator.paginate_fetch(
+                lambda offset, limit: selectors.centers_nearest_page(
+                    lat=lat, lng=lng, radius_km=radius, offset=offset, limit=limit
+                ),
+                request,
+            )
+        else:
+            qs = selectors.centers_search(
+                near=params.get("near"),
+                radius_km=params.get("radius_km"),
+                kind=params.get("kind"),
+                service=params.get("service"),
+                open_now=params["open_now"],
+                region=region,
+                annotate_open=False,  # from the cached calendars below (the open_now filter keeps it in the SQL)
+            )
+            page = self.paginate_queryset(qs)
         versions = selectors.center_cache_versions(centers=page) if page else {}  # one read: calendars and rows
         if not params["open_now"]:
             selectors.centers_set_open_now(page, versions=versions)

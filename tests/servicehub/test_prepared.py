@@ -84,7 +84,8 @@ def test_it_is_compiled_once_and_bound_to_each_new_value():
     assert [x.pk for x in query.run(service_no=a.service_no)] == [a.pk]
     assert [x.pk for x in query.run(service_no=b.service_no)] == [b.pk]
     assert [x.pk for x in query.run(service_no=a.service_no)] == [a.pk]
-    assert len(calls) == 1 and calls[0].startswith("\x1fprepared:service_no:")
+    # built twice when prepared (the second build checks that only the sentinels' places change), never again
+    assert len(calls) == 2 and all(c.startswith("\x1fprepared:service_no:") for c in calls)
 
 
 def test_an_integer_keyword_binds_to_an_integer_column():
@@ -144,16 +145,51 @@ def test_the_tracking_quote_and_timeline_are_the_querysets_answers():
     assert selectors.ticket_current_quote(ticket=other) is None and selectors.ticket_timeline(ticket=other) == []
 
 
-def test_a_value_used_twice_or_folded_into_the_sql_is_refused_when_prepared():
+def test_a_value_used_twice_is_bound_at_both_places():
+    a = ticket(customer_obj=customer())
+    b = ticket(customer_obj=customer())
+    RepairTicket.objects.filter(pk=b.pk).update(fault_description=a.service_no)
     twice = PreparedQuery(
-        lambda v: RepairTicket.objects.filter(Q(service_no=v) | Q(fault_description=v)),
+        lambda v: RepairTicket.objects.filter(Q(service_no=v) | Q(fault_description=v)).order_by("pk"),
         model=RepairTicket,
     )
-    with pytest.raises(ValueError, match="must be one parameter"):
-        twice.run(v="X")
+    assert [t.pk for t in twice.run(v=a.service_no)] == [a.pk, b.pk]
+    assert [t.pk for t in twice.run(v=b.service_no)] == [b.pk]
+
+
+def test_a_value_derived_from_a_keyword_or_folded_into_the_sql_is_refused_when_prepared():
     unused = PreparedQuery(lambda v: RepairTicket.objects.all(), model=RepairTicket)
-    with pytest.raises(ValueError, match="must be one parameter"):
+    with pytest.raises(ValueError, match="must be a parameter"):
         unused.run(v="X")
+    # used as given once and derived once: binding the first would leave the derived one at its build value
+    derived = PreparedQuery(
+        lambda v: RepairTicket.objects.filter(Q(service_no=v) | Q(fault_description=v + "!")), model=RepairTicket
+    )
+    with pytest.raises(ValueError, match="derived"):
+        derived.run(v="X")
+    from centers.models import ServiceCenter
+
+    box = PreparedQuery(
+        lambda lat: ServiceCenter.objects.filter(lat__gte=lat, lat__lte=lat + 1.0),
+        model=ServiceCenter,
+        floats=frozenset({"lat"}),
+    )
+    with pytest.raises(ValueError, match="derived"):
+        box.run(lat=31.0)
+
+
+def test_a_float_keyword_binds_to_a_float_column():
+    from centers.models import ServiceCenter
+
+    near = ServiceCenterFactory(lat=31.2, lng=121.4)
+    ServiceCenterFactory(lat=39.9, lng=116.4)
+    box = PreparedQuery(
+        lambda lo, hi: ServiceCenter.objects.filter(lat__gte=lo, lat__lte=hi).order_by("pk"),
+        model=ServiceCenter,
+        floats=frozenset({"lo", "hi"}),
+    )
+    assert [c.pk for c in box.run(lo=31.0, hi=32.0)] == [near.pk]
+    assert len(box.run(lo=30.0, hi=40.0)) == 2
 
 
 def test_only_plain_model_querysets_of_the_model_named():
