@@ -10,7 +10,10 @@ endpoint, every request from a different client address behind one proxy (NUM_PR
         [--db-10x postgres://.../sh_hotpaths_10x] [--peer-dir /tmp/servicehub-bench/peer] [--seconds 15]
 
 For each database (1x: 22,551 sites and 100,000 tickets; 10x: 225,231 sites and 1,000,000 tickets)
-it starts our gunicorn, measures every endpoint and ``/healthz`` (the bare view) in turn, then
+it starts our gunicorn, measures ``/healthz`` (the bare view) and then every endpoint, each followed by the
+bare view again, so that an endpoint's ratio is to the bare runs either side of it; beside requests/s it
+reads the server's CPU per request (the gunicorn processes and the PostgreSQL backends of its database, from
+/proc: a figure other programs on the machine move far less than they move requests/s). Then
 the board soak: 2,400 boards polling every 10 s = 240 requests/s at a fixed rate (open loop,
 latency counted from the scheduled send time), with a ticket change in the middle whose
 visibility on the next poll is checked. The peer (django-helpdesk's public ticket view, PyPI, its
