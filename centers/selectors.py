@@ -273,6 +273,8 @@ def _near_values(lat: float, lng: float, radius_km: float) -> tuple[dict[str, fl
 
 
 _NEAREST_PAGES: dict[tuple[bool, int, int], PreparedQuery[ServiceCenter]] = {}
+NEAREST_PREPARED_PAGE_SIZES = frozenset((5, 10, 20, 50, 100))
+NEAREST_PREPARED_PAGES = 3
 _NEAREST_FLOATS = frozenset(("lat_r", "lng_r", "cos_lat", "min_lat", "max_lat", "min_lng", "max_lng", "radius_km"))
 
 
@@ -283,11 +285,15 @@ def centers_nearest_page(*, lat: float, lng: float, radius_km: float, offset: in
     (servicehub.prepared): building and compiling the haversine query cost three times what running it does.
     tests/centers/test_nearest_prepared.py holds it to ``centers_search``'s answers."""
     values, all_lng = _near_values(lat, lng, radius_km)
+    if limit not in NEAREST_PREPARED_PAGE_SIZES or offset >= NEAREST_PREPARED_PAGES * limit:
+        # Django writes LIMIT and OFFSET into the SQL, so each page window is a statement of its own, prepared on
+        # every connection: only the first pages of the usual sizes are (a crawler paging deep would otherwise
+        # leave thousands of plans in each database session). Deeper pages are the same query, built each time.
+        qs = _within(ServiceCenter.objects.select_related("region").filter(active=True), all_lng=all_lng, **values)
+        return list(qs.annotate(_total=Window(Count("pk")))[offset : offset + limit])
     key = (all_lng, offset, limit)
     query = _NEAREST_PAGES.get(key)
     if query is None:
-        if len(_NEAREST_PAGES) > 256:  # page windows are few in practice; a crawler's are not kept
-            _NEAREST_PAGES.clear()
 
         def build(**v):
             qs = _within(ServiceCenter.objects.select_related("region").filter(active=True), all_lng=all_lng, **v)

@@ -40,7 +40,8 @@ def _queryset_page(lat, lng, radius_km, offset, limit):
     [
         (31.25, 121.45, 30, 0, 10),
         (31.25, 121.45, 30, 10, 10),
-        (31.25, 121.45, 30, 40, 10),  # past the last
+        (31.25, 121.45, 30, 40, 10),  # past the last (and past the prepared pages: built each time)
+        (31.25, 121.45, 30, 3, 7),  # a page size that is not prepared
         (31.25, 121.45, 0.001, 0, 10),  # the tie at one spot
         (31.0, 121.0, 200, 0, 100),
         (39.9, 116.4, 5, 0, 10),
@@ -85,3 +86,10 @@ def selectors_default_radius():
     from centers.api.serializers import DEFAULT_RADIUS_KM
 
     return DEFAULT_RADIUS_KM
+
+
+def test_only_the_first_pages_of_the_usual_sizes_are_prepared(scattered):
+    selectors._NEAREST_PAGES.clear()
+    for offset, limit in ((0, 10), (10, 10), (20, 10), (30, 10), (0, 7), (500, 100)):
+        selectors.centers_nearest_page(lat=31.25, lng=121.45, radius_km=30, offset=offset, limit=limit)
+    assert sorted(k[1:] for k in selectors._NEAREST_PAGES) == [(0, 10), (10, 10), (20, 10)]
