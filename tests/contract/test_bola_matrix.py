@@ -170,7 +170,7 @@ def _amenity_loan(side):
         center=side.center, kind="umbrella", defaults={"name_zh": "雨伞", "name_en": "Umbrella", "on_hand": 5}
     )
     return AmenityLoan.objects.filter(center=side.center).first() or amenity_lend(
-        amenity_id=amenity.pk, borrower_name="BOLA", borrower_phone=f"1380000{side.center.pk:04d}", actor=SYSTEM
+        amenity_id=amenity.pk, borrower_name="BOLA", borrower_phone=f"1380000{side.center.pk % 10000:04d}", actor=SYSTEM
     )
 
 
