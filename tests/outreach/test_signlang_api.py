@@ -64,6 +64,9 @@ def test_list_shows_the_callers_centers_with_the_host_link_and_filters(two, djan
     assert client.get(URL, {"center": "SC-SIGN-B"}).json()["count"] == 0  # not among hers: nothing, not B's rows
     bad = client.get(URL, {"status": "maybe"})
     assert (bad.status_code, bad.json()["code"]) == (400, "validation_error")
+    for wrong in ({"date": "tomorrow"}, {"date": "2026-02-30"}):
+        answer = client.get(URL, wrong)
+        assert (answer.status_code, answer.json()["code"]) == (400, "validation_error"), wrong
 
 
 def test_prepared_then_outcome_and_the_problem_codes(two, django_assert_num_queries):
