@@ -135,36 +135,83 @@ def board_center(*, code: str) -> ServiceCenter | None:
     return ServiceCenter(pk=pk, code=code, name=name, active=True)
 
 
+# The board's fingerprint query, compiled once per database alias: ``(sql, params, index of center_id)``. Django
+# built and compiled this aggregate on every poll; its SQL is the same for every center but the id.
+_BOARD_STATE_SQL: dict[str, tuple[str, tuple, int]] = {}
+_BOARD_STATE_SENTINEL = -(2**62) + 104729
+
+
+def board_state(*, center_id: int) -> list[tuple]:
+    """``[(status, count, latest updated_at)]`` of the open board statuses at one center, sorted: one query.
+
+    This is the board's fingerprint (every ticket write moves ``updated_at``). The latest change is what the
+    database driver gives (an aware datetime on PostgreSQL, text on SQLite): it is only compared, never shown.
+    """
+    from django.db import connections, router
+
+    alias = router.db_for_read(RepairTicket)
+    compiled = _BOARD_STATE_SQL.get(alias)
+    if compiled is None:
+        from django.db.models import Max
+
+        qs = (
+            RepairTicket.objects.using(alias)
+            .filter(center_id=_BOARD_STATE_SENTINEL, status__in=list(BOARD_STATUS_TO_STAGE))
+            .order_by()
+            .values_list("status")
+            .annotate(n=Count("pk"), last=Max("updated_at"))
+            .values_list("status", "n", "last")
+        )
+        sql, params = qs.query.get_compiler(alias).as_sql()
+        if list(params).count(_BOARD_STATE_SENTINEL) != 1:  # pragma: no cover - a Django change, loudly
+            raise RuntimeError("the board's state query no longer binds center_id once")
+        compiled = _BOARD_STATE_SQL[alias] = (sql, tuple(params), list(params).index(_BOARD_STATE_SENTINEL))
+    sql, params, index = compiled
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, (*params[:index], center_id, *params[index + 1 :]))
+        return sorted(tuple(row) for row in cursor.fetchall())
+
+
+def board_fingerprint_key(*, center_id: int, state: list[tuple], now: dt.datetime, limit: int, kind: str) -> str:
+    """A cache key for what the board shows: the center, its counts and latest change per status, the minute
+    (the minutes in stage and the clock move with it) and the language."""
+    import hashlib
+
+    from django.utils.translation import get_language
+
+    fingerprint = "|".join(f"{st}:{n}:{last}" for st, n, last in state)
+    minute = int(now.timestamp() // 60)
+    digest = hashlib.blake2b(fingerprint.encode(), digest_size=16).hexdigest()
+    return f"ops:board-{kind}:{center_id}:{limit}:{minute}:{get_language()}:{digest}"
+
+
 def board_columns(
-    *, center_id: int, now: dt.datetime | None = None, limit: int = BOARD_ROWS_PER_STAGE
+    *,
+    center_id: int,
+    now: dt.datetime | None = None,
+    limit: int = BOARD_ROWS_PER_STAGE,
+    state: list[tuple] | None = None,
 ) -> list[BoardColumn]:
     """The board's columns for one center: at most ``limit`` rows each, longest-waiting first.
 
-    At most two queries whatever the queue length: the counts (and latest change) per status,
-    and the first ``limit`` rows of each status (``ROW_NUMBER() OVER (PARTITION BY status)``).
-    The first is the board's fingerprint: while it and the minute are unchanged, the columns come
-    from the cache (one query per poll; 2,400 TVs polling cost 2,400 index look-ups, not 7,200).
-    Only the masked name and the last four characters of the service number leave this function.
+    At most two queries whatever the queue length: the counts (and latest change) per status
+    (:func:`board_state`, or ``state`` when the caller has it), and the first ``limit`` rows of each status
+    (``ROW_NUMBER() OVER (PARTITION BY status)``). The first is the board's fingerprint: while it and the
+    minute are unchanged, the columns come from the cache (one query per poll; 2,400 TVs polling cost 2,400
+    index look-ups, not 7,200). Only the masked name and the last four characters of the service number leave
+    this function.
     """
     from django.core.cache import cache
-    from django.db.models import Max
-    from django.utils.translation import get_language
 
     live = now is None
     now = now or timezone.now()
     statuses = list(BOARD_STATUS_TO_STAGE)
     open_here = RepairTicket.objects.filter(center_id=center_id, status__in=statuses)
-    state = sorted(
-        open_here.order_by()
-        .values_list("status")
-        .annotate(n=Count("pk"), last=Max("updated_at"))
-        .values_list("status", "n", "last")
-    )
+    if state is None:
+        state = board_state(center_id=center_id)
     key = None
     if live:
-        fingerprint = "|".join(f"{st}:{n}:{last.timestamp() if last else ''}" for st, n, last in state)
-        minute = int(now.timestamp() // 60)
-        key = f"ops:board:{center_id}:{limit}:{minute}:{get_language()}:{fingerprint}"
+        key = board_fingerprint_key(center_id=center_id, state=state, now=now, limit=limit, kind="columns")
         cached = cache.get(key)
         if cached is not None:
             return cached

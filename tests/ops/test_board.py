@@ -135,3 +135,41 @@ def test_unknown_or_closed_center_is_404(client, center):
 def test_board_accepts_head_for_the_self_reload_probe(client, center):
     assert client.head(f"/board/{center.code}/").status_code == 200
     assert client.post(f"/board/{center.code}/").status_code == 405
+
+
+def test_the_board_state_query_compiled_once_counts_each_center_by_its_own_id(center):
+    """``board_state`` reuses one compiled SQL with the center's id put in: each center gets its own counts."""
+    from ops import selectors
+
+    other = ServiceCenterFactory(code="SHBOARD2")
+    now = timezone.now()
+    for status in ("received", "received", "ready"):
+        ticket(center, status=status, stage_started_at=now)
+    ticket(other, status="diagnosing", stage_started_at=now)
+    ticket(other, status="delivered")  # not on a board
+
+    first = selectors.board_state(center_id=center.pk)
+    compiled = dict(selectors._BOARD_STATE_SQL)
+    second = selectors.board_state(center_id=other.pk)
+
+    assert [(status, n) for status, n, _last in first] == [("ready", 1), ("received", 2)]
+    assert [(status, n) for status, n, _last in second] == [("diagnosing", 1)]
+    assert selectors._BOARD_STATE_SQL == compiled  # the second center did not compile it again
+    assert selectors.board_state(center_id=ServiceCenterFactory(code="SHBOARD3").pk) == []
+
+
+def test_board_page_reuses_the_body_the_tvs_polled(client, center, django_assert_num_queries):
+    """The page and its body share one cached HTML: after a poll, opening the page costs the counts query."""
+    ticket(center, status="repairing", name="王小明", stage_started_at=timezone.now())
+    body = client.get(f"/board/{center.code}/body/").content.decode()
+    with django_assert_num_queries(1):
+        page = client.get(f"/board/{center.code}/").content.decode()
+    assert body.strip() in page  # the same body, not escaped
+    assert "&lt;" not in page.split('id="board-body"')[1]
+
+
+def test_the_cached_body_follows_the_language(client, center):
+    ticket(center, status="ready", stage_started_at=timezone.now())
+    zh = client.get(f"/board/{center.code}/body/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    en = client.get(f"/board/{center.code}/body/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Updated" in en and "Updated" not in zh
