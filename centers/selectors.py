@@ -538,12 +538,21 @@ def center_week_hours(*, center: ServiceCenter, start: date | None = None, days:
     exceptions of the range), none on a hit.
     """
     start = start or local_now().date()
-    end = start + timedelta(days=days - 1)
-    version = center_cache_version(code=center.code)
-    key = f"centers:week:{_CACHE_SCHEMA}:{version}:{cache_code(center.code)}:{start}:{days}"
+    key = _week_key(center.code, center_cache_version(code=center.code), start, days)
     week = cache.get(key)
-    if week is not None:
-        return week
+    if week is None:
+        week = _week_hours_read(center, start, days)
+        cache.set(key, week, PUBLIC_CACHE_SECONDS)
+    return week
+
+
+def _week_key(code: str, version: str, start: date, days: int) -> str:
+    return f"centers:week:{_CACHE_SCHEMA}:{version}:{cache_code(code)}:{start}:{days}"
+
+
+def _week_hours_read(center: ServiceCenter, start: date, days: int) -> list[dict]:
+    """``center_week_hours``'s answer from the database (one query)."""
+    end = start + timedelta(days=days - 1)
     weekly_rows = (
         OpeningHours.objects.filter(center_id=center.pk)
         .annotate(kind=Value(0), day=Value(None, output_field=DateField()), is_closed=Value(False))
@@ -579,7 +588,6 @@ def center_week_hours(*, center: ServiceCenter, start: date | None = None, days:
         else:
             hours = sorted(weekly.get(day.weekday(), []))
         week.append({"day": day, "hours": hours})
-    cache.set(key, week, PUBLIC_CACHE_SECONDS)
     return week
 
 
@@ -591,10 +599,16 @@ def center_week_rendered(*, center: ServiceCenter, render: Callable[[list[dict]]
     start = local_now().date()
     version = center_cache_version(code=center.code)
     key = f"centers:weekhtml:{_CACHE_SCHEMA}:{version}:{cache_code(center.code)}:{start}:{days}:{get_language()}"
-    html = cache.get(key)
+    week_key = _week_key(center.code, version, start, days)
+    found = cache.get_many([key, week_key])  # the week itself read with its HTML: a miss costs no second read
+    html = found.get(key)
     if html is None:
-        html = render(center_week_hours(center=center, start=start, days=days))
-        cache.set(key, html, PUBLIC_CACHE_SECONDS)
+        week = found.get(week_key)
+        writes = {}
+        if week is None:
+            week = writes[week_key] = _week_hours_read(center, start, days)
+        html = writes[key] = render(week)
+        cache.set_many(writes, PUBLIC_CACHE_SECONDS)
     return html
 
 

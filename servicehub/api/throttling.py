@@ -1,5 +1,7 @@
 """Throttles: every anonymous caller by IP, every API key by key, some lookups tighter."""
 
+from contextlib import contextmanager
+
 from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, SimpleRateThrottle
 
 from .keys import ApiCredential
@@ -54,6 +56,50 @@ class _BatchedCache:
 _BATCHABLE = (SimpleRateThrottle.allow_request, ScopedRateThrottle.allow_request)
 
 
+def _history_key(throttle: SimpleRateThrottle, request, view) -> str | None:
+    """The cache key of ``throttle``'s history for this request, set up as its ``allow_request`` would (``None``:
+    it reads nothing, or has a cache of its own)."""
+    if throttle.cache is not SimpleRateThrottle.cache:  # a throttle with a cache of its own
+        return None
+    if isinstance(throttle, ScopedRateThrottle):  # what its allow_request sets up before reading
+        throttle.scope = getattr(view, throttle.scope_attr, None)
+        if not throttle.scope:
+            return None
+        throttle.rate = throttle.get_rate()
+        throttle.num_requests, throttle.duration = throttle.parse_rate(throttle.rate)
+    if throttle.rate is None:
+        return None
+    return throttle.get_cache_key(request, view)
+
+
+@contextmanager
+def _batched(history_keys: list[str], extra: list[str]):
+    """``(cache, prefetched)``: the histories and the ``extra`` keys read in one ``get_many``; the histories the
+    throttles write inside the block are written in one ``set_many`` per timeout when it ends."""
+    store = SimpleRateThrottle.cache
+    keys = history_keys + extra
+    values = store.get_many(keys) if keys else {}
+    cache = _BatchedCache(values)
+    try:
+        yield cache, {key: values[key] for key in extra if key in values}
+    finally:
+        for timeout, writes in cache.writes.items():
+            store.set_many(writes, timeout)
+
+
+def lookup_allowed(request, view, *, prefetch: list[str]) -> tuple[bool, dict]:
+    """``LookupThrottle`` for a page (no DRF view around it): ``(allowed, prefetched)``, its history read with the
+    ``prefetch`` keys in one round trip (the tracking page reads the number's lookup lock so), DRF's rule
+    unchanged."""
+    throttle = LookupThrottle()
+    key = _history_key(throttle, request, view)
+    if key is None:
+        return True, SimpleRateThrottle.cache.get_many(prefetch) if prefetch else {}
+    with _batched([key], prefetch) as (cache, prefetched):
+        throttle.cache = cache
+        return throttle.allow_request(request, view), prefetched
+
+
 class BatchedThrottlesMixin:
     """DRF's ``check_throttles`` with the rate throttles' cache reads and writes batched (issue #17).
 
@@ -76,35 +122,18 @@ class BatchedThrottlesMixin:
         for throttle in throttles:
             if not isinstance(throttle, SimpleRateThrottle) or type(throttle).allow_request not in _BATCHABLE:
                 continue
-            if throttle.cache is not SimpleRateThrottle.cache:  # a throttle with a cache of its own
-                continue
-            if isinstance(throttle, ScopedRateThrottle):  # what its allow_request sets up before reading
-                throttle.scope = getattr(self, throttle.scope_attr, None)
-                if not throttle.scope:
-                    continue
-                throttle.rate = throttle.get_rate()
-                throttle.num_requests, throttle.duration = throttle.parse_rate(throttle.rate)
-            if throttle.rate is None:
-                continue
-            key = throttle.get_cache_key(request, self)
+            key = _history_key(throttle, request, self)
             if key is not None:
                 batched[id(throttle)] = (throttle, key)
-        store = SimpleRateThrottle.cache
         extra = self.throttle_prefetch_keys(request)
-        keys = [key for _t, key in batched.values()] + extra
-        values = store.get_many(keys) if keys else {}
-        request.throttle_prefetched = {key: values[key] for key in extra if key in values}
-        cache = _BatchedCache(values)
         waits = []
-        try:
+        with _batched([key for _t, key in batched.values()], extra) as (cache, prefetched):
+            request.throttle_prefetched = prefetched
             for throttle in throttles:
                 if id(throttle) in batched:
                     throttle.cache = cache
                 if not throttle.allow_request(request, self):
                     waits.append(throttle.wait())
-        finally:
-            for timeout, values in cache.writes.items():
-                store.set_many(values, timeout)
         if waits:
             known = [wait for wait in waits if wait is not None]
             self.throttled(request, max(known, default=None))

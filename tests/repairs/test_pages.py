@@ -40,8 +40,11 @@ def test_repair_page_shows_status_timeline_quote_and_buttons(client, quoted_tick
     assert "Send me a code" in html
     assert quoted_ticket.center.name in html
     assert "repairs/_track_extras.html" not in html  # included, not printed
-    assert r.templates[0].name == "repairs/track_detail.html"
-    assert "repairs/_track_extras.html" in [t.name for t in r.templates]
+    names = [t.name for t in r.templates]
+    assert "repairs/track_detail.html" in names and "repairs/_track_extras.html" in names
+    # The quote's table and the timeline are rendered with the cached parts, before the page, on a first view.
+    assert names.index("repairs/_timeline.html") < names.index("repairs/track_detail.html")
+    assert "659.00" in html.split('class="quote-box"')[1] and '<ol class="parcel">' in html
 
 
 def test_wrong_phone_and_unknown_number_look_the_same(client, quoted_ticket):

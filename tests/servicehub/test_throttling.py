@@ -104,3 +104,44 @@ def test_the_tracking_api_reads_its_lock_with_the_throttles(rates, monkeypatch, 
     response = APIClient().get("/api/v1/track/ABCDEFGH23/", {"phone_last4": "5678"})
     assert response.status_code == 429 and response.json()["code"] == "lookup_locked"
     assert key not in gets
+
+
+def test_the_page_lookup_throttle_decides_as_drf_with_its_lock_in_the_same_read(rates, monkeypatch):
+    """``lookup_allowed`` (the tracking page) refuses where ``LookupThrottle.allow_request`` does, counts the same
+    history, and reads the prefetched key with it: one get_many, one set_many."""
+    from servicehub.api.throttling import lookup_allowed
+
+    class Scope:
+        throttle_scope = "tracking"
+
+    factory = APIRequestFactory()
+    answers = [lookup_allowed(factory.get("/x/", REMOTE_ADDR="10.0.0.5"), Scope(), prefetch=["lock:p"])[0]]
+    answers += [lookup_allowed(factory.get("/x/", REMOTE_ADDR="10.0.0.5"), Scope(), prefetch=[])[0] for _ in range(3)]
+    history = cache.get("throttle_tracking_10.0.0.5")
+    cache.clear()
+    drf = [LookupThrottle().allow_request(factory.get("/x/", REMOTE_ADDR="10.0.0.5"), Scope()) for _ in range(4)]
+    assert answers == drf == [True, True, True, False]  # the control: the rate (3/min) did refuse
+    assert len(history) == len(cache.get("throttle_tracking_10.0.0.5")) == 3
+    cache.clear()
+    cache.set("lock:p", 1, 60)
+    calls = []
+    for name in ("get", "set", "get_many", "set_many"):
+        real = getattr(cache, name)
+        monkeypatch.setattr(cache, name, lambda *a, _n=name, _r=real, **k: (calls.append(_n), _r(*a, **k))[1])
+    allowed, prefetched = lookup_allowed(factory.get("/x/", REMOTE_ADDR="10.0.0.6"), Scope(), prefetch=["lock:p"])
+    assert allowed and prefetched == {"lock:p": 1} and calls == ["get_many", "set_many"]
+
+
+def test_the_tracking_page_refuses_a_locked_number_from_the_lock_read_with_its_throttle(rates, monkeypatch, db):
+    from django.test import Client
+
+    from repairs import verification
+
+    key = verification.track_lock_key("ABCDEFGH23")
+    cache.set(key, 1, 60)
+    gets = []
+    real = cache.get
+    monkeypatch.setattr(cache, "get", lambda k, *a, **kw: (gets.append(k), real(k, *a, **kw))[1])
+    response = Client().get("/track/ABCDEFGH23/", {"phone_last4": "5678"})
+    assert response.status_code == 429 and response.context["locked"] is True
+    assert key not in gets

@@ -199,3 +199,24 @@ def test_a_shipment_shows_at_once(client, net):
     shipment.tracking_no = "SF1234567890"
     shipment.save()
     assert "SF1234567890" in _page(client, t)
+
+
+def _timeline_items(html: str) -> list[str]:
+    return html.split('<ol class="parcel">')[1].split("</ol>")[0].count("<li>")
+
+
+def test_the_quote_table_and_timeline_html_follow_the_ticket_and_the_language(client, net):
+    """The page's quote table and timeline are HTML cached with the parts (per ticket version and language)."""
+    t = run(walk_in(net["center"], net["desk"], device=_device(net["model"])), ("start_diagnosis", net["eng"]))
+    _warm(client, t)
+    steps = _timeline_items(_page(client, t))
+    run(t, ("send_quote", net["eng"], SCREEN))
+    en = _page(client, t)
+    assert _timeline_items(en) == steps + 1 and "Quote (version 1)" in en
+    zh = client.get(f"/track/{t.service_no}/", {"phone_last4": "5678"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    zh_html = zh.content.decode()
+    assert "报价（版本 1）" in zh_html and "Quote (version 1)" not in zh_html
+    assert _timeline_items(zh_html) == steps + 1
+    assert "Quote (version 1)" in _page(client, t)  # the English copy was not replaced by the Chinese one
+    Quote.objects.filter(ticket=t, status="pending").update(status="declined")
+    assert "Declined" in _page(client, t).split('class="quote-box"')[1].split("</caption>")[0]
