@@ -47,6 +47,7 @@ GUNICORN_ARGS = ["-w", "2", "--threads", "4", "-k", "gthread", "--timeout", "60"
 GOALS = {
     "tracking_api": 0.5,
     "tracking_page": 0.3,
+    "tracking_page_notified": 0.3,
     "center_detail_api": 0.4,
     "center_page": 0.4,
     "nearest_10": 0.4,
@@ -266,6 +267,15 @@ def sample(db: str) -> dict:
             " REPEATABLE (42) LIMIT 2000)"
         )
         tracking = cur.fetchall()
+        # An SMS wave's tickets: their customers were sent the page's link, which warmed it (web.track_warm).
+        # Another sample than the cold one, so neither warms the other.
+        cur.execute(
+            "SELECT t.id, t.service_no, right(c.phone, 4) FROM repairs_repairticket t JOIN repairs_customer c"
+            " ON c.id = t.customer_id WHERE t.id IN (SELECT id FROM repairs_repairticket TABLESAMPLE SYSTEM (1)"
+            " REPEATABLE (43) LIMIT 2000) AND t.service_no NOT IN %s",
+            [tuple(no for no, _d in tracking) or ("",)],
+        )
+        notified = cur.fetchall()
         cur.execute(
             "SELECT code, lat, lng FROM centers_servicecenter WHERE active AND kind IN"
             " ('service_center', 'flagship') ORDER BY code"
@@ -298,6 +308,7 @@ def sample(db: str) -> dict:
         "bare": ["/healthz"],
         "tracking_api": [f"/api/v1/track/{no}/?phone_last4={d}" for no, d in tracking],
         "tracking_page": [f"/track/{no}/?phone_last4={d}" for no, d in tracking],
+        "tracking_page_notified": [f"/track/{no}/?phone_last4={d}" for _id, no, d in notified],
         "center_detail_api": [f"/api/v1/centers/{c}/" for c in rng.sample(codes, min(500, len(codes)))],
         "center_page": [f"/centers/{c}/" for c in rng.sample(codes, min(500, len(codes)))],
         "nearest_10": [
@@ -315,6 +326,7 @@ def sample(db: str) -> dict:
         "sites": sites,
         "tickets": tickets,
         "board_codes": board_codes,
+        "notified_ids": [i for i, _no, _d in notified],
         "board_with_received": with_received,
     }
 
@@ -435,9 +447,8 @@ def measure_ours(
         data["paths"] = {k: v for k, v in data["paths"].items() if k in only or k in ("bare", "board_body")}
     port = free_port()
     log = out / f"gunicorn-{label}.log"
-    proc = start(
-        [str(BIN / "gunicorn"), "servicehub.wsgi", *GUNICORN_ARGS], ROOT, our_env(db, redis), log, port, "/healthz"
-    )
+    env = our_env(db, redis)  # one cache key prefix for the server and the warm (the notification worker's part)
+    proc = start([str(BIN / "gunicorn"), "servicehub.wsgi", *GUNICORN_ARGS], ROOT, env, log, port, "/healthz")
     results = {"sites": data["sites"], "tickets": data["tickets"], "endpoints": {}, "bare_rounds": []}
     cpu = (proc.pid, db.rsplit("/", 1)[-1])
     try:
@@ -449,6 +460,8 @@ def measure_ours(
             if name == "bare" or (only and name not in only):
                 continue
             print(f"  {label} {name} ...", file=sys.stderr, flush=True)
+            if name == "tracking_page_notified":
+                results["notified_warm"] = warm_notified(env, data["notified_ids"], out / f"{label}-warm.log")
             results["endpoints"][name] = wrk(port, paths, seconds, out, f"{label}-{name}", cpu)
             after = wrk(port, bare, seconds, out, f"{label}-bare-{len(results['bare_rounds'])}", cpu)
             results["bare_rounds"].append(after)
@@ -463,6 +476,33 @@ def measure_ours(
     finally:
         stop(proc)
     return results
+
+
+_WARM = """
+import json, sys, time
+import django
+django.setup()
+from repairs.views import track_page_warm
+ids = [int(i) for i in sys.stdin.read().split()]
+cpu, wall = time.process_time(), time.perf_counter()
+warmed = sum(track_page_warm(ticket_id=i) for i in ids)
+cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+per_ticket = round(cpu * 1000 / max(1, len(ids)), 2)
+out = {"tickets": len(ids), "warmed": warmed, "worker_cpu_ms_per_ticket": per_ticket, "wall_s": round(wall, 1)}
+print(json.dumps(out))
+"""
+
+
+def warm_notified(env: dict, ids: list[int], log: Path) -> dict:
+    """What the notification worker does for each ticket of an SMS wave (``repairs.views.track_page_warm``), in a
+    process of its own with the server's cache prefix; its CPU is the worker's, reported beside the page's."""
+    done = subprocess.run(
+        [str(PY), "-c", _WARM], cwd=ROOT, env=env, input=" ".join(map(str, ids)), capture_output=True, text=True
+    )
+    log.write_text(done.stderr)
+    if done.returncode:
+        return {"error": done.returncode}
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def _bare_beside(rounds: list[dict]) -> dict:
@@ -549,6 +589,13 @@ def table(result: dict) -> str:
                 f"{'yes' if tp >= 3 * peer['rps'] else '**no**'} ({tp / peer['rps']:.1f}x); "
                 f"{'yes' if page_cpu and peer_cpu >= 3 * page_cpu else '**no**'} "
                 f"({peer_cpu / page_cpu if page_cpu else 0:.1f}x by CPU) |"
+            )
+        warm = res.get("notified_warm")
+        if warm:
+            lines.append(
+                f"\ntracking_page_notified: {warm.get('warmed')} of {warm.get('tickets')} pages warmed first, as the "
+                f"notification worker does when it sends the link (web.track_warm): "
+                f"{warm.get('worker_cpu_ms_per_ticket')} ms of the worker's CPU per ticket"
             )
         soak = res.get("board_soak", {})
         lines.append(

@@ -428,6 +428,21 @@ def center_version_key(code: str) -> str:
     return f"centers:v:{cache_code(code)}"
 
 
+def center_cache_version_keys(*, code: str) -> list[str]:
+    """The cache keys a center's cache version is made of, for a caller that reads them with its own keys (then
+    ``center_cache_version_in``)."""
+    return [NETWORK_VERSION_KEY, center_version_key(code)]
+
+
+def center_cache_version_in(found: dict, *, code: str) -> str | None:
+    """The center's cache version from keys read by ``center_cache_version_keys`` (None: one was missing; then
+    ``center_cache_version`` creates it)."""
+    network, own = center_cache_version_keys(code=code)
+    if network in found and own in found:
+        return f"{found[network]}.{found[own]}"
+    return None
+
+
 def center_cache_version(*, code: str) -> str:
     """The current cache version of a center (network version + center version), creating either."""
     return center_cache_version_created(code=code)[0]
@@ -437,7 +452,7 @@ def center_cache_version_created(*, code: str) -> tuple[str, bool]:
     """``(version, created)``: ``created`` when this call created the center's own version key -- a reader
     of a code from a URL that then finds no center calls ``center_cache_forget`` so made-up codes leave no
     key behind."""
-    keys = [NETWORK_VERSION_KEY, center_version_key(code)]
+    keys = center_cache_version_keys(code=code)
     got = cache.get_many(keys)
     created = False
     for key in keys:
@@ -591,13 +606,15 @@ def _week_hours_read(center: ServiceCenter, start: date, days: int) -> list[dict
     return week
 
 
-def center_week_rendered(*, center: ServiceCenter, render: Callable[[list[dict]], str], days: int = 7) -> str:
+def center_week_rendered(
+    *, center: ServiceCenter, render: Callable[[list[dict]], str], days: int = 7, version: str | None = None
+) -> str:
     """``render(center_week_hours(...))`` from today, cached beside the week itself: the same center version
     and local date (so a change of hours or a closed day shows at once), per language. The tracking page
     shows a center's week to every customer of that center; formatting its dates and times was a tenth of
-    the page."""
+    the page. ``version``: the center's cache version, when the caller read it this request already."""
     start = local_now().date()
-    version = center_cache_version(code=center.code)
+    version = version or center_cache_version(code=center.code)
     key = f"centers:weekhtml:{_CACHE_SCHEMA}:{version}:{cache_code(center.code)}:{start}:{days}:{get_language()}"
     week_key = _week_key(center.code, version, start, days)
     found = cache.get_many([key, week_key])  # the week itself read with its HTML: a miss costs no second read

@@ -13,10 +13,12 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from centers.selectors import center_cache_version_in, center_cache_version_keys
 from loaners.selectors import loan_public_summary
 from payments.pay_links import pay_path
 from payments.selectors import ticket_money
@@ -25,7 +27,7 @@ from servicehub.errors import DomainError
 from servicehub.masking import mask_phone
 from servicehub.money import ZERO
 from web.templatetags.web_extras import track_extras, track_extras_for, track_extras_row, track_shipments
-from web.tracking import cached_parts, track_absent, track_version_annotations
+from web.tracking import cached_parts_with, track_absent, track_version_annotations
 
 from . import services, verification
 from .choices import QuoteStatus, TicketStatus
@@ -46,13 +48,15 @@ def _throttled(request, *, number: str) -> tuple[bool, bool]:
     return not allowed, bool(prefetched.get(lock_key))
 
 
-def _week_hours(center) -> str:
+def _week_hours(center, version: str | None = None) -> str:
     """The next 7 days' hours as the page's table: cached per center version, date and language (one query
-    on a miss; was 14 queries)."""
+    on a miss; was 14 queries). ``version``: the center's cache version, if read already."""
     from centers.selectors import center_week_rendered
 
     return center_week_rendered(
-        center=center, render=lambda week: render_to_string("repairs/_week_hours.html", {"hours": week})
+        center=center,
+        render=lambda week: render_to_string("repairs/_week_hours.html", {"hours": week}),
+        version=version,
     )
 
 
@@ -70,11 +74,34 @@ def _form_error(request, number, message, status):
 
 
 def _ticket_by_number(number: str):
-    return (
-        RepairTicket.objects.select_related("center", "customer", "device__model")
-        .annotate(**track_version_annotations())
-        .filter(service_no=number)
-        .first()
+    return _tickets_for_page().filter(service_no=number).first()
+
+
+def track_page_warm(*, ticket_id: int, language: str | None = None) -> bool:
+    """Build what ``track_detail`` caches for this ticket as it is now, in ``language`` (default: the language its
+    messages are written in): the parts of its current version and, where the page shows it, its center's hours
+    table. Called when the customer is sent the page's link (``web.track_warm``), so the first view of an SMS wave
+    is a warm one. False: no such ticket."""
+    from notifications.rendering import normalise_language
+    from servicehub.dbrouter import primary_reads
+
+    from .selectors import ticket_contact
+
+    with primary_reads():  # just written: a lagging replica would warm the version before the change
+        ticket = _tickets_for_page().filter(pk=ticket_id).first()
+        if ticket is None:
+            return False
+        with translation.override(language or normalise_language(ticket_contact(ticket=ticket)["language"])):
+            _track, legs, _extras = _track_page_data(ticket, cached=True)
+            if not legs:
+                _week_hours(ticket.center)
+    return True
+
+
+def _tickets_for_page():
+    """The tickets as the tracking page reads them (with the version columns of ``web.tracking``)."""
+    return RepairTicket.objects.select_related("center", "customer", "device__model").annotate(
+        **track_version_annotations()
     )
 
 
@@ -171,7 +198,9 @@ def _track_page_data(ticket, *, cached: bool):
             "has_survey": has_survey,
         }
 
-    parts = cached_parts("page", ticket, build) if cached else build()
+    # The center's cache version (for its hours table) read with the parts: one round trip, not two.
+    version_keys = center_cache_version_keys(code=ticket.center.code)
+    parts, found = cached_parts_with("page", ticket, build, also=version_keys) if cached else (build(), {})
     quote = parts["quote"]
     track = {
         **track_head(ticket),
@@ -185,6 +214,7 @@ def _track_page_data(ticket, *, cached: bool):
         "amount_due": parts.get("amount_due", ZERO),
     }
     extras = track_extras_for(ticket, appointment=parts["appointment"], has_survey=parts["has_survey"])
+    track["center_version"] = center_cache_version_in(found, code=ticket.center.code)
     return track, parts["legs"], extras
 
 
@@ -224,7 +254,7 @@ def _render_ticket(
             "pay_link": pay_path(ticket.pk) if data.get("amount_due", ZERO) > 0 else None,
             "code_sent": code_sent,
             # A callable: the template reads the hours only where it shows them (not beside the courier legs).
-            "hours": lambda: _week_hours(ticket.center),
+            "hours": lambda: _week_hours(ticket.center, data.get("center_version")),
             "message": message,
             "error": error,
             "statuses": TicketStatus,

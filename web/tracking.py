@@ -155,12 +155,19 @@ def track_cache_key(kind: str, ticket, version: str) -> str:
 
 def cached_parts(kind: str, ticket, build):
     """``build()`` once per (ticket, version, language); uncached when ``ticket`` has no version."""
+    return cached_parts_with(kind, ticket, build, also=())[0]
+
+
+def cached_parts_with(kind: str, ticket, build, *, also: list[str] | tuple[str, ...]) -> tuple[dict, dict]:
+    """``(cached_parts(...), found)``: ``found`` holds those of the cache keys ``also`` that exist, read in the
+    same round trip as the parts (the tracking page reads its center's cache version so)."""
     version = track_version(ticket)
     if version is None:
-        return build()
+        return build(), cache.get_many(list(also)) if also else {}
     key = track_cache_key(kind, ticket, version)
-    parts = cache.get(key)
+    found = cache.get_many([key, *also]) if also else {key: parts} if (parts := cache.get(key)) is not None else {}
+    parts = found.pop(key, None)
     if parts is None:
         parts = build()
         cache.set(key, parts, TRACK_CACHE_SECONDS)
-    return parts
+    return parts, found

@@ -29,6 +29,11 @@ SCREEN = {"lines": [{"repair": "screen"}]}
 
 @pytest.fixture
 def net(db):
+    return network()
+
+
+def network() -> dict:
+    """A center, its desk and a certified engineer, a phone model with its catalog (also tests/web/test_track_warm)."""
     center = open_center(name="Huangpu Center", lat=31.231, lng=121.471)
     StatutoryPolicyFactory(category="phone")
     model = DeviceModelFactory(code="P60", name="Phone 60")
@@ -220,3 +225,17 @@ def test_the_quote_table_and_timeline_html_follow_the_ticket_and_the_language(cl
     assert "Quote (version 1)" in _page(client, t)  # the English copy was not replaced by the Chinese one
     Quote.objects.filter(ticket=t, status="pending").update(status="declined")
     assert "Declined" in _page(client, t).split('class="quote-box"')[1].split("</caption>")[0]
+
+
+def test_a_warm_page_reads_the_cache_in_three_round_trips(client, net, monkeypatch):
+    """The throttle's history with the number's lock; the parts with the center's cache version; the hours table."""
+    from django.core.cache import cache
+
+    t = walk_in(net["center"], net["desk"], device=_device(net["model"]))
+    _warm(client, t)
+    calls = []
+    for name in ("get", "get_many", "set", "set_many", "add"):
+        real = getattr(cache, name)
+        monkeypatch.setattr(cache, name, lambda *a, _n=name, _r=real, **k: (calls.append(_n), _r(*a, **k))[1])
+    assert "Opening hours, next 7 days" in _page(client, t)
+    assert calls == ["get_many", "set_many", "get_many", "get_many"], calls
