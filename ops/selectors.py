@@ -103,7 +103,8 @@ def board_center(*, code: str) -> ServiceCenter | None:
     """The active center whose board ``/board/<code>/`` shows (``None`` -> 404).
 
     Cached under the center's public-cache version (``centers.selectors.center_cache_version``),
-    so deactivating or renaming it shows at once; no query on a hit.
+    so deactivating or renaming it shows at once; no query on a hit. The version is stored in the cached
+    value and read with it in one round trip: an entry of another version is read again from the database.
     """
     from django.core.cache import cache
 
@@ -113,14 +114,19 @@ def board_center(*, code: str) -> ServiceCenter | None:
         cache_code,
         center_cache_forget,
         center_cache_version_created,
+        center_cache_version_in,
+        center_cache_version_keys,
     )
 
     if not code or len(code) > CENTER_CODE_MAX_LENGTH:
         return None
-    version, created = center_cache_version_created(code=code)
-    key = f"ops:board-center:{version}:{cache_code(code)}"
-    found = cache.get(key)
-    if found is None:
+    key = f"ops:board-center:{cache_code(code)}"
+    found = cache.get_many([*center_cache_version_keys(code=code), key])
+    version, created = center_cache_version_in(found, code=code), False
+    if version is None:
+        version, created = center_cache_version_created(code=code)
+    hit = found.get(key)
+    if hit is None or hit[0] != version:
         from servicehub.dbrouter import primary_reads
 
         with primary_reads():  # cached under a version bumped on commit: not from a lagging replica
@@ -129,9 +135,9 @@ def board_center(*, code: str) -> ServiceCenter | None:
             if created:  # a made-up code from the URL leaves nothing in the cache
                 center_cache_forget(code=code)
             return None
-        found = (center.pk, center.code, center.name)
-        cache.set(key, found, PUBLIC_CACHE_SECONDS)
-    pk, code, name = found
+        hit = (version, center.pk, center.code, center.name)
+        cache.set(key, hit, PUBLIC_CACHE_SECONDS)
+    _version, pk, code, name = hit
     return ServiceCenter(pk=pk, code=code, name=name, active=True)
 
 

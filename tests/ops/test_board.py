@@ -173,3 +173,27 @@ def test_the_cached_body_follows_the_language(client, center):
     zh = client.get(f"/board/{center.code}/body/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     en = client.get(f"/board/{center.code}/body/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Updated" in en and "Updated" not in zh
+
+
+def test_the_boards_center_is_read_with_its_version_in_one_round_trip(client, center, monkeypatch):
+    """A poll: the center's version and the cached center in one get_many, the body in one get; an entry cached
+    under another version is read again from the database (the control: under the current one it is used)."""
+    from django.core.cache import cache
+
+    from centers.selectors import cache_code, center_cache_version
+    from ops.selectors import board_center
+
+    client.get(f"/board/{center.code}/body/")
+    calls = []
+    for name in ("get", "get_many", "set", "set_many", "add"):
+        real = getattr(cache, name)
+        monkeypatch.setattr(cache, name, lambda *a, _n=name, _r=real, **k: (calls.append(_n), _r(*a, **k))[1])
+    assert client.get(f"/board/{center.code}/body/").status_code == 200
+    assert calls == ["get_many", "get"]
+    key = f"ops:board-center:{cache_code(center.code)}"
+    version = center_cache_version(code=center.code)
+    cache.set(key, (version, center.pk, center.code, "Cached Name"), 60)
+    assert board_center(code=center.code).name == "Cached Name"  # the control: the cache is what is read
+    cache.set(key, ("another-version", center.pk, center.code, "Stale Name"), 60)
+    assert board_center(code=center.code).name == "上海南京东路服务中心"
+    assert cache.get(key)[0] == version  # and it is cached again under the current version
