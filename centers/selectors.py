@@ -404,7 +404,7 @@ def centers_nearest(
 
 PUBLIC_CACHE_SECONDS = 600
 CENTER_CODE_MAX_LENGTH = ServiceCenter._meta.get_field("code").max_length or 32
-_CACHE_SCHEMA = "2"  # bump when the cached shape changes (entries of old code are then ignored)
+_CACHE_SCHEMA = "3"  # bump when the cached shape changes (entries of old code are then ignored)
 NETWORK_VERSION_KEY = "centers:v:*"
 # Changes with *any* center's version (``center_cache_bump`` sets it on every write, one center or all): what
 # lists many centers (the search pages, ``web.find``) is cached under it. "@" is not in a center code's cache
@@ -506,42 +506,62 @@ def _open_from_prefetched(center: ServiceCenter, now: datetime) -> bool:
     return center_is_open(center=center, at=now, exceptions=recent)
 
 
-def center_public_detail(*, code: str, at: datetime | None = None) -> ServiceCenter | None:
+def center_public_detail(
+    *, code: str, at: datetime | None = None, rendered: tuple[str, ...] = ()
+) -> ServiceCenter | None:
     """An active center by code, with ``is_open_now``, hours, upcoming exceptions and Service Days.
 
-    Four queries on a cache miss, none on a hit (the entry is per center version and local date;
-    ``is_open_now`` is recomputed from the cached hours on every call).
+    Four queries on a cache miss, none on a hit (the entry is per center and local date and holds the center
+    version it was read under: an entry of another version is read again; ``is_open_now`` is recomputed from
+    the cached hours on every call). One cache round trip on a hit: the center's version, the entry and the
+    ``rendered`` kinds the caller will ask ``center_public_rendered`` for (in the active language) are read in
+    one ``get_many``.
     """
     now = local_now(at)
     today = now.date()
     if not code or len(code) > CENTER_CODE_MAX_LENGTH:
         return None  # no center can have it: no query, nothing cached
-    version, created = center_cache_version_created(code=code)
-    key = f"centers:pub:{_CACHE_SCHEMA}:{version}:{cache_code(code)}:{today.isoformat()}"
-    center = cache.get(key)
-    if center is None:
+    key = f"centers:pub:{_CACHE_SCHEMA}:{cache_code(code)}:{today.isoformat()}"
+    rendered_keys = [_rendered_key(key, kind) for kind in rendered]
+    found = cache.get_many([*center_cache_version_keys(code=code), key, *rendered_keys])
+    version, created = center_cache_version_in(found, code=code), False
+    if version is None:
+        version, created = center_cache_version_created(code=code)
+    entry = found.get(key)
+    if entry is not None and entry[0] == version:
+        center = entry[1]
+    else:
         with primary_reads():  # never cache a lagging replica's rows under the new version
             center = _center_public_detail_query(code=code, today=today, at=at)
         if center is None:
             if created:
                 center_cache_forget(code=code)
             return None
-        cache.set(key, center, PUBLIC_CACHE_SECONDS)
+        cache.set(key, (version, center), PUBLIC_CACHE_SECONDS)
     center.is_open_now = _open_from_prefetched(center, now)
-    # Interfaces cache what they render of it under this key (center_public_rendered): same version, same day.
-    center.public_cache_key = key
+    # Interfaces cache what they render of it beside this entry (center_public_rendered): same version, same day.
+    center.public_cache_key, center.public_cache_version = key, version
+    center.public_rendered = {k: found[k] for k in rendered_keys if k in found}
     return center
+
+
+def _rendered_key(key: str, kind: str) -> str:
+    return f"{key}:{kind}:{get_language()}"
 
 
 def center_public_rendered(*, center: ServiceCenter, kind: str, render: Callable[[], Any]) -> Any:
     """``render()`` of a center from ``center_public_detail``, cached beside it (same center version
     and local date, so every change that shows in the detail shows here at once) per ``kind`` and
-    language. What depends on the time (``is_open_now``) must be laid over it by the caller."""
-    key = f"{center.public_cache_key}:{kind}:{get_language()}"  # type: ignore[attr-defined]  # center_public_detail's
-    value = cache.get(key)
-    if value is None:
-        value = render()
-        cache.set(key, value, PUBLIC_CACHE_SECONDS)
+    language. What depends on the time (``is_open_now``) must be laid over it by the caller. Read with the
+    center when ``center_public_detail`` was asked for this ``kind`` (``rendered=``)."""
+    key = _rendered_key(center.public_cache_key, kind)  # type: ignore[attr-defined]  # center_public_detail's
+    version = center.public_cache_version  # type: ignore[attr-defined]
+    prefetched = center.public_rendered  # type: ignore[attr-defined]
+    entry = prefetched[key] if key in prefetched else cache.get(key)
+    if entry is not None and entry[0] == version:
+        return entry[1]
+    value = render()
+    cache.set(key, (version, value), PUBLIC_CACHE_SECONDS)
     return value
 
 

@@ -11,6 +11,7 @@ import datetime as dt
 import segno
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -173,26 +174,29 @@ def centers(request):
 
 
 def center_detail(request, code: str):
-    center = center_selectors.center_public_detail(code=code)
+    center = center_selectors.center_public_detail(code=code, rendered=("page",))
     if center is None:
         raise Http404(_("No such center."))
-    weekly = {}
-    for h in center.opening_hours.all():
-        weekly.setdefault(h.weekday, []).append(h)
-    from centers.choices import DeviceCategory, Weekday
 
-    labels = dict(ServiceOffering.choices) | dict(DeviceCategory.choices)
-    hours = [{"day": label, "intervals": weekly.get(value, [])} for value, label in Weekday.choices]
-    return render(
-        request,
-        "web/center_detail.html",
-        {
+    def body() -> str:
+        weekly = {}
+        for h in center.opening_hours.all():
+            weekly.setdefault(h.weekday, []).append(h)
+        from centers.choices import DeviceCategory, Weekday
+
+        labels = dict(ServiceOffering.choices) | dict(DeviceCategory.choices)
+        hours = [{"day": label, "intervals": weekly.get(value, [])} for value, label in Weekday.choices]
+        context = {
             "center": center,
             "hours": hours,
             "services": [labels.get(s, s) for s in center.services or []],
             "takes_appointments": booking_selectors.center_takes_appointments(center=center),
-        },
-    )
+        }
+        return render_to_string("web/_center_detail_body.html", context)
+
+    # Everything but "open now" rendered once per center version, day and language, read with the center.
+    body_html = center_selectors.center_public_rendered(center=center, kind="page", render=body)
+    return render(request, "web/center_detail.html", {"center": center, "body_html": body_html})
 
 
 class _StoreReportScope:

@@ -224,7 +224,7 @@ class CenterDetailView(APIView):
         responses={200: CenterDetailSerializer, 404: NOT_FOUND},
     )
     def get(self, request, code: str):
-        center = selectors.center_public_detail(code=code)
+        center = selectors.center_public_detail(code=code, rendered=("api",))
         if center is None:
             raise NotFound(_("No active center with this code."))
         # Serialized once per center version and language; is_open_now is the clock's, every request.

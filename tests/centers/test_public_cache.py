@@ -270,3 +270,46 @@ def test_the_cached_center_is_open_in_the_small_hours_of_an_overnight_interval(d
     assert detail.is_open_now is False
     assert selectors.centers_search(at=local(day, 1)).get(pk=center.pk).is_open_now is False  # the SQL twin agrees
     assert [e.date for e in detail.upcoming_exceptions] == []  # yesterday's is not "upcoming"
+
+
+def test_a_warm_center_detail_is_one_cache_read_and_an_entry_of_another_version_is_read_again(
+    client, center, monkeypatch, django_assert_num_queries
+):
+    """The version, the center and its serialized answer in one get_many (beside the throttle's history); an
+    entry written under another version is not served (the control: under the current one it is)."""
+    from django.core.cache import cache
+
+    url = f"/api/v1/centers/{center.code}/"
+    client.get(url)
+    calls = []
+    for name in ("get", "get_many", "set", "set_many", "add"):
+        real = getattr(cache, name)
+        monkeypatch.setattr(cache, name, lambda *a, _n=name, _r=real, **k: (calls.append(_n), _r(*a, **k))[1])
+    assert client.get(url).json()["name"] == "Cache Center"
+    assert calls.count("get_many") == 1 and calls.count("get") == 1  # the throttle's history: its get and set
+    monkeypatch.undo()
+    found = selectors.center_public_detail(code=center.code, rendered=("api",))
+    key = f"{found.public_cache_key}:api:en"
+    version, data = cache.get(key)
+    cache.set(key, (version, {**data, "name": "From The Cache"}), 60)
+    with django_assert_num_queries(0):
+        assert client.get(url).json()["name"] == "From The Cache"  # the control: the cache is what is served
+    cache.set(key, ("another-version", {**data, "name": "Stale"}), 60)
+    stale_center = cache.get(found.public_cache_key)[1]
+    cache.set(found.public_cache_key, ("another-version", stale_center), 60)
+    with django_assert_num_queries(4):  # read again from the database, and cached again under the version
+        assert client.get(url).json()["name"] == "Cache Center"
+    assert cache.get(key)[0] == cache.get(found.public_cache_key)[0] == version
+
+
+def test_the_center_pages_cached_body_follows_the_language_and_open_now_the_clock(client, center, monkeypatch):
+    url = f"/centers/{center.code}/"
+    en = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    zh = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "<h2>Opening hours</h2>" in en and "<h2>Opening hours</h2>" not in zh
+    assert "&lt;" not in en.split("<h1>")[1]  # the cached HTML is not escaped again
+    day = timezone.localdate()
+    monkeypatch.setattr(selectors, "local_now", lambda at=None: local(day, 10))
+    assert "Open now" in client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    monkeypatch.setattr(selectors, "local_now", lambda at=None: local(day, 20))
+    assert "Closed now" in client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
