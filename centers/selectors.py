@@ -641,7 +641,7 @@ def center_week_rendered(
     html = found.get(key)
     if html is None:
         week = found.get(week_key)
-        writes = {}
+        writes: dict[str, Any] = {}
         if week is None:
             week = writes[week_key] = _week_hours_read(center, start, days)
         html = writes[key] = render(week)
