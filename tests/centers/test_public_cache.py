@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from centers import selectors, services
 from centers.models import OpeningException
+from tests.cachecalls import record_cache_calls
 from tests.factories.booking import local, open_center
 
 pytestmark = pytest.mark.django_db
@@ -281,12 +282,11 @@ def test_a_warm_center_detail_is_one_cache_read_and_an_entry_of_another_version_
 
     url = f"/api/v1/centers/{center.code}/"
     client.get(url)
-    calls = []
-    for name in ("get", "get_many", "set", "set_many", "add"):
-        real = getattr(cache, name)
-        monkeypatch.setattr(cache, name, lambda *a, _n=name, _r=real, **k: (calls.append(_n), _r(*a, **k))[1])
+    calls = record_cache_calls(monkeypatch, cache, ("get", "get_many", "set", "set_many", "add"))
     assert client.get(url).json()["name"] == "Cache Center"
-    assert calls.count("get_many") == 1 and calls.count("get") == 1  # the throttle's history: its get and set
+    assert (
+        calls.names.count("get_many") == 1 and calls.names.count("get") == 1
+    )  # the throttle's history: its get and set
     monkeypatch.undo()
     found = selectors.center_public_detail(code=center.code, rendered=("api",))
     key = f"{found.public_cache_key}:api:en"

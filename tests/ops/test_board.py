@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from ops.selectors import BOARD_ROWS_PER_STAGE
+from tests.cachecalls import record_cache_calls
 from tests.factories.centers import ServiceCenterFactory
 from tests.factories.ops import ticket
 
@@ -184,12 +185,9 @@ def test_the_boards_center_is_read_with_its_version_in_one_round_trip(client, ce
     from ops.selectors import board_center
 
     client.get(f"/board/{center.code}/body/")
-    calls = []
-    for name in ("get", "get_many", "set", "set_many", "add"):
-        real = getattr(cache, name)
-        monkeypatch.setattr(cache, name, lambda *a, _n=name, _r=real, **k: (calls.append(_n), _r(*a, **k))[1])
+    calls = record_cache_calls(monkeypatch, cache, ("get", "get_many", "set", "set_many", "add"))
     assert client.get(f"/board/{center.code}/body/").status_code == 200
-    assert calls == ["get_many", "get"]
+    assert calls.names == ["get_many", "get"]
     key = f"ops:board-center:{cache_code(center.code)}"
     version = center_cache_version(code=center.code)
     cache.set(key, (version, center.pk, center.code, "Cached Name"), 60)

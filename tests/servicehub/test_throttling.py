@@ -8,6 +8,7 @@ from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from servicehub.api.throttling import BatchedThrottlesMixin, KeyThrottle, LookupThrottle, PublicAnonThrottle
+from tests.cachecalls import record_cache_calls
 
 RATES = {"anon": "5/min", "tracking": "3/min", "key": "100/min"}
 
@@ -60,15 +61,12 @@ def test_refused_requests_count_as_drf_counts_them(rates):
 
 
 def test_one_read_and_one_write_per_request(rates, monkeypatch):
-    calls = []
-    for name in ("get", "set", "get_many", "set_many"):
-        real = getattr(cache, name)
-        monkeypatch.setattr(cache, name, lambda *a, _n=name, _r=real, **k: (calls.append(_n), _r(*a, **k))[1])
+    calls = record_cache_calls(monkeypatch, cache, ("get", "set", "get_many", "set_many"))
     _run(Batched, ["10.0.0.3"])
-    assert calls == ["get_many", "set_many"]
+    assert calls.names == ["get_many", "set_many"]
     calls.clear()
     _run(Plain, ["10.0.0.3"])
-    assert calls == ["get", "set", "get", "set"]  # the control: what DRF does
+    assert calls.names == ["get", "set", "get", "set"]  # the control: what DRF does
 
 
 class WithPrefetch(Batched):
@@ -81,13 +79,10 @@ class WithPrefetch(Batched):
 
 def test_a_views_own_keys_come_in_the_same_read(rates, monkeypatch):
     cache.set("lock:a", 1, 60)
-    calls = []
-    for name in ("get", "get_many"):
-        real = getattr(cache, name)
-        monkeypatch.setattr(cache, name, lambda *a, _n=name, _r=real, **k: (calls.append(_n), _r(*a, **k))[1])
+    calls = record_cache_calls(monkeypatch, cache, ("get", "get_many"))
     response = WithPrefetch.as_view()(APIRequestFactory().get("/x/", REMOTE_ADDR="10.0.0.4"))
     assert response.data == {"prefetched": {"lock:a": 1}}  # only the keys that exist
-    assert calls == ["get_many"]
+    assert calls.names == ["get_many"]
 
 
 def test_the_tracking_api_reads_its_lock_with_the_throttles(rates, monkeypatch, db):
@@ -96,14 +91,12 @@ def test_the_tracking_api_reads_its_lock_with_the_throttles(rates, monkeypatch, 
 
     key = verification.track_lock_key("ABCDEFGH23")
     cache.set(key, 1, 60)
-    gets = []
-    real = cache.get
-    monkeypatch.setattr(cache, "get", lambda k, *a, **kw: (gets.append(k), real(k, *a, **kw))[1])
+    calls = record_cache_calls(monkeypatch, cache)
     from rest_framework.test import APIClient
 
     response = APIClient().get("/api/v1/track/ABCDEFGH23/", {"phone_last4": "5678"})
     assert response.status_code == 429 and response.json()["code"] == "lookup_locked"
-    assert key not in gets
+    assert key not in calls.args("get")
 
 
 def test_the_page_lookup_throttle_decides_as_drf_with_its_lock_in_the_same_read(rates, monkeypatch):
@@ -124,12 +117,9 @@ def test_the_page_lookup_throttle_decides_as_drf_with_its_lock_in_the_same_read(
     assert len(history) == len(cache.get("throttle_tracking_10.0.0.5")) == 3
     cache.clear()
     cache.set("lock:p", 1, 60)
-    calls = []
-    for name in ("get", "set", "get_many", "set_many"):
-        real = getattr(cache, name)
-        monkeypatch.setattr(cache, name, lambda *a, _n=name, _r=real, **k: (calls.append(_n), _r(*a, **k))[1])
+    calls = record_cache_calls(monkeypatch, cache, ("get", "set", "get_many", "set_many"))
     allowed, prefetched = lookup_allowed(factory.get("/x/", REMOTE_ADDR="10.0.0.6"), Scope(), prefetch=["lock:p"])
-    assert allowed and prefetched == {"lock:p": 1} and calls == ["get_many", "set_many"]
+    assert allowed and prefetched == {"lock:p": 1} and calls.names == ["get_many", "set_many"]
 
 
 def test_the_tracking_page_refuses_a_locked_number_from_the_lock_read_with_its_throttle(rates, monkeypatch, db):
@@ -139,9 +129,7 @@ def test_the_tracking_page_refuses_a_locked_number_from_the_lock_read_with_its_t
 
     key = verification.track_lock_key("ABCDEFGH23")
     cache.set(key, 1, 60)
-    gets = []
-    real = cache.get
-    monkeypatch.setattr(cache, "get", lambda k, *a, **kw: (gets.append(k), real(k, *a, **kw))[1])
+    calls = record_cache_calls(monkeypatch, cache)
     response = Client().get("/track/ABCDEFGH23/", {"phone_last4": "5678"})
     assert response.status_code == 429 and response.context["locked"] is True
-    assert key not in gets
+    assert key not in calls.args("get")

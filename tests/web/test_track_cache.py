@@ -18,6 +18,7 @@ from repairs.api.serializers import TrackSerializer
 from repairs.models import Quote, RepairTicket, TicketEvent
 from repairs.tracking import track_payload
 from servicehub.actors import SYSTEM, actor_for_user
+from tests.cachecalls import record_cache_calls
 from tests.factories.booking import booking_input, local, open_center, tomorrow
 from tests.factories.loaners import LoanerFactory
 from tests.factories.repairs import catalog, run, staff, walk_in
@@ -233,9 +234,6 @@ def test_a_warm_page_reads_the_cache_in_three_round_trips(client, net, monkeypat
 
     t = walk_in(net["center"], net["desk"], device=_device(net["model"]))
     _warm(client, t)
-    calls = []
-    for name in ("get", "get_many", "set", "set_many", "add"):
-        real = getattr(cache, name)
-        monkeypatch.setattr(cache, name, lambda *a, _n=name, _r=real, **k: (calls.append(_n), _r(*a, **k))[1])
+    calls = record_cache_calls(monkeypatch, cache, ("get", "get_many", "set", "set_many", "add"))
     assert "Opening hours, next 7 days" in _page(client, t)
-    assert calls == ["get_many", "set_many", "get_many", "get_many"], calls
+    assert calls.names == ["get_many", "set_many", "get_many", "get_many"], calls
