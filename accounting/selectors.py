@@ -19,6 +19,7 @@ from django.utils.translation import gettext
 from payments.choices import EntryKind, Method, PaymentStatus
 from payments.models import LedgerEntry, Payment
 from servicehub.actors import Actor
+from servicehub.money import money
 
 from .choices import CloseStatus, FapiaoStatus
 from .models import DailyClose, DailyCloseHistory, DailyCloseLine, FapiaoRequest
@@ -320,4 +321,6 @@ def ticket_fapiao_box(*, ticket_id: int) -> dict[str, Any]:
     fapiao = {n: row.get(f"f_{n}") for n in names} if row.get("f_pk") else None
     if fapiao is not None:
         fapiao["status_label"] = str(FapiaoStatus(str(fapiao["status"])).label)
+        # SQLite hands a subquery's decimal back as a number without its places ("¥250", not "¥250.00").
+        fapiao["amount"] = money(fapiao["amount"]) if fapiao["amount"] is not None else None
     return {"paid": Decimal(row.get("paid") or ZERO).quantize(Decimal("0.01")), "fapiao": fapiao}

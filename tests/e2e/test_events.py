@@ -157,8 +157,10 @@ def test_front_desk_marks_her_attended_by_the_door_code(browser, live_server, cl
 
         # She shows her code; the desk types it, finds her, and marks her attended in one click.
         page.get_by_label("入场码或手机号后 4 位").fill(registration.code)
-        page.get_by_role("button", name="查找").click()
+        with page.expect_navigation():  # the search is a GET of the door page: wait for its answer
+            page.get_by_role("button", name="查找").click()
         match = page.locator("#door-matches tr.door-match")
+        match.first.wait_for()
         assert match.count() == 1 and "王秀英" in match.inner_text() and "139****0101" in match.inner_text()
         page.screenshot(path=str(DOCS_IMG / "outreach-events-door.png"))
         with page.expect_navigation():
