@@ -565,15 +565,17 @@ def center_public_rendered(*, center: ServiceCenter, kind: str, render: Callable
     return value
 
 
-def center_week_hours(*, center: ServiceCenter, start: date | None = None, days: int = 7) -> list[dict]:
+def center_week_hours(
+    *, center: ServiceCenter, start: date | None = None, days: int = 7, version: str | None = None
+) -> list[dict]:
     """``[{"day": date, "hours": [(opens, closes), ...]}]`` for ``days`` local dates from ``start``.
 
     What ``center_hours_on`` says for each day (exceptions replace the weekly hours), for any
     center (active or not, any kind). One query on a cache miss (weekly hours UNION the
-    exceptions of the range), none on a hit.
+    exceptions of the range), none on a hit. ``version``: the center's cache version, if read already.
     """
     start = start or local_now().date()
-    key = _week_key(center.code, center_cache_version(code=center.code), start, days)
+    key = _week_key(center.code, version or center_cache_version(code=center.code), start, days)
     week = cache.get(key)
     if week is None:
         week = _week_hours_read(center, start, days)
@@ -640,12 +642,9 @@ def center_week_rendered(
     found = cache.get_many([key, week_key])  # the week itself read with its HTML: a miss costs no second read
     html = found.get(key)
     if html is None:
-        week = found.get(week_key)
-        writes: dict[str, Any] = {}
-        if week is None:
-            week = writes[week_key] = _week_hours_read(center, start, days)
-        html = writes[key] = render(week)
-        cache.set_many(writes, PUBLIC_CACHE_SECONDS)
+        week = found.get(week_key) or center_week_hours(center=center, start=start, days=days, version=version)
+        html = render(week)
+        cache.set(key, html, PUBLIC_CACHE_SECONDS)
     return html
 
 
