@@ -642,7 +642,9 @@ def center_week_rendered(
     found = cache.get_many([key, week_key])  # the week itself read with its HTML: a miss costs no second read
     html = found.get(key)
     if html is None:
-        week = found.get(week_key) or center_week_hours(center=center, start=start, days=days, version=version)
+        week = found.get(week_key)
+        if week is None:
+            week = center_week_hours(center=center, start=start, days=days, version=version)
         html = render(week)
         cache.set(key, html, PUBLIC_CACHE_SECONDS)
     return html

@@ -165,8 +165,11 @@ def cached_parts_with(kind: str, ticket, build, *, also: list[str] | tuple[str, 
     if version is None:
         return build(), cache.get_many(list(also)) if also else {}
     key = track_cache_key(kind, ticket, version)
-    found = cache.get_many([key, *also]) if also else {key: parts} if (parts := cache.get(key)) is not None else {}
-    parts = found.pop(key, None)
+    if also:
+        found = cache.get_many([key, *also])
+        parts = found.pop(key, None)
+    else:
+        found, parts = {}, cache.get(key)
     if parts is None:
         parts = build()
         cache.set(key, parts, TRACK_CACHE_SECONDS)

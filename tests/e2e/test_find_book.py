@@ -283,3 +283,46 @@ def test_change_then_cancel_with_confirmation_then_book_again(
     assert center.name in page.locator("#chosen-center").inner_text()
     _check(page, None if english else "web-book-again")
     context.close()
+
+
+def test_county_customer_opens_a_centers_page_at_360_and_sees_a_closed_day_at_once(
+    browser, live_server, zh_translations, shaoyang
+):
+    """From the search to the center's page (its body is cached per center version, day and language): the week,
+    then a closed day the center enters shows on the next load, and "book a time" leads to the booking page."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from centers import services as center_services
+    from centers.models import OpeningException
+
+    assert zh_translations, "gettext's msgfmt is needed for the Chinese pages"
+    center, _point, _far = shaoyang
+    context = _context(browser, live_server, width=360)
+    page = context.new_page()
+    page.goto("/")
+    page.locator("#home-q").fill("邵阳市")
+    page.get_by_role("button", name="查找").click()
+    page.wait_for_url(re.compile(r"/centers/\?q="))
+    page.get_by_role("link", name=center.name, exact=True).click()
+    page.wait_for_url(re.compile(rf"/centers/{center.code}/$"))
+    _check(page, "center-page-360-zh")
+    assert page.locator("h1").inner_text() == center.name
+    assert page.get_by_role("heading", name="营业时间", exact=True).count() == 1
+    assert page.locator("table tbody tr").count() == 7 and "09:00–18:00" in page.locator("table").inner_text()
+    day = timezone.localdate() + dt.timedelta(days=2)
+    assert f"{day:%Y-%m-%d}" not in page.content()
+
+    # The center closes that day (as its manager does in the admin): the next load of the page says so.
+    center_services.opening_exception_set(center_id=center.pk, day=day, closed=True, reason="Staff training")
+    page.reload()
+    holiday = page.locator("h2:has-text('节假日营业时间') + ul li")
+    assert holiday.count() == 1 and holiday.inner_text().startswith(f"{day:%Y-%m-%d}: 休息")
+    assert OpeningException.objects.get(center=center, date=day).closed  # what the page shows is what was written
+    _check(page)
+
+    page.get_by_role("link", name="预约时间").click()
+    page.wait_for_url(re.compile(rf"/book/\?center={center.code}$"))
+    _check(page)
+    context.close()
